@@ -1,0 +1,44 @@
+/**
+ * One registry of error codes: code -> HTTP status + message template.
+ * Store, core and engine throw MrlError; only the HTTP error handler maps codes to statuses.
+ */
+export const ERRORS = {
+  VALIDATION: { status: 400, message: '{detail}' },
+  INVALID_VECTOR: { status: 400, message: '{detail}' },
+  DIM_MISMATCH: { status: 400, message: "vector has {got} values, collection '{collection}' expects {expected}" },
+  INVALID_ID: { status: 400, message: '{detail}' },
+  INVALID_COLLECTION: { status: 400, message: '{detail}' },
+  INVALID_SEARCH: { status: 400, message: '{detail}' },
+  COLLECTION_NOT_FOUND: { status: 404, message: "collection '{collection}' does not exist" },
+  COLLECTION_EXISTS: { status: 409, message: "collection '{collection}' already exists" },
+  ITEM_NOT_FOUND: { status: 404, message: "item '{id}' not found in collection '{collection}'" },
+  NO_ENCODER: { status: 400, message: "collection '{collection}' has no encoder" },
+  PAYLOAD_TOO_LARGE: { status: 413, message: '{detail}' },
+  LABEL_SPACE_EXHAUSTED: { status: 507, message: 'the internal sequence reached 2^32; compact the store' },
+  STORE_CORRUPT: { status: 500, message: '{detail}' },
+  INTERNAL: { status: 500, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+function render(template: string, params: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => (key in params ? String(params[key]) : `{${key}}`));
+}
+
+export class MrlError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly params: Record<string, unknown>;
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}) {
+    super(render(ERRORS[code].message, params));
+    this.name = 'MrlError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.params = params;
+  }
+}
+
+/** Shorthand for the many "{detail}" errors. */
+export function mrlError(code: ErrorCode, detail: string, params: Record<string, unknown> = {}): MrlError {
+  return new MrlError(code, { detail, ...params });
+}
