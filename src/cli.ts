@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { loadConfig } from './config.js';
+import { AppContext } from './context.js';
+import { paperFunnel, type FunnelStep, type SearchOptions } from './core/funnel.js';
+import { MrlError } from './errors.js';
+import { ingestFile } from './io/ingest-file.js';
+
+const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
+
+  mrl collections create <name> --dim D [--index-dim 32] [--rerank-dim 512] [--resident-dim R]
+                                [--nesting 8,16,...] [--m 16] [--ef-construction 100] [--ef-search 64]
+  mrl collections list | show <name> | drop <name>
+  mrl ingest <file.ndjson|file.fvecs> --collection <name> [--batch 1000]
+  mrl search --collection <name> (--id <id> | --vector '[..]' | --vector-file f.json)
+             [--k 10] [--shortlist 200] [--rerank 512] [--funnel paper|16:200,32:100,...] [--exact]
+
+Options: --data-dir <dir> (default $MRL_DATA_DIR or ./data)`;
+
+const OPTIONS = {
+  'data-dir': { type: 'string' }, collection: { type: 'string', short: 'c' }, dim: { type: 'string' },
+  'index-dim': { type: 'string' }, 'rerank-dim': { type: 'string' }, 'resident-dim': { type: 'string' },
+  nesting: { type: 'string' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
+  batch: { type: 'string' }, id: { type: 'string' }, vector: { type: 'string' }, 'vector-file': { type: 'string' },
+  k: { type: 'string' }, shortlist: { type: 'string' }, rerank: { type: 'string' }, funnel: { type: 'string' },
+  exact: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+function parseFunnel(spec: string, dim: number): FunnelStep[] {
+  if (spec === 'paper') return paperFunnel(dim);
+  return spec.split(',').map((p) => {
+    const [dims, keep] = p.split(':').map(Number);
+    return { dims, keep };
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values: o, positionals: pos } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  if (o.help || pos.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return pos.length === 0 && !o.help ? 2 : 0;
+  }
+  const config = loadConfig(process.env, o['data-dir'] ? { dataDir: o['data-dir'] } : {});
+  const ctx = await AppContext.fromConfig(config);
+  const engine = ctx.engine;
+  try {
+    const [verb, sub, name] = pos;
+    if (verb === 'collections') {
+      if (sub === 'list') print(engine.listCollections().map((c) => ({ name: c.name, dim: c.dim, count: engine.runtime(c.name).count })));
+      else if (sub === 'show') print(engine.describe(name));
+      else if (sub === 'drop') {
+        engine.dropCollection(name);
+        print({ dropped: name });
+      } else if (sub === 'create') {
+        print(engine.createCollection({
+          name, dim: num(o.dim), indexDim: num(o['index-dim']), rerankDim: num(o['rerank-dim']), residentDim: num(o['resident-dim']),
+          nesting: o.nesting?.split(',').map(Number),
+          hnsw: { m: num(o.m), efConstruction: num(o['ef-construction']), efSearch: num(o['ef-search']) },
+        }));
+      } else throw new UsageError(`unknown: collections ${sub ?? ''}`);
+    } else if (verb === 'ingest') {
+      if (!sub || !o.collection) throw new UsageError('ingest needs a file and --collection');
+      const bar = new cliProgress.SingleBar({ format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false }, cliProgress.Presets.shades_classic);
+      bar.start(0, 0, { rate: 0 });
+      const t0 = performance.now();
+      const s = await ingestFile(engine, o.collection, sub, {
+        batch: num(o.batch),
+        onProgress: (p) => {
+          bar.setTotal(p.rows);
+          bar.update(p.rows, { rate: Math.round(p.rows / ((performance.now() - t0) / 1000)) });
+        },
+      });
+      bar.stop();
+      for (const b of s.bad.slice(0, 50)) process.stderr.write(`line ${b.line}: ${b.error}\n`);
+      if (s.bad.length > 50) process.stderr.write(`… and ${s.bad.length - 50} more bad lines\n`);
+      print({ collection: o.collection, rows: s.rows, badLines: s.bad.length, seconds: +s.seconds.toFixed(2), rowsPerSecond: Math.round(s.rowsPerSecond) });
+    } else if (verb === 'search') {
+      if (!o.collection) throw new UsageError('search needs --collection');
+      const dim = engine.runtime(o.collection).record.dim;
+      const query = o.id !== undefined ? { id: o.id } : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
+      const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
+      if (o.funnel) opts.funnel = parseFunnel(o.funnel, dim);
+      print(await engine.search(o.collection, query, opts));
+    } else throw new UsageError(`unknown command: ${verb}`);
+    return 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    if (err instanceof MrlError) process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    else if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    else process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { MAX_K, MAX_SHORTLIST } from './core/funnel.js';
+
+/** The only reader of process.env: raw strings in, a frozen, validated Config out. */
+export interface Config {
+  dataDir: string;
+  kernel: 'auto' | 'onnx' | 'js';
+  threads: number;
+  defaults: { k: number; shortlist: number };
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, key: string, dflt: number, lo: number, hi: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${key} must be an integer in ${lo}..${hi} (got '${raw}')`);
+  return v;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T, allowed: readonly T[]): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return dflt;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got '${raw}')`);
+  return raw as T;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const k = int(env, 'MRL_DEFAULT_K', 10, 1, MAX_K);
+  const shortlist = int(env, 'MRL_DEFAULT_SHORTLIST', 200, 1, MAX_SHORTLIST);
+  if (shortlist < k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
+  const cfg: Config = {
+    dataDir: resolve(env.MRL_DATA_DIR || './data'),
+    kernel: oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js'] as const),
+    threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length), 1, 256),
+    defaults: { k, shortlist },
+    ...overrides,
+  };
+  return Object.freeze(cfg);
+}

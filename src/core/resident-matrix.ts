@@ -1,0 +1,140 @@
+/**
+ * The rerank prefix of every live vector, resident in memory: one contiguous Float32Array,
+ * one row of `width` (R) values per slot. Rows are kept dense (a removed row is replaced by
+ * the last one) so exact scans pass the whole buffer to a kernel without copying.
+ * Prefix norms at the nesting dims ≤ R are kept per row so any such prefix is renormalised
+ * without touching the row; other prefix lengths are computed on demand.
+ */
+export class ResidentMatrix {
+  data: Float32Array;
+  /** seq of the row in each slot (seqs are < 2^32). */
+  slotSeq: Uint32Array;
+  private norms: Float32Array;
+  private readonly seqSlot = new Map<number, number>();
+  private readonly normIndex = new Map<number, number>();
+  private capacity: number;
+  size = 0;
+  /** Bumped on every change; lets callers detect that slots moved under them. */
+  version = 0;
+  private scaleCache = new Map<number, { version: number; scale: Float32Array }>();
+
+  constructor(readonly width: number, nesting: number[], initialCapacity = 1024) {
+    const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
+    dims.forEach((d, i) => this.normIndex.set(d, i));
+    this.capacity = Math.max(16, initialCapacity);
+    this.data = new Float32Array(this.capacity * width);
+    this.slotSeq = new Uint32Array(this.capacity);
+    this.norms = new Float32Array(this.capacity * dims.length);
+  }
+
+  get normDims(): number[] {
+    return [...this.normIndex.keys()];
+  }
+
+  get bytes(): number {
+    return this.data.byteLength + this.slotSeq.byteLength + this.norms.byteLength;
+  }
+
+  has(seq: number): boolean {
+    return this.seqSlot.has(seq);
+  }
+
+  slotOf(seq: number): number | undefined {
+    return this.seqSlot.get(seq);
+  }
+
+  /** Adds (or replaces) the row of `seq` from a full vector (its first R values are kept). */
+  add(seq: number, v: Float32Array): void {
+    let slot = this.seqSlot.get(seq);
+    if (slot === undefined) {
+      if (this.size === this.capacity) this.grow();
+      slot = this.size++;
+      this.seqSlot.set(seq, slot);
+      this.slotSeq[slot] = seq;
+    }
+    const w = this.width;
+    const off = slot * w;
+    this.data.set(v.subarray(0, w), off);
+    const nd = this.normIndex.size;
+    let s = 0;
+    let d = 0;
+    for (const [dim, idx] of this.normIndex) {
+      for (; d < dim; d++) s += v[d] * v[d];
+      this.norms[slot * nd + idx] = Math.sqrt(s);
+    }
+    this.version++;
+  }
+
+  remove(seq: number): boolean {
+    const slot = this.seqSlot.get(seq);
+    if (slot === undefined) return false;
+    const last = this.size - 1;
+    if (slot !== last) {
+      const w = this.width;
+      const nd = this.normIndex.size;
+      this.data.copyWithin(slot * w, last * w, (last + 1) * w);
+      this.norms.copyWithin(slot * nd, last * nd, (last + 1) * nd);
+      const moved = this.slotSeq[last];
+      this.slotSeq[slot] = moved;
+      this.seqSlot.set(moved, slot);
+    }
+    this.seqSlot.delete(seq);
+    this.size = last;
+    this.version++;
+    return true;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const data = new Float32Array(cap * this.width);
+    data.set(this.data);
+    const slotSeq = new Uint32Array(cap);
+    slotSeq.set(this.slotSeq);
+    const norms = new Float32Array(cap * this.normIndex.size);
+    norms.set(this.norms);
+    this.data = data;
+    this.slotSeq = slotSeq;
+    this.norms = norms;
+    this.capacity = cap;
+  }
+
+  /** ||row[0:d]|| of one slot. */
+  norm(slot: number, d: number): number {
+    const idx = this.normIndex.get(d);
+    if (idx !== undefined) return this.norms[slot * this.normIndex.size + idx];
+    const off = slot * this.width;
+    let s = 0;
+    for (let i = 0; i < d; i++) s += this.data[off + i] * this.data[off + i];
+    return Math.sqrt(s);
+  }
+
+  /** Copies the first d values of the given slots into a dense n×d block, plus 1/||row[0:d]||. */
+  gather(slots: ArrayLike<number>, d: number): { rows: Float32Array; scale: Float32Array } {
+    if (d > this.width) throw new RangeError(`prefix ${d} exceeds the resident width ${this.width}`);
+    const n = slots.length;
+    const rows = new Float32Array(n * d);
+    const scale = new Float32Array(n);
+    const w = this.width;
+    for (let i = 0; i < n; i++) {
+      const off = slots[i] * w;
+      rows.set(this.data.subarray(off, off + d), i * d);
+      const nrm = this.norm(slots[i], d);
+      scale[i] = nrm > 0 ? 1 / nrm : 0;
+    }
+    return { rows, scale };
+  }
+
+  /** 1/||row[0:d]|| for every slot 0..size-1, cached until the next change. */
+  scaleAll(d: number): Float32Array {
+    const hit = this.scaleCache.get(d);
+    if (hit && hit.version === this.version && hit.scale.length === this.size) return hit.scale;
+    const scale = new Float32Array(this.size);
+    for (let s = 0; s < this.size; s++) {
+      const nrm = this.norm(s, d);
+      scale[s] = nrm > 0 ? 1 / nrm : 0;
+    }
+    if (this.scaleCache.size > 16) this.scaleCache.clear();
+    this.scaleCache.set(d, { version: this.version, scale });
+    return scale;
+  }
+}

@@ -1,0 +1,48 @@
+import { defaultNesting } from '../core/prefix.js';
+import { validateCollectionName } from '../core/validate.js';
+import { mrlError } from '../errors.js';
+import type { NewCollection } from '../store/collections.js';
+
+export const MAX_DIM = 8192;
+
+export interface CollectionSpec {
+  name: unknown;
+  dim: unknown;
+  indexDim?: unknown;
+  rerankDim?: unknown;
+  residentDim?: unknown;
+  nesting?: unknown;
+  encoder?: unknown;
+  hnsw?: { m?: unknown; efConstruction?: unknown; efSearch?: unknown };
+}
+
+function int(v: unknown, name: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw mrlError('INVALID_COLLECTION', `${name} must be an integer in ${lo}..${hi}`);
+  return v;
+}
+
+/** Validates a create request and fills the defaults: D_s = min(32, D), D_r = min(512, D), R = D_r. */
+export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
+  const name = validateCollectionName(spec.name);
+  const dim = int(spec.dim, 'dim', 1, MAX_DIM);
+  const indexDim = int(spec.indexDim ?? Math.min(32, dim), 'indexDim', 1, dim);
+  const rerankDim = int(spec.rerankDim ?? Math.min(512, dim), 'rerankDim', 1, dim);
+  const residentDim = int(spec.residentDim ?? rerankDim, 'residentDim', 1, dim);
+  let nesting = defaultNesting(dim);
+  if (spec.nesting !== undefined) {
+    if (!Array.isArray(spec.nesting) || spec.nesting.length === 0 || spec.nesting.length > 64) throw mrlError('INVALID_COLLECTION', 'nesting must be a list of dims');
+    nesting = [...new Set(spec.nesting.map((d, i) => int(d, `nesting[${i}]`, 1, dim)))].sort((a, b) => a - b);
+  }
+  if (spec.encoder !== undefined && spec.encoder !== null && typeof spec.encoder !== 'string') throw mrlError('INVALID_COLLECTION', 'encoder must be a model name');
+  const h = spec.hnsw ?? {};
+  return {
+    name, dim, indexDim, rerankDim, residentDim, nesting, distance: 'cosine',
+    encoder: (spec.encoder as string | undefined) ?? null,
+    hnsw: {
+      m: int(h.m ?? 16, 'hnsw.m', 2, 128),
+      efConstruction: int(h.efConstruction ?? 100, 'hnsw.efConstruction', 8, 2000),
+      efSearch: int(h.efSearch ?? 64, 'hnsw.efSearch', 1, 10000),
+    },
+    searchDefaults: {},
+  };
+}

@@ -1,0 +1,102 @@
+import type { Kernel } from '../compute/kernel.js';
+import { normalizedPrefix, prefixNorm } from '../core/prefix.js';
+import type { Stage } from '../core/funnel.js';
+import type { ItemStore } from '../store/items.js';
+import type { CollectionRuntime } from './collection-runtime.js';
+
+export interface StageReport { dims: number; source: Stage['source']; candidates: number; ms: number }
+export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
+
+/**
+ * Runs planned stages for one query. The first stage comes from the prefix index or an
+ * exact scan at its prefix; each later stage rescores the survivors at its dims, from the
+ * resident matrix when dims ≤ R and from SQLite's full vectors otherwise.
+ * `exclude` (a query item's own seq) never appears in the output.
+ */
+export async function runStages(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number): Promise<Ranked> {
+  const reports: StageReport[] = [];
+  let seqs: number[] = [];
+  let scores: number[] = [];
+  for (let i = 0; i < stages.length; i++) {
+    const st = stages[i];
+    const t0 = performance.now();
+    const keep = st.keep;
+    if (st.source === 'index') {
+      const want = exclude === undefined ? keep : keep + 1;
+      const r = rt.index.search(normalizedPrefix(query, st.dims), want, Math.max(rt.record.hnsw.efSearch, want));
+      seqs = r.seqs;
+      scores = r.scores;
+      reports.push({ dims: st.dims, source: st.source, candidates: seqs.length, ms: 0 });
+    } else if (st.source === 'exact') {
+      ({ seqs, scores } = await exactScan(rt, items, kernel, query, st.dims, exclude === undefined ? keep : keep + 1));
+      reports.push({ dims: st.dims, source: st.source, candidates: rt.count, ms: 0 });
+    } else {
+      const n = seqs.length;
+      ({ seqs, scores } = await rescore(rt, items, kernel, query, seqs, st.dims, keep));
+      reports.push({ dims: st.dims, source: st.source, candidates: n, ms: 0 });
+    }
+    if (exclude !== undefined) {
+      const at = seqs.indexOf(exclude);
+      if (at >= 0) {
+        seqs.splice(at, 1);
+        scores.splice(at, 1);
+      }
+    }
+    if (seqs.length > keep) {
+      seqs.length = keep;
+      scores.length = keep;
+    }
+    reports[reports.length - 1].ms = performance.now() - t0;
+  }
+  return { seqs, scores, stages: reports };
+}
+
+/** Brute force over every live row at prefix `dims`: the ground truth. */
+export async function exactScan(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
+  const m = rt.matrix;
+  if (m.size === 0) return { seqs: [], scores: [] };
+  if (dims <= m.width) {
+    // Slots can move if a write lands while the kernel runs: keep the slot→seq map of now.
+    const slotSeq = m.slotSeq.slice(0, m.size);
+    const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, m.data, m.size, m.width, dims, m.scaleAll(dims), k);
+    return { seqs: Array.from(top.indices, (s) => slotSeq[s]), scores: Array.from(top.scores) };
+  }
+  const all = Array.from(m.slotSeq.subarray(0, m.size));
+  return rescoreFromStore(items, kernel, query, all, dims, k);
+}
+
+async function rescore(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
+  const m = rt.matrix;
+  if (dims > m.width) return rescoreFromStore(items, kernel, query, seqs, dims, keep);
+  const live: number[] = [];
+  const slots: number[] = [];
+  for (const s of seqs) {
+    const slot = m.slotOf(s);
+    if (slot !== undefined) {
+      live.push(s);
+      slots.push(slot);
+    }
+  }
+  if (live.length === 0) return { seqs: [], scores: [] };
+  const { rows, scale } = m.gather(slots, dims);
+  const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, rows, live.length, dims, dims, scale, keep);
+  return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
+}
+
+/** Dims beyond the resident width: read the full vectors from SQLite (slower, still exact). */
+async function rescoreFromStore(items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
+  const live: number[] = [];
+  const rows = new Float32Array(seqs.length * dims);
+  const scale: number[] = [];
+  for (const s of seqs) {
+    const v = items.vectorBySeq(s);
+    if (!v) continue;
+    rows.set(v.subarray(0, dims), live.length * dims);
+    const nrm = prefixNorm(v, 0, dims);
+    scale.push(nrm > 0 ? 1 / nrm : 0);
+    live.push(s);
+  }
+  if (live.length === 0) return { seqs: [], scores: [] };
+  const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, rows.subarray(0, live.length * dims), live.length, dims, dims, Float32Array.from(scale), keep);
+  return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
+}

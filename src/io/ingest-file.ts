@@ -1,0 +1,46 @@
+import { statSync } from 'node:fs';
+import type { Engine, ItemInput } from '../engine/engine.js';
+import { MrlError } from '../errors.js';
+import { readFvecs, readNdjson, type Line } from './readers.js';
+
+export interface IngestSummary { rows: number; bad: { line: number; error: string }[]; seconds: number; rowsPerSecond: number }
+export interface IngestProgress { lines: number; rows: number; bytesFraction?: number }
+
+/**
+ * Streams a file into a collection in batches (one transaction each). Bad lines are reported
+ * by line number and skipped; good ones are kept.
+ */
+export async function ingestFile(engine: Engine, collection: string, file: string, opts: { batch?: number; onProgress?: (p: IngestProgress) => void } = {}): Promise<IngestSummary> {
+  engine.runtime(collection);
+  const batchSize = opts.batch ?? 1000;
+  const t0 = performance.now();
+  const bad: IngestSummary['bad'] = [];
+  let rows = 0;
+  let lines = 0;
+  let batch: ItemInput[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    rows += engine.upsert(collection, batch).upserted;
+    batch = [];
+    opts.onProgress?.({ lines, rows });
+  };
+  const source: AsyncIterable<Line> | Iterable<Line> = file.endsWith('.fvecs') ? readFvecs(file) : readNdjson(file);
+  statSync(file);
+  for await (const l of source) {
+    lines++;
+    if ('error' in l) {
+      bad.push(l);
+      continue;
+    }
+    try {
+      batch.push(engine.checkItem(collection, l.item as ItemInput));
+    } catch (err) {
+      if (!(err instanceof MrlError)) throw err;
+      bad.push({ line: l.line, error: `${err.code}: ${err.message}` });
+    }
+    if (batch.length >= batchSize) flush();
+  }
+  flush();
+  const seconds = (performance.now() - t0) / 1000;
+  return { rows, bad, seconds, rowsPerSecond: rows / Math.max(seconds, 1e-9) };
+}

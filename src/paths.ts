@@ -1,0 +1,18 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** The package root (where package.json and migrations/ live), from src/ or dist/src/. */
+export function projectRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'mrl-server') return (root = dir);
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the mrl-server package root');
+    dir = up;
+  }
+}

@@ -1,0 +1,78 @@
+import type { Db } from './db.js';
+import { MrlError } from '../errors.js';
+
+export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number }
+
+export interface CollectionRecord {
+  id: number;
+  name: string;
+  dim: number;
+  indexDim: number;
+  rerankDim: number;
+  residentDim: number;
+  nesting: number[];
+  distance: 'cosine';
+  encoder: string | null;
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+  searchDefaults: SearchDefaults;
+  createdAt: string;
+}
+
+interface Row {
+  id: number; name: string; dim: number; index_dim: number; rerank_dim: number; resident_dim: number;
+  nesting: string; distance: string; encoder: string | null; hnsw_m: number; hnsw_ef_construction: number;
+  hnsw_ef_search: number; search_defaults: string | null; created_at: string;
+}
+
+function fromRow(r: Row): CollectionRecord {
+  return {
+    id: r.id, name: r.name, dim: r.dim, indexDim: r.index_dim, rerankDim: r.rerank_dim, residentDim: r.resident_dim,
+    nesting: JSON.parse(r.nesting) as number[], distance: 'cosine', encoder: r.encoder,
+    hnsw: { m: r.hnsw_m, efConstruction: r.hnsw_ef_construction, efSearch: r.hnsw_ef_search },
+    searchDefaults: r.search_defaults ? (JSON.parse(r.search_defaults) as SearchDefaults) : {},
+    createdAt: r.created_at,
+  };
+}
+
+export type NewCollection = Omit<CollectionRecord, 'id' | 'createdAt'>;
+
+export class CollectionStore {
+  constructor(private readonly db: Db) {}
+
+  insert(c: NewCollection): CollectionRecord {
+    const exists = this.db.prepare('SELECT 1 FROM collections WHERE name = ?').get(c.name);
+    if (exists) throw new MrlError('COLLECTION_EXISTS', { collection: c.name });
+    const info = this.db
+      .prepare(`INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
+        hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+      .run(c.name, c.dim, c.indexDim, c.rerankDim, c.residentDim, JSON.stringify(c.nesting), c.distance, c.encoder,
+        c.hnsw.m, c.hnsw.efConstruction, c.hnsw.efSearch, JSON.stringify(c.searchDefaults), new Date().toISOString());
+    return this.get(c.name, Number(info.lastInsertRowid));
+  }
+
+  get(name: string, id?: number): CollectionRecord {
+    const row = (id === undefined
+      ? this.db.prepare('SELECT * FROM collections WHERE name = ?').get(name)
+      : this.db.prepare('SELECT * FROM collections WHERE id = ?').get(id)) as Row | undefined;
+    if (!row) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+    return fromRow(row);
+  }
+
+  list(): CollectionRecord[] {
+    return (this.db.prepare('SELECT * FROM collections ORDER BY name').all() as Row[]).map(fromRow);
+  }
+
+  updateSearchDefaults(name: string, defaults: SearchDefaults): void {
+    this.db.prepare('UPDATE collections SET search_defaults = ? WHERE name = ?').run(JSON.stringify(defaults), name);
+  }
+
+  /** Removes the collection and (by cascade) its items, in one transaction. */
+  delete(name: string): void {
+    const info = this.db.transaction(() => {
+      const c = this.get(name);
+      this.db.prepare('DELETE FROM items WHERE collection_id = ?').run(c.id);
+      return this.db.prepare('DELETE FROM collections WHERE id = ?').run(c.id);
+    })();
+    if (info.changes !== 1) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+  }
+}

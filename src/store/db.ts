@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { projectRoot } from '../paths.js';
+import { migrate, readMigrations } from './migrator.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens the store defensively: WAL, and synchronous=FULL on EVERY open (a reopened WAL
+ * database reports NORMAL otherwise, which can lose the last commits on power loss),
+ * foreign keys, a busy timeout, then migrations or throw.
+ */
+export function openDatabase(file: string, opts: { readonly?: boolean } = {}): Db {
+  if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, readMigrations(join(projectRoot(), 'migrations')));
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Closing twice is harmless. */
+export function closeDatabase(db: Db): void {
+  if (db.open) db.close();
+}

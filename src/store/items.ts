@@ -1,0 +1,123 @@
+import { endianness } from 'node:os';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import { MrlError } from '../errors.js';
+
+/** HNSW labels are 32-bit: hnswlib-node silently truncates anything larger. */
+export const MAX_SEQ = 2 ** 32 - 1;
+
+if (endianness() !== 'LE') throw new Error('mrl-server stores little-endian float32 and runs on little-endian hosts only');
+
+export interface ItemWrite { id: string; vector: Float32Array; label: string | null; payload: string | null }
+export interface StoredItem { seq: number; id: string; label: string | null; payload: unknown }
+export interface WriteResult { added: { seq: number; vector: Float32Array }[]; removedSeqs: number[] }
+
+export function toBlob(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+export function fromBlob(b: Buffer): Float32Array {
+  // Copy: the Buffer may not be 4-byte aligned.
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+export class ItemStore {
+  private readonly findSeq: Statement;
+  private readonly del: Statement;
+  private readonly ins: Statement;
+  private readonly bySeq: Statement;
+  private readonly byId: Statement;
+  private readonly vecBySeq: Statement;
+  private readonly countStmt: Statement;
+
+  constructor(private readonly db: Db) {
+    this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
+    this.del = db.prepare('DELETE FROM items WHERE seq = ?');
+    this.ins = db.prepare('INSERT INTO items (collection_id, id, label, payload, vector) VALUES (?, ?, ?, ?, ?)');
+    this.bySeq = db.prepare('SELECT seq, id, label, payload FROM items WHERE seq = ?');
+    this.byId = db.prepare('SELECT seq, id, label, payload, vector FROM items WHERE collection_id = ? AND id = ?');
+    this.vecBySeq = db.prepare('SELECT vector FROM items WHERE seq = ?').pluck();
+    this.countStmt = db.prepare('SELECT count(*) FROM items WHERE collection_id = ?').pluck();
+  }
+
+  /**
+   * Upserts a batch in ONE transaction: all rows or none. A replaced id gets a new seq (labels
+   * are never reused), so the caller removes `removedSeqs` from its caches and adds `added`.
+   */
+  upsert(collectionId: number, items: ItemWrite[]): WriteResult {
+    return this.db.transaction((): WriteResult => {
+      const added: WriteResult['added'] = [];
+      const removedSeqs: number[] = [];
+      for (const it of items) {
+        const old = this.findSeq.get(collectionId, it.id) as { seq: number } | undefined;
+        if (old) {
+          this.del.run(old.seq);
+          removedSeqs.push(old.seq);
+        }
+        const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
+        if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
+        added.push({ seq, vector: it.vector });
+      }
+      return { added, removedSeqs };
+    }).immediate();
+  }
+
+  /** Deletes ids in one transaction; returns the seqs removed and the ids that were not there. */
+  delete(collectionId: number, ids: string[]): { removedSeqs: number[]; missing: string[] } {
+    return this.db.transaction(() => {
+      const removedSeqs: number[] = [];
+      const missing: string[] = [];
+      for (const id of ids) {
+        const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+        if (!old) missing.push(id);
+        else {
+          this.del.run(old.seq);
+          removedSeqs.push(old.seq);
+        }
+      }
+      return { removedSeqs, missing };
+    }).immediate();
+  }
+
+  getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {
+    const r = this.byId.get(collectionId, id) as { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
+    if (!r) return undefined;
+    return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload), vector: fromBlob(r.vector) };
+  }
+
+  getBySeq(seq: number): StoredItem | undefined {
+    const r = this.bySeq.get(seq) as { seq: number; id: string; label: string | null; payload: string | null } | undefined;
+    if (!r) return undefined;
+    return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+  }
+
+  vectorBySeq(seq: number): Float32Array | undefined {
+    const b = this.vecBySeq.get(seq) as Buffer | undefined;
+    return b ? fromBlob(b) : undefined;
+  }
+
+  count(collectionId: number): number {
+    return this.countStmt.get(collectionId) as number;
+  }
+
+  /** Streams (seq, vector) of a collection in seq order: the source for every cache rebuild. */
+  *scan(collectionId: number): IterableIterator<{ seq: number; vector: Float32Array }> {
+    const it = this.db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? ORDER BY seq').raw().iterate(collectionId);
+    for (const row of it as IterableIterator<[number, Buffer]>) yield { seq: row[0], vector: fromBlob(row[1]) };
+  }
+
+  /** Label strings by seq, for evaluation. */
+  labels(collectionId: number): Map<number, string | null> {
+    const m = new Map<number, string | null>();
+    for (const [seq, label] of this.db.prepare('SELECT seq, label FROM items WHERE collection_id = ?').raw().iterate(collectionId) as IterableIterator<[number, string | null]>) m.set(seq, label);
+    return m;
+  }
+
+  /** The highest seq ever issued (AUTOINCREMENT's counter), 0 if none. */
+  highestIssuedSeq(): number {
+    const r = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'items'").pluck().get() as number | undefined;
+    return r ?? 0;
+  }
+}
