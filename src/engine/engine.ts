@@ -174,12 +174,12 @@ export class Engine {
     return n;
   }
 
-  /** Snapshots, then closes SQLite. Safe to call twice. */
+  /** Snapshots, then closes SQLite. Safe to call twice; no snapshot if SQLite was closed under it. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.snapshotAll();
+      if (this.db.open) this.snapshotAll();
     } finally {
       closeDatabase(this.db);
     }

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { createKernel } from '../src/compute/kernel.js';
+import { Engine } from '../src/engine/engine.js';
+
+const stacks = new WeakMap<TestContext, (() => unknown)[]>();
+
+/** Runs `fn` when the test ends, in reverse order of registration (t.after runs in order). */
+export function defer(t: TestContext, fn: () => unknown): void {
+  let stack = stacks.get(t);
+  if (!stack) {
+    const s: (() => unknown)[] = [];
+    stacks.set(t, s);
+    t.after(async () => {
+      while (s.length) await s.pop()!();
+    });
+    stack = s;
+  }
+  stack.push(fn);
+}
+
+/** A temp directory removed when the test ends (after what was opened in it is closed). */
+export function tempDir(t: TestContext, prefix = 'mrl-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  defer(t, () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** mulberry32: small, seeded, good enough for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Clustered vectors whose variance decays along the dims, like MRL embeddings. */
+export function mrlLikeVectors(n: number, dim: number, seed: number, clusters = 8): { vectors: number[][]; labels: string[] } {
+  const r = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: dim }, (_, j) => gauss() / Math.sqrt(1 + j / 4)));
+  const vectors: number[][] = [];
+  const labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % clusters;
+    vectors.push(centres[c].map((x, j) => Math.fround(x + (0.5 * gauss()) / Math.sqrt(1 + j / 4))));
+    labels.push(`c${c}`);
+  }
+  return { vectors, labels };
+}
+
+export async function openEngine(t: TestContext, dataDir: string, backend: 'auto' | 'js' | 'onnx' = 'auto'): Promise<Engine> {
+  const kernel = await createKernel({ backend, threads: 2 });
+  const engine = Engine.open({ dataDir, kernel });
+  defer(t, async () => {
+    engine.close();
+    await kernel.close();
+  });
+  return engine;
+}

@@ -1,0 +1,210 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { autoKernel, createKernel, type Kernel, type TopK } from '../../src/compute/kernel.js';
+import { JsKernel } from '../../src/compute/js-kernel.js';
+
+/** Seeded PRNG (mulberry32), uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case { queries: Float32Array; B: number; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array }
+
+/** Random unit queries at d; random rows with rowScale = 1/||row[0:d]||, and every 97th row zeroed. */
+function randomCase(seed: number, B: number, n: number, stride: number, d: number): Case {
+  const rnd = mulberry32(seed);
+  const g = () => rnd() * 2 - 1;
+  const queries = new Float32Array(B * d);
+  for (let b = 0; b < B; b++) {
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += (queries[b * d + j] = g()) ** 2;
+    for (let j = 0; j < d; j++) queries[b * d + j] /= Math.sqrt(ss);
+  }
+  const rows = new Float32Array(n * stride);
+  const rowScale = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (i % 97 === 96) continue; // zero row, scale 0
+    let ss = 0;
+    for (let j = 0; j < stride; j++) {
+      rows[i * stride + j] = g();
+      if (j < d) ss += rows[i * stride + j] ** 2;
+    }
+    rowScale[i] = 1 / Math.sqrt(ss);
+  }
+  return { queries, B, rows, n, stride, d, rowScale };
+}
+
+/** Float64 scores of every row for query b. */
+function naiveScores(c: Case, b: number): Float64Array {
+  const out = new Float64Array(c.n);
+  for (let i = 0; i < c.n; i++) {
+    let s = 0;
+    for (let j = 0; j < c.d; j++) s += c.queries[b * c.d + j] * c.rows[i * c.stride + j];
+    out[i] = s * c.rowScale[i];
+  }
+  return out;
+}
+
+/** Naive full sort: score descending, then index ascending. */
+function naiveTopK(scores: Float64Array, k: number): number[] {
+  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+  return order.slice(0, Math.min(k, scores.length));
+}
+
+/** Per query: naive scores and the full naive order (computed once per case). */
+const naiveAll = (c: Case) =>
+  Array.from({ length: c.B }, (_, b) => {
+    const naive = naiveScores(c, b);
+    return { naive, order: naiveTopK(naive, c.n) };
+  });
+
+/** Scores as plain numbers with -0 folded into 0 (a negative dot times a zero scale). */
+const plain = (xs: ArrayLike<number>) => Array.from(xs, (x) => x + 0);
+
+const run = (kern: Kernel, c: Case, k: number) => kern.topK(c.queries, c.B, c.rows, c.n, c.stride, c.d, c.rowScale, k);
+
+const js = new JsKernel();
+const onnxP = createKernel({ backend: 'onnx' });
+after(async () => (await onnxP).close());
+
+/** Both results are valid top-k lists for the naive scores, and agree with each other. */
+function assertAgree(c: Case, k: number, rj: TopK[], ro: TopK[], label: string, truth = naiveAll(c)): void {
+  const kk = Math.min(k, c.n);
+  assert.equal(rj.length, c.B, label);
+  assert.equal(ro.length, c.B, label);
+  for (let b = 0; b < c.B; b++) {
+    const { naive, order } = truth[b];
+    const cutoff = naive[order[kk - 1]]; // k-th best true score
+    for (const [name, r] of [['js', rj[b]], ['onnx', ro[b]]] as const) {
+      assert.equal(r.indices.length, kk, `${label} ${name} length`);
+      const seen = new Uint8Array(c.n);
+      // Messages are built only on failure: these loops run millions of times.
+      for (let j = 0; j < kk; j++) {
+        const i = r.indices[j];
+        let bad = '';
+        if (seen[i]++) bad = 'repeated index';
+        else if (!(Math.abs(naive[i] - r.scores[j]) <= 1e-5)) bad = `score ${r.scores[j]} is not its index's score ${naive[i]}`;
+        else if (j > 0 && !(r.scores[j] <= r.scores[j - 1])) bad = 'not sorted';
+        else if (!(r.scores[j] >= cutoff - 1e-5)) bad = 'not in the true top k';
+        if (bad) assert.fail(`${label} ${name} b=${b} rank ${j}: ${bad}`);
+      }
+    }
+    for (let j = 0; j < kk; j++) {
+      const [ij, io, sj, so] = [rj[b].indices[j], ro[b].indices[j], rj[b].scores[j], ro[b].scores[j]];
+      if (!(Math.abs(sj - so) <= 1e-5)) assert.fail(`${label} b=${b} rank ${j}: scores js=${sj} onnx=${so}`);
+      if (ij !== io && !(Math.abs(naive[ij] - naive[io]) <= 1e-6)) assert.fail(`${label} b=${b} rank ${j}: js ${ij} vs onnx ${io}, not a tie`);
+    }
+  }
+}
+
+test('ONNX and JS kernels agree on seeded random data', async () => {
+  const onnx = await onnxP;
+  let seed = 1;
+  for (const B of [1, 7, 64]) {
+    for (const n of [1, 5, 1000, 20000]) {
+      for (const [d, stride] of [[24, 40], [32, 32]]) {
+        const c = randomCase(seed++, B, n, stride, d);
+        const truth = naiveAll(c);
+        for (const k of [1, 10, n, n + 3]) {
+          const label = `B=${B} n=${n} d=${d} stride=${stride} k=${k}`;
+          assertAgree(c, k, await run(js, c, k), await run(onnx, c, k), label, truth);
+        }
+      }
+    }
+  }
+});
+
+/** Integer-valued data: exact arithmetic in both kernels, so many exact ties. */
+function tiedCase(seed: number, B: number, n: number, stride: number, d: number): Case {
+  const rnd = mulberry32(seed);
+  const int = () => Math.floor(rnd() * 5) - 2;
+  const queries = Float32Array.from({ length: B * d }, int);
+  const rows = Float32Array.from({ length: n * stride }, int);
+  const rowScale = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : i % 2 ? 1 : 0.5));
+  return { queries, B, rows, n, stride, d, rowScale };
+}
+
+test('ties: both kernels equal a naive full sort exactly, lower index first', async () => {
+  const onnx = await onnxP;
+  for (const [B, n, stride, d, k] of [[3, 2000, 8, 5, 50], [2, 500, 6, 6, 500], [1, 3000, 4, 2, 1], [5, 64, 3, 3, 70]]) {
+    const c = tiedCase(B * n + d, B, n, stride, d);
+    const [rj, ro] = [await run(js, c, k), await run(onnx, c, k)];
+    for (let b = 0; b < B; b++) {
+      const naive = naiveScores(c, b);
+      const want = naiveTopK(naive, k);
+      assert.deepEqual(Array.from(rj[b].indices), want, `js B=${B} n=${n} b=${b}`);
+      assert.deepEqual(Array.from(ro[b].indices), want, `onnx B=${B} n=${n} b=${b}`);
+      assert.deepEqual(plain(rj[b].scores), plain(want.map((i) => naive[i])));
+      assert.deepEqual(plain(ro[b].scores), plain(want.map((i) => naive[i])));
+    }
+  }
+});
+
+test('JS kernel top-k equals a naive full sort on random data', async () => {
+  for (const [B, n, k] of [[1, 1, 1], [4, 300, 7], [2, 5000, 1000], [3, 257, 300]]) {
+    const c = randomCase(n + k, B, n, 20, 17);
+    const r = await run(js, c, k);
+    for (let b = 0; b < B; b++) {
+      const naive = naiveScores(c, b);
+      const want = naiveTopK(naive, k);
+      assert.deepEqual(Array.from(r[b].indices), want, `B=${B} n=${n} k=${k} b=${b}`);
+      want.forEach((i, j) => assert.ok(Math.abs(r[b].scores[j] - naive[i]) <= 1e-6));
+    }
+  }
+});
+
+test('a zero row (rowScale 0) scores 0', async () => {
+  const rows = Float32Array.of(0, 0, 0, 9, /**/ 1, 0, 0, 9, /**/ -1, 0, 0, 9);
+  const rowScale = Float32Array.of(0, 1, 1);
+  for (const kern of [js, await onnxP]) {
+    const [r] = await kern.topK(Float32Array.of(1, 0, 0), 1, rows, 3, 4, 3, rowScale, 5);
+    assert.deepEqual(Array.from(r.indices), [1, 0, 2], kern.name);
+    assert.deepEqual(Array.from(r.scores), [1, 0, -1], kern.name);
+  }
+});
+
+test('rows and queries may be longer than needed; n = 0 gives empty lists', async () => {
+  const c = randomCase(7, 2, 100, 16, 16);
+  for (const kern of [js, await onnxP]) {
+    const padded = new Float32Array(c.rows.length + 50);
+    padded.set(c.rows);
+    const r = await kern.topK(c.queries, 2, padded, 100, 16, 16, c.rowScale, 5);
+    assert.deepEqual(r, await run(kern, c, 5));
+    const empty = await kern.topK(c.queries, 2, c.rows, 0, 16, 16, c.rowScale, 5);
+    assert.deepEqual(empty.map((e) => e.indices.length), [0, 0]);
+  }
+});
+
+test('bad shapes throw RangeError', async () => {
+  const c = randomCase(3, 1, 10, 8, 8);
+  for (const kern of [js, await onnxP]) {
+    await assert.rejects(kern.topK(c.queries, 1, c.rows, 10, 8, 9, c.rowScale, 1), RangeError);
+    await assert.rejects(kern.topK(c.queries, 1, c.rows, 11, 8, 8, c.rowScale, 1), RangeError);
+    await assert.rejects(kern.topK(c.queries, 1, c.rows, 10, 8, 8, c.rowScale, 0), RangeError);
+    await assert.rejects(kern.topK(c.queries, 2, c.rows, 10, 8, 8, c.rowScale, 1), RangeError);
+  }
+});
+
+test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback when ORT fails', async () => {
+  assert.equal((await createKernel({ backend: 'js' })).name, 'js');
+  const auto = await createKernel({ backend: 'auto', threads: 1 });
+  assert.equal(auto.name, 'onnx-cpu');
+  assert.equal(auto.fallbackReason, undefined);
+  for (const n of [3, 5000]) {
+    const c = randomCase(n, 2, n, 32, 32);
+    assertAgree(c, 10, await run(js, c, 10), await run(auto, c, 10), `auto n=${n}`);
+  }
+  await auto.close();
+  const fb = await autoKernel(async () => {
+    throw new Error('cannot load binding');
+  });
+  assert.equal(fb.name, 'js');
+  assert.match(fb.fallbackReason ?? '', /cannot load binding/);
+});
