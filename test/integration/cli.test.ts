@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeFvecs } from '../../src/io/readers.js';
+import { mrlLikeVectors, tempDir } from '../helpers.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../src/cli.ts');
+
+async function mrl(dataDir: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const r = await run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, ...args], { env: { ...process.env, MRL_KERNEL: 'js' } });
+    return { ...r, code: 0 };
+  } catch (e) {
+    const err = e as { stdout: string; stderr: string; code: number };
+    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
+  }
+}
+
+test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, drop', async (t) => {
+  const dir = tempDir(t);
+  const data = join(dir, 'data');
+  const { vectors, labels } = mrlLikeVectors(300, 16, 9);
+  const lines = vectors.map((v, i) => JSON.stringify({ id: `n${i}`, vector: v, label: labels[i], payload: { i } }));
+  lines.splice(10, 0, '{"id": "bad1", "vector": [1, 2]}', 'not json', '{"id": "bad3", "vector": ' + JSON.stringify([...vectors[0].slice(0, 15), 'x']) + '}');
+  writeFileSync(join(dir, 'a.ndjson'), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, 'b.fvecs'), writeFvecs(vectors.slice(0, 50)));
+
+  assert.equal((await mrl(data, 'collections', 'create', 'docs', '--dim', '16', '--index-dim', '8')).code, 0);
+  const ing = await mrl(data, 'ingest', join(dir, 'a.ndjson'), '--collection', 'docs', '--batch', '64');
+  assert.equal(ing.code, 0, ing.stderr);
+  const summary = JSON.parse(ing.stdout);
+  assert.equal(summary.rows, 300);
+  assert.equal(summary.badLines, 3);
+  assert.ok(summary.rowsPerSecond > 0 && summary.seconds >= 0);
+  assert.match(ing.stderr, /line 11: DIM_MISMATCH/);
+  assert.match(ing.stderr, /line 12: invalid JSON/);
+  assert.match(ing.stderr, /line 13: INVALID_VECTOR/);
+
+  const fv = JSON.parse((await mrl(data, 'ingest', join(dir, 'b.fvecs'), '--collection', 'docs')).stdout);
+  assert.equal(fv.rows, 50);
+
+  const s = JSON.parse((await mrl(data, 'search', '--collection', 'docs', '--id', 'n3', '--k', '5')).stdout);
+  assert.equal(s.results.length, 5);
+  assert.equal(s.results[0].id, '3'); // the .fvecs copy of n3's vector (id = its ordinal)
+  assert.ok(!s.results.some((r: { id: string }) => r.id === 'n3'));
+  const v = JSON.parse((await mrl(data, 'search', '--collection', 'docs', '--vector', JSON.stringify(vectors[7]), '--funnel', '8:100,16:10')).stdout);
+  assert.deepEqual(v.results.slice(0, 2).map((r: { id: string }) => r.id).sort(), ['7', 'n7']);
+
+  const show = JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout);
+  assert.equal(show.count, 350);
+  assert.equal(show.index.lastOpen.loadedSnapshot, true);
+  assert.deepEqual(JSON.parse((await mrl(data, 'collections', 'list')).stdout), [{ name: 'docs', dim: 16, count: 350 }]);
+
+  const bad = await mrl(data, 'search', '--collection', 'docs', '--vector', '[1,2]');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /DIM_MISMATCH/);
+  assert.equal((await mrl(data, 'collections', 'drop', 'docs')).code, 0);
+  assert.match((await mrl(data, 'collections', 'show', 'docs')).stderr, /COLLECTION_NOT_FOUND/);
+});
