@@ -14,6 +14,8 @@ export const ERRORS = {
   ITEM_NOT_FOUND: { status: 404, message: "item '{id}' not found in collection '{collection}'" },
   NO_ENCODER: { status: 400, message: "collection '{collection}' has no encoder" },
   PAYLOAD_TOO_LARGE: { status: 413, message: '{detail}' },
+  NOT_READY: { status: 503, message: "collection '{collection}' is still loading" },
+  UNKNOWN_ENCODER: { status: 400, message: "encoder '{encoder}' is not available on this server" },
   LABEL_SPACE_EXHAUSTED: { status: 507, message: 'the internal sequence reached 2^32; compact the store' },
   STORE_CORRUPT: { status: 500, message: '{detail}' },
   INTERNAL: { status: 500, message: 'internal error' },

@@ -1,71 +1,83 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ResidentMatrix } from '../core/resident-matrix.js';
 import { PrefixIndex } from '../index/prefix-index.js';
 import { loadSnapshot, writeSnapshot } from '../index/snapshot.js';
 import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 
-export type IndexState = 'ready' | 'loading' | 'stale';
-
 export interface OpenReport { loadedSnapshot: boolean; reason: string; replayed: number; removed: number; rows: number; ms: number }
+type Row = { seq: number; vector: Float32Array };
+
+/** Rows per page when loading, and per chunk when applying writes: bounds event-loop stalls. */
+export const LOAD_PAGE = 2000;
+export const APPLY_CHUNK = 256;
 
 /**
  * One collection's caches of SQLite: the prefix HNSW index and the resident rerank matrix.
- * Both can always be rebuilt from the store; `open` loads a valid snapshot and replays what
- * the store has beyond it, or rebuilds.
+ * Both can always be rebuilt from the store; opening loads a valid snapshot and replays what
+ * the store has beyond it, or rebuilds. Cache updates run in commit order through one queue.
  */
 export class CollectionRuntime {
   /** Changes since the last snapshot. */
   dirty = 0;
   highestSeq = 0;
-  state: IndexState = 'loading';
   lastOpen?: OpenReport;
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
 
-  private constructor(
-    readonly record: CollectionRecord,
-    public index: PrefixIndex,
-    readonly matrix: ResidentMatrix,
-  ) {}
+  private constructor(readonly record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
 
   static create(record: CollectionRecord): CollectionRuntime {
-    const rt = new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting));
-    rt.state = 'ready';
-    return rt;
+    return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting));
   }
 
   static open(record: CollectionRecord, items: ItemStore, snapshotDir: string): CollectionRuntime {
-    const t0 = performance.now();
-    const count = items.count(record.id);
-    const snap = loadSnapshot(snapshotDir, record.id, record.indexDim, record.hnsw, items.highestIssuedSeq());
-    const index = snap.index ?? PrefixIndex.create(record.indexDim, record.hnsw, count);
-    const matrix = new ResidentMatrix(record.residentDim, record.nesting, count);
-    const rt = new CollectionRuntime(record, index, matrix);
-    const inIndex = snap.index ? new Set(index.labels()) : new Set<number>();
-    let replayed = 0;
-    const live = new Set<number>();
-    for (const { seq, vector } of items.scan(record.id)) {
-      matrix.add(seq, vector);
-      live.add(seq);
-      if (!inIndex.has(seq)) {
-        index.add(seq, vector);
-        replayed++;
-      }
-      if (seq > rt.highestSeq) rt.highestSeq = seq;
-    }
-    // Labels the snapshot holds but the store no longer does: deleted or replaced since.
-    let removed = 0;
-    for (const seq of inIndex) if (!live.has(seq) && index.remove(seq)) removed++;
-    if (snap.index) rt.highestSeq = Math.max(rt.highestSeq, snap.manifest.highestSeq);
-    rt.dirty = snap.index ? replayed + removed : count;
-    rt.state = 'ready';
-    rt.lastOpen = {
-      loadedSnapshot: snap.index !== null, reason: snap.index ? 'snapshot loaded' : snap.reason,
-      replayed, removed, rows: count, ms: performance.now() - t0,
-    };
-    return rt;
+    const load = new Loader(record, items, snapshotDir);
+    for (let page = items.page(record.id, 0, LOAD_PAGE); page.length; page = items.page(record.id, load.lastSeq, LOAD_PAGE)) load.add(page);
+    return load.finish();
   }
 
-  /** Applies a committed write to the caches. */
-  apply(added: { seq: number; vector: Float32Array }[], removedSeqs: number[]): void {
+  /** The same as open, yielding to the event loop between pages. */
+  static async openAsync(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
+    const load = new Loader(record, items, snapshotDir);
+    for (let page = items.page(record.id, 0, LOAD_PAGE); page.length; page = items.page(record.id, load.lastSeq, LOAD_PAGE)) {
+      load.add(page);
+      await yieldToLoop();
+    }
+    return load.finish();
+  }
+
+  /** Applies a committed write to the caches now (no queued write may be pending). */
+  apply(added: Row[], removedSeqs: number[]): void {
+    if (this.pending > 0) throw new Error('a synchronous apply would overtake queued writes');
+    this.applyNow(added, removedSeqs);
+  }
+
+  /** Queues a committed write; applied in commit order, in chunks that yield to the event loop. */
+  applyQueued(added: Row[], removedSeqs: number[]): Promise<void> {
+    this.pending++;
+    const run = async () => {
+      try {
+        this.applyNow([], removedSeqs);
+        for (let i = 0; i < added.length; i += APPLY_CHUNK) {
+          if (i > 0) await yieldToLoop();
+          this.applyNow(added.slice(i, i + APPLY_CHUNK), []);
+        }
+      } finally {
+        this.pending--;
+      }
+    };
+    const p = this.queue.then(run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Resolves once every queued write is in the caches. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private applyNow(added: Row[], removedSeqs: number[]): void {
     for (const seq of removedSeqs) {
       this.matrix.remove(seq);
       this.index.remove(seq);
@@ -88,5 +100,56 @@ export class CollectionRuntime {
 
   get count(): number {
     return this.matrix.size;
+  }
+
+  /** Internal: used by Loader. */
+  static assemble(record: CollectionRecord, index: PrefixIndex, matrix: ResidentMatrix): CollectionRuntime {
+    return new CollectionRuntime(record, index, matrix);
+  }
+}
+
+/** Builds the caches from pages of rows, reusing a valid snapshot for the index. */
+class Loader {
+  private readonly t0 = performance.now();
+  private readonly snap: ReturnType<typeof loadSnapshot>;
+  private readonly rt: CollectionRuntime;
+  private readonly inIndex: Set<number>;
+  private readonly live = new Set<number>();
+  private replayed = 0;
+  private readonly count: number;
+  lastSeq = 0;
+
+  constructor(record: CollectionRecord, items: ItemStore, snapshotDir: string) {
+    this.count = items.count(record.id);
+    this.snap = loadSnapshot(snapshotDir, record.id, record.indexDim, record.hnsw, items.highestIssuedSeq());
+    const index = this.snap.index ?? PrefixIndex.create(record.indexDim, record.hnsw, this.count);
+    this.rt = CollectionRuntime.assemble(record, index, new ResidentMatrix(record.residentDim, record.nesting, this.count));
+    this.inIndex = this.snap.index ? new Set(index.labels()) : new Set<number>();
+  }
+
+  add(rows: Row[]): void {
+    for (const { seq, vector } of rows) {
+      this.rt.matrix.add(seq, vector);
+      this.live.add(seq);
+      if (!this.inIndex.has(seq)) {
+        this.rt.index.add(seq, vector);
+        this.replayed++;
+      }
+      this.lastSeq = seq;
+    }
+  }
+
+  finish(): CollectionRuntime {
+    const rt = this.rt;
+    // Labels the snapshot holds but the store no longer does: deleted or replaced since.
+    let removed = 0;
+    for (const seq of this.inIndex) if (!this.live.has(seq) && rt.index.remove(seq)) removed++;
+    rt.highestSeq = Math.max(this.lastSeq, this.snap.index ? this.snap.manifest.highestSeq : 0);
+    rt.dirty = this.snap.index ? this.replayed + removed : this.live.size;
+    rt.lastOpen = {
+      loadedSnapshot: this.snap.index !== null, reason: this.snap.index ? 'snapshot loaded' : this.snap.reason,
+      replayed: this.replayed, removed, rows: this.live.size, ms: performance.now() - this.t0,
+    };
+    return rt;
   }
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Kernel } from '../compute/kernel.js';
 import { planSearch, type SearchOptions } from '../core/funnel.js';
@@ -17,11 +18,15 @@ export interface SearchHit { id: string; score: number; label: string | null; pa
 export interface SearchResponse { results: SearchHit[]; stages: StageReport[]; ms: number }
 export type Query = { vector: unknown } | { id: unknown };
 
+type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
+const VALIDATE_CHUNK = 500;
+
 export interface EngineOptions { dataDir: string; kernel: Kernel; defaults?: { k: number; shortlist: number } }
 
 /** Store + caches for every collection; the one object the CLI and HTTP layers call. */
 export class Engine {
   private readonly runtimes = new Map<string, CollectionRuntime>();
+  private readonly pendingLoad = new Map<string, CollectionRecord>();
   private closed = false;
   readonly collections: CollectionStore;
   readonly items: ItemStore;
@@ -31,38 +36,70 @@ export class Engine {
     this.items = new ItemStore(db);
   }
 
-  /** Opens SQLite and loads (or rebuilds) every collection's caches. */
+  /** Opens SQLite and loads (or rebuilds) every collection's caches before returning. */
   static open(opts: EngineOptions): Engine {
-    mkdirSync(opts.dataDir, { recursive: true });
-    const snapshotDir = join(opts.dataDir, 'index');
-    mkdirSync(snapshotDir, { recursive: true });
-    const db = openDatabase(join(opts.dataDir, 'mrl.sqlite'));
-    const engine = new Engine(db, opts.kernel, snapshotDir, opts.defaults ?? { k: 10, shortlist: 200 });
+    const engine = Engine.openDeferred(opts);
     try {
-      for (const rec of engine.collections.list()) {
-        engine.runtimes.set(rec.name, CollectionRuntime.open(rec, engine.items, snapshotDir));
-      }
+      for (const rec of engine.pendingLoad.values()) engine.runtimes.set(rec.name, CollectionRuntime.open(rec, engine.items, engine.snapshotDir));
+      engine.pendingLoad.clear();
     } catch (err) {
-      closeDatabase(db);
+      closeDatabase(engine.db);
       throw err;
     }
     return engine;
   }
 
+  /** Opens SQLite only; `load()` then builds the caches without blocking the event loop for long. */
+  static openDeferred(opts: EngineOptions): Engine {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const snapshotDir = join(opts.dataDir, 'index');
+    mkdirSync(snapshotDir, { recursive: true });
+    const db = openDatabase(join(opts.dataDir, 'mrl.sqlite'));
+    const engine = new Engine(db, opts.kernel, snapshotDir, opts.defaults ?? { k: 10, shortlist: 200 });
+    for (const rec of engine.collections.list()) engine.pendingLoad.set(rec.name, rec);
+    return engine;
+  }
+
+  /** Loads every collection not loaded yet; `ready` is true afterwards. */
+  async load(): Promise<void> {
+    for (const rec of [...this.pendingLoad.values()]) {
+      const rt = await CollectionRuntime.openAsync(rec, this.items, this.snapshotDir);
+      if (this.closed) return;
+      this.runtimes.set(rec.name, rt);
+      this.pendingLoad.delete(rec.name);
+    }
+  }
+
+  /** True once every collection's index and matrix are loaded. */
+  get ready(): boolean {
+    return this.pendingLoad.size === 0 && !this.closed;
+  }
+
+  isLoaded(name: string): boolean {
+    return this.runtimes.has(name);
+  }
+
   runtime(name: string): CollectionRuntime {
     const rt = this.runtimes.get(name);
-    if (!rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: String(name) });
-    return rt;
+    if (rt) return rt;
+    if (this.pendingLoad.has(name)) throw new MrlError('NOT_READY', { collection: name });
+    throw new MrlError('COLLECTION_NOT_FOUND', { collection: String(name) });
   }
 
   createCollection(spec: CollectionSpec): CollectionRecord {
+    if (spec.encoder !== undefined && spec.encoder !== null && !this.encoders.has(String(spec.encoder))) {
+      throw new MrlError('UNKNOWN_ENCODER', { encoder: String(spec.encoder) });
+    }
     const rec = this.collections.insert(buildCollectionRecord(spec));
     this.runtimes.set(rec.name, CollectionRuntime.create(rec));
     return rec;
   }
 
+  /** Names of the encoders collections may be bound to (none until models are registered). */
+  readonly encoders = new Set<string>();
+
   listCollections(): CollectionRecord[] {
-    return [...this.runtimes.values()].map((r) => r.record).sort((a, b) => a.name.localeCompare(b.name));
+    return [...[...this.runtimes.values()].map((r) => r.record), ...this.pendingLoad.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   describe(name: string) {
@@ -70,9 +107,14 @@ export class Engine {
     return {
       ...rt.record,
       count: rt.count,
-      index: { state: rt.state, dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
+      index: { state: 'ready', dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
       memory: { indexBytes: rt.index.bytes, matrixBytes: rt.matrix.bytes, residentDim: rt.matrix.width },
     };
+  }
+
+  async dropCollectionAsync(name: string): Promise<void> {
+    await this.runtime(name).settled();
+    this.dropCollection(name);
   }
 
   dropCollection(name: string): void {
@@ -88,18 +130,43 @@ export class Engine {
    */
   upsert(name: string, inputs: ItemInput[]): { upserted: number } {
     const rt = this.runtime(name);
+    const res = this.items.upsert(rt.record.id, this.prepareBatch(rt, inputs, 0, inputs.length, new Map()));
+    rt.apply(res.added, res.removedSeqs);
+    return { upserted: res.added.length };
+  }
+
+  /**
+   * The same for the server: validation and cache updates run in chunks that yield to the event
+   * loop, so searches keep flowing during big ingests. Resolves after the commit and once the
+   * caches hold the batch (so a client reads its own writes).
+   */
+  async upsertAsync(name: string, inputs: ItemInput[]): Promise<{ upserted: number }> {
+    const rt = this.runtime(name);
     if (!Array.isArray(inputs)) throw mrlError('VALIDATION', 'items must be an array');
-    const byId = new Map<string, { id: string; vector: Float32Array; label: string | null; payload: string | null }>();
-    inputs.forEach((it, i) => {
+    const byId = new Map<string, PreparedItem>();
+    for (let i = 0; i < inputs.length; i += VALIDATE_CHUNK) {
+      if (i > 0) await yieldToLoop();
+      this.prepareBatch(rt, inputs, i, Math.min(inputs.length, i + VALIDATE_CHUNK), byId);
+    }
+    const current = this.runtime(name); // the collection may have been dropped while we yielded
+    if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+    const res = this.items.upsert(rt.record.id, [...byId.values()]);
+    await rt.applyQueued(res.added, res.removedSeqs);
+    return { upserted: res.added.length };
+  }
+
+  private prepareBatch(rt: CollectionRuntime, inputs: ItemInput[], from: number, to: number, byId: Map<string, PreparedItem>): PreparedItem[] {
+    if (!Array.isArray(inputs)) throw mrlError('VALIDATION', 'items must be an array');
+    const name = rt.record.name;
+    for (let i = from; i < to; i++) {
+      const it = inputs[i];
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
       const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
       byId.delete(id); // the last occurrence of an id wins
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload) });
-    });
-    const res = this.items.upsert(rt.record.id, [...byId.values()]);
-    rt.apply(res.added, res.removedSeqs);
-    return { upserted: res.added.length };
+    }
+    return [...byId.values()];
   }
 
   /** Validates one item as upsert would; returns it unchanged, or throws the coded error. */
@@ -118,6 +185,14 @@ export class Engine {
     const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
     const res = this.items.delete(rt.record.id, valid);
     rt.apply([], res.removedSeqs);
+    return { deleted: res.removedSeqs.length, missing: res.missing };
+  }
+
+  async deleteItemsAsync(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
+    const rt = this.runtime(name);
+    const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
+    const res = this.items.delete(rt.record.id, valid);
+    await rt.applyQueued([], res.removedSeqs);
     return { deleted: res.removedSeqs.length, missing: res.missing };
   }
 
@@ -172,6 +247,11 @@ export class Engine {
     let n = 0;
     for (const rt of this.runtimes.values()) if (rt.snapshot(this.snapshotDir)) n++;
     return n;
+  }
+
+  /** Resolves once every queued cache update has been applied. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((rt) => rt.settled()));
   }
 
   /** Snapshots, then closes SQLite. Safe to call twice; no snapshot if SQLite was closed under it. */

@@ -31,6 +31,7 @@ export class ItemStore {
   private readonly byId: Statement;
   private readonly vecBySeq: Statement;
   private readonly countStmt: Statement;
+  private readonly pageStmt: Statement;
 
   constructor(private readonly db: Db) {
     this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
@@ -40,6 +41,7 @@ export class ItemStore {
     this.byId = db.prepare('SELECT seq, id, label, payload, vector FROM items WHERE collection_id = ? AND id = ?');
     this.vecBySeq = db.prepare('SELECT vector FROM items WHERE seq = ?').pluck();
     this.countStmt = db.prepare('SELECT count(*) FROM items WHERE collection_id = ?').pluck();
+    this.pageStmt = db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw();
   }
 
   /**
@@ -106,6 +108,12 @@ export class ItemStore {
   *scan(collectionId: number): IterableIterator<{ seq: number; vector: Float32Array }> {
     const it = this.db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? ORDER BY seq').raw().iterate(collectionId);
     for (const row of it as IterableIterator<[number, Buffer]>) yield { seq: row[0], vector: fromBlob(row[1]) };
+  }
+
+  /** One page of (seq, vector) after `afterSeq`, in seq order: lets a long load yield between pages. */
+  page(collectionId: number, afterSeq: number, limit: number): { seq: number; vector: Float32Array }[] {
+    const rows = this.pageStmt.all(collectionId, afterSeq, limit) as [number, Buffer][];
+    return rows.map(([seq, b]) => ({ seq, vector: fromBlob(b) }));
   }
 
   /** Label strings by seq, for evaluation. */
