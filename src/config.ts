@@ -8,6 +8,17 @@ export interface Config {
   kernel: 'auto' | 'onnx' | 'js';
   threads: number;
   defaults: { k: number; shortlist: number };
+  http: {
+    port: number;
+    host: string;
+    logLevel: string;
+    bodyLimit: number;
+    ingestBodyLimit: number;
+    maxBatch: number;
+    ndjsonBatch: number;
+    maxK: number;
+    maxShortlist: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -31,11 +42,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const k = int(env, 'MRL_DEFAULT_K', 10, 1, MAX_K);
   const shortlist = int(env, 'MRL_DEFAULT_SHORTLIST', 200, 1, MAX_SHORTLIST);
   if (shortlist < k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
+  if (int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K) < k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
   const cfg: Config = {
     dataDir: resolve(env.MRL_DATA_DIR || './data'),
     kernel: oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js'] as const),
     threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length), 1, 256),
     defaults: { k, shortlist },
+    http: {
+      port: int(env, 'PORT', 8080, 0, 65535),
+      host: env.HOST || '127.0.0.1',
+      logLevel: oneOf(env, 'MRL_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+      bodyLimit: int(env, 'MRL_BODY_LIMIT', 1 << 20, 1024, 1 << 30),
+      ingestBodyLimit: int(env, 'MRL_INGEST_BODY_LIMIT', 64 << 20, 1024, 2 ** 31 - 1),
+      maxBatch: int(env, 'MRL_MAX_BATCH', 2000, 1, 1_000_000),
+      ndjsonBatch: int(env, 'MRL_NDJSON_BATCH', 1000, 1, 100_000),
+      maxK: int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K),
+      maxShortlist: int(env, 'MRL_MAX_SHORTLIST', MAX_SHORTLIST, 1, MAX_SHORTLIST),
+    },
     ...overrides,
   };
   return Object.freeze(cfg);

@@ -64,3 +64,19 @@ export async function openEngine(t: TestContext, dataDir: string, backend: 'auto
   });
   return engine;
 }
+
+/** The real app over a temp data dir, loaded, closed (app then context) when the test ends. */
+export async function buildTestApp(t: TestContext, env: Record<string, string> = {}, dataDir = tempDir(t)) {
+  const { loadConfig } = await import('../src/config.js');
+  const { AppContext } = await import('../src/context.js');
+  const { buildApp } = await import('../src/http/app.js');
+  const config = loadConfig({ MRL_DATA_DIR: dataDir, MRL_THREADS: '2', ...env });
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true });
+  await ctx.engine.load();
+  const app = await buildApp(ctx);
+  defer(t, async () => {
+    await app.close();
+    await ctx.close();
+  });
+  return { app, ctx, dataDir };
+}

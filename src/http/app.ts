@@ -1,0 +1,48 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../context.js';
+import { installErrorHandler } from './error-handler.js';
+import { createMetrics } from './metrics.js';
+import { installValidators } from './validators.js';
+import { collectionRoutes } from './routes/collections.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { itemRoutes } from './routes/items.js';
+import { searchRoutes } from './routes/search.js';
+import { ErrorBody } from './schemas/common.js';
+
+export interface AppOptions { logger?: boolean | object }
+
+/** The service as a Fastify instance over an opened context; server.ts only starts it. */
+export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: ctx.config.http.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  installValidators(app);
+  installErrorHandler(app);
+  app.addSchema(ErrorBody);
+  const metrics = createMetrics(ctx.engine);
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    metrics.requestSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  await app.register(swagger, {
+    openapi: { info: { title: 'mrl-server', description: 'Adaptive retrieval with Matryoshka embeddings', version: '0.1.0' } },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const deps = { ctx, metrics };
+  await app.register(healthRoutes, deps);
+  await app.register(collectionRoutes, deps);
+  await app.register(itemRoutes, deps);
+  await app.register(ingestRoutes, deps);
+  await app.register(searchRoutes, deps);
+  return app;
+}
+
+export type RouteDeps = { ctx: AppContext; metrics: ReturnType<typeof createMetrics> };

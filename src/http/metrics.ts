@@ -1,0 +1,39 @@
+import client from 'prom-client';
+import type { Engine } from '../engine/engine.js';
+
+/** One registry per app (so tests can build several apps): request, search-stage and collection metrics. */
+export function createMetrics(engine: Engine) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'mrl_' });
+  const requestSeconds = new client.Histogram({
+    name: 'mrl_http_request_duration_seconds', help: 'HTTP request latency by route',
+    labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  });
+  const stageSeconds = new client.Histogram({
+    name: 'mrl_search_stage_duration_seconds', help: 'time in each search stage',
+    labelNames: ['collection', 'source', 'dims'] as const, registers: [registry],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+  });
+  const fill = (g: client.Gauge<'collection'>, f: (name: string) => number) => {
+    g.reset();
+    for (const c of engine.listCollections()) {
+      if (engine.isLoaded(c.name)) g.set({ collection: c.name }, f(c.name));
+    }
+  };
+  new client.Gauge({
+    name: 'mrl_collection_items', help: 'live items per collection', labelNames: ['collection'] as const, registers: [registry],
+    collect() { fill(this, (n) => engine.runtime(n).count); },
+  });
+  new client.Gauge({
+    name: 'mrl_index_bytes', help: 'approximate memory of the prefix HNSW index', labelNames: ['collection'] as const, registers: [registry],
+    collect() { fill(this, (n) => engine.runtime(n).index.bytes); },
+  });
+  new client.Gauge({
+    name: 'mrl_matrix_bytes', help: 'memory of the resident rerank matrix', labelNames: ['collection'] as const, registers: [registry],
+    collect() { fill(this, (n) => engine.runtime(n).matrix.bytes); },
+  });
+  return { registry, requestSeconds, stageSeconds };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RouteDeps } from '../app.js';
+import { errorResponses } from '../schemas/common.js';
+import { Collection, CollectionDetail, CreateCollectionBody, NameParams } from '../schemas/collections.js';
+
+export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const engine = ctx.engine;
+  const withCount = <T extends { name: string }>(c: T) => ({ ...c, count: engine.isLoaded(c.name) ? engine.runtime(c.name).count : 0 });
+
+  app.post('/collections', {
+    schema: { tags: ['collections'], body: CreateCollectionBody, response: { 201: Collection, ...errorResponses } },
+  }, async (req, reply) => reply.status(201).send(withCount(engine.createCollection(req.body))));
+
+  app.get('/collections', {
+    schema: { tags: ['collections'], response: { 200: Type.Object({ collections: Type.Array(Collection) }) } },
+  }, async () => ({ collections: engine.listCollections().map(withCount) }));
+
+  app.get('/collections/:name', {
+    schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
+  }, async (req) => engine.describe(req.params.name));
+
+  app.delete('/collections/:name', {
+    schema: { tags: ['collections'], params: NameParams, response: { 200: Type.Object({ dropped: Type.String() }), ...errorResponses } },
+  }, async (req) => {
+    await engine.dropCollectionAsync(req.params.name);
+    return { dropped: req.params.name };
+  });
+};

@@ -1,0 +1,23 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { RouteDeps } from '../app.js';
+
+/** Liveness, readiness (every index loaded, not shutting down) and Prometheus metrics. */
+export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx, metrics }) => {
+  app.get('/health', {
+    schema: { response: { 200: Type.Object({ status: Type.Literal('ok'), kernel: Type.String(), kernelFallback: Type.Union([Type.String(), Type.Null()]), uptimeSeconds: Type.Number() }) } },
+  }, async () => ({ status: 'ok' as const, kernel: ctx.kernel.name, kernelFallback: ctx.kernel.fallbackReason ?? null, uptimeSeconds: process.uptime() }));
+
+  app.get('/ready', {
+    schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean(), reason: Type.String() }) } },
+  }, async (_req, reply) => {
+    if (ctx.shuttingDown) return reply.status(503).send({ ready: false, reason: 'shutting down' });
+    if (!ctx.engine.ready) return reply.status(503).send({ ready: false, reason: 'loading indexes' });
+    return { ready: true };
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+};

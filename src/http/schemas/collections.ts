@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { CollectionName } from './common.js';
+
+export const CreateCollectionBody = Type.Object({
+  name: CollectionName,
+  dim: Type.Integer({ minimum: 1, maximum: 8192 }),
+  indexDim: Type.Optional(Type.Integer({ minimum: 1 })),
+  rerankDim: Type.Optional(Type.Integer({ minimum: 1 })),
+  residentDim: Type.Optional(Type.Integer({ minimum: 1 })),
+  nesting: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 64 })),
+  encoder: Type.Optional(Type.String()),
+  hnsw: Type.Optional(Type.Object({
+    m: Type.Optional(Type.Integer()), efConstruction: Type.Optional(Type.Integer()), efSearch: Type.Optional(Type.Integer()),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false });
+
+export const Collection = Type.Object({
+  name: Type.String(),
+  dim: Type.Integer(),
+  indexDim: Type.Integer(),
+  rerankDim: Type.Integer(),
+  residentDim: Type.Integer(),
+  nesting: Type.Array(Type.Integer()),
+  distance: Type.String(),
+  encoder: Type.Union([Type.String(), Type.Null()]),
+  hnsw: Type.Object({ m: Type.Integer(), efConstruction: Type.Integer(), efSearch: Type.Integer() }),
+  searchDefaults: Type.Object({ k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()) }),
+  createdAt: Type.String(),
+  count: Type.Integer(),
+});
+
+export const CollectionDetail = Type.Intersect([Collection, Type.Object({
+  index: Type.Object({
+    state: Type.String(), dims: Type.Integer(), elements: Type.Integer(), deleted: Type.Integer(), unsnapshotted: Type.Integer(),
+    lastOpen: Type.Union([Type.Null(), Type.Object({
+      loadedSnapshot: Type.Boolean(), reason: Type.String(), replayed: Type.Integer(), removed: Type.Integer(), rows: Type.Integer(), ms: Type.Number(),
+    })]),
+  }),
+  memory: Type.Object({ indexBytes: Type.Integer(), matrixBytes: Type.Integer(), residentDim: Type.Integer() }),
+})]);
+
+export const NameParams = Type.Object({ name: CollectionName });

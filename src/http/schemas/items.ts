@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { CollectionName, Vector } from './common.js';
+
+export const IngestItem = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 256 }),
+  vector: Type.Optional(Vector),
+  input: Type.Optional(Type.Unknown({ description: "input for the collection's encoder" })),
+  label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+  payload: Type.Optional(Type.Unknown()),
+}, { additionalProperties: false });
+
+export const IngestBody = (maxBatch: number) => Type.Object({
+  collection: CollectionName,
+  items: Type.Array(IngestItem, { minItems: 1, maxItems: maxBatch }),
+}, { additionalProperties: false });
+
+export const IngestQuery = Type.Object({ collection: Type.Optional(CollectionName) });
+
+export const LineError = Type.Object({ line: Type.Integer(), code: Type.String(), message: Type.String() });
+
+export const IngestReply = Type.Object({
+  collection: Type.String(),
+  upserted: Type.Integer(),
+  lines: Type.Optional(Type.Integer()),
+  failed: Type.Optional(Type.Integer()),
+  errors: Type.Optional(Type.Array(LineError)),
+  ms: Type.Number(),
+});
+
+export const ItemParams = Type.Object({ name: CollectionName, id: Type.String({ minLength: 1, maxLength: 256 }) });
+
+export const Item = Type.Object({
+  id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(), vector: Type.Array(Type.Number()),
+});

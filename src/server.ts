@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from './config.js';
+import { AppContext } from './context.js';
+import { buildApp } from './http/app.js';
+
+/**
+ * Thin entry: config → context → app.listen, then load the indexes (/ready is 503 until
+ * done). SIGTERM/SIGINT: /ready turns 503, in-flight requests finish, snapshots are written,
+ * SQLite closes.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = process.stdout.isTTY
+    ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+    : { level: config.http.logLevel };
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true });
+  const app = await buildApp(ctx, { logger });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.shuttingDown = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await app.close();
+      await ctx.close();
+      app.log.info('snapshots written, store closed');
+      process.exitCode = 0;
+    } catch (err) {
+      app.log.error({ err }, 'shutdown failed');
+      process.exitCode = 1;
+    }
+  };
+  // A request must never take the process down: log stray rejections instead of crashing.
+  process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  app.addHook('onClose', async () => {
+    ctx.shuttingDown = true;
+  });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  if (ctx.kernel.fallbackReason) app.log.warn({ reason: ctx.kernel.fallbackReason }, 'vector kernels fell back to plain JS');
+  app.log.info({ dataDir: config.dataDir, kernel: ctx.kernel.name }, 'loading collections');
+  const t0 = performance.now();
+  await ctx.engine.load();
+  app.log.info({ collections: ctx.engine.listCollections().length, ms: Math.round(performance.now() - t0) }, 'ready');
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`configuration error: ${err.message}\n`);
+  else process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
