@@ -14,6 +14,7 @@ export const ERRORS = {
   ITEM_NOT_FOUND: { status: 404, message: "item '{id}' not found in collection '{collection}'" },
   NO_ENCODER: { status: 400, message: "collection '{collection}' has no encoder" },
   PAYLOAD_TOO_LARGE: { status: 413, message: '{detail}' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "content type '{type}' is not accepted here: send application/json or application/x-ndjson" },
   NOT_READY: { status: 503, message: "collection '{collection}' is still loading" },
   UNKNOWN_ENCODER: { status: 400, message: "encoder '{encoder}' is not available on this server" },
   LABEL_SPACE_EXHAUSTED: { status: 507, message: 'the internal sequence reached 2^32; compact the store' },

@@ -6,7 +6,7 @@ function body(code: string, message: string) {
 }
 
 /** Fastify's own error codes that are the client's fault, mapped onto ours. */
-const FASTIFY_CODES: Record<string, { code: ErrorCode | 'UNSUPPORTED_MEDIA_TYPE'; status: number }> = {
+const FASTIFY_CODES: Record<string, { code: ErrorCode; status: number }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', status: 413 },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION', status: 400 },

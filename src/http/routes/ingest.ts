@@ -38,7 +38,11 @@ export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
     },
   }, async (req) => {
     const t0 = performance.now();
-    if (req.headers['content-type']?.startsWith('application/x-ndjson')) {
+    const type = req.headers['content-type'] ?? '';
+    if (!type.startsWith('application/json') && !type.startsWith('application/x-ndjson')) {
+      throw new MrlError('UNSUPPORTED_MEDIA_TYPE', { type });
+    }
+    if (type.startsWith('application/x-ndjson')) {
       const collection = req.query.collection;
       if (!collection) throw mrlError('VALIDATION', 'NDJSON ingest needs ?collection=');
       const r = await ingestNdjson(engine, collection, req.body as Readable, {

@@ -1,0 +1,122 @@
+/**
+ * Plain TypeScript kernel: the reference for the ONNX kernel, and the fast path for tiny work.
+ * Rows are the outer loop and queries the inner one, so each row is read from memory once per
+ * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
+ */
+import type { Kernel, TopK } from './kernel.js';
+
+/** Shape checks shared by both kernels; throws RangeError (a caller bug, not user input). */
+export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
+  const int = (v: number) => Number.isInteger(v) && v >= 0;
+  if (!int(B) || !int(n) || !int(stride) || !int(d) || !int(k)) throw new RangeError('topK: B, n, stride, d, k must be non-negative integers');
+  if (d < 1 || d > stride) throw new RangeError(`topK: need 1 <= d <= stride, got d=${d} stride=${stride}`);
+  if (k < 1) throw new RangeError(`topK: k must be >= 1, got ${k}`);
+  if (queries.length < B * d) throw new RangeError(`topK: queries has ${queries.length} values, need B*d=${B * d}`);
+  if (rows.length < n * stride) throw new RangeError(`topK: rows has ${rows.length} values, need n*stride=${n * stride}`);
+  if (rowScale.length < n) throw new RangeError(`topK: rowScale has ${rowScale.length} values, need n=${n}`);
+}
+
+/** Bounded heap of (score, index); root is the worst kept entry: lowest score, then highest index. */
+class TopKHeap {
+  readonly scores: Float32Array;
+  readonly idx: Int32Array;
+  size = 0;
+  constructor(readonly k: number) {
+    this.scores = new Float32Array(k);
+    this.idx = new Int32Array(k);
+  }
+  /** a is worse than b */
+  private worse(sa: number, ia: number, sb: number, ib: number): boolean {
+    return sa < sb || (sa === sb && ia > ib);
+  }
+  /** Offer index i with score s; indices must arrive in increasing order (so a tie never displaces). */
+  push(s: number, i: number): void {
+    if (this.size < this.k) {
+      let c = this.size++;
+      // sift up
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!this.worse(s, i, this.scores[p], this.idx[p])) break;
+        this.scores[c] = this.scores[p];
+        this.idx[c] = this.idx[p];
+        c = p;
+      }
+      this.scores[c] = s;
+      this.idx[c] = i;
+    } else if (s > this.scores[0]) {
+      this.replaceRoot(s, i, this.size);
+    }
+  }
+  /** Put (s, i) at the root of the first `size` entries and sift it down. */
+  private replaceRoot(s: number, i: number, size: number): void {
+    const sc = this.scores;
+    const ix = this.idx;
+    let p = 0;
+    for (;;) {
+      let c = 2 * p + 1;
+      if (c >= size) break;
+      if (c + 1 < size && this.worse(sc[c + 1], ix[c + 1], sc[c], ix[c])) c++;
+      if (!this.worse(sc[c], ix[c], s, i)) break;
+      sc[p] = sc[c];
+      ix[p] = ix[c];
+      p = c;
+    }
+    sc[p] = s;
+    ix[p] = i;
+  }
+  /** Heap-sort in place: repeatedly move the worst to the end, leaving best-first order. */
+  drain(): TopK {
+    for (let end = this.size - 1; end > 0; end--) {
+      const s = this.scores[0];
+      const i = this.idx[0];
+      this.replaceRoot(this.scores[end], this.idx[end], end);
+      this.scores[end] = s;
+      this.idx[end] = i;
+    }
+    return { indices: this.idx.subarray(0, this.size), scores: this.scores.subarray(0, this.size) };
+  }
+}
+
+/** a[ao .. ao+d) · b[bo .. bo+d), four accumulators (lets V8 overlap the dependent adds). */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const end4 = ao + d - (d & 3);
+  let i = ao;
+  let j = bo;
+  for (; i < end4; i += 4, j += 4) {
+    s0 += a[i] * b[j];
+    s1 += a[i + 1] * b[j + 1];
+    s2 += a[i + 2] * b[j + 2];
+    s3 += a[i + 3] * b[j + 3];
+  }
+  for (; i < ao + d; i++, j++) s0 += a[i] * b[j];
+  return s0 + s1 + s2 + s3;
+}
+
+export class JsKernel implements Kernel {
+  readonly name = 'js';
+
+  async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+    return this.topKSync(queries, B, rows, n, stride, d, rowScale, k);
+  }
+
+  topKSync(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): TopK[] {
+    checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
+    const kk = Math.min(k, n);
+    const heaps: TopKHeap[] = [];
+    for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
+    if (kk === 0) return heaps.map((h) => h.drain());
+    for (let i = 0; i < n; i++) {
+      const scale = rowScale[i];
+      const r = i * stride;
+      for (let b = 0; b < B; b++) {
+        // Round to float32 before comparing so ranking and ties are those of the returned scores.
+        const s = scale === 0 ? 0 : Math.fround(dot(queries, b * d, rows, r, d) * scale);
+        heaps[b].push(s, i);
+      }
+    }
+    return heaps.map((h) => h.drain());
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,69 @@
+/**
+ * Vector kernels: scores and top-k of a batch of queries against rows.
+ * Two implementations: onnxruntime-node on the CPU EP (onnx-kernel.ts) and plain TypeScript
+ * (js-kernel.ts, the reference). createKernel picks one.
+ */
+import { JsKernel } from './js-kernel.js';
+
+export interface TopK { indices: Int32Array; scores: Float32Array } // sorted by score descending; ties broken by lower index; length min(k, n)
+export interface Kernel {
+  readonly name: string; // 'onnx-cpu' or 'js'
+  /**
+   * queries: B × d float32, row-major, each already L2-normalised at d.
+   * rows: n × stride float32, row-major; only the first d columns of each row are used (1 ≤ d ≤ stride).
+   * rowScale: length n; the score of row i is (q · rows[i][0:d]) * rowScale[i]  (the caller passes 1/||rows[i][0:d]||, or 0 for a zero row).
+   * Returns, for each of the B queries, the top k (k ≥ 1; clamp to n) indices into rows and their scores.
+   */
+  topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
+  close(): Promise<void>;
+}
+
+/** What createKernel returns: fallbackReason is set when 'auto' wanted ONNX but got the JS kernel. */
+export type CreatedKernel = Kernel & { readonly fallbackReason?: string };
+
+export type Backend = 'auto' | 'onnx' | 'js';
+
+/**
+ * Up to this many multiply-adds (B·n·d) 'auto' routes a call to the JS kernel: there the fixed
+ * cost of an ORT call (~0.03-0.05 ms: tensor wrapping, a setImmediate hop, session bookkeeping,
+ * output copies) exceeds the arithmetic. bench/kernels.ts on the 2-core dev box (Node 20,
+ * ORT 1.30 CPU, 2 intra-op threads), B=1, d=512, k=10, median ms js / onnx, two runs:
+ *   n=16 (8k MACs) 0.019-0.031 / 0.034-0.050;  n=32 (16k) 0.035-0.058 / 0.032-0.050;
+ *   n=48 (25k) 0.050-0.087 / 0.030-0.047;  n=64 (33k) 0.065-0.121 / 0.031-0.044.
+ * The crossover sits at n≈32 at d=512, i.e. ~16k MACs.
+ */
+export const JS_ROUTING_MAX_MACS = 16_384;
+
+export async function createKernel(opts: { backend?: Backend; threads?: number } = {}): Promise<CreatedKernel> {
+  const backend = opts.backend ?? 'auto';
+  if (backend === 'js') return new JsKernel();
+  const loadOnnx = async (): Promise<Kernel> => {
+    const { OnnxKernel } = await import('./onnx-kernel.js');
+    return OnnxKernel.create({ threads: opts.threads });
+  };
+  if (backend === 'onnx') return loadOnnx();
+  return autoKernel(loadOnnx);
+}
+
+/**
+ * 'auto': ONNX for big work, JS for tiny work; if ONNX cannot be loaded, the JS kernel with
+ * fallbackReason set (the caller decides whether and how to report it). Exported for tests.
+ */
+export async function autoKernel(loadOnnx: () => Promise<Kernel>, maxJsMacs = JS_ROUTING_MAX_MACS): Promise<CreatedKernel> {
+  const js = new JsKernel();
+  let onnx: Kernel;
+  try {
+    onnx = await loadOnnx();
+  } catch (err) {
+    const reason = `onnxruntime-node unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    return Object.assign(js, { fallbackReason: reason });
+  }
+  return {
+    name: onnx.name,
+    topK(queries, B, rows, n, stride, d, rowScale, k) {
+      const kernel = B * n * d <= maxJsMacs ? js : onnx;
+      return kernel.topK(queries, B, rows, n, stride, d, rowScale, k);
+    },
+    close: () => onnx.close(),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * A tiny protobuf encoder for the few ONNX messages we need, and the score+top-k graphs.
+ * Field numbers are those of onnx/onnx.proto (proto2); we write only what the graphs use.
+ */
+
+// ---- protobuf wire format -------------------------------------------------------------
+
+const WIRE_VARINT = 0;
+const WIRE_LEN = 2;
+const WIRE_FIXED32 = 5;
+const utf8 = new TextEncoder();
+
+/** Base-128 varint; negative int64 values are written as their 64-bit two's complement (10 bytes). */
+function varint(value: number | bigint): number[] {
+  let v = BigInt.asUintN(64, BigInt(value));
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const tag = (field: number, wire: number) => varint((field << 3) | wire);
+const fInt = (field: number, v: number | bigint) => Uint8Array.from([...tag(field, WIRE_VARINT), ...varint(v)]);
+const fBytes = (field: number, b: Uint8Array) => concat([Uint8Array.from([...tag(field, WIRE_LEN), ...varint(b.length)]), b]);
+const fStr = (field: number, s: string) => fBytes(field, utf8.encode(s));
+const fMsg = (field: number, ...parts: Uint8Array[]) => fBytes(field, concat(parts));
+function fFloat(field: number, f: number): Uint8Array {
+  const b = new Uint8Array(5 + 4);
+  const t = tag(field, WIRE_FIXED32);
+  b.set(t);
+  new DataView(b.buffer).setFloat32(t.length, f, true);
+  return b.subarray(0, t.length + 4);
+}
+
+// ---- ONNX messages --------------------------------------------------------------------
+
+export const FLOAT = 1; // TensorProto.DataType
+export const INT64 = 7;
+const ATTR_FLOAT = 1; // AttributeProto.AttributeType
+const ATTR_INT = 2;
+const ATTR_INTS = 7;
+
+export type Attr = { name: string } & ({ i: number } | { f: number } | { ints: number[] });
+export type Dim = number | string; // number → dim_value, string → dim_param (symbolic)
+
+/** AttributeProto: name=1, f=2, i=3, ints=8, type=20. */
+function attribute(a: Attr): Uint8Array {
+  if ('i' in a) return concat([fStr(1, a.name), fInt(3, a.i), fInt(20, ATTR_INT)]);
+  if ('f' in a) return concat([fStr(1, a.name), fFloat(2, a.f), fInt(20, ATTR_FLOAT)]);
+  return concat([fStr(1, a.name), ...a.ints.map((v) => fInt(8, v)), fInt(20, ATTR_INTS)]);
+}
+
+/** NodeProto: input=1, output=2, name=3, op_type=4, attribute=5. */
+export function node(opType: string, inputs: string[], outputs: string[], attrs: Attr[] = [], name = `${opType}_${outputs[0]}`): Uint8Array {
+  return concat([
+    ...inputs.map((s) => fStr(1, s)),
+    ...outputs.map((s) => fStr(2, s)),
+    fStr(3, name),
+    fStr(4, opType),
+    ...attrs.map((a) => fMsg(5, attribute(a))),
+  ]);
+}
+
+/** ValueInfoProto{name=1, type=2: TypeProto{tensor_type=1: {elem_type=1, shape=2: {dim=1: {dim_value=1 | dim_param=2}}}}}. */
+export function tensorInfo(name: string, elemType: number, dims: Dim[]): Uint8Array {
+  const shape = dims.map((d) => fMsg(1, typeof d === 'number' ? fInt(1, d) : fStr(2, d)));
+  return concat([fStr(1, name), fMsg(2, fMsg(1, fInt(1, elemType), fMsg(2, ...shape)))]);
+}
+
+/** TensorProto (int64, 1-D): dims=1, data_type=2, name=8, raw_data=9 (little-endian). */
+export function int64Initializer(name: string, values: number[]): Uint8Array {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return concat([fInt(1, values.length), fInt(2, INT64), fStr(8, name), fBytes(9, raw)]);
+}
+
+export interface GraphSpec {
+  name: string;
+  nodes: Uint8Array[];
+  inputs: Uint8Array[];
+  outputs: Uint8Array[];
+  initializers?: Uint8Array[];
+}
+
+/** ModelProto: ir_version=1, graph=7, opset_import=8 (OperatorSetIdProto: domain=1, version=2). */
+export function model(g: GraphSpec, opset = 17, irVersion = 8): Uint8Array {
+  const graph = concat([
+    ...g.nodes.map((n) => fMsg(1, n)),
+    fStr(2, g.name),
+    ...(g.initializers ?? []).map((t) => fMsg(5, t)),
+    ...g.inputs.map((v) => fMsg(11, v)),
+    ...g.outputs.map((v) => fMsg(12, v)),
+  ]);
+  return concat([fInt(1, irVersion), fMsg(7, graph), fMsg(8, fStr(1, ''), fInt(2, opset))]);
+}
+
+// ---- the kernels' graphs --------------------------------------------------------------
+
+/**
+ * Scores = (Q · Mᵀ) ⊙ S, then TopK(K) along the rows.
+ * 'full':   Q [B,d], M [n,d],      S [n], K int64[1].
+ * 'sliced': Q [B,d], M [n,stride], S [n], K int64[1], E int64[1] = d; M[:, 0:E] via Slice.
+ * Outputs: values float [B,k], indices int64 [B,k] (TopK sorts descending, ties → lower index).
+ */
+export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
+  const sliced = variant === 'sliced';
+  const nodes: Uint8Array[] = [];
+  if (sliced) nodes.push(node('Slice', ['M', 'starts', 'E', 'axes'], ['Md']));
+  nodes.push(
+    node('Gemm', ['Q', sliced ? 'Md' : 'M'], ['G'], [{ name: 'transB', i: 1 }]),
+    node('Mul', ['G', 'S'], ['Y']),
+    node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+  );
+  const inputs = [
+    tensorInfo('Q', FLOAT, ['B', 'd']),
+    tensorInfo('M', FLOAT, ['n', sliced ? 'stride' : 'd']),
+    tensorInfo('S', FLOAT, ['n']),
+    tensorInfo('K', INT64, [1]),
+  ];
+  if (sliced) inputs.push(tensorInfo('E', INT64, [1]));
+  return model({
+    name: `score_topk_${variant}`,
+    nodes,
+    inputs,
+    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    initializers: sliced ? [int64Initializer('starts', [0]), int64Initializer('axes', [1])] : [],
+  });
+}
