@@ -118,5 +118,37 @@ export class JsKernel implements Kernel {
     return heaps.map((h) => h.drain());
   }
 
+  async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+    return this.topKRowsSync(queries, B, matrix, stride, rowIdx, d, rowScale, k);
+  }
+
+  topKRowsSync(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): TopK[] {
+    const n = rowIdx.length;
+    checkRowsArgs(matrix, stride, rowIdx);
+    checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
+    if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
+    const kk = Math.min(k, n);
+    const heaps: TopKHeap[] = [];
+    for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
+    if (kk === 0) return heaps.map((h) => h.drain());
+    for (let i = 0; i < n; i++) {
+      const scale = rowScale[i];
+      const r = rowIdx[i] * stride;
+      for (let b = 0; b < B; b++) {
+        const s = scale === 0 ? 0 : Math.fround(dot(queries, b * d, matrix, r, d) * scale);
+        heaps[b].push(s, i);
+      }
+    }
+    return heaps.map((h) => h.drain());
+  }
+
   async close(): Promise<void> {}
+}
+
+/** Row indices must address whole rows of the matrix. */
+export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int32Array): void {
+  const rows = Math.floor(matrix.length / stride);
+  for (let i = 0; i < rowIdx.length; i++) {
+    if (rowIdx[i] < 0 || rowIdx[i] >= rows) throw new RangeError(`topKRows: row index ${rowIdx[i]} outside 0..${rows - 1}`);
+  }
 }

@@ -15,6 +15,11 @@ export interface Kernel {
    * Returns, for each of the B queries, the top k (k ≥ 1; clamp to n) indices into rows and their scores.
    */
   topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
+  /**
+   * The same over selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]), without
+   * gathering them in JS first: the rerank of a shortlist against the resident matrix.
+   */
+  topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 
@@ -63,6 +68,10 @@ export async function autoKernel(loadOnnx: () => Promise<Kernel>, maxJsMacs = JS
     topK(queries, B, rows, n, stride, d, rowScale, k) {
       const kernel = B * n * d <= maxJsMacs ? js : onnx;
       return kernel.topK(queries, B, rows, n, stride, d, rowScale, k);
+    },
+    topKRows(queries, B, matrix, stride, rowIdx, d, rowScale, k) {
+      const kernel = B * rowIdx.length * d <= maxJsMacs ? js : onnx;
+      return kernel.topKRows(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     },
     close: () => onnx.close(),
   };

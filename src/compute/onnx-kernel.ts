@@ -13,10 +13,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Kernel, TopK } from './kernel.js';
-import { checkTopKArgs } from './js-kernel.js';
-import { scoreTopKModel } from './onnx-model.js';
+import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
+import { gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 
-type Variant = 'full' | 'sliced';
+type Variant = 'full' | 'sliced' | 'gather';
 
 /**
  * For d < stride there are two ways to use only the first d columns: Slice M to [n,d] (the
@@ -43,22 +43,41 @@ export class OnnxKernel implements Kernel {
   readonly name = 'onnx-cpu';
   private closed = false;
 
-  private constructor(private readonly sessions: Record<Variant, ort.InferenceSession>) {}
+  private constructor(
+    private readonly single: Record<Variant, ort.InferenceSession>,
+    private readonly parallel: Record<Variant, ort.InferenceSession> | null,
+  ) {}
 
-  /** Creates both sessions up front (cached for the kernel's life) so load failures surface here. */
+  /**
+   * Sessions are created once. Small work (a shortlist rerank) runs on one thread: on a
+   * 2-core host, waking a second intra-op thread costs more than it saves and gave p99 tails
+   * of 10-16 ms against ~1-3 ms single-threaded (bench/search.ts, 100k × 768, K=200..1000).
+   * Large work (exact scans) uses `threads` threads, without spin-waiting between calls so
+   * idle workers do not steal the event loop's core.
+   */
   static async create(opts: { threads?: number } = {}): Promise<OnnxKernel> {
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: opts.threads ?? 2,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
+    const threads = opts.threads ?? 2;
+    const base: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'], interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
     };
-    const [full, sliced] = await Promise.all([
-      ort.InferenceSession.create(scoreTopKModel('full'), options),
-      ort.InferenceSession.create(scoreTopKModel('sliced'), options),
-    ]);
-    return new OnnxKernel({ full, sliced });
+    const make = async (options: ort.InferenceSession.SessionOptions): Promise<Record<Variant, ort.InferenceSession>> => {
+      const [full, sliced, gather] = await Promise.all([
+        ort.InferenceSession.create(scoreTopKModel('full'), options),
+        ort.InferenceSession.create(scoreTopKModel('sliced'), options),
+        ort.InferenceSession.create(gatherTopKModel(), options),
+      ]);
+      return { full, sliced, gather };
+    };
+    const single = await make({ ...base, intraOpNumThreads: 1 });
+    const parallel = threads > 1 ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
+    return new OnnxKernel(single, parallel);
+  }
+
+  /** Multiply-adds from which a call is worth several threads. */
+  static readonly PARALLEL_MIN_MACS = 1 << 22;
+
+  private sessions(macs: number): Record<Variant, ort.InferenceSession> {
+    return this.parallel && macs >= OnnxKernel.PARALLEL_MIN_MACS ? this.parallel : this.single;
   }
 
   async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
@@ -78,23 +97,57 @@ export class OnnxKernel implements Kernel {
       K: new ort.Tensor('int64', BigInt64Array.of(BigInt(kk)), [1]),
     };
     if (sliced) feeds.E = new ort.Tensor('int64', BigInt64Array.of(BigInt(d)), [1]);
-    const out = await this.sessions[sliced ? 'sliced' : 'full'].run(feeds);
-    const values = out.values.data as Float32Array;
-    const indices = out.indices.data as BigInt64Array;
+    const out = await this.sessions(B * n * d)[sliced ? 'sliced' : 'full'].run(feeds);
+    return unpack(out, B, kk);
+  }
 
-    const result: TopK[] = [];
-    for (let b = 0; b < B; b++) {
-      const idx = new Int32Array(kk);
-      const base = b * kk;
-      for (let j = 0; j < kk; j++) idx[j] = Number(indices[base + j]);
-      result.push({ indices: idx, scores: values.slice(base, base + kk) });
+  /**
+   * Selected rows of a wrapped (not copied) matrix: ORT gathers them natively. When the prefix
+   * is much shorter than the row, gathering whole rows wastes bandwidth, so the first d columns
+   * are copied in JS instead and the 'full' graph runs on them.
+   */
+  async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+    if (this.closed) throw new Error('OnnxKernel is closed');
+    const n = rowIdx.length;
+    checkRowsArgs(matrix, stride, rowIdx);
+    checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
+    if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
+    const kk = Math.min(k, n);
+    if (B === 0) return [];
+    if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
+    if (d * 2 < stride) {
+      const rows = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) rows.set(matrix.subarray(rowIdx[i] * stride, rowIdx[i] * stride + d), i * d);
+      return this.topK(queries, B, rows, n, d, d, rowScale, k);
     }
-    return result;
+    const usable = Math.floor(matrix.length / stride) * stride;
+    const feeds: Record<string, ort.Tensor> = {
+      Q: new ort.Tensor('float32', d === stride ? queries.subarray(0, B * d) : padQueries(queries, B, d, stride), [B, stride]),
+      M: new ort.Tensor('float32', matrix.subarray(0, usable), [usable / stride, stride]),
+      I: new ort.Tensor('int32', rowIdx, [n]),
+      S: new ort.Tensor('float32', rowScale.subarray(0, n), [n]),
+      K: new ort.Tensor('int64', BigInt64Array.of(BigInt(kk)), [1]),
+    };
+    return unpack(await this.sessions(B * n * stride).gather.run(feeds), B, kk);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.sessions.full.release(), this.sessions.sliced.release()]);
+    await Promise.all([...Object.values(this.single), ...Object.values(this.parallel ?? {})].map((s) => s.release()));
   }
+}
+
+function unpack(out: ort.InferenceSession.ReturnType, B: number, kk: number): TopK[] {
+  const values = out.values.data as Float32Array;
+  const indices = out.indices.data as BigInt64Array;
+
+  const result: TopK[] = [];
+  for (let b = 0; b < B; b++) {
+    const idx = new Int32Array(kk);
+    const base = b * kk;
+    for (let j = 0; j < kk; j++) idx[j] = Number(indices[base + j]);
+    result.push({ indices: idx, scores: values.slice(base, base + kk) });
+  }
+  return result;
 }

@@ -51,6 +51,7 @@ function fFloat(field: number, f: number): Uint8Array {
 
 export const FLOAT = 1; // TensorProto.DataType
 export const INT64 = 7;
+export const INT32 = 6;
 const ATTR_FLOAT = 1; // AttributeProto.AttributeType
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
@@ -140,5 +141,29 @@ export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
     inputs,
     outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
     initializers: sliced ? [int64Initializer('starts', [0]), int64Initializer('axes', [1])] : [],
+  });
+}
+
+/**
+ * Rerank of selected rows without a gather in JS: Gather(M, I) along rows, then as 'full'.
+ * Q [B,stride] (zero-padded past d), M [N,stride], I int32 [n], S [n], K int64[1].
+ */
+export function gatherTopKModel(): Uint8Array {
+  return model({
+    name: 'score_topk_gather',
+    nodes: [
+      node('Gather', ['M', 'I'], ['Mi'], [{ name: 'axis', i: 0 }]),
+      node('Gemm', ['Q', 'Mi'], ['G'], [{ name: 'transB', i: 1 }]),
+      node('Mul', ['G', 'S'], ['Y']),
+      node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+    ],
+    inputs: [
+      tensorInfo('Q', FLOAT, ['B', 'stride']),
+      tensorInfo('M', FLOAT, ['N', 'stride']),
+      tensorInfo('I', INT32, ['n']),
+      tensorInfo('S', FLOAT, ['n']),
+      tensorInfo('K', INT64, [1]),
+    ],
+    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
   });
 }

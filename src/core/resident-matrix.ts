@@ -84,8 +84,9 @@ export class ResidentMatrix {
     return true;
   }
 
+  /** Grows by half: a doubling would leave up to half of a large matrix unused. */
   private grow(): void {
-    const cap = this.capacity * 2;
+    const cap = Math.ceil(this.capacity * 1.5);
     const data = new Float32Array(cap * this.width);
     data.set(this.data);
     const slotSeq = new Uint32Array(cap);
@@ -122,6 +123,16 @@ export class ResidentMatrix {
       scale[i] = nrm > 0 ? 1 / nrm : 0;
     }
     return { rows, scale };
+  }
+
+  /** 1/||row[0:d]|| of the given slots (0 for a zero prefix). */
+  scales(slots: ArrayLike<number>, d: number): Float32Array {
+    const out = new Float32Array(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const nrm = this.norm(slots[i], d);
+      out[i] = nrm > 0 ? 1 / nrm : 0;
+    }
+    return out;
   }
 
   /** 1/||row[0:d]|| for every slot 0..size-1, cached until the next change. */

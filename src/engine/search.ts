@@ -1,4 +1,5 @@
 import type { Kernel } from '../compute/kernel.js';
+import { JsKernel } from '../compute/js-kernel.js';
 import { normalizedPrefix, prefixNorm } from '../core/prefix.js';
 import type { Stage } from '../core/funnel.js';
 import type { ItemStore } from '../store/items.js';
@@ -51,38 +52,53 @@ export async function runStages(rt: CollectionRuntime, items: ItemStore, kernel:
   return { seqs, scores, stages: reports };
 }
 
+/**
+ * Kernels may run after an event-loop turn (onnxruntime-node hops through setImmediate), and
+ * a write applied in that turn can move rows of the resident matrix. So a matrix-based step
+ * checks the matrix version around the kernel call and retries; the last try uses the
+ * synchronous JS kernel, which nothing can interleave with.
+ */
+const jsKernel = new JsKernel();
+const TRIES = 3;
+
 /** Brute force over every live row at prefix `dims`: the ground truth. */
 export async function exactScan(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
   const m = rt.matrix;
-  if (m.size === 0) return { seqs: [], scores: [] };
-  if (dims <= m.width) {
-    // Slots can move if a write lands while the kernel runs: keep the slot→seq map of now.
-    const slotSeq = m.slotSeq.slice(0, m.size);
-    const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, m.data, m.size, m.width, dims, m.scaleAll(dims), k);
-    return { seqs: Array.from(top.indices, (s) => slotSeq[s]), scores: Array.from(top.scores) };
+  if (dims > m.width) return rescoreFromStore(items, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
+  const q = normalizedPrefix(query, dims);
+  for (let attempt = 1; ; attempt++) {
+    if (m.size === 0) return { seqs: [], scores: [] };
+    const version = m.version;
+    const size = m.size;
+    const run = attempt < TRIES ? kernel : jsKernel;
+    const [top] = await run.topK(q, 1, m.data, size, m.width, dims, m.scaleAll(dims), k);
+    if (m.version !== version) continue;
+    return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
   }
-  const all = Array.from(m.slotSeq.subarray(0, m.size));
-  return rescoreFromStore(items, kernel, query, all, dims, k);
 }
 
 async function rescore(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
   const m = rt.matrix;
   if (dims > m.width) return rescoreFromStore(items, kernel, query, seqs, dims, keep);
-  const live: number[] = [];
-  const slots: number[] = [];
-  for (const s of seqs) {
-    const slot = m.slotOf(s);
-    if (slot !== undefined) {
-      live.push(s);
-      slots.push(slot);
+  const q = normalizedPrefix(query, dims);
+  for (let attempt = 1; ; attempt++) {
+    const version = m.version;
+    const live: number[] = [];
+    const slots: number[] = [];
+    for (const s of seqs) {
+      const slot = m.slotOf(s);
+      if (slot !== undefined) {
+        live.push(s);
+        slots.push(slot);
+      }
     }
+    if (live.length === 0) return { seqs: [], scores: [] };
+    const run = attempt < TRIES ? kernel : jsKernel;
+    const [top] = await run.topKRows(q, 1, m.data, m.width, Int32Array.from(slots), dims, m.scales(slots, dims), keep);
+    if (m.version !== version) continue;
+    return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
   }
-  if (live.length === 0) return { seqs: [], scores: [] };
-  const { rows, scale } = m.gather(slots, dims);
-  const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, rows, live.length, dims, dims, scale, keep);
-  return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
 }
-
 /** Dims beyond the resident width: read the full vectors from SQLite (slower, still exact). */
 async function rescoreFromStore(items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
   const live: number[] = [];

@@ -212,6 +212,7 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   const routed = await autoKernel(async () => ({
     name: 'onnx-cpu',
     topK: (...args: Parameters<Kernel['topK']>) => (onnxCalls++, js.topK(...args)),
+    topKRows: (...args: Parameters<Kernel['topKRows']>) => (onnxCalls++, js.topKRows(...args)),
     close: async () => {},
   }), 1000);
   const small = randomCase(9, 2, 10, 50, 50); // 1000 MACs: JS
@@ -224,4 +225,30 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   });
   assert.equal(fb.name, 'js');
   assert.match(fb.fallbackReason ?? '', /cannot load binding/);
+});
+
+test('topKRows over selected rows equals topK over the same rows gathered, on both kernels', async () => {
+  const onnx = await createKernel({ backend: 'onnx', threads: 1 });
+  const r = mulberry32(99);
+  const N = 3000;
+  for (const [stride, d, n, B] of [[64, 64, 500, 1], [64, 48, 700, 3], [96, 16, 200, 2], [32, 32, 1, 1]]) {
+    const matrix = Float32Array.from({ length: N * stride }, () => r() - 0.5);
+    const rowIdx = Int32Array.from({ length: n }, () => Math.floor(r() * N));
+    const scale = Float32Array.from({ length: n }, () => 0.5 + r());
+    scale[0] = 0;
+    const queries = Float32Array.from({ length: B * d }, () => r() - 0.5);
+    const gathered = new Float32Array(n * d);
+    rowIdx.forEach((row, i) => gathered.set(matrix.subarray(row * stride, row * stride + d), i * d));
+    const want = await js.topK(queries, B, gathered, n, d, d, scale, 10);
+    for (const kernel of [js, onnx]) {
+      const got = await kernel.topKRows(queries, B, matrix, stride, rowIdx, d, scale, 10);
+      for (let b = 0; b < B; b++) {
+        assert.equal(got[b].indices.length, Math.min(10, n));
+        for (let j = 0; j < got[b].scores.length; j++) assert.ok(Math.abs(got[b].scores[j] - want[b].scores[j]) < 1e-5, `${kernel.name} stride=${stride} d=${d}`);
+        assert.deepEqual(new Set(got[b].indices), new Set(want[b].indices));
+      }
+    }
+  }
+  await assert.rejects(onnx.topKRows(new Float32Array(8), 1, new Float32Array(80), 8, Int32Array.of(10), 8, Float32Array.of(1), 1), RangeError);
+  await onnx.close();
 });

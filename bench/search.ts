@@ -1,0 +1,417 @@
+/**
+ * Search benchmark: the engine's funnel (prefix HNSW shortlist → rerank) against exact search
+ * and a single-stage hnswlib-node graph over the full vectors, on seeded synthetic MRL-like data.
+ * Prints markdown tables in the form of DESIGN.md's "What to beat" to stdout; progress to stderr.
+ *
+ *   npm run bench:search -- --n 100000 --d 768 --queries 1000 [--json out.json]
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import hnswlib from 'hnswlib-node';
+import { createKernel, type Backend } from '../src/compute/kernel.js';
+import { paperFunnel, type FunnelStep, type SearchOptions } from '../src/core/funnel.js';
+import { normalizedPrefix } from '../src/core/prefix.js';
+import { Engine } from '../src/engine/engine.js';
+import { PrefixIndex } from '../src/index/prefix-index.js';
+import { median, summarise, type LatencySummary } from './stats.js';
+import { generateSynthetic, type SyntheticData } from './synthetic.js';
+
+const { values: argv } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    d: { type: 'string', default: '768' },
+    queries: { type: 'string', default: '1000' },
+    k: { type: 'string', default: '10' },
+    'index-dim': { type: 'string', default: '32' },
+    shortlist: { type: 'string', default: '200,1000' },
+    rerank: { type: 'string', default: '512,768' },
+    clusters: { type: 'string', default: '256' },
+    seed: { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: '2' },
+    'hnsw-efs': { type: 'string', default: '16,32,64,128,256' },
+    'skip-hnsw-full': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+  strict: true,
+});
+
+function posInt(s: string, name: string): number {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got '${s}'`);
+  return v;
+}
+const intList = (s: string, name: string) => s.split(',').filter((x) => x.trim() !== '').map((x) => posInt(x.trim(), name));
+
+const N = posInt(argv.n, 'n');
+const D = posInt(argv.d, 'd');
+const NQ = posInt(argv.queries, 'queries');
+const K = posInt(argv.k, 'k');
+const INDEX_DIM = posInt(argv['index-dim'], 'index-dim');
+const SHORTLISTS = intList(argv.shortlist, 'shortlist');
+const RERANKS = [...new Set(intList(argv.rerank, 'rerank').filter((r) => r <= D))];
+const CLUSTERS = posInt(argv.clusters, 'clusters');
+const SEED = posInt(argv.seed, 'seed');
+const THREADS = posInt(argv.threads, 'threads');
+const EFS = intList(argv['hnsw-efs'], 'hnsw-efs');
+const BACKEND = argv.backend as Backend;
+if (!['auto', 'onnx', 'js'].includes(BACKEND)) throw new Error('--backend must be auto, onnx or js');
+if (RERANKS.length === 0) RERANKS.push(D);
+if (INDEX_DIM > D) throw new Error('--index-dim must be at most --d');
+const RESIDENT = Math.max(...RERANKS);
+const WARMUP = 50;
+const COLLECTION = 'bench';
+
+let loadStart: number[] = [];
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const ms = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+
+interface Row {
+  system: string;
+  setting: string;
+  finalDims: number;
+  lat: LatencySummary;
+  recall: number; // vs exact at finalDims
+  recallFullD: number; // vs exact at D
+  memory: string;
+  build: string;
+  engineMsP50?: number;
+  stages?: { stage: string; p50: number; candidates: number }[];
+  ef?: number;
+  marks?: string[];
+  note?: string;
+}
+
+type Result = { ids: string[]; engineMs?: number; stages?: { dims: number; source: string; candidates: number; ms: number }[] };
+
+/** Runs every query sequentially (1 client) after WARMUP warm-up queries; per-query latency by performance.now(). */
+async function measure(s: SyntheticData, fn: (q: Float32Array) => Result | Promise<Result>): Promise<{ lat: LatencySummary; results: Result[] }> {
+  for (let i = 0; i < WARMUP; i++) {
+    const r = fn(s.warmupQuery(i));
+    if (r instanceof Promise) await r;
+  }
+  const lat = new Float64Array(NQ);
+  const results: Result[] = new Array(NQ);
+  const start = performance.now();
+  for (let i = 0; i < NQ; i++) {
+    const q = s.query(i);
+    const t0 = performance.now();
+    let r = fn(q);
+    if (r instanceof Promise) r = await r;
+    lat[i] = performance.now() - t0;
+    results[i] = r;
+  }
+  return { lat: summarise(lat, performance.now() - start), results };
+}
+
+function recallAt(results: Result[], truth: string[][]): number {
+  let sum = 0;
+  for (let i = 0; i < results.length; i++) {
+    const t = new Set(truth[i]);
+    let hit = 0;
+    for (const id of results[i].ids.slice(0, K)) if (t.has(id)) hit++;
+    sum += hit / Math.min(K, truth[i].length);
+  }
+  return sum / results.length;
+}
+
+function stageMedians(results: Result[]): { stage: string; p50: number; candidates: number }[] {
+  const first = results[0].stages ?? [];
+  return first.map((st, j) => ({
+    stage: `${st.source}@${st.dims}`,
+    p50: median(results.map((r) => r.stages?.[j]?.ms ?? NaN)),
+    candidates: median(results.map((r) => r.stages?.[j]?.candidates ?? NaN)),
+  }));
+}
+
+/** Funnel starting at the index: indexDim→64→128→256→D keeping 200→100→50→25→10 (steps ≥ D dropped but the last). */
+function indexFunnel(): FunnelStep[] {
+  const mid = [{ dims: 64, keep: 100 }, { dims: 128, keep: 50 }, { dims: 256, keep: 25 }].filter((st) => st.dims > INDEX_DIM && st.dims < D);
+  return [{ dims: INDEX_DIM, keep: 200 }, ...mid, { dims: D, keep: 10 }];
+}
+
+function hnswFileSize(dir: string): number {
+  return readdirSync(dir).filter((x) => x.endsWith('.hnsw')).reduce((acc, x) => acc + statSync(join(dir, x)).size, 0);
+}
+
+async function main(dataDir: string): Promise<void> {
+  loadStart = loadavg();
+  const t0 = performance.now();
+  log(`generating ${N}×${D} (+${NQ} queries), ${CLUSTERS} clusters, seed ${SEED}`);
+  const s = generateSynthetic({ n: N, d: D, queries: NQ, clusters: CLUSTERS, seed: SEED, warmup: WARMUP });
+  const genS = (performance.now() - t0) / 1000;
+  log(`generated in ${genS.toFixed(1)} s`);
+
+  const kernel = await createKernel({ backend: BACKEND, threads: THREADS });
+  if (kernel.fallbackReason) log(`kernel fallback: ${kernel.fallbackReason}`);
+  const engine = Engine.open({ dataDir, kernel });
+  try {
+    await run(engine, s, genS, kernel.fallbackReason, dataDir);
+  } finally {
+    engine.close();
+    await kernel.close();
+  }
+}
+
+async function run(engine: Engine, s: SyntheticData, genS: number, fallback: string | undefined, dataDir: string): Promise<void> {
+  const rec = engine.createCollection({ name: COLLECTION, dim: D, indexDim: INDEX_DIM, rerankDim: RESIDENT, residentDim: RESIDENT });
+
+  // Ingest through the engine: validate, SQLite transaction per batch, resident matrix, prefix index.
+  let t = performance.now();
+  for (let b = 0; b < N; b += 1000) {
+    const items = [];
+    for (let i = b; i < Math.min(N, b + 1000); i++) items.push({ id: `v${i}`, vector: s.row(i), label: String(s.labels[i]) });
+    engine.upsert(COLLECTION, items);
+    if ((b / 1000) % 10 === 9) log(`ingested ${b + 1000}/${N}`);
+  }
+  const ingestS = (performance.now() - t) / 1000;
+  log(`ingest ${ingestS.toFixed(1)} s (${(N / ingestS).toFixed(0)} rows/s)`);
+
+  // Index build alone: a fresh PrefixIndex over the N prefixes.
+  t = performance.now();
+  const fresh = PrefixIndex.create(INDEX_DIM, rec.hnsw, N);
+  for (let i = 0; i < N; i++) fresh.add(i + 1, s.row(i));
+  const indexBuildS = (performance.now() - t) / 1000;
+  log(`prefix index build ${indexBuildS.toFixed(1)} s`);
+
+  t = performance.now();
+  engine.snapshotAll();
+  const snapshotS = (performance.now() - t) / 1000;
+  const snapshotBytes = hnswFileSize(join(dataDir, 'index'));
+  const desc = engine.describe(COLLECTION);
+  const rssAfterIngest = process.memoryUsage().rss;
+  log(`snapshot ${mb(snapshotBytes)} in ${snapshotS.toFixed(2)} s; matrix ${mb(desc.memory.matrixBytes)}; rss ${mb(rssAfterIngest)}`);
+
+  // Ground truth: exact top-k at every final dims, batched through the kernel over the resident matrix.
+  const rt = engine.runtime(COLLECTION);
+  const idCache = new Map<number, string>();
+  const idOf = (seq: number): string => {
+    let id = idCache.get(seq);
+    if (id === undefined) {
+      id = engine.items.getBySeq(seq)?.id ?? `?${seq}`;
+      idCache.set(seq, id);
+    }
+    return id;
+  };
+  const truthDims = [...new Set([D, ...RERANKS])];
+  const truth = new Map<number, string[][]>();
+  t = performance.now();
+  for (const dims of truthDims) {
+    const out: string[][] = [];
+    const m = rt.matrix;
+    if (dims <= m.width) {
+      const slotSeq = m.slotSeq.slice(0, m.size);
+      const scale = m.scaleAll(dims);
+      for (let b = 0; b < NQ; b += 64) {
+        const B = Math.min(64, NQ - b);
+        const qs = new Float32Array(B * dims);
+        for (let i = 0; i < B; i++) qs.set(normalizedPrefix(s.query(b + i), dims), i * dims);
+        const tops = await engine.kernel.topK(qs, B, m.data, m.size, m.width, dims, scale, K);
+        for (const top of tops) out.push(Array.from(top.indices, (slot) => idOf(slotSeq[slot])));
+      }
+    } else {
+      for (let i = 0; i < NQ; i++) out.push((await engine.exact(COLLECTION, s.query(i), dims, K)).seqs.map(idOf));
+    }
+    truth.set(dims, out);
+  }
+  const truthS = (performance.now() - t) / 1000;
+  log(`ground truth at ${truthDims.join(', ')} dims in ${truthS.toFixed(1)} s`);
+
+  // Cross-check the kernel's ground truth on a few queries with a float64 JS scan of the raw data.
+  const checkQ = Math.min(3, NQ);
+  let agree = 0;
+  for (let qi = 0; qi < checkQ; qi++) {
+    const q = normalizedPrefix(s.query(qi), D);
+    const scores = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      let dot = 0;
+      let nn = 0;
+      const o = i * D;
+      for (let j = 0; j < D; j++) {
+        const x = s.data[o + j];
+        dot += q[j] * x;
+        nn += x * x;
+      }
+      scores[i] = nn > 0 ? dot / Math.sqrt(nn) : 0;
+    }
+    const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+    const mine = new Set(order.slice(0, K).map((i) => `v${i}`));
+    if (truth.get(D)![qi].every((id) => mine.has(id))) agree++;
+  }
+  log(`ground-truth cross-check (float64 JS scan): ${agree}/${checkQ} queries agree`);
+
+  const rows: Row[] = [];
+  const matrixMem = `resident matrix ${mb(desc.memory.matrixBytes)}`;
+  const funnelMem = `index ${mb(snapshotBytes)} (snapshot) + ${matrixMem}`;
+  const fromEngine = (r: Awaited<ReturnType<Engine['search']>>): Result => ({ ids: r.results.map((h) => h.id), engineMs: r.ms, stages: r.stages });
+  const addEngineRow = async (system: string, setting: string, opts: SearchOptions, finalDims: number, memory: string, build: string, note?: string) => {
+    log(`measuring ${system} ${setting}`);
+    const { lat, results } = await measure(s, (q) => engine.search(COLLECTION, { vector: q }, opts).then(fromEngine));
+    const row: Row = {
+      system, setting, finalDims, lat, memory, build, note,
+      recall: recallAt(results, truth.get(finalDims)!),
+      recallFullD: recallAt(results, truth.get(D)!),
+      engineMsP50: median(results.map((r) => r.engineMs ?? NaN)),
+      stages: stageMedians(results),
+    };
+    rows.push(row);
+    log(`  p50 ${ms(lat.p50)} ms, QPS ${lat.qps.toFixed(0)}, recall@${K} ${f(row.recall)} (full-D ${f(row.recallFullD)})`);
+    return row;
+  };
+
+  // (a) exact full-D
+  await addEngineRow(`exact, engine (${engine.kernel.name})`, `${THREADS} threads, ${D} dims`, { k: K, exact: true, rerank: D }, D, `${matrixMem} (shared)`, '–');
+
+  // (c) funnel: shortlist × rerank, the paper's funnel, a funnel from the index
+  const funnelRows: Row[] = [];
+  for (const sl of SHORTLISTS) {
+    for (const r of RERANKS) {
+      funnelRows.push(await addEngineRow('funnel: prefix HNSW → rerank', `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, { k: K, shortlist: sl, rerank: r }, r, funnelMem, `${indexBuildS.toFixed(1)} s`));
+    }
+  }
+  const pf = paperFunnel(D);
+  funnelRows.push(await addEngineRow('paper funnel', pf.map((st) => `${st.dims}:${st.keep}`).join('→'), { k: K, funnel: pf }, D, matrixMem, '–',
+    `first stage at ${pf[0].dims} dims is an exact scan (the index is at ${INDEX_DIM})`));
+  const xf = indexFunnel();
+  funnelRows.push(await addEngineRow('funnel from the index', xf.map((st) => `${st.dims}:${st.keep}`).join('→'), { k: K, funnel: xf }, D, funnelMem, `${indexBuildS.toFixed(1)} s`));
+
+  // (b) hnswlib-node over the full, L2-normalised vectors
+  let hnswFull: { buildS: number; fileBytes: number } | null = null;
+  const hnswRows: Row[] = [];
+  if (!argv['skip-hnsw-full']) {
+    log(`building hnswlib-node full-D (${D} dims, M=${rec.hnsw.m}, efConstruction=${rec.hnsw.efConstruction})`);
+    t = performance.now();
+    const h = new hnswlib.HierarchicalNSW('ip', D);
+    h.initIndex({ maxElements: N, m: rec.hnsw.m, efConstruction: rec.hnsw.efConstruction, randomSeed: 100 });
+    for (let i = 0; i < N; i++) {
+      h.addPoint(Array.from(normalizedPrefix(s.row(i), D)), i);
+      if (i % 10000 === 9999) log(`  added ${i + 1}/${N}`);
+    }
+    const buildS = (performance.now() - t) / 1000;
+    const file = join(dataDir, 'hnsw-full.bin');
+    h.writeIndexSync(file);
+    const fileBytes = statSync(file).size;
+    rmSync(file);
+    hnswFull = { buildS, fileBytes };
+    log(`hnswlib full-D build ${buildS.toFixed(1)} s, file ${mb(fileBytes)}`);
+    for (const ef of EFS) {
+      h.setEf(ef);
+      log(`measuring hnswlib full-D ef=${ef}`);
+      const { lat, results } = await measure(s, (q) => ({ ids: h.searchKnn(Array.from(normalizedPrefix(q, D)), K).neighbors.map((i) => `v${i}`) }));
+      const recall = recallAt(results, truth.get(D)!);
+      const row: Row = { system: 'hnswlib-node, full D', setting: `M=${rec.hnsw.m}, ef=${ef}`, finalDims: D, lat, recall, recallFullD: recall, memory: `${mb(fileBytes)} (file)`, build: `${buildS.toFixed(1)} s`, ef, marks: [] };
+      hnswRows.push(row);
+      log(`  p50 ${ms(lat.p50)} ms, QPS ${lat.qps.toFixed(0)}, recall@${K} ${f(recall)}`);
+    }
+    for (const target of [0.95, 0.99]) {
+      const first = hnswRows.find((r) => r.recall >= target);
+      if (first) first.marks!.push(`smallest ef with recall ≥ ${target}`);
+    }
+  }
+  const rssEnd = process.memoryUsage().rss;
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+
+  // Output
+  const exactRow = rows[0];
+  const ordered = [exactRow, ...hnswRows, ...funnelRows];
+  const out: string[] = [];
+  out.push(`## Search benchmark: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), ${NQ} queries, k=${K}, 1 client`);
+  out.push('');
+  out.push(`kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, M=${rec.hnsw.m}, efConstruction=${rec.hnsw.efConstruction}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; warm-up ${WARMUP} queries per row. MB = 10^6 bytes.`);
+  out.push('');
+  out.push('| setup | value |');
+  out.push('| --- | --- |');
+  out.push(`| machine | ${cpus().length} CPUs, load average (1/5/15 min) at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg().map((x) => x.toFixed(2)).join('/')} |`);
+  if (Math.max(loadStart[0], loadavg()[0]) > cpus().length / 2) out.push(`| note | the machine was busy with other work (load average above half the CPUs): latencies and tails are noisy |`);
+  out.push(`| data generation | ${genS.toFixed(1)} s |`);
+  out.push(`| ingest (engine.upsert, batches of 1000) | ${(N / ingestS).toFixed(0)} rows/s (${ingestS.toFixed(1)} s) |`);
+  out.push(`| prefix index build alone (${N} × ${INDEX_DIM}) | ${indexBuildS.toFixed(1)} s |`);
+  out.push(`| snapshot (.hnsw on disk) | ${mb(snapshotBytes)} (written in ${snapshotS.toFixed(2)} s) |`);
+  out.push(`| resident matrix (describe().memory.matrixBytes) | ${mb(desc.memory.matrixBytes)} (width ${desc.memory.residentDim}) |`);
+  out.push(`| index estimate (describe().memory.indexBytes) | ${mb(desc.memory.indexBytes)} |`);
+  out.push(`| RSS after ingest / at end / max | ${mb(rssAfterIngest)} / ${mb(rssEnd)} / ${mb(maxRss)} |`);
+  out.push(`| ground truth (kernel, B=64) at ${truthDims.join(', ')} dims | ${truthS.toFixed(1)} s; float64 cross-check ${agree}/${checkQ} agree |`);
+  if (hnswFull) out.push(`| hnswlib-node full-D build / file | ${hnswFull.buildS.toFixed(1)} s / ${mb(hnswFull.fileBytes)} |`);
+  out.push('');
+  out.push(`| system | setting | p50 ms | p99 ms | QPS (1 client) | recall@${K} vs exact at final dims | recall@${K} vs exact full-D | index / extra memory | build |`);
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of ordered) {
+    const extra = [...(r.marks ?? []), ...(r.note ? [r.note] : [])];
+    out.push(`| ${r.system} | ${r.setting}${extra.length ? ` (${extra.join('; ')})` : ''} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${f(r.recall)} (@${r.finalDims}) | ${f(r.recallFullD)} | ${r.memory} | ${r.build} |`);
+  }
+  out.push('');
+  out.push('Engine path only (the `ms` search returns) and per-stage medians (ms; candidates in):');
+  out.push('');
+  const atLeast = (recall: number) => hnswRows.find((r) => r.recall >= recall);
+  const vsHnsw = (r: Row) => {
+    if (!hnswFull) return 'skipped';
+    const hb = atLeast(r.recallFullD);
+    return hb ? `ef=${hb.ef} (${f(hb.recall, 4)} ≥ ${f(r.recallFullD, 4)}): ${(r.lat.qps / hb.lat.qps).toFixed(2)}×` : `none reaches ${f(r.recallFullD, 4)}`;
+  };
+  out.push('| system | setting | engine ms p50 | stages p50 | QPS vs hnswlib full-D at ≥ the same full-D recall |');
+  out.push('| --- | --- | --- | --- | --- |');
+  for (const r of [exactRow, ...funnelRows]) {
+    out.push(`| ${r.system} | ${r.setting} | ${ms(r.engineMsP50 ?? NaN)} | ${(r.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)} (${st.candidates})`).join(' → ')} | ${vsHnsw(r)} |`);
+  }
+
+  // Summary against the targets
+  const headline = funnelRows.find((r) => r.setting === `D_s=${INDEX_DIM}, K=1000, D_r=512`) ?? funnelRows[0];
+  const fullD = funnelRows.find((r) => r.setting === `D_s=${INDEX_DIM}, K=1000, D_r=${D}`);
+  const summary: Record<string, unknown> = {};
+  out.push('');
+  out.push(`Summary (funnel = ${headline.setting}):`);
+  out.push('');
+  const speedup = headline.lat.qps / exactRow.lat.qps;
+  summary.speedupVsExact = speedup;
+  out.push(`- recall@${K}: ${f(headline.recall, 4)} vs exact at ${headline.finalDims} dims (target ≥ 0.99: ${headline.recall >= 0.99 ? 'PASS' : 'FAIL'}); ${f(headline.recallFullD, 4)} vs exact full-D ${D}.`);
+  out.push(`- vs (a) exact full-D: ${speedup.toFixed(1)}× the QPS, p50 ${ms(headline.lat.p50)} vs ${ms(exactRow.lat.p50)} ms (target ≥ 20×: ${speedup >= 20 ? 'PASS' : 'FAIL'}).`);
+  const compare = (fr: Row, label: string) => {
+    if (!hnswFull) return out.push(`- vs (b) ${label}: hnswlib full-D skipped (--skip-hnsw-full).`);
+    const hb = atLeast(fr.recall);
+    if (!hb) return out.push(`- vs (b) ${label}: no hnswlib ef reached recall ${f(fr.recall, 4)} (best ${f(Math.max(...hnswRows.map((r) => r.recall)), 4)}); funnel ${fr.lat.qps.toFixed(0)} QPS.`);
+    const ratio = fr.lat.qps / hb.lat.qps;
+    summary[`vsHnsw ${label}`] = { hnswEf: hb.ef, ratio };
+    out.push(`- vs (b) ${label}: hnswlib ${hb.setting} reaches ${f(hb.recall, 4)} ≥ ${f(fr.recall, 4)} at ${hb.lat.qps.toFixed(0)} QPS (p50 ${ms(hb.lat.p50)} ms); funnel ${fr.lat.qps.toFixed(0)} QPS (p50 ${ms(fr.lat.p50)} ms) = ${ratio.toFixed(2)}× (target > 1: ${ratio > 1 ? 'PASS' : 'FAIL'}).`);
+  };
+  compare(headline, `at the funnel's recall vs exact@${headline.finalDims}`);
+  if (fullD && fullD !== headline) compare(fullD, `for ${fullD.setting} (recall vs exact full-D)`);
+  if (hnswFull) {
+    const memRatio = snapshotBytes / hnswFull.fileBytes;
+    summary.indexMemoryRatio = memRatio;
+    out.push(`- index memory: funnel snapshot ${mb(snapshotBytes)} vs hnswlib full-D file ${mb(hnswFull.fileBytes)} = 1/${(1 / memRatio).toFixed(1)} (target ≤ 1/10: ${memRatio <= 0.1 ? 'PASS' : 'FAIL'}); the funnel also keeps the resident matrix (${mb(desc.memory.matrixBytes)}), which exact search needs too.`);
+  }
+  out.push(`- targets: funnel recall@${K} ≥ 0.99; ≥ 20× faster than exact full-D; faster than hnswlib full-D at equal recall; index memory ≤ 1/10 of hnswlib full-D.`);
+  console.log(out.join('\n'));
+
+  if (argv.json) {
+    const json = {
+      config: { n: N, d: D, queries: NQ, k: K, indexDim: INDEX_DIM, shortlist: SHORTLISTS, rerank: RERANKS, clusters: CLUSTERS, seed: SEED, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, hnswEfs: EFS, residentDim: RESIDENT, hnsw: rec.hnsw, warmup: WARMUP },
+      setup: { cpus: cpus().length, loadStart, loadEnd: loadavg(), generateS: genS, ingestS, ingestRowsPerS: N / ingestS, indexBuildS, snapshotS, snapshotBytes, memory: desc.memory, rssAfterIngest, rssEnd, maxRss, truthS, truthCrossCheck: { agree, of: checkQ }, hnswFull },
+      rows: ordered,
+      summary: { funnel: headline.setting, ...summary },
+    };
+    writeFileSync(argv.json, JSON.stringify(json, null, 2));
+    log(`wrote ${argv.json}`);
+  }
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'mrl-bench-'));
+const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(sig, () => {
+    cleanup();
+    process.exit(code);
+  });
+}
+try {
+  await main(dataDir);
+} catch (err) {
+  process.exitCode = 1;
+  console.error(err);
+} finally {
+  cleanup();
+}
