@@ -93,6 +93,24 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
   return s0 + s1 + s2 + s3;
 }
 
+/** Top k of B queries over n rows, row i starting at rowOffset(i) in `data`. */
+function scan(queries: Float32Array, B: number, d: number, data: Float32Array, n: number, rowOffset: (i: number) => number, rowScale: Float32Array, k: number): TopK[] {
+  const kk = Math.min(k, n);
+  const heaps: TopKHeap[] = [];
+  for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
+  if (kk === 0) return heaps.map((h) => h.drain());
+  for (let i = 0; i < n; i++) {
+    const scale = rowScale[i];
+    const r = rowOffset(i);
+    for (let b = 0; b < B; b++) {
+      // Round to float32 before comparing so ranking and ties are those of the returned scores.
+      const s = scale === 0 ? 0 : Math.fround(dot(queries, b * d, data, r, d) * scale);
+      heaps[b].push(s, i);
+    }
+  }
+  return heaps.map((h) => h.drain());
+}
+
 export class JsKernel implements Kernel {
   readonly name = 'js';
 
@@ -102,20 +120,7 @@ export class JsKernel implements Kernel {
 
   topKSync(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): TopK[] {
     checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
-    const kk = Math.min(k, n);
-    const heaps: TopKHeap[] = [];
-    for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
-    if (kk === 0) return heaps.map((h) => h.drain());
-    for (let i = 0; i < n; i++) {
-      const scale = rowScale[i];
-      const r = i * stride;
-      for (let b = 0; b < B; b++) {
-        // Round to float32 before comparing so ranking and ties are those of the returned scores.
-        const s = scale === 0 ? 0 : Math.fround(dot(queries, b * d, rows, r, d) * scale);
-        heaps[b].push(s, i);
-      }
-    }
-    return heaps.map((h) => h.drain());
+    return scan(queries, B, d, rows, n, (i) => i * stride, rowScale, k);
   }
 
   async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
@@ -127,19 +132,7 @@ export class JsKernel implements Kernel {
     checkRowsArgs(matrix, stride, rowIdx);
     checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
     if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
-    const kk = Math.min(k, n);
-    const heaps: TopKHeap[] = [];
-    for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
-    if (kk === 0) return heaps.map((h) => h.drain());
-    for (let i = 0; i < n; i++) {
-      const scale = rowScale[i];
-      const r = rowIdx[i] * stride;
-      for (let b = 0; b < B; b++) {
-        const s = scale === 0 ? 0 : Math.fround(dot(queries, b * d, matrix, r, d) * scale);
-        heaps[b].push(s, i);
-      }
-    }
-    return heaps.map((h) => h.drain());
+    return scan(queries, B, d, matrix, n, (i) => rowIdx[i] * stride, rowScale, k);
   }
 
   async close(): Promise<void> {}

@@ -10,7 +10,7 @@ type Row = { seq: number; vector: Float32Array };
 
 /** Rows per page when loading, and per chunk when applying writes: bounds event-loop stalls. */
 export const LOAD_PAGE = 2000;
-export const APPLY_CHUNK = 256;
+export const APPLY_CHUNK = 64;
 
 /**
  * One collection's caches of SQLite: the prefix HNSW index and the resident rerank matrix.

@@ -19,7 +19,7 @@ export interface SearchResponse { results: SearchHit[]; stages: StageReport[]; m
 export type Query = { vector: unknown } | { id: unknown };
 
 type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
-const VALIDATE_CHUNK = 500;
+const VALIDATE_CHUNK = 250;
 
 export interface EngineOptions { dataDir: string; kernel: Kernel; defaults?: { k: number; shortlist: number } }
 

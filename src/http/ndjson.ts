@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import type { Engine, ItemInput } from '../engine/engine.js';
 import { MrlError } from '../errors.js';
@@ -6,6 +7,7 @@ import { MrlError } from '../errors.js';
 export interface NdjsonResult { upserted: number; lines: number; failed: number; errors: { line: number; code: string; message: string }[] }
 
 const MAX_LISTED_ERRORS = 1000;
+const YIELD_EVERY_LINES = 64;
 
 /**
  * Streams NDJSON items into a collection: one item per line, committed in batches (each batch
@@ -29,6 +31,9 @@ export async function ingestNdjson(engine: Engine, collection: string, body: Rea
   };
   for await (const text of rl) {
     const line = ++res.lines;
+    // readline hands over buffered lines through microtasks only: yield now and then so
+    // searches are served while a long upload is parsed.
+    if (line % YIELD_EVERY_LINES === 0) await yieldToLoop();
     if (text.trim() === '') continue;
     if (Buffer.byteLength(text) > opts.maxLineBytes) {
       fail(line, 'PAYLOAD_TOO_LARGE', `line is longer than ${opts.maxLineBytes} bytes`);

@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import { autoKernel, createKernel, type Kernel, type TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
 import { columnStrategy } from '../../src/compute/onnx-kernel.js';
+import { rng } from '../helpers.js';
 
-/** Seeded PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = rng;
 
 interface Case { queries: Float32Array; B: number; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array }
 
