@@ -7,6 +7,7 @@ import { AppContext } from './context.js';
 import { paperFunnel, type FunnelStep, type SearchOptions } from './core/funnel.js';
 import { MrlError } from './errors.js';
 import { ingestFile } from './io/ingest-file.js';
+import { backupDatabase, restoreDatabase } from './store/backup.js';
 
 const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
 
@@ -14,6 +15,8 @@ const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
                                 [--nesting 8,16,...] [--m 16] [--ef-construction 100] [--ef-search 64]
   mrl collections list | show <name> | drop <name>
   mrl ingest <file.ndjson|file.fvecs> --collection <name> [--batch 1000]
+  mrl backup <file>                  online copy of the database (safe while the server runs)
+  mrl restore <file> [--force]       into a fresh data dir; indexes rebuild at the next start
   mrl search --collection <name> (--id <id> | --vector '[..]' | --vector-file f.json)
              [--k 10] [--shortlist 200] [--rerank 512] [--funnel paper|16:200,32:100,...] [--exact]
 
@@ -25,7 +28,7 @@ const OPTIONS = {
   nesting: { type: 'string' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
   batch: { type: 'string' }, id: { type: 'string' }, vector: { type: 'string' }, 'vector-file': { type: 'string' },
   k: { type: 'string' }, shortlist: { type: 'string' }, rerank: { type: 'string' }, funnel: { type: 'string' },
-  exact: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  exact: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -46,6 +49,14 @@ async function main(argv: string[]): Promise<number> {
     return pos.length === 0 && !o.help ? 2 : 0;
   }
   const config = loadConfig(process.env, o['data-dir'] ? { dataDir: o['data-dir'] } : {});
+  // Backup and restore work on the database file alone: no indexes, no models.
+  if (pos[0] === 'backup' || pos[0] === 'restore') {
+    if (!pos[1]) throw new UsageError(`${pos[0]} needs a file`);
+    const t0 = performance.now();
+    const r = pos[0] === 'backup' ? await backupDatabase(config.dataDir, pos[1]) : await restoreDatabase(pos[1], config.dataDir, { force: o.force });
+    print({ [pos[0]]: pos[1], dataDir: config.dataDir, ...r, seconds: +((performance.now() - t0) / 1000).toFixed(2) });
+    return 0;
+  }
   const ctx = await AppContext.fromConfig(config);
   const engine = ctx.engine;
   try {
