@@ -137,6 +137,12 @@ async function main() {
     env: { ...process.env, PORT: String(port), MRL_DATA_DIR: dataDir, MRL_LOG_LEVEL: 'warn', MRL_KERNEL: a.kernel },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // Never leave the server behind, whatever ends this process (Ctrl-C, a closed pipe).
+  process.on('exit', () => {
+    server.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
   try {
     for (let i = 0; ; i++) {
       if (i > 400) throw new Error('server did not start');
