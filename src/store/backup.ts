@@ -17,6 +17,10 @@ export async function backupDatabase(dataDir: string, dest: string): Promise<{ b
   const db = new Database(src, { readonly: true, fileMustExist: true });
   try {
     const r = await db.backup(dest);
+    // A standalone file: no -wal/-shm beside it, so it can be read from a read-only mount.
+    const copy = new Database(dest);
+    copy.pragma('journal_mode = DELETE');
+    copy.close();
     return { pages: r.totalPages, bytes: r.totalPages * (db.pragma('page_size', { simple: true }) as number) };
   } finally {
     db.close();
