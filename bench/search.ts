@@ -57,7 +57,7 @@ const SEED = posInt(argv.seed, 'seed');
 const THREADS = posInt(argv.threads, 'threads');
 const EFS = intList(argv['hnsw-efs'], 'hnsw-efs');
 const BACKEND = argv.backend as Backend;
-if (!['auto', 'onnx', 'js'].includes(BACKEND)) throw new Error('--backend must be auto, onnx or js');
+if (!['auto', 'onnx', 'js', 'gpu'].includes(BACKEND)) throw new Error('--backend must be auto, onnx, js or gpu');
 if (RERANKS.length === 0) RERANKS.push(D);
 if (INDEX_DIM > D) throw new Error('--index-dim must be at most --d');
 const RESIDENT = Math.max(...RERANKS);

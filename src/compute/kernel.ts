@@ -26,7 +26,7 @@ export interface Kernel {
 /** What createKernel returns: fallbackReason is set when 'auto' wanted ONNX but got the JS kernel. */
 export type CreatedKernel = Kernel & { readonly fallbackReason?: string };
 
-export type Backend = 'auto' | 'onnx' | 'js';
+export type Backend = 'auto' | 'onnx' | 'js' | 'gpu';
 
 /**
  * Up to this many multiply-adds (B·n·d) 'auto' routes a call to the JS kernel: there the fixed
@@ -47,6 +47,10 @@ export async function createKernel(opts: { backend?: Backend; threads?: number }
     return OnnxKernel.create({ threads: opts.threads });
   };
   if (backend === 'onnx') return loadOnnx();
+  if (backend === 'gpu') {
+    const { createGpuKernel } = await import('./gpu.js');
+    return createGpuKernel(opts.threads ?? 2, () => autoKernel(loadOnnx));
+  }
   return autoKernel(loadOnnx);
 }
 

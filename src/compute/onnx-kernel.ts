@@ -40,7 +40,7 @@ function padQueries(queries: Float32Array, B: number, d: number, stride: number)
 }
 
 export class OnnxKernel implements Kernel {
-  readonly name = 'onnx-cpu';
+  name = 'onnx-cpu';
   private closed = false;
 
   private constructor(
@@ -55,10 +55,11 @@ export class OnnxKernel implements Kernel {
    * Large work (exact scans) uses `threads` threads, without spin-waiting between calls so
    * idle workers do not steal the event loop's core.
    */
-  static async create(opts: { threads?: number } = {}): Promise<OnnxKernel> {
+  static async create(opts: { threads?: number; provider?: 'cuda' | 'webgpu' } = {}): Promise<OnnxKernel> {
     const threads = opts.threads ?? 2;
+    // A GPU provider comes first; ORT places the nodes it cannot run (e.g. TopK) on the CPU.
     const base: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'], interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+      executionProviders: opts.provider ? [opts.provider, 'cpu'] : ['cpu'], interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
     };
     const make = async (options: ort.InferenceSession.SessionOptions): Promise<Record<Variant, ort.InferenceSession>> => {
       const [full, sliced, gather] = await Promise.all([
@@ -69,8 +70,10 @@ export class OnnxKernel implements Kernel {
       return { full, sliced, gather };
     };
     const single = await make({ ...base, intraOpNumThreads: 1 });
-    const parallel = threads > 1 ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
-    return new OnnxKernel(single, parallel);
+    const parallel = threads > 1 && !opts.provider ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
+    const kernel = new OnnxKernel(single, opts.provider ? null : parallel);
+    if (opts.provider) kernel.name = `onnx-${opts.provider}`;
+    return kernel;
   }
 
   /** Multiply-adds from which a call is worth several threads. */

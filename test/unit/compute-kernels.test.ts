@@ -243,3 +243,20 @@ test('topKRows over selected rows equals topK over the same rows gathered, on bo
   await assert.rejects(onnx.topKRows(new Float32Array(8), 1, new Float32Array(80), 8, Int32Array.of(10), 8, Float32Array.of(1), 1), RangeError);
   await onnx.close();
 });
+
+test("createKernel('gpu') uses a GPU provider where one starts, else falls back to the CPU kernel and says why", async () => {
+  const { cudaProviderLibrary } = await import('../../src/compute/gpu.js');
+  const { existsSync } = await import('node:fs');
+  const kernel = await createKernel({ backend: 'gpu', threads: 1 });
+  const noGpuHere = cudaProviderLibrary() === null && !existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1');
+  if (noGpuHere) {
+    assert.equal(kernel.name, 'onnx-cpu');
+    assert.match(kernel.fallbackReason ?? '', /cuda: .*; webgpu: /);
+  } else {
+    assert.ok(['onnx-cuda', 'onnx-webgpu', 'onnx-cpu'].includes(kernel.name));
+  }
+  // Whichever it is, it computes the same top-k as the reference.
+  const c = randomCase(5, 3, 400, 64, 64);
+  assertAgree(c, 10, await run(js, c, 10), await run(kernel, c, 10), `gpu backend ${kernel.name}`);
+  await kernel.close();
+});
