@@ -15,6 +15,10 @@ const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
                                 [--nesting 8,16,...] [--m 16] [--ef-construction 100] [--ef-search 64]
   mrl collections list | show <name> | drop <name>
   mrl ingest <file.ndjson|file.fvecs> --collection <name> [--batch 1000]
+  mrl train --data <dir> --out <model dir> [--efficient | --fixed D] [--epochs N] [--seed N] …
+                                     train an image encoder with the MRL loss (Fashion-MNIST IDX files)
+  mrl train --model text-mrl --out models/text-mrl [--epochs N] [--seed N]
+                                     train the MRL adaptor over Universal Sentence Encoder lite
   mrl backup <file>                  online copy of the database (safe while the server runs)
   mrl restore <file> [--force]       into a fresh data dir; indexes rebuild at the next start
   mrl search --collection <name> (--id <id> | --vector '[..]' | --vector-file f.json)
@@ -43,6 +47,15 @@ function parseFunnel(spec: string, dim: number): FunnelStep[] {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Training has flags of its own: hand the rest of the line to the trainer.
+  if (argv[0] === 'train') {
+    const rest = argv.slice(1);
+    const at = rest.indexOf('--model');
+    if (at >= 0 && rest[at + 1] === 'text-mrl') {
+      return (await import('./train/cli-train-text.js')).runTrainText([...rest.slice(0, at), ...rest.slice(at + 2)]);
+    }
+    return (await import('./train/cli-train.js')).runTrain(rest);
+  }
   const { values: o, positionals: pos } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (o.help || pos.length === 0) {
     process.stdout.write(`${USAGE}\n`);

@@ -1,13 +1,19 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { projectRoot } from './paths.js';
 import { cpus } from 'node:os';
 import { MAX_K, MAX_SHORTLIST } from './core/funnel.js';
 
 /** The only reader of process.env: raw strings in, a frozen, validated Config out. */
 export interface Config {
   dataDir: string;
-  kernel: 'auto' | 'onnx' | 'js';
+  kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
   defaults: { k: number; shortlist: number };
+  /** Model directories (models/<name>/manifest.json). */
+  modelsDir: string;
+  /** The encoder the `default` collection is bound to when a new data dir is created ('' for none). */
+  defaultEncoder: string;
+  tfBackend: 'tensorflow' | 'wasm' | 'cpu';
   http: {
     port: number;
     host: string;
@@ -18,6 +24,7 @@ export interface Config {
     ndjsonBatch: number;
     maxK: number;
     maxShortlist: number;
+    maxEmbedBatch: number;
   };
 }
 
@@ -45,9 +52,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K) < k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
   const cfg: Config = {
     dataDir: resolve(env.MRL_DATA_DIR || './data'),
-    kernel: oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js'] as const),
+    kernel: oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js', 'gpu'] as const),
     threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length), 1, 256),
     defaults: { k, shortlist },
+    modelsDir: resolve(env.MRL_MODELS_DIR || join(projectRoot(), 'models')),
+    defaultEncoder: env.MRL_DEFAULT_ENCODER ?? 'text-mrl',
+    tfBackend: oneOf(env, 'MRL_TF_BACKEND', 'tensorflow', ['tensorflow', 'wasm', 'cpu'] as const),
     http: {
       port: int(env, 'PORT', 8080, 0, 65535),
       host: env.HOST || '127.0.0.1',
@@ -58,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       ndjsonBatch: int(env, 'MRL_NDJSON_BATCH', 1000, 1, 100_000),
       maxK: int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K),
       maxShortlist: int(env, 'MRL_MAX_SHORTLIST', MAX_SHORTLIST, 1, MAX_SHORTLIST),
+      maxEmbedBatch: int(env, 'MRL_MAX_EMBED_BATCH', 256, 1, 100_000),
     },
     ...overrides,
   };

@@ -16,6 +16,7 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: '{detail}' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "content type '{type}' is not accepted here: send application/json or application/x-ndjson" },
   NOT_READY: { status: 503, message: "collection '{collection}' is still loading" },
+  INVALID_DIMS: { status: 400, message: "dims {dims} is outside 1..{dim} for model '{model}'" },
   UNKNOWN_ENCODER: { status: 400, message: "encoder '{encoder}' is not available on this server" },
   LABEL_SPACE_EXHAUSTED: { status: 507, message: 'the internal sequence reached 2^32; compact the store' },
   STORE_CORRUPT: { status: 500, message: '{detail}' },

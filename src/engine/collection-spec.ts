@@ -7,7 +7,7 @@ export const MAX_DIM = 8192;
 
 export interface CollectionSpec {
   name: unknown;
-  dim: unknown;
+  dim?: unknown;
   indexDim?: unknown;
   rerankDim?: unknown;
   residentDim?: unknown;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Kernel } from '../compute/kernel.js';
@@ -12,26 +12,31 @@ import { validateId, validateLabel, validatePayload, validateVector } from '../c
 import { CollectionRuntime } from './collection-runtime.js';
 import { buildCollectionRecord, type CollectionSpec } from './collection-spec.js';
 import { exactScan, runStages, type StageReport } from './search.js';
+import { checkInput, embedInputs, embedQuery, type ItemInput } from './inputs.js';
+import type { EncoderRegistry } from '../encoders/registry.js';
 
-export interface ItemInput { id: unknown; vector: unknown; label?: unknown; payload?: unknown }
+export type { ItemInput };
+
 export interface SearchHit { id: string; score: number; label: string | null; payload: unknown }
 export interface SearchResponse { results: SearchHit[]; stages: StageReport[]; ms: number }
-export type Query = { vector: unknown } | { id: unknown };
+export type Query = { vector: unknown } | { id: unknown } | { input: unknown };
 
 type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
 const VALIDATE_CHUNK = 250;
 
-export interface EngineOptions { dataDir: string; kernel: Kernel; defaults?: { k: number; shortlist: number } }
+export interface EngineOptions { dataDir: string; kernel: Kernel; defaults?: { k: number; shortlist: number }; encoders?: EncoderRegistry }
 
 /** Store + caches for every collection; the one object the CLI and HTTP layers call. */
 export class Engine {
   private readonly runtimes = new Map<string, CollectionRuntime>();
   private readonly pendingLoad = new Map<string, CollectionRecord>();
   private closed = false;
+  /** True when this open created the database (a new data dir). */
+  isNew = false;
   readonly collections: CollectionStore;
   readonly items: ItemStore;
 
-  private constructor(readonly db: Db, readonly kernel: Kernel, readonly snapshotDir: string, readonly defaults: { k: number; shortlist: number }) {
+  private constructor(readonly db: Db, readonly kernel: Kernel, readonly snapshotDir: string, readonly defaults: { k: number; shortlist: number }, readonly encoders?: EncoderRegistry) {
     this.collections = new CollectionStore(db);
     this.items = new ItemStore(db);
   }
@@ -54,9 +59,12 @@ export class Engine {
     mkdirSync(opts.dataDir, { recursive: true });
     const snapshotDir = join(opts.dataDir, 'index');
     mkdirSync(snapshotDir, { recursive: true });
-    const db = openDatabase(join(opts.dataDir, 'mrl.sqlite'));
-    const engine = new Engine(db, opts.kernel, snapshotDir, opts.defaults ?? { k: 10, shortlist: 200 });
+    const file = join(opts.dataDir, 'mrl.sqlite');
+    const isNew = !existsSync(file);
+    const db = openDatabase(file);
+    const engine = new Engine(db, opts.kernel, snapshotDir, opts.defaults ?? { k: 10, shortlist: 200 }, opts.encoders);
     for (const rec of engine.collections.list()) engine.pendingLoad.set(rec.name, rec);
+    engine.isNew = isNew;
     return engine;
   }
 
@@ -87,16 +95,17 @@ export class Engine {
   }
 
   createCollection(spec: CollectionSpec): CollectionRecord {
-    if (spec.encoder !== undefined && spec.encoder !== null && !this.encoders.has(String(spec.encoder))) {
-      throw new MrlError('UNKNOWN_ENCODER', { encoder: String(spec.encoder) });
+    if (spec.encoder !== undefined && spec.encoder !== null) {
+      // A collection bound to an encoder takes its dim and nesting unless they are given.
+      const m = this.encoders?.has(String(spec.encoder)) ? this.encoders.manifest(String(spec.encoder)) : undefined;
+      if (!m) throw new MrlError('UNKNOWN_ENCODER', { encoder: String(spec.encoder) });
+      if (spec.dim !== undefined && spec.dim !== m.dim) throw mrlError('INVALID_COLLECTION', `encoder '${m.name}' makes ${m.dim}-d vectors; dim ${String(spec.dim)} does not match`);
+      spec = { ...spec, dim: m.dim, nesting: spec.nesting ?? m.nesting };
     }
     const rec = this.collections.insert(buildCollectionRecord(spec));
     this.runtimes.set(rec.name, CollectionRuntime.create(rec));
     return rec;
   }
-
-  /** Names of the encoders collections may be bound to (none until models are registered). */
-  readonly encoders = new Set<string>();
 
   listCollections(): CollectionRecord[] {
     return [...[...this.runtimes.values()].map((r) => r.record), ...this.pendingLoad.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -140,9 +149,11 @@ export class Engine {
    * loop, so searches keep flowing during big ingests. Resolves after the commit and once the
    * caches hold the batch (so a client reads its own writes).
    */
-  async upsertAsync(name: string, inputs: ItemInput[]): Promise<{ upserted: number }> {
-    const rt = this.runtime(name);
-    if (!Array.isArray(inputs)) throw mrlError('VALIDATION', 'items must be an array');
+  async upsertAsync(name: string, raw: ItemInput[]): Promise<{ upserted: number }> {
+    let rt = this.runtime(name);
+    if (!Array.isArray(raw)) throw mrlError('VALIDATION', 'items must be an array');
+    const inputs = await embedInputs(rt.record, this.encoders, raw);
+    rt = this.runtime(name);
     const byId = new Map<string, PreparedItem>();
     for (let i = 0; i < inputs.length; i += VALIDATE_CHUNK) {
       if (i > 0) await yieldToLoop();
@@ -162,6 +173,7 @@ export class Engine {
       const it = inputs[i];
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
+      if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
       const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
       byId.delete(id); // the last occurrence of an id wins
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload) });
@@ -169,12 +181,13 @@ export class Engine {
     return [...byId.values()];
   }
 
-  /** Validates one item as upsert would; returns it unchanged, or throws the coded error. */
-  checkItem(name: string, it: ItemInput): ItemInput {
+  /** Validates one item as upsert would (an input against the collection's encoder); throws the coded error. */
+  async checkItem(name: string, it: ItemInput): Promise<ItemInput> {
     const rt = this.runtime(name);
     if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', 'item must be an object');
     validateId(it.id);
-    validateVector(it.vector, rt.record.dim, name);
+    await checkInput(rt.record, this.encoders, it, 'item');
+    if (it.vector !== undefined) validateVector(it.vector, rt.record.dim, name);
     validateLabel(it.label);
     validatePayload(it.payload);
     return it;
@@ -207,7 +220,7 @@ export class Engine {
   async search(name: string, query: Query, opts: SearchOptions = {}): Promise<SearchResponse> {
     const t0 = performance.now();
     const rt = this.runtime(name);
-    const { vector, exclude } = this.resolveQuery(rt, query);
+    const { vector, exclude } = await this.resolveQuery(rt, query);
     const d = rt.record.searchDefaults;
     const plan = planSearch(
       { dim: rt.record.dim, indexDim: rt.record.indexDim, rerankDim: d.rerank ?? rt.record.rerankDim, defaults: { k: d.k ?? this.defaults.k, shortlist: d.shortlist ?? this.defaults.shortlist } },
@@ -228,8 +241,11 @@ export class Engine {
     return exactScan(rt, this.items, this.kernel, vector, dims, k);
   }
 
-  private resolveQuery(rt: CollectionRuntime, q: Query): { vector: Float32Array; exclude?: number } {
+  private async resolveQuery(rt: CollectionRuntime, q: Query): Promise<{ vector: Float32Array; exclude?: number }> {
     if (typeof q !== 'object' || q === null) throw mrlError('INVALID_SEARCH', 'a query needs a vector or an id');
+    const given = ['vector', 'id', 'input'].filter((f) => (q as Record<string, unknown>)[f] !== undefined);
+    if (given.length !== 1) throw mrlError('VALIDATION', 'give exactly one of vector, input (q) and id');
+    if ('input' in q && q.input !== undefined) return { vector: await embedQuery(rt.record, this.encoders, q.input) };
     if ('vector' in q && q.vector !== undefined) {
       if ('id' in q && q.id !== undefined) throw mrlError('INVALID_SEARCH', 'give either a vector or an id, not both');
       return { vector: validateVector(q.vector, rt.record.dim, rt.record.name, 'query vector') };

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
+import { modelRoutes } from './routes/models.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -42,6 +43,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(itemRoutes, deps);
   await app.register(ingestRoutes, deps);
   await app.register(searchRoutes, deps);
+  await app.register(modelRoutes, deps);
   return app;
 }
 

@@ -14,7 +14,7 @@ const YIELD_EVERY_LINES = 64;
  * is acknowledged only after its transaction commits). Bad lines are reported by number and
  * skipped; good lines are kept.
  */
-export async function ingestNdjson(engine: Engine, collection: string, body: Readable, opts: { batch: number; maxLineBytes: number; checkItem: (it: ItemInput) => ItemInput }): Promise<NdjsonResult> {
+export async function ingestNdjson(engine: Engine, collection: string, body: Readable, opts: { batch: number; maxLineBytes: number; checkItem: (it: ItemInput) => Promise<ItemInput> }): Promise<NdjsonResult> {
   engine.runtime(collection);
   const rl = createInterface({ input: body, crlfDelay: Infinity });
   const res: NdjsonResult = { upserted: 0, lines: 0, failed: 0, errors: [] };
@@ -51,7 +51,7 @@ export async function ingestNdjson(engine: Engine, collection: string, body: Rea
       continue;
     }
     try {
-      batch.push(opts.checkItem(item as ItemInput));
+      batch.push(await opts.checkItem(item as ItemInput));
     } catch (err) {
       if (!(err instanceof MrlError)) throw err;
       fail(line, err.code, err.message);

@@ -18,9 +18,9 @@ export async function ingestFile(engine: Engine, collection: string, file: strin
   let rows = 0;
   let lines = 0;
   let batch: ItemInput[] = [];
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return;
-    rows += engine.upsert(collection, batch).upserted;
+    rows += (await engine.upsertAsync(collection, batch)).upserted;
     batch = [];
     opts.onProgress?.({ lines, rows });
   };
@@ -33,14 +33,14 @@ export async function ingestFile(engine: Engine, collection: string, file: strin
       continue;
     }
     try {
-      batch.push(engine.checkItem(collection, l.item as ItemInput));
+      batch.push(await engine.checkItem(collection, l.item as ItemInput));
     } catch (err) {
       if (!(err instanceof MrlError)) throw err;
       bad.push({ line: l.line, error: `${err.code}: ${err.message}` });
     }
-    if (batch.length >= batchSize) flush();
+    if (batch.length >= batchSize) await flush();
   }
-  flush();
+  await flush();
   const seconds = (performance.now() - t0) / 1000;
   return { rows, bad, seconds, rowsPerSecond: rows / Math.max(seconds, 1e-9) };
 }

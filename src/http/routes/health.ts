@@ -5,8 +5,15 @@ import type { RouteDeps } from '../app.js';
 /** Liveness, readiness (every index loaded, not shutting down) and Prometheus metrics. */
 export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx, metrics }) => {
   app.get('/health', {
-    schema: { response: { 200: Type.Object({ status: Type.Literal('ok'), kernel: Type.String(), kernelFallback: Type.Union([Type.String(), Type.Null()]), uptimeSeconds: Type.Number() }) } },
-  }, async () => ({ status: 'ok' as const, kernel: ctx.kernel.name, kernelFallback: ctx.kernel.fallbackReason ?? null, uptimeSeconds: process.uptime() }));
+    schema: { response: { 200: Type.Object({
+      status: Type.Literal('ok'), kernel: Type.String(), kernelFallback: Type.Union([Type.String(), Type.Null()]),
+      tfBackend: Type.Union([Type.String(), Type.Null()]), tfTried: Type.Array(Type.Object({ backend: Type.String(), error: Type.String() })),
+      models: Type.Array(Type.String()), uptimeSeconds: Type.Number(),
+    }) } },
+  }, async () => ({
+    status: 'ok' as const, kernel: ctx.kernel.name, kernelFallback: ctx.kernel.fallbackReason ?? null,
+    tfBackend: ctx.tf?.backend ?? null, tfTried: ctx.tf?.tried ?? [], models: ctx.encoders.names(), uptimeSeconds: process.uptime(),
+  }));
 
   app.get('/ready', {
     schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean(), reason: Type.String() }) } },

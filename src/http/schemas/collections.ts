@@ -3,7 +3,7 @@ import { CollectionName } from './common.js';
 
 export const CreateCollectionBody = Type.Object({
   name: CollectionName,
-  dim: Type.Integer({ minimum: 1, maximum: 8192 }),
+  dim: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: 'required unless an encoder gives it' })),
   indexDim: Type.Optional(Type.Integer({ minimum: 1 })),
   rerankDim: Type.Optional(Type.Integer({ minimum: 1 })),
   residentDim: Type.Optional(Type.Integer({ minimum: 1 })),

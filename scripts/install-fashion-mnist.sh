@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Makes sure the full Fashion-MNIST set (60k train / 10k test, MIT) is on disk, from the Debian
+# package `dataset-fashion-mnist`. Idempotent: does nothing when the four files are already there.
+# Usage: scripts/install-fashion-mnist.sh   (needs root, or sudo, to install the package)
+set -euo pipefail
+
+DIR=/usr/share/datasets/fashion-mnist
+FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
+
+all_present() {
+  local f
+  for f in "${FILES[@]}"; do [[ -s "$DIR/$f" ]] || return 1; done
+}
+
+fail() { echo "install-fashion-mnist: $*" >&2; exit 1; }
+
+if all_present; then
+  echo "install-fashion-mnist: already present in $DIR"
+  exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || fail "not root and no sudo: install the Debian package dataset-fashion-mnist by hand"
+  SUDO=(sudo)
+fi
+command -v apt-get >/dev/null || fail "apt-get not found: install the Debian package dataset-fashion-mnist (files go to $DIR)"
+
+echo "install-fashion-mnist: installing dataset-fashion-mnist with apt-get" >&2
+"${SUDO[@]}" apt-get update -qq || fail "apt-get update failed"
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist \
+  || fail "apt-get install dataset-fashion-mnist failed"
+
+all_present || fail "package installed but files are missing from $DIR: expected ${FILES[*]}"
+echo "install-fashion-mnist: installed into $DIR"
