@@ -4,7 +4,7 @@
 # Usage: scripts/install-fashion-mnist.sh   (needs root, or sudo, to install the package)
 set -euo pipefail
 
-DIR=/usr/share/datasets/fashion-mnist
+DIR=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}  # override only to check the failure path
 FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
 
 all_present() {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { initTf, tf } from '../encoders/tf-backend.js';
+import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
 import { defaultNesting } from '../core/prefix.js';
 import { FASHION_CLASSES, loadSplit, splitFiles } from './fashion-mnist.js';
@@ -50,6 +50,7 @@ function parse(argv: string[]) {
   if (values.help) return undefined;
   if (!values.data || !values.out) throw new UsageError('--data and --out are required');
   if (values.efficient && values.fixed !== undefined) throw new UsageError('--efficient and --fixed exclude each other');
+  if (values.dim !== undefined && values.fixed !== undefined) throw new UsageError('--fixed D sets the dim: leave out --dim');
   const objective: Objective = values.fixed !== undefined ? 'fixed' : values.efficient ? 'mrl-e' : 'mrl';
   const dim = values.fixed !== undefined ? posInt(values.fixed, 'fixed', 0) : posInt(values.dim, 'dim', DEFAULTS.dim);
   const lr = values.lr === undefined ? DEFAULTS.lr : Number(values.lr);
@@ -123,7 +124,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       writeManifest(o.out, manifest);
       process.stdout.write(formatFigures(manifest.metrics));
     }
-    process.stdout.write(`${JSON.stringify({ out: o.out, objective: o.objective, dim: o.dim, trainSeconds: manifest.training.seconds, numTensors: tf.memory().numTensors })}\n`);
+    process.stdout.write(`${JSON.stringify({ out: o.out, objective: o.objective, dim: o.dim, trainSeconds: manifest.training.seconds})}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`mrl train: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -308,6 +308,8 @@ export function adaptorForward(model: tf.LayersModel, u: tf.Tensor2D): tf.Tensor
 
 export interface LossOptions {
   nesting: number[];
+  /** c_m: the weight of each nesting dim's terms (MRL §3); all 1 when absent. */
+  dimWeights?: number[];
   /** Temperature of the neighbourhood distributions. */
   tau: number;
   /** Weight of the squared error between prefix and teacher cosines. */
@@ -359,7 +361,8 @@ export function adaptorLoss(model: tf.LayersModel, heads: Heads, u: tf.Tensor2D,
     const mse = cos.sub(teacher).square().mean();
     const logits = matMulNN(m === USE_DIM ? z : z.slice([0, 0], [-1, m]), heads.kernels[i] as unknown as tf.Tensor2D).add(heads.biases[i]);
     const ce = tf.losses.softmaxCrossEntropy(labels, logits);
-    total = total.add(distil).add(mse.mul(o.mseWeight)).add(ce.mul(o.clsWeight));
+    const term = distil.add(mse.mul(o.mseWeight)).add(ce.mul(o.clsWeight));
+    total = total.add(term.mul(o.dimWeights?.[i] ?? 1));
   });
   return total;
 }
@@ -493,6 +496,24 @@ export function nearestNeighbourAccuracy(
   }
   pDb.dispose();
   return correct / nQ;
+}
+
+/** Accuracy of each nesting dim's genre head on rows `z` (already through the adaptor). */
+export function headAccuracy(heads: Heads, z: Float32Array, y: Int32Array, nesting: number[]): Record<string, number> {
+  const n = y.length;
+  const out: Record<string, number> = {};
+  nesting.forEach((m, i) => {
+    const pred = tf.tidy(() => {
+      const zm = tf.tensor2d(z, [n, z.length / n]).slice([0, 0], [-1, m]);
+      return tf.matMul(zm, heads.kernels[i] as unknown as tf.Tensor2D).add(heads.biases[i]).argMax(1);
+    });
+    const p = pred.dataSync();
+    pred.dispose();
+    let correct = 0;
+    for (let r = 0; r < n; r++) if (p[r] === y[r]) correct++;
+    out[m] = correct / n;
+  });
+  return out;
 }
 
 export interface PrefixReport {

@@ -1,11 +1,13 @@
 import { tf } from '../encoders/tf-backend.js';
-import type { ImageSplit } from './fashion-mnist.js';
+import { FASHION_CLASSES, type ImageSplit } from './fashion-mnist.js';
 import { MlpEncoder, type MlpSpec } from './mlp.js';
 import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from './heads.js';
 import { mrlLoss } from './mrl-loss.js';
 import { mulberry32, shuffleInPlace, subSeed } from './rng.js';
 import { epochProgress } from './progress.js';
 import { cosineLearningRate, ScheduledAdam } from './lr-schedule.js';
+
+const NUM_CLASSES = FASHION_CLASSES.length;
 
 export interface TrainOptions {
   objective: Objective;
@@ -55,15 +57,16 @@ function gatherBatch(data: ImageSplit, idx: Uint32Array): { x: tf.Tensor3D; yIdx
 }
 
 /**
- * Trains encoder + heads with Adam (cosine-decayed learning rate) on the MRL loss (or its MRL-E / fixed variants: the objective
- * only changes the heads). Seeded: `seed` drives weight init and the per-epoch shuffles.
+ * Trains encoder + heads with Adam (cosine-decayed learning rate) on the MRL loss, or its MRL-E /
+ * fixed-feature variants (the objective only changes the heads). Seeded: `seed` drives weight
+ * init and the per-epoch shuffles.
  */
 export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<TrainedModel> {
   checkNesting(opts.objective, opts.nesting, opts.spec.dim);
   const initRand = mulberry32(subSeed(opts.seed, 'init'));
   const shuffleRand = mulberry32(subSeed(opts.seed, 'shuffle'));
   const encoder = new MlpEncoder(opts.spec, initRand);
-  const heads = createHeads(opts.objective, opts.nesting, 10, initRand);
+  const heads = createHeads(opts.objective, opts.nesting, NUM_CLASSES, initRand);
   const optimizer = new ScheduledAdam(opts.learningRate);
   const varList = [...encoder.variables, ...(headTensors(heads) as tf.Variable[])];
   const order = new Uint32Array(data.count).map((_, i) => i);
@@ -88,7 +91,7 @@ export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<Tr
         let hits: tf.Scalar | undefined;
         const loss = optimizer.minimize((): tf.Scalar => {
           const z = encoder.forward(x);
-          const out = mrlLoss(heads, z, tf.oneHot(yIdx, 10).toFloat() as tf.Tensor2D, opts.lossWeights);
+          const out = mrlLoss(heads, z, tf.oneHot(yIdx, NUM_CLASSES).toFloat() as tf.Tensor2D, opts.lossWeights);
           const top = out.logits[out.logits.length - 1];
           hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')) as tf.Scalar);
           return out.loss;
@@ -104,12 +107,12 @@ export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<Tr
       history.push({ epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - te) / 1000 });
     }
   } catch (err) {
-    optimizer.dispose();
     encoder.dispose();
     disposeHeads(heads);
     throw err;
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
   return {
     encoder,
     heads,

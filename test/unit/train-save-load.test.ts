@@ -111,9 +111,13 @@ test('runTrain (mrl train) trains, saves, evaluates and records figures in the m
   }
 });
 
-test('runTrain refuses bad arguments with exit code 2', async () => {
+test('runTrain exits 2 on bad arguments, 1 when the data is missing', async () => {
+  assert.equal(await runTrain(['--data', '/nonexistent', '--out', join(tmpdir(), 'mrl-never-written')]), 1);
+  assert.ok(!existsSync(join(tmpdir(), 'mrl-never-written')));
   assert.equal(await runTrain(['--out', '/tmp/x']), 2);
   assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--efficient', '--fixed', '8']), 2);
   assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--epochs', 'two']), 2);
   assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--bogus']), 2);
+  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '8', '--dim', '16']), 2);
+  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '0']), 2);
 });
