@@ -20,13 +20,13 @@ document within each genre) and writes the model directory and its manifest.`;
 /** Hyperparameters of the shipped model (chosen on a validation split of the training documents). */
 export const TEXT_HYPER = {
   nesting: [8, 16, 32, 64, 128, 256, 512],
-  dimWeights: [1, 1, 1, 1, 1, 1, 1],
+  dimWeights: [1, 1, 1, 1, 1, 2, 4],
   hidden: 512,
   batch: 512,
   learningRate: 3e-4,
   tau: 0.05,
   mseWeight: 1,
-  clsWeight: 0.1,
+  clsWeight: 0.02,
   heldOutFraction: 0.2,
   maxLength: 10000,
   k: 10,

@@ -375,6 +375,8 @@ class DecayingAdam extends tf.AdamOptimizer {
 }
 
 export interface TrainOptions extends LossOptions {
+  /** Keep the linear skip at its initial value (e.g. the principal axes). */
+  freezeSkip?: boolean;
   epochs: number;
   batch: number;
   learningRate: number;
@@ -398,7 +400,8 @@ export async function trainAdaptor(
   const batch = Math.min(o.batch, n);
   const steps = Math.floor(n / batch);
   const optimizer = new DecayingAdam(o.learningRate, 0.9, 0.999);
-  const vars = [...(model.trainableWeights.map((w) => w.read()) as tf.Variable[]), ...heads.kernels, ...heads.biases];
+  const weights = model.trainableWeights.filter((w) => !(o.freezeSkip && w.originalName.startsWith('skip/')));
+  const vars = [...(weights.map((w) => w.read()) as tf.Variable[]), ...heads.kernels, ...heads.biases];
   const random = rng(o.seed);
   const order = Array.from({ length: n }, (_, i) => i);
   const rowsX = new Float32Array(batch * USE_DIM);
