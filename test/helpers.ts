@@ -28,17 +28,9 @@ export function tempDir(t: TestContext, prefix = 'mrl-test-'): string {
   return dir;
 }
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small, seeded, good enough for test data (the trainer's own PRNG). */
+export { mulberry32 as rng } from '../src/train/rng.js';
+import { mulberry32 as rng } from '../src/train/rng.js';
 
 /** Clustered vectors whose variance decays along the dims, like MRL embeddings. */
 export function mrlLikeVectors(n: number, dim: number, seed: number, clusters = 8): { vectors: number[][]; labels: string[] } {
