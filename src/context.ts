@@ -22,17 +22,17 @@ export class AppContext {
   /**
    * Opens the kernel, the models' registry (TensorFlow.js starts only when there are models),
    * and SQLite. With `deferLoad`, indexes load when `engine.load()` is awaited (the server
-   * listens meanwhile and /ready says 503); otherwise they are loaded on return. A new data dir
-   * gets a `default` collection bound to the default encoder.
+   * listens meanwhile and /ready says 503); otherwise they are loaded on return. With
+   * `createDefault` (the server), a new data dir gets a `default` collection bound to the default encoder.
    */
-  static async fromConfig(config: Config, opts: { deferLoad?: boolean } = {}): Promise<AppContext> {
+  static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
     const kernel = await createKernel({ backend: config.kernel, threads: config.threads });
     const encoders = new EncoderRegistry(config.modelsDir);
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;
       const engineOpts = { dataDir: config.dataDir, kernel, defaults: config.defaults, encoders };
       const engine = opts.deferLoad ? Engine.openDeferred(engineOpts) : Engine.open(engineOpts);
-      if (engine.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
+      if (opts.createDefault && engine.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
         engine.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });
       }
       return new AppContext(config, kernel, encoders, tf, engine);

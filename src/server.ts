@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const logger = process.stdout.isTTY
     ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
     : { level: config.http.logLevel };
-  const ctx = await AppContext.fromConfig(config, { deferLoad: true });
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: true });
   const app = await buildApp(ctx, { logger });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -63,7 +63,7 @@ export async function buildTestApp(t: TestContext, env: Record<string, string> =
   const { AppContext } = await import('../src/context.js');
   const { buildApp } = await import('../src/http/app.js');
   const config = loadConfig({ MRL_DATA_DIR: dataDir, MRL_THREADS: '2', MRL_DEFAULT_ENCODER: '', ...env });
-  const ctx = await AppContext.fromConfig(config, { deferLoad: true });
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: true });
   await ctx.engine.load();
   const app = await buildApp(ctx);
   defer(t, async () => {
