@@ -317,8 +317,8 @@ export interface Heads {
 
 export function buildHeads(nesting: number[], classes: number, seed: number): Heads {
   return {
-    kernels: nesting.map((m, i) => tf.variable(tf.initializers.glorotUniform({ seed: seed + 100 + i }).apply([m, classes]) as tf.Tensor2D, true, `head_${m}_kernel`)),
-    biases: nesting.map((m) => tf.variable(tf.zeros([classes]), true, `head_${m}_bias`)),
+    kernels: nesting.map((m, i) => tf.variable(tf.initializers.glorotUniform({ seed: seed + 100 + i }).apply([m, classes]) as tf.Tensor2D, true)),
+    biases: nesting.map(() => tf.variable(tf.zeros([classes]), true)),
   };
 }
 
@@ -372,12 +372,14 @@ export interface TrainOptions extends LossOptions {
   epochs: number;
   batch: number;
   learningRate: number;
+  /** Learning rate of the classification heads. */
+  headLearningRate: number;
   seed: number;
   onEpoch?: (epoch: number, loss: number, seconds: number) => void;
 }
 
 /**
- * Adam on the adaptor and the heads; seeded shuffles, fixed batch size (the last partial batch
+ * Adam on the adaptor and (with its own rate) on the heads; seeded shuffles, fixed batch size (the last partial batch
  * of each epoch is dropped), learning rate decayed linearly to 10% over the run.
  */
 export async function trainAdaptor(
@@ -391,9 +393,13 @@ export async function trainAdaptor(
   const n = y.length;
   const batch = Math.min(o.batch, n);
   const steps = Math.floor(n / batch);
+  // The heads start from scratch on features of scale ~0.05 (unit-norm USE, rotated): they get
+  // their own, larger learning rate, the adaptor a small one (it starts at the PCA solution).
   const optimizer = new DecayingAdam(o.learningRate, 0.9, 0.999);
+  const headOptimizer = new DecayingAdam(o.headLearningRate, 0.9, 0.999);
   const weights = model.trainableWeights.filter((w) => !(o.freezeSkip && w.originalName.startsWith('skip/')));
-  const vars = [...(weights.map((w) => w.read()) as tf.Variable[]), ...heads.kernels, ...heads.biases];
+  const adaptorVars = weights.map((w) => w.read()) as tf.Variable[];
+  const headVars = [...heads.kernels, ...heads.biases];
   const random = rng(o.seed);
   const order = Array.from({ length: n }, (_, i) => i);
   const rowsX = new Float32Array(batch * USE_DIM);
@@ -404,7 +410,9 @@ export async function trainAdaptor(
     shuffle(order, random);
     let sum = 0;
     for (let s = 0; s < steps; s++) {
-      optimizer.setLearningRate(o.learningRate * (1 - (0.9 * (epoch * steps + s)) / (o.epochs * steps)));
+      const decay = 1 - (0.9 * (epoch * steps + s)) / (o.epochs * steps);
+      optimizer.setLearningRate(o.learningRate * decay);
+      headOptimizer.setLearningRate(o.headLearningRate * decay);
       for (let i = 0; i < batch; i++) {
         const r = order[s * batch + i];
         rowsX.set(x.subarray(r * USE_DIM, (r + 1) * USE_DIM), i * USE_DIM);
@@ -413,7 +421,10 @@ export async function trainAdaptor(
       const loss = tf.tidy(() => {
         const u = tf.tensor2d(rowsX, [batch, USE_DIM]);
         const labels = tf.oneHot(tf.tensor1d(rowsY, 'int32'), classes).toFloat() as tf.Tensor2D;
-        return optimizer.minimize(() => adaptorLoss(model, heads, u, labels, o), true, vars)!;
+        const { value, grads } = tf.variableGrads(() => adaptorLoss(model, heads, u, labels, o), [...adaptorVars, ...headVars]);
+        optimizer.applyGradients(adaptorVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        headOptimizer.applyGradients(headVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+        return value;
       });
       sum += (await loss.data())[0];
       loss.dispose();
@@ -422,6 +433,7 @@ export async function trainAdaptor(
     o.onEpoch?.(epoch + 1, sum / steps, (performance.now() - t0) / 1000);
   }
   optimizer.dispose();
+  headOptimizer.dispose();
   return { seconds: (performance.now() - t0) / 1000, losses };
 }
 
