@@ -246,16 +246,11 @@ export class Engine {
     const given = ['vector', 'id', 'input'].filter((f) => (q as Record<string, unknown>)[f] !== undefined);
     if (given.length !== 1) throw mrlError('VALIDATION', 'give exactly one of vector, input (q) and id');
     if ('input' in q && q.input !== undefined) return { vector: await embedQuery(rt.record, this.encoders, q.input) };
-    if ('vector' in q && q.vector !== undefined) {
-      if ('id' in q && q.id !== undefined) throw mrlError('INVALID_SEARCH', 'give either a vector or an id, not both');
-      return { vector: validateVector(q.vector, rt.record.dim, rt.record.name, 'query vector') };
-    }
-    if ('id' in q && q.id !== undefined) {
-      const item = this.items.getById(rt.record.id, validateId(q.id));
-      if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(q.id), collection: rt.record.name });
-      return { vector: item.vector, exclude: item.seq };
-    }
-    throw mrlError('INVALID_SEARCH', 'a query needs a vector or an id');
+    if ('vector' in q && q.vector !== undefined) return { vector: validateVector(q.vector, rt.record.dim, rt.record.name, 'query vector') };
+    const id = (q as { id: unknown }).id;
+    const item = this.items.getById(rt.record.id, validateId(id));
+    if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: rt.record.name });
+    return { vector: item.vector, exclude: item.seq };
   }
 
   /** Writes a snapshot of every collection that changed since its last one. */

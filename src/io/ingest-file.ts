@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { Engine, ItemInput } from '../engine/engine.js';
 import { MrlError } from '../errors.js';
 import { readFvecs, readNdjson, type Line } from './readers.js';
@@ -25,7 +24,6 @@ export async function ingestFile(engine: Engine, collection: string, file: strin
     opts.onProgress?.({ lines, rows });
   };
   const source: AsyncIterable<Line> | Iterable<Line> = file.endsWith('.fvecs') ? readFvecs(file) : readNdjson(file);
-  statSync(file);
   for await (const l of source) {
     lines++;
     if ('error' in l) {
