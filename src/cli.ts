@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { loadConfig } from './config.js';
 import { AppContext } from './context.js';
-import { paperFunnel, type FunnelStep, type SearchOptions } from './core/funnel.js';
+import { parseFunnelSpec, type SearchOptions } from './core/funnel.js';
 import { MrlError } from './errors.js';
 import { ingestFile } from './io/ingest-file.js';
 import { backupDatabase, restoreDatabase } from './store/backup.js';
@@ -38,13 +38,6 @@ const OPTIONS = {
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
-function parseFunnel(spec: string, dim: number): FunnelStep[] {
-  if (spec === 'paper') return paperFunnel(dim);
-  return spec.split(',').map((p) => {
-    const [dims, keep] = p.split(':').map(Number);
-    return { dims, keep };
-  });
-}
 
 async function main(argv: string[]): Promise<number> {
   // Training has flags of its own: hand the rest of the line to the trainer.
@@ -108,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
       const dim = engine.runtime(o.collection).record.dim;
       const query = o.id !== undefined ? { id: o.id } : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
       const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
-      if (o.funnel) opts.funnel = parseFunnel(o.funnel, dim);
+      if (o.funnel) opts.funnel = parseFunnelSpec(o.funnel, dim);
       print(await engine.search(o.collection, query, opts));
     } else throw new UsageError(`unknown command: ${verb}`);
     return 0;

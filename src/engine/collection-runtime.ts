@@ -25,7 +25,7 @@ export class CollectionRuntime {
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  private constructor(readonly record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
+  private constructor(public record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
 
   static create(record: CollectionRecord): CollectionRuntime {
     return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting));
@@ -70,6 +70,30 @@ export class CollectionRuntime {
     const p = this.queue.then(run);
     this.queue = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * Runs `fn` in the write queue: no cache update lands while it runs (commits still reach
+   * SQLite; their cache updates wait behind it). Used to rebuild the index at other dims.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const p = this.queue.then(async () => {
+      try {
+        return await fn();
+      } finally {
+        this.pending--;
+      }
+    });
+    this.queue = p.then(() => undefined, () => undefined);
+    return p;
+  }
+
+  /** Replaces the record and the index together (inside `exclusive`). */
+  swap(record: CollectionRecord, index: PrefixIndex): void {
+    this.record = record;
+    this.index = index;
+    this.dirty++;
   }
 
   /** Resolves once every queued write is in the caches. */

@@ -5,13 +5,15 @@ import type { Kernel } from '../compute/kernel.js';
 import { planSearch, type SearchOptions } from '../core/funnel.js';
 import { MrlError, mrlError } from '../errors.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
-import { CollectionStore, type CollectionRecord } from '../store/collections.js';
+import { CollectionStore, type CollectionRecord, type SearchDefaults } from '../store/collections.js';
 import { closeDatabase, openDatabase, type Db } from '../store/db.js';
 import { ItemStore } from '../store/items.js';
 import { validateId, validateLabel, validatePayload, validateVector } from '../core/validate.js';
 import { CollectionRuntime } from './collection-runtime.js';
 import { buildCollectionRecord, type CollectionSpec } from './collection-spec.js';
-import { exactScan, runStages, type StageReport } from './search.js';
+import { exactScan, runStages, type SearchSource, type StageReport } from './search.js';
+import { buildIndexFromRows } from './index-build.js';
+import type { PrefixIndex } from '../index/prefix-index.js';
 import { checkInput, embedInputs, embedQuery, type ItemInput } from './inputs.js';
 import type { EncoderRegistry } from '../encoders/registry.js';
 
@@ -216,23 +218,59 @@ export class Engine {
     return { id: item.id, label: item.label, payload: item.payload, vector: Array.from(item.vector) };
   }
 
-  /** Funnel search for a raw vector or a stored item's id (the item itself is left out). */
-  async search(name: string, query: Query, opts: SearchOptions = {}): Promise<SearchResponse> {
+  /**
+   * Funnel search for a raw vector or a stored item's id (the item itself is left out). Options
+   * left out come from the collection's search defaults, then the server's. `using` swaps in
+   * another index over the same rows (a sweep's temporary index at other dims).
+   */
+  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<SearchResponse> {
     const t0 = performance.now();
     const rt = this.runtime(name);
     const { vector, exclude } = await this.resolveQuery(rt, query);
-    const d = rt.record.searchDefaults;
-    const plan = planSearch(
-      { dim: rt.record.dim, indexDim: rt.record.indexDim, rerankDim: d.rerank ?? rt.record.rerankDim, defaults: { k: d.k ?? this.defaults.k, shortlist: d.shortlist ?? this.defaults.shortlist } },
-      opts,
-    );
-    const ranked = await runStages(rt, this.items, this.kernel, vector, plan.stages, exclude);
+    const plan = this.plan(rt, opts, using?.index.dim);
+    const source: SearchSource = using ? { index: using.index, matrix: rt.matrix, record: rt.record, get count() { return rt.count; } } : rt;
+    const ranked = await runStages(source, this.items, this.kernel, vector, plan.stages, exclude);
     const results: SearchHit[] = [];
     for (let i = 0; i < ranked.seqs.length && results.length < plan.k; i++) {
       const item = this.items.getBySeq(ranked.seqs[i]);
       if (item) results.push({ id: item.id, score: ranked.scores[i], label: item.label, payload: item.payload });
     }
     return { results, stages: ranked.stages, ms: performance.now() - t0 };
+  }
+
+  /** The stages a search would run (validates the options). */
+  plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {
+    const d = rt.record.searchDefaults;
+    const chosen = opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact;
+    const o: SearchOptions = !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
+    return planSearch(
+      { dim: rt.record.dim, indexDim, rerankDim: d.rerank ?? rt.record.rerankDim, defaults: { k: d.k ?? this.defaults.k, shortlist: d.shortlist ?? this.defaults.shortlist } },
+      o,
+    );
+  }
+
+  /**
+   * Sets the collection's tuned search defaults and, when `indexDim` differs, rebuilds its index
+   * at those dims. The rebuild runs in the collection's write queue (writes wait, searches use
+   * the old index until the swap); `prebuilt` is used when no write reached the caches since it
+   * was built (its matrix version still matches).
+   */
+  async retune(name: string, indexDim: number, defaults: SearchDefaults, prebuilt?: { index: PrefixIndex; matrixVersion: number }): Promise<CollectionRecord> {
+    const rt = this.runtime(name);
+    if (!Number.isInteger(indexDim) || indexDim < 1 || indexDim > rt.record.dim) throw mrlError('INVALID_COLLECTION', `indexDim must be an integer in 1..${rt.record.dim}`);
+    planSearch({ dim: rt.record.dim, indexDim, rerankDim: defaults.rerank ?? rt.record.rerankDim, defaults: { k: this.defaults.k, shortlist: this.defaults.shortlist } }, defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef });
+    await rt.exclusive(async () => {
+      let index = rt.index;
+      if (indexDim !== rt.index.dim) {
+        index = prebuilt && prebuilt.index.dim === indexDim && prebuilt.matrixVersion === rt.matrix.version
+          ? prebuilt.index
+          : await buildIndexFromRows(rt, this.items, indexDim);
+      }
+      const rec = this.collections.updateTuning(name, indexDim, defaults);
+      rt.swap(rec, index);
+      rt.snapshot(this.snapshotDir, true);
+    });
+    return rt.record;
   }
 
   /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */

@@ -5,6 +5,9 @@ import type { Stage } from '../core/funnel.js';
 import type { ItemStore } from '../store/items.js';
 import type { CollectionRuntime } from './collection-runtime.js';
 
+/** What a search reads: a collection's runtime, or a view of it over another index (sweeps). */
+export type SearchSource = Pick<CollectionRuntime, 'index' | 'matrix' | 'count' | 'record'>;
+
 export interface StageReport { dims: number; source: Stage['source']; candidates: number; ms: number }
 export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
 
@@ -14,7 +17,7 @@ export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[
  * resident matrix when dims ≤ R and from SQLite's full vectors otherwise.
  * `exclude` (a query item's own seq) never appears in the output.
  */
-export async function runStages(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number): Promise<Ranked> {
+export async function runStages(rt: SearchSource, items: ItemStore, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number): Promise<Ranked> {
   const reports: StageReport[] = [];
   let seqs: number[] = [];
   let scores: number[] = [];
@@ -24,7 +27,7 @@ export async function runStages(rt: CollectionRuntime, items: ItemStore, kernel:
     const keep = st.keep;
     if (st.source === 'index') {
       const want = exclude === undefined ? keep : keep + 1;
-      const r = rt.index.search(normalizedPrefix(query, st.dims), want, Math.max(rt.record.hnsw.efSearch, want));
+      const r = rt.index.search(normalizedPrefix(query, st.dims), want, Math.max(st.ef ?? rt.record.hnsw.efSearch, want));
       seqs = r.seqs;
       scores = r.scores;
       reports.push({ dims: st.dims, source: st.source, candidates: seqs.length, ms: 0 });
@@ -62,7 +65,7 @@ const jsKernel = new JsKernel();
 const TRIES = 3;
 
 /** Brute force over every live row at prefix `dims`: the ground truth. */
-export async function exactScan(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
+export async function exactScan(rt: SearchSource, items: ItemStore, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
   const m = rt.matrix;
   if (dims > m.width) return rescoreFromStore(items, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
   const q = normalizedPrefix(query, dims);
@@ -77,7 +80,7 @@ export async function exactScan(rt: CollectionRuntime, items: ItemStore, kernel:
   }
 }
 
-async function rescore(rt: CollectionRuntime, items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
+async function rescore(rt: SearchSource, items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
   const m = rt.matrix;
   if (dims > m.width) return rescoreFromStore(items, kernel, query, seqs, dims, keep);
   const q = normalizedPrefix(query, dims);

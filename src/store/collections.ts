@@ -1,7 +1,8 @@
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
 
-export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number }
+/** A collection's default search configuration (set by `eval --sweep --apply`, or by hand). */
+export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[] }
 
 export interface CollectionRecord {
   id: number;
@@ -64,6 +65,12 @@ export class CollectionStore {
 
   updateSearchDefaults(name: string, defaults: SearchDefaults): void {
     this.db.prepare('UPDATE collections SET search_defaults = ? WHERE name = ?').run(JSON.stringify(defaults), name);
+  }
+
+  /** Changes the index dims and the default search together (the index is rebuilt by the caller). */
+  updateTuning(name: string, indexDim: number, defaults: SearchDefaults): CollectionRecord {
+    this.db.prepare('UPDATE collections SET index_dim = ?, search_defaults = ? WHERE name = ?').run(indexDim, JSON.stringify(defaults), name);
+    return this.get(name);
   }
 
   /** Removes the collection and (by cascade) its items, in one transaction. */

@@ -123,6 +123,12 @@ export class ItemStore {
     return m;
   }
 
+  /** (seq, id, label) of every item in seq order, for choosing evaluation queries. */
+  refs(collectionId: number): { seq: number; id: string; label: string | null }[] {
+    const rows = this.db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw().all(collectionId) as [number, string, string | null][];
+    return rows.map(([seq, id, label]) => ({ seq, id, label }));
+  }
+
   /** The highest seq ever issued (AUTOINCREMENT's counter), 0 if none. */
   highestIssuedSeq(): number {
     const r = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'items'").pluck().get() as number | undefined;

@@ -29,7 +29,7 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
     schema: { tags: ['search'], querystring: SearchQuery(caps), response: { 200: SearchReply, ...errorResponses } },
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, q, id, ...rest } = req.query;
-    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, exact: rest.exact };
+    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, exact: rest.exact };
     return observe(collection, await engine.search(collection, toQuery({ q, id }), opts));
   });
 
@@ -37,7 +37,7 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
     schema: { tags: ['search'], body: SearchBody(caps), response: { 200: SearchReply, ...errorResponses } },
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, vector, input, id, ...rest } = req.body;
-    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact };
+    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact };
     return observe(collection, await engine.search(collection, toQuery({ vector, input, id }), opts));
   });
 };

@@ -24,7 +24,10 @@ export const Collection = Type.Object({
   distance: Type.String(),
   encoder: Type.Union([Type.String(), Type.Null()]),
   hnsw: Type.Object({ m: Type.Integer(), efConstruction: Type.Integer(), efSearch: Type.Integer() }),
-  searchDefaults: Type.Object({ k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()) }),
+  searchDefaults: Type.Object({
+    k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
+    funnel: Type.Optional(Type.Array(Type.Object({ dims: Type.Integer(), keep: Type.Integer() }))),
+  }),
   createdAt: Type.String(),
   count: Type.Integer(),
 });

@@ -10,6 +10,7 @@ export const SearchQuery = (c: Caps) => Type.Object({
   k: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxK })),
   shortlist: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
   rerank: Type.Optional(Type.Integer({ minimum: 1 })),
+  ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
   exact: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
@@ -23,6 +24,7 @@ export const SearchBody = (c: Caps) => Type.Object({
   rerank: Type.Optional(Type.Integer({ minimum: 1 })),
   funnel: Type.Optional(Type.Array(FunnelStep, { minItems: 1, maxItems: 16 })),
   firstStage: Type.Optional(Type.Union([Type.Literal('index'), Type.Literal('exact')])),
+  ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
   exact: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 

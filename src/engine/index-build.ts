@@ -1,0 +1,33 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { PrefixIndex } from '../index/prefix-index.js';
+import type { ItemStore } from '../store/items.js';
+import type { CollectionRuntime } from './collection-runtime.js';
+
+const CHUNK = 256;
+
+/**
+ * A new prefix index at `dims` over the rows the resident matrix holds now, read from the
+ * matrix when it is wide enough and from SQLite otherwise; yields to the event loop between
+ * chunks. The caller keeps writes out of the caches meanwhile (`exclusive`), or accepts that
+ * the index reflects the rows at the start (a sweep's temporary index).
+ */
+export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 'record'>, items: ItemStore, dims: number): Promise<PrefixIndex> {
+  const m = rt.matrix;
+  const n = m.size;
+  const seqs = Array.from(m.slotSeq.subarray(0, n));
+  const index = PrefixIndex.create(dims, rt.record.hnsw, n);
+  for (let i = 0; i < n; i += CHUNK) {
+    if (i > 0) await yieldToLoop();
+    for (let j = i; j < Math.min(n, i + CHUNK); j++) {
+      let v: Float32Array | undefined;
+      if (dims <= m.width) {
+        const slot = m.slotOf(seqs[j]);
+        if (slot !== undefined) v = m.data.subarray(slot * m.width, slot * m.width + dims);
+      } else {
+        v = items.vectorBySeq(seqs[j]);
+      }
+      if (v) index.add(seqs[j], v);
+    }
+  }
+  return index;
+}

@@ -1,0 +1,133 @@
+import type { SearchOptions } from '../core/funnel.js';
+import { summarise } from '../core/stats.js';
+import { mrlError, MrlError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import type { PrefixIndex } from '../index/prefix-index.js';
+import { queryFigures } from '../train/retrieval-metrics.js';
+import { flopsOfStages } from './flops.js';
+import { resolveQueries, type EvalQuery } from './query-set.js';
+import type { EvalResult, LatencyFigures, QuerySet } from './types.js';
+
+export const EVAL_K = 10;
+
+export type Progress = (done: number, total: number) => void;
+
+export interface EvaluateOptions {
+  collection: string;
+  queries?: QuerySet;
+  search?: SearchOptions;
+  onProgress?: Progress;
+}
+
+/** One configuration's figures over prepared queries. */
+export interface RunFigures {
+  mapAt10: number;
+  mapAt10HitNormalized: number;
+  precisionAt10: number;
+  top1: number;
+  recallAt10VsExact: number;
+  latencyMs: LatencyFigures;
+  qps: number;
+  flopsPerQuery: number;
+  labelled: number;
+  /** Top-10 ids per query (the ground truth, when this run is the exact one). */
+  ids: string[][];
+}
+
+/** Checks the options an evaluation accepts: any search configuration, at k = 10. */
+export function evalSearch(search: SearchOptions = {}): SearchOptions {
+  if (typeof search !== 'object' || search === null) throw mrlError('INVALID_EVAL', 'search must be an object of search options');
+  if (search.k !== undefined && search.k !== EVAL_K) throw mrlError('INVALID_EVAL', `evaluation measures the top ${EVAL_K}: leave k out`);
+  return { ...search, k: EVAL_K };
+}
+
+/**
+ * Runs every query through the server's own search path with `search`, one query at a time,
+ * and scores the results: label metrics (DESIGN.md's mAP@10, the hit-normalised variant, P@10,
+ * top-1) and recall against `truth` (the exact full-D top 10 of each query, same kernels).
+ */
+export async function runQueries(
+  engine: Engine, collection: string, queries: EvalQuery[], search: SearchOptions, truth: string[][] | null,
+  onProgress?: Progress, using?: { index: PrefixIndex },
+): Promise<RunFigures> {
+  const opts = evalSearch(search);
+  const rt = engine.runtime(collection);
+  const plan = engine.plan(rt, opts, using?.index.dim);
+  const labelIds = new Map<string, number>();
+  const labelId = (l: string | null) => {
+    if (l === null) return -1;
+    let v = labelIds.get(l);
+    if (v === undefined) labelIds.set(l, (v = labelIds.size));
+    return v;
+  };
+  const sums = { ap: 0, apHits: 0, precision: 0, top1: 0, recall: 0, flops: 0 };
+  const latencies = new Float64Array(queries.length);
+  const ids: string[][] = [];
+  let labelled = 0;
+  let wall = 0;
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i];
+    const t0 = performance.now();
+    const res = await engine.search(collection, q.query, opts, using);
+    latencies[i] = performance.now() - t0;
+    wall += latencies[i];
+    const got = res.results.map((r) => r.id);
+    ids.push(got);
+    if (q.label !== null) {
+      const f = queryFigures(res.results.map((r) => labelId(r.label)), labelId(q.label), EVAL_K);
+      sums.ap += f.ap;
+      sums.apHits += f.apHits;
+      sums.precision += f.precision;
+      sums.top1 += f.top1;
+      labelled++;
+    }
+    if (truth) {
+      const want = new Set(truth[i]);
+      let hit = 0;
+      for (const id of got) if (want.has(id)) hit++;
+      sums.recall += want.size === 0 ? 1 : hit / want.size;
+    }
+    sums.flops += flopsOfStages(res.stages, plan.stages, rt.record.hnsw);
+    onProgress?.(i + 1, queries.length);
+  }
+  const n = queries.length;
+  const lat = summarise(latencies, wall);
+  const per = (x: number) => (labelled ? x / labelled : 0);
+  return {
+    mapAt10: per(sums.ap), mapAt10HitNormalized: per(sums.apHits), precisionAt10: per(sums.precision), top1: per(sums.top1),
+    recallAt10VsExact: truth ? sums.recall / n : 1,
+    latencyMs: { p50: lat.p50, p99: lat.p99, mean: lat.mean }, qps: lat.qps, flopsPerQuery: sums.flops / n, labelled, ids,
+  };
+}
+
+/** The exact full-D run over the queries: its ids are every other run's ground truth. */
+export function exactRun(engine: Engine, collection: string, queries: EvalQuery[], onProgress?: Progress): Promise<RunFigures> {
+  return runQueries(engine, collection, queries, { exact: true }, null, onProgress);
+}
+
+/**
+ * `GET /eval` and `mrl eval`: one search configuration against exact full-D search over a query
+ * set. Progress counts the exact pass and the configuration's pass.
+ */
+export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<EvalResult> {
+  const t0 = performance.now();
+  const search = evalSearch(opts.search);
+  const rt = engine.runtime(opts.collection);
+  const plan = engine.plan(rt, search); // validates the configuration before any work
+  const queries = resolveQueries(engine, opts.collection, opts.queries);
+  const labelled = queries.filter((q) => q.label !== null).length;
+  if (labelled === 0) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
+  const n = queries.length;
+  const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, 2 * n));
+  const run = await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
+  const { ids: _ids, labelled: _l, ...figures } = run;
+  return {
+    collection: opts.collection,
+    ...figures,
+    queries: n,
+    unlabelledQueries: n - labelled,
+    config: { search: opts.search ?? {}, stages: plan.stages, indexDims: rt.index.dim },
+    ms: performance.now() - t0,
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,71 @@
+import type { SearchOptions } from '../core/funnel.js';
+
+/**
+ * Where an evaluation's queries come from:
+ * - `{ collection }`: the items of another collection (its labels are the queries' labels);
+ *   the evaluated collection is the database, nothing is excluded.
+ * - `{ sample }`: items of the evaluated collection itself, each one left out of its own
+ *   results (leave-one-out). `sample` ≤ 1 is a fraction of the items, > 1 a count; `seed`
+ *   picks which (deterministic). `{ sample: 1 }` is full leave-one-out.
+ */
+export type QuerySet = { collection: string; limit?: number } | { sample: number; seed?: number };
+
+export interface LatencyFigures { p50: number; p99: number; mean: number }
+
+/** One configuration's figures over a query set (mAP@10 as DESIGN.md defines it). */
+export interface EvalResult {
+  collection: string;
+  /** The MRL paper's mAP@10: Σ_j rel_j·P@j / 10, averaged over queries. */
+  mapAt10: number;
+  /** Σ_j rel_j·P@j / max(1, Σ_j rel_j). */
+  mapAt10HitNormalized: number;
+  precisionAt10: number;
+  top1: number;
+  /** |top-10 ∩ exact full-D top-10| / 10, the exact search using the same kernels. */
+  recallAt10VsExact: number;
+  latencyMs: LatencyFigures;
+  /** Queries per second, one query at a time. */
+  qps: number;
+  /** Multiply-adds × 2 per query: exact and rerank stages counted, index stage estimated (ef·M·dims). */
+  flopsPerQuery: number;
+  queries: number;
+  /** The search as run: options given, and the stages it planned. */
+  config: { search: SearchOptions; stages: { dims: number; keep: number; source: string }[]; indexDims: number };
+  /** Queries whose label is null are skipped for the label metrics; this counts them. */
+  unlabelledQueries: number;
+  ms: number;
+  createdAt: string;
+}
+
+/** Exact search at one prefix: label quality per dim (the "mAP@10 per dim" chart). */
+export interface PerDimPoint { dims: number; mapAt10: number; top1: number; recallAt10VsExact: number; latencyMs: LatencyFigures }
+
+export interface SweepPoint {
+  /** Dims of the index the first stage reads (a temporary index when not the collection's own). */
+  indexDims: number;
+  search: SearchOptions;
+  label: string;
+  mapAt10: number;
+  mapAt10HitNormalized: number;
+  recallAt10VsExact: number;
+  latencyMs: LatencyFigures;
+  qps: number;
+  flopsPerQuery: number;
+  /** Index memory in bytes for this point's index dims. */
+  indexBytes: number;
+  pareto: boolean;
+}
+
+export interface SweepResult {
+  collection: string;
+  queries: number;
+  exact: SweepPoint;
+  perDim: PerDimPoint[];
+  points: SweepPoint[];
+  /** The cheapest (lowest p50) point within tolerance of exact full-D, or null if none. */
+  best: SweepPoint | null;
+  tolerance: { recall: number; mapAt10: number };
+  applied: boolean;
+  ms: number;
+  createdAt: string;
+}
