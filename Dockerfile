@@ -52,6 +52,7 @@ WORKDIR /app
 COPY package.json ./
 COPY migrations ./migrations
 COPY models ./models
+COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # `mrl` on the PATH: docker exec <container> mrl backup /data/backup.sqlite

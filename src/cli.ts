@@ -7,6 +7,7 @@ import { AppContext } from './context.js';
 import { parseFunnelSpec, type SearchOptions } from './core/funnel.js';
 import { MrlError } from './errors.js';
 import { ingestFile } from './io/ingest-file.js';
+import { EVAL_OPTIONS, EVAL_USAGE, runEvalCommand } from './eval/cli-eval.js';
 import { backupDatabase, restoreDatabase } from './store/backup.js';
 
 const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
@@ -24,6 +25,8 @@ const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
   mrl search --collection <name> (--id <id> | --vector '[..]' | --vector-file f.json)
              [--k 10] [--shortlist 200] [--rerank 512] [--funnel paper|16:200,32:100,...] [--exact]
 
+${EVAL_USAGE}
+
 Options: --data-dir <dir> (default $MRL_DATA_DIR or ./data)`;
 
 const OPTIONS = {
@@ -32,7 +35,7 @@ const OPTIONS = {
   nesting: { type: 'string' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
   batch: { type: 'string' }, id: { type: 'string' }, vector: { type: 'string' }, 'vector-file': { type: 'string' },
   k: { type: 'string' }, shortlist: { type: 'string' }, rerank: { type: 'string' }, funnel: { type: 'string' },
-  exact: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  exact: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EVAL_OPTIONS,
 } as const;
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -48,6 +51,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./train/cli-train-text.js')).runTrainText([...rest.slice(0, at), ...rest.slice(at + 2)]);
     }
     return (await import('./train/cli-train.js')).runTrain(rest);
+  }
+  // The classification cascade loads a model and a data set, no store: its own flags.
+  if (argv[0] === 'eval' && argv.includes('--classify')) {
+    return (await import('./eval/cli-classify.js')).runClassifyEval(argv.slice(1).filter((a) => a !== '--classify'));
   }
   const { values: o, positionals: pos } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (o.help || pos.length === 0) {
@@ -103,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
       const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
       if (o.funnel) opts.funnel = parseFunnelSpec(o.funnel, dim);
       print(await engine.search(o.collection, query, opts));
+    } else if (verb === 'eval') {
+      await runEvalCommand(ctx, o);
     } else throw new UsageError(`unknown command: ${verb}`);
     return 0;
   } finally {

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { EncoderRegistry } from './encoders/registry.js';
 import { initTf, type TfInit } from './encoders/tf-backend.js';
 import { Engine } from './engine/engine.js';
+import { EvalService } from './eval/service.js';
 
 export const DEFAULT_COLLECTION = 'default';
 
@@ -17,6 +18,7 @@ export class AppContext {
     readonly encoders: EncoderRegistry,
     readonly tf: TfInit | null,
     readonly engine: Engine,
+    readonly evals: EvalService = new EvalService(engine),
   ) {}
 
   /**

@@ -12,6 +12,9 @@ import { ingestRoutes } from './routes/ingest.js';
 import { itemRoutes } from './routes/items.js';
 import { searchRoutes } from './routes/search.js';
 import { modelRoutes } from './routes/models.js';
+import { evalRoutes } from './routes/eval.js';
+import { classifyRoutes } from './routes/classify.js';
+import { webRoutes } from './routes/web.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -44,6 +47,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(ingestRoutes, deps);
   await app.register(searchRoutes, deps);
   await app.register(modelRoutes, deps);
+  await app.register(classifyRoutes, deps);
+  await app.register(evalRoutes, deps);
+  await app.register(webRoutes, deps);
   return app;
 }
 
