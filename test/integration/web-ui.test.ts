@@ -207,3 +207,28 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
   await screenshot(page, 'web-ui-eval.png');
   assert.deepEqual(errors, [], 'uncaught errors in the page');
 });
+
+test('in Chromium: a real sweep and evaluation run through the API are the ones charted', async (t) => {
+  const { app } = await buildTestApp(t);
+  assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8, nesting: [8, 16, 32] } })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'shoes', items } })).statusCode, 200);
+  const sweep = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'shoes', queries: { sample: 1 }, grid: { indexDims: [8, 32], shortlists: [10, 20], rerankDims: [32], funnels: [] } } });
+  assert.equal(sweep.statusCode, 200, sweep.body);
+  const ran = await app.inject('/eval?collection=shoes&sample=1');
+  assert.equal(ran.statusCode, 200, ran.body);
+  const s = sweep.json() as SweepResult;
+  const e = ran.json() as EvalResult;
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const { page, errors } = await launchPage(t);
+  await page.goto(`${url}/#shoes`);
+  await page.locator('#chart-pareto svg.plot').waitFor();
+  assert.equal(await page.locator('#chart-dims svg.plot .series-a .mark').count(), s.perDim.length);
+  const onFront = s.points.filter((p) => p.pareto).length;
+  assert.equal(await page.locator('#chart-pareto svg.plot .series-a .mark').count(), onFront);
+  assert.equal(await page.locator('#chart-pareto svg.plot .series-muted .mark').count(), s.points.length - onFront);
+  const figures = Object.fromEntries((await page.locator('#eval-figures tr').allInnerTexts()).map((row) => row.split('\t')));
+  assert.equal(figures['mAP@10'], e.mapAt10.toFixed(4));
+  assert.equal(figures.queries, String(e.queries));
+  await screenshot(page, 'web-ui-real.png');
+  assert.deepEqual(errors, [], 'uncaught errors in the page');
+});
