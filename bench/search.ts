@@ -2,15 +2,19 @@
  * Search benchmark: the engine's funnel (prefix HNSW shortlist → rerank) against exact search
  * and a single-stage hnswlib-node graph over the full vectors, on seeded synthetic MRL-like data.
  * Prints markdown tables in the form of DESIGN.md's "What to beat" to stdout; progress to stderr.
+ * Then queries in flight at once (--concurrency) with and without the kernels' batching window
+ * (--window-us, 0 = off), side by side; --concurrent-only runs just that part.
  *
  *   npm run bench:search -- --n 100000 --d 768 --queries 1000 [--json out.json]
+ *   npm run bench:search -- --concurrent-only --concurrency 1,8,32 --window-us 0,200 [--backend gpu]
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
-import { createKernel, type Backend } from '../src/compute/kernel.js';
+import { BatchWindowKernel } from '../src/compute/batch-window.js';
+import { createKernel, type Backend, type Kernel } from '../src/compute/kernel.js';
 import { paperFunnel, type FunnelStep, type SearchOptions } from '../src/core/funnel.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
 import { Engine } from '../src/engine/engine.js';
@@ -33,6 +37,11 @@ const { values: argv } = parseArgs({
     threads: { type: 'string', default: '2' },
     'hnsw-efs': { type: 'string', default: '16,32,64,128,256' },
     'skip-hnsw-full': { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '1,8,32' },
+    'window-us': { type: 'string', default: '0,200' },
+    'batch-max': { type: 'string', default: '64' },
+    'concurrent-queries': { type: 'string', default: '300' },
+    'concurrent-only': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
   strict: true,
@@ -56,6 +65,14 @@ const CLUSTERS = posInt(argv.clusters, 'clusters');
 const SEED = posInt(argv.seed, 'seed');
 const THREADS = posInt(argv.threads, 'threads');
 const EFS = intList(argv['hnsw-efs'], 'hnsw-efs');
+const CONCURRENCY = intList(argv.concurrency, 'concurrency');
+const WINDOWS = argv['window-us'].split(',').filter((x) => x.trim() !== '').map((x) => {
+  const v = Number(x);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`--window-us must be non-negative integers, got '${x}'`);
+  return v;
+}).sort((a, b) => a - b);
+const BATCH_MAX = posInt(argv['batch-max'], 'batch-max');
+const CONC_ONLY = argv['concurrent-only'];
 const BACKEND = argv.backend as Backend;
 if (!['auto', 'onnx', 'js', 'gpu'].includes(BACKEND)) throw new Error('--backend must be auto, onnx, js or gpu');
 if (RERANKS.length === 0) RERANKS.push(D);
@@ -146,18 +163,117 @@ async function main(dataDir: string): Promise<void> {
   const genS = (performance.now() - t0) / 1000;
   log(`generated in ${genS.toFixed(1)} s`);
 
-  const kernel = await createKernel({ backend: BACKEND, threads: THREADS });
-  if (kernel.fallbackReason) log(`kernel fallback: ${kernel.fallbackReason}`);
+  const base = await createKernel({ backend: BACKEND, threads: THREADS });
+  if (base.fallbackReason) log(`kernel fallback: ${base.fallbackReason}`);
+  const kernel = new SwitchKernel(base);
   const engine = Engine.open({ dataDir, kernel });
   try {
-    await run(engine, s, genS, kernel.fallbackReason, dataDir);
+    await run(engine, s, genS, base.fallbackReason, dataDir, kernel);
   } finally {
     engine.close();
     await kernel.close();
   }
 }
 
-async function run(engine: Engine, s: SyntheticData, genS: number, fallback: string | undefined, dataDir: string): Promise<void> {
+/** The engine's kernel, switched between the plain kernel and batching windows over it. */
+class SwitchKernel implements Kernel {
+  current: Kernel;
+  constructor(readonly base: Kernel) {
+    this.current = base;
+  }
+  get name(): string {
+    return this.base.name;
+  }
+  topK(...a: Parameters<Kernel['topK']>) {
+    return this.current.topK(...a);
+  }
+  topKRows(...a: Parameters<Kernel['topKRows']>) {
+    return this.current.topKRows(...a);
+  }
+  close(): Promise<void> {
+    return this.base.close();
+  }
+}
+
+interface ConcRow { search: string; inFlight: number; windowUs: number; lat: LatencySummary; recall: number; meanBatch: number; sameIds: number; of: number }
+
+/** `count` queries with `inFlight` of them outstanding at any time; latency per query, QPS over the whole run. */
+async function measureConcurrent(s: SyntheticData, inFlight: number, count: number, fn: (q: Float32Array) => Promise<Result>): Promise<{ lat: LatencySummary; results: Result[] }> {
+  const pool = async (n: number, q: (i: number) => Float32Array, each: (i: number, r: Result, ms: number) => void) => {
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t0 = performance.now();
+        const r = await fn(q(i));
+        each(i, r, performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+  };
+  await pool(Math.min(WARMUP, 2 * inFlight + 10), (i) => s.warmupQuery(i % WARMUP), () => {});
+  const lat = new Float64Array(count);
+  const results: Result[] = new Array(count);
+  const start = performance.now();
+  await pool(count, (i) => s.query(i), (i, r, t) => {
+    lat[i] = t;
+    results[i] = r;
+  });
+  return { lat: summarise(lat, performance.now() - start), results };
+}
+
+/**
+ * Each search at each number of queries in flight, once per window (0 = the plain kernel), the
+ * windows side by side. "same ids" counts queries whose result ids equal the window-off run's.
+ */
+async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchKernel, truth: Map<number, string[][]>, funnelOpts: SearchOptions, funnelLabel: string, finalDims: number): Promise<ConcRow[]> {
+  const count = Math.min(NQ, posInt(argv['concurrent-queries'], 'concurrent-queries'));
+  const shared: Kernel = {
+    name: kernel.base.name,
+    topK: kernel.base.topK.bind(kernel.base),
+    topKRows: kernel.base.topKRows.bind(kernel.base),
+    ...(kernel.base.topKRowsMulti && { topKRowsMulti: kernel.base.topKRowsMulti.bind(kernel.base) }),
+    close: async () => {}, // the base kernel outlives the windows
+  };
+  const searches: [string, SearchOptions, number][] = [[funnelLabel, funnelOpts, finalDims], [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D]];
+  const rows: ConcRow[] = [];
+  for (const [label, opts, dims] of searches) {
+    for (const inFlight of CONCURRENCY) {
+      let offIds: string[] | null = null;
+      for (const windowUs of WINDOWS) {
+        const win = windowUs > 0 ? new BatchWindowKernel(shared, { windowUs, maxBatch: BATCH_MAX }) : null;
+        kernel.current = win ?? kernel.base;
+        log(`concurrency: ${label}, ${inFlight} in flight, window ${windowUs} µs`);
+        const { lat, results } = await measureConcurrent(s, inFlight, count, (q) => engine.search(COLLECTION, { vector: q }, opts).then((r) => ({ ids: r.results.map((h) => h.id) })));
+        const st = win?.stats();
+        await win?.close();
+        kernel.current = kernel.base;
+        const ids = results.map((r) => r.ids.join());
+        if (windowUs === 0) offIds = ids; // WINDOWS is sorted: 0 comes first
+        const sameIds = offIds && windowUs > 0 ? ids.filter((x, i) => x === offIds![i]).length : NaN;
+        // Warm-up calls are in the window's stats too; the mean is over all of them.
+        const row = { search: label, inFlight, windowUs, lat, recall: recallAt(results, truth.get(dims)!.slice(0, count)), meanBatch: st ? st.meanBatchSize : 1, sameIds, of: count };
+        rows.push(row);
+        log(`  p50 ${ms(lat.p50)} ms, p99 ${ms(lat.p99)} ms, QPS ${lat.qps.toFixed(0)}, mean batch ${row.meanBatch.toFixed(1)}`);
+      }
+    }
+  }
+  return rows;
+}
+
+function concurrencyTable(rows: ConcRow[], kernelName: string): string[] {
+  const out = [
+    `Queries in flight (${rows[0]?.of ?? 0} queries each, after a warm-up; latency per query from its start; QPS over the run). Kernel ${kernelName}; window = the batching window over it (0 = off), at most ${BATCH_MAX} queries per launch:`,
+    '',
+    `| search | in flight | window µs | p50 ms | p99 ms | QPS | mean queries per launch | recall@${K} vs exact | same ids as window off |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    out.push(`| ${r.search} | ${r.inFlight} | ${r.windowUs} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${r.windowUs ? r.meanBatch.toFixed(1) : '1 (no window)'} | ${f(r.recall)} | ${Number.isNaN(r.sameIds) ? '–' : `${r.sameIds}/${r.of}`} |`);
+  }
+  return out;
+}
+
+async function run(engine: Engine, s: SyntheticData, genS: number, fallback: string | undefined, dataDir: string, switchKernel: SwitchKernel): Promise<void> {
   const rec = engine.createCollection({ name: COLLECTION, dim: D, indexDim: INDEX_DIM, rerankDim: RESIDENT, residentDim: RESIDENT });
 
   // Ingest through the engine: validate, SQLite transaction per batch, resident matrix, prefix index.
@@ -244,6 +360,24 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   }
   log(`ground-truth cross-check (float64 JS scan): ${agree}/${checkQ} queries agree`);
 
+  // The funnel the concurrency rows use: the headline one (K=1000, D_r=512) where asked for.
+  const concShortlist = SHORTLISTS.includes(1000) ? 1000 : SHORTLISTS[0];
+  const concRerank = RERANKS.includes(512) ? 512 : RERANKS[0];
+  const concurrency = () => concurrencyRows(engine, s, switchKernel, truth, { k: K, shortlist: concShortlist, rerank: concRerank }, `funnel D_s=${INDEX_DIM}, K=${concShortlist}, D_r=${concRerank}`, concRerank);
+  if (CONC_ONLY) {
+    const conc = await concurrency();
+    const out = [
+      `## Concurrent queries: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), k=${K}`,
+      '',
+      `kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; ${cpus().length} CPUs, load average at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg().map((x) => x.toFixed(2)).join('/')}.`,
+      '',
+      ...concurrencyTable(conc, engine.kernel.name),
+    ];
+    console.log(out.join('\n'));
+    if (argv.json) writeFileSync(argv.json, JSON.stringify({ config: { n: N, d: D, k: K, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, concurrency: CONCURRENCY, windowsUs: WINDOWS, batchMax: BATCH_MAX }, loadStart, loadEnd: loadavg(), concurrency: conc }, null, 2));
+    return;
+  }
+
   const rows: Row[] = [];
   const matrixMem = `resident matrix ${mb(desc.memory.matrixBytes)}`;
   const funnelMem = `index ${mb(snapshotBytes)} (snapshot) + ${matrixMem}`;
@@ -312,6 +446,7 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
       if (first) first.marks!.push(`smallest ef with recall ≥ ${target}`);
     }
   }
+  const conc = await concurrency();
   const rssEnd = process.memoryUsage().rss;
   const maxRss = process.resourceUsage().maxRSS * 1024;
 
@@ -385,6 +520,8 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
     out.push(`- index memory: funnel snapshot ${mb(snapshotBytes)} vs hnswlib full-D file ${mb(hnswFull.fileBytes)} = 1/${(1 / memRatio).toFixed(1)} (target ≤ 1/10: ${memRatio <= 0.1 ? 'PASS' : 'FAIL'}); the funnel also keeps the resident matrix (${mb(desc.memory.matrixBytes)}), which exact search needs too.`);
   }
   out.push(`- targets: funnel recall@${K} ≥ 0.99; ≥ 20× faster than exact full-D; faster than hnswlib full-D at equal recall; index memory ≤ 1/10 of hnswlib full-D.`);
+  out.push('');
+  out.push(...concurrencyTable(conc, engine.kernel.name));
   console.log(out.join('\n'));
 
   if (argv.json) {
@@ -392,6 +529,7 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
       config: { n: N, d: D, queries: NQ, k: K, indexDim: INDEX_DIM, shortlist: SHORTLISTS, rerank: RERANKS, clusters: CLUSTERS, seed: SEED, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, hnswEfs: EFS, residentDim: RESIDENT, hnsw: rec.hnsw, warmup: WARMUP },
       setup: { cpus: cpus().length, loadStart, loadEnd: loadavg(), generateS: genS, ingestS, ingestRowsPerS: N / ingestS, indexBuildS, snapshotS, snapshotBytes, memory: desc.memory, rssAfterIngest, rssEnd, maxRss, truthS, truthCrossCheck: { agree, of: checkQ }, hnswFull },
       rows: ordered,
+      concurrency: conc,
       summary: { funnel: headline.setting, ...summary },
     };
     writeFileSync(argv.json, JSON.stringify(json, null, 2));

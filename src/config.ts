@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
+  /** Vector kernel batching window (compute/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
+  batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
   /** Model directories (models/<name>/manifest.json). */
   modelsDir: string;
@@ -50,10 +52,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const shortlist = int(env, 'MRL_DEFAULT_SHORTLIST', 200, 1, MAX_SHORTLIST);
   if (shortlist < k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
   if (int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K) < k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
+  const kernel = oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js', 'gpu'] as const);
   const cfg: Config = {
     dataDir: resolve(env.MRL_DATA_DIR || './data'),
-    kernel: oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js', 'gpu'] as const),
+    kernel,
     threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length), 1, 256),
+    // On by default only for the GPU kernel, where one launch per query wastes the device; on
+    // the CPU a batch saves less than the window costs a lone query (bench/search.ts --concurrency).
+    batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0, 0, 1_000_000), max: int(env, 'MRL_BATCH_MAX', 64, 1, 4096) },
     defaults: { k, shortlist },
     modelsDir: resolve(env.MRL_MODELS_DIR || join(projectRoot(), 'models')),
     defaultEncoder: env.MRL_DEFAULT_ENCODER ?? 'text-mrl',

@@ -28,7 +28,7 @@ export class AppContext {
    * `createDefault` (the server), a new data dir gets a `default` collection bound to the default encoder.
    */
   static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
-    const kernel = await createKernel({ backend: config.kernel, threads: config.threads });
+    const kernel = await createKernel({ backend: config.kernel, threads: config.threads, batchWindowUs: config.batch.windowUs, batchMax: config.batch.max });
     const encoders = new EncoderRegistry(config.modelsDir);
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;

@@ -10,8 +10,11 @@ import type { CreatedKernel, Kernel } from './kernel.js';
  * natively, so the file is checked first; a WebGPU host without an adapter throws and is
  * caught. When neither starts, the CPU kernel is used and `fallbackReason` says why.
  *
- * Not yet verified on a GPU machine: inputs are host tensors copied per run (no device-resident
- * matrix yet), and concurrent queries are not batched into one launch.
+ * Not yet verified on a GPU machine. Inputs are host tensors copied per run: a rerank sends only
+ * its gathered rows (OnnxKernel gathers on the host under a GPU provider), an exact scan the
+ * whole matrix, once per launch; there is no device-resident matrix yet (docs/deploy.md, "GPU
+ * rerank"). Concurrent queries share launches through the batching window that createKernel
+ * puts in front (MRL_BATCH_WINDOW_US, 200 µs by default with MRL_KERNEL=gpu).
  */
 export function cudaProviderLibrary(): string | null {
   try {

@@ -3,7 +3,7 @@
  * Rows are the outer loop and queries the inner one, so each row is read from memory once per
  * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
  */
-import type { Kernel, TopK } from './kernel.js';
+import type { Kernel, RowsQuery, TopK } from './kernel.js';
 
 /** Shape checks shared by both kernels; throws RangeError (a caller bug, not user input). */
 export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
@@ -133,6 +133,11 @@ export class JsKernel implements Kernel {
     checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
     if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
     return scan(queries, B, d, matrix, n, (i) => rowIdx[i] * stride, rowScale, k);
+  }
+
+  /** One query at a time: the reference for the batched ONNX graph. */
+  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
+    return items.map((it) => this.topKRowsSync(it.query, 1, matrix, stride, it.rowIdx, d, it.rowScale, it.k)[0]);
   }
 
   async close(): Promise<void> {}

@@ -1,11 +1,15 @@
 /**
  * Vector kernels: scores and top-k of a batch of queries against rows.
  * Two implementations: onnxruntime-node on the CPU EP (onnx-kernel.ts) and plain TypeScript
- * (js-kernel.ts, the reference). createKernel picks one.
+ * (js-kernel.ts, the reference). createKernel picks one, and wraps it in the batching window
+ * (batch-window.ts) when one is configured.
  */
+import { BatchWindowKernel, type BatchStats } from './batch-window.js';
 import { JsKernel } from './js-kernel.js';
 
 export interface TopK { indices: Int32Array; scores: Float32Array } // sorted by score descending; ties broken by lower index; length min(k, n)
+/** One query of a topKRowsMulti call: d values, its own candidate rows, their scales and its k. */
+export interface RowsQuery { query: Float32Array; rowIdx: Int32Array; rowScale: Float32Array; k: number }
 export interface Kernel {
   readonly name: string; // 'onnx-cpu' or 'js'
   /**
@@ -20,11 +24,20 @@ export interface Kernel {
    * gathering them in JS first: the rerank of a shortlist against the resident matrix.
    */
   topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
+  /**
+   * Optional: several queries over one matrix, each with its own rows and k, in one launch (what
+   * the batching window uses to merge concurrent reranks). result[i] equals
+   * topKRows(q_i, 1, matrix, stride, rowIdx_i, d, rowScale_i, k_i)[0] up to float rounding.
+   */
+  topKRowsMulti?(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 
-/** What createKernel returns: fallbackReason is set when 'auto' wanted ONNX but got the JS kernel. */
-export type CreatedKernel = Kernel & { readonly fallbackReason?: string };
+/**
+ * What createKernel returns: fallbackReason is set when 'auto' wanted ONNX, or 'gpu' a GPU
+ * provider, and got something else; batch is set when calls go through a batching window.
+ */
+export type CreatedKernel = Kernel & { readonly fallbackReason?: string; readonly batch?: { stats(): BatchStats } };
 
 export type Backend = 'auto' | 'onnx' | 'js' | 'gpu';
 
@@ -39,7 +52,24 @@ export type Backend = 'auto' | 'onnx' | 'js' | 'gpu';
  */
 export const JS_ROUTING_MAX_MACS = 16_384;
 
-export async function createKernel(opts: { backend?: Backend; threads?: number } = {}): Promise<CreatedKernel> {
+export interface KernelOptions {
+  backend?: Backend;
+  threads?: number;
+  /** Collection window for concurrent calls, µs; 0 (the default) calls the kernel directly. */
+  batchWindowUs?: number;
+  /** Most queries one batched launch serves (default 64). */
+  batchMax?: number;
+}
+
+export async function createKernel(opts: KernelOptions = {}): Promise<CreatedKernel> {
+  const kernel = await createBareKernel(opts);
+  const windowUs = opts.batchWindowUs ?? 0;
+  if (windowUs <= 0) return kernel;
+  const batched = new BatchWindowKernel(kernel, { windowUs, maxBatch: opts.batchMax ?? 64 });
+  return kernel.fallbackReason === undefined ? batched : Object.assign(batched, { fallbackReason: kernel.fallbackReason });
+}
+
+async function createBareKernel(opts: KernelOptions): Promise<CreatedKernel> {
   const backend = opts.backend ?? 'auto';
   if (backend === 'js') return new JsKernel();
   const loadOnnx = async (): Promise<Kernel> => {
@@ -77,6 +107,13 @@ export async function autoKernel(loadOnnx: () => Promise<Kernel>, maxJsMacs = JS
       const kernel = B * rowIdx.length * d <= maxJsMacs ? js : onnx;
       return kernel.topKRows(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     },
+    ...(onnx.topKRowsMulti && {
+      topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number) {
+        let macs = 0;
+        for (const it of items) macs += it.rowIdx.length * d;
+        return macs <= maxJsMacs ? js.topKRowsMulti(items, matrix, stride, d) : onnx.topKRowsMulti!(items, matrix, stride, d);
+      },
+    }),
     close: () => onnx.close(),
   };
 }

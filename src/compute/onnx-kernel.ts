@@ -12,11 +12,11 @@
  * setImmediate hop); a long exact search blocks the event loop for its duration.
  */
 import * as ort from 'onnxruntime-node';
-import type { Kernel, TopK } from './kernel.js';
+import type { Kernel, RowsQuery, TopK } from './kernel.js';
 import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
-import { gatherTopKModel, scoreTopKModel } from './onnx-model.js';
+import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 
-type Variant = 'full' | 'sliced' | 'gather';
+type Variant = 'full' | 'sliced' | 'gather' | 'rowsGather' | 'rowsDense';
 
 /**
  * For d < stride there are two ways to use only the first d columns: Slice M to [n,d] (the
@@ -62,19 +62,32 @@ export class OnnxKernel implements Kernel {
       executionProviders: opts.provider ? [opts.provider, 'cpu'] : ['cpu'], interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
     };
     const make = async (options: ort.InferenceSession.SessionOptions): Promise<Record<Variant, ort.InferenceSession>> => {
-      const [full, sliced, gather] = await Promise.all([
+      const [full, sliced, gather, rowsGather, rowsDense] = await Promise.all([
         ort.InferenceSession.create(scoreTopKModel('full'), options),
         ort.InferenceSession.create(scoreTopKModel('sliced'), options),
         ort.InferenceSession.create(gatherTopKModel(), options),
+        ort.InferenceSession.create(batchedRowsTopKModel('gather'), options),
+        ort.InferenceSession.create(batchedRowsTopKModel('dense'), options),
       ]);
-      return { full, sliced, gather };
+      return { full, sliced, gather, rowsGather, rowsDense };
     };
     const single = await make({ ...base, intraOpNumThreads: 1 });
     const parallel = threads > 1 && !opts.provider ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
     const kernel = new OnnxKernel(single, opts.provider ? null : parallel);
-    if (opts.provider) kernel.name = `onnx-${opts.provider}`;
+    if (opts.provider) {
+      kernel.name = `onnx-${opts.provider}`;
+      kernel.gatherOnHost = true;
+    }
     return kernel;
   }
+
+  /**
+   * Gather a rerank's rows in JS and feed only those, never the whole matrix. On the CPU EP the
+   * matrix is wrapped, not copied, so ORT's Gather is cheaper when d is close to stride; a GPU
+   * provider copies every input to the device on every run, and the whole matrix (hundreds of
+   * MB) would cross the bus for a shortlist of a few hundred rows.
+   */
+  private gatherOnHost = false;
 
   /** Multiply-adds from which a call is worth several threads. */
   static readonly PARALLEL_MIN_MACS = 1 << 22;
@@ -118,7 +131,7 @@ export class OnnxKernel implements Kernel {
     const kk = Math.min(k, n);
     if (B === 0) return [];
     if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
-    if (d * 2 < stride) {
+    if (d * 2 < stride || this.gatherOnHost) {
       const rows = new Float32Array(n * d);
       for (let i = 0; i < n; i++) rows.set(matrix.subarray(rowIdx[i] * stride, rowIdx[i] * stride + d), i * d);
       return this.topK(queries, B, rows, n, d, d, rowScale, k);
@@ -132,6 +145,63 @@ export class OnnxKernel implements Kernel {
       K: new ort.Tensor('int64', BigInt64Array.of(BigInt(kk)), [1]),
     };
     return unpack(await this.sessions(B * n * stride).gather.run(feeds), B, kk);
+  }
+
+  /**
+   * Many queries, each over its own candidate rows, in one run of the batched rows graph: rows
+   * lists are padded to the longest (L) and the padding masked to -Inf, TopK takes the largest
+   * k any query wants, and each query keeps its own first min(k, n) entries. Arguments are
+   * assumed checked per query (the batching window does so before queueing).
+   */
+  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
+    if (this.closed) throw new Error('OnnxKernel is closed');
+    const B = items.length;
+    let L = 0;
+    let kMax = 0;
+    for (const it of items) {
+      checkRowsArgs(matrix, stride, it.rowIdx);
+      checkTopKArgs(it.query, 1, matrix, 0, stride, d, it.rowScale, it.k);
+      if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`topKRowsMulti: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
+      L = Math.max(L, it.rowIdx.length);
+      kMax = Math.max(kMax, Math.min(it.k, it.rowIdx.length));
+    }
+    const empty = (): TopK => ({ indices: new Int32Array(0), scores: new Float32Array(0) });
+    if (kMax === 0) return items.map(empty);
+    const dense = d * 2 < stride || this.gatherOnHost;
+    const width = dense ? d : stride;
+    const q = new Float32Array(B * width);
+    const S = new Float32Array(B * L);
+    const P = new Float32Array(B * L);
+    items.forEach((it, b) => {
+      q.set(it.query.subarray(0, d), b * width);
+      S.set(it.rowScale.subarray(0, it.rowIdx.length), b * L);
+      P.fill(-Infinity, b * L + it.rowIdx.length, (b + 1) * L);
+    });
+    const feeds: Record<string, ort.Tensor> = {
+      Q: new ort.Tensor('float32', q, [B, width, 1]),
+      S: new ort.Tensor('float32', S, [B, L]),
+      P: new ort.Tensor('float32', P, [B, L]),
+      K: new ort.Tensor('int64', BigInt64Array.of(BigInt(kMax)), [1]),
+    };
+    if (dense) {
+      // Padding rows stay zero (score 0, then -Inf from P).
+      const R = new Float32Array(B * L * d);
+      items.forEach((it, b) => {
+        for (let i = 0; i < it.rowIdx.length; i++) R.set(matrix.subarray(it.rowIdx[i] * stride, it.rowIdx[i] * stride + d), (b * L + i) * d);
+      });
+      feeds.R = new ort.Tensor('float32', R, [B, L, d]);
+    } else {
+      const I = new Int32Array(B * L); // padding gathers row 0, which exists since L > 0
+      items.forEach((it, b) => I.set(it.rowIdx, b * L));
+      const usable = Math.floor(matrix.length / stride) * stride;
+      feeds.M = new ort.Tensor('float32', matrix.subarray(0, usable), [usable / stride, stride]);
+      feeds.I = new ort.Tensor('int32', I, [B, L]);
+    }
+    const out = await this.sessions(B * L * width)[dense ? 'rowsDense' : 'rowsGather'].run(feeds);
+    return unpack(out, B, kMax).map((t, b) => {
+      const kk = Math.min(items[b].k, items[b].rowIdx.length);
+      return kk === kMax ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) };
+    });
   }
 
   async close(): Promise<void> {

@@ -167,3 +167,36 @@ export function gatherTopKModel(): Uint8Array {
     outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
   });
 }
+
+/**
+ * Several queries, each over its own rows of one matrix, in one run (the batching window's
+ * topKRows path). Query b scores L padded candidates: the real ones first, then padding that
+ * P [B,L] pushes to -Inf so TopK never ranks it above a real row.
+ * 'gather': Q [B,stride,1] (zero-padded past d), M [N,stride], I int32 [B,L] → Gather → [B,L,stride].
+ * 'dense':  Q [B,d,1], R [B,L,d] (the candidates' first d values, gathered on the host).
+ * Then MatMul → [B,L,1] → Squeeze → ⊙ S [B,L] + P [B,L] → TopK(K) along L.
+ * Outputs: values float [B,k], indices int64 [B,k] (positions in each query's own row list).
+ */
+export function batchedRowsTopKModel(variant: 'gather' | 'dense'): Uint8Array {
+  const gather = variant === 'gather';
+  const nodes: Uint8Array[] = [];
+  if (gather) nodes.push(node('Gather', ['M', 'I'], ['R'], [{ name: 'axis', i: 0 }]));
+  nodes.push(
+    node('MatMul', ['R', 'Q'], ['G3']),
+    node('Squeeze', ['G3', 'axis2'], ['G']),
+    node('Mul', ['G', 'S'], ['Ys']),
+    node('Add', ['Ys', 'P'], ['Y']),
+    node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+  );
+  const inputs = gather
+    ? [tensorInfo('Q', FLOAT, ['B', 'stride', 1]), tensorInfo('M', FLOAT, ['N', 'stride']), tensorInfo('I', INT32, ['B', 'L'])]
+    : [tensorInfo('Q', FLOAT, ['B', 'd', 1]), tensorInfo('R', FLOAT, ['B', 'L', 'd'])];
+  inputs.push(tensorInfo('S', FLOAT, ['B', 'L']), tensorInfo('P', FLOAT, ['B', 'L']), tensorInfo('K', INT64, [1]));
+  return model({
+    name: `rows_topk_${variant}`,
+    nodes,
+    inputs,
+    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    initializers: [int64Initializer('axis2', [2])],
+  });
+}
