@@ -118,8 +118,11 @@ export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<E
   const labelled = queries.filter((q) => q.label !== null).length;
   if (labelled === 0) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
   const n = queries.length;
-  const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, 2 * n));
-  const run = await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
+  // Exact search at full D is its own ground truth: one pass instead of two.
+  const isTruth = plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim;
+  const passes = isTruth ? 1 : 2;
+  const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, passes * n));
+  const run = isTruth ? truth : await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
   const { ids: _ids, labelled: _l, ...figures } = run;
   return {
     collection: opts.collection,
