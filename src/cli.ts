@@ -53,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
     return (await import('./train/cli-train.js')).runTrain(rest);
   }
   // The classification cascade loads a model and a data set, no store: its own flags.
-  if (argv[0] === 'eval' && argv.includes('--classify')) {
-    return (await import('./eval/cli-classify.js')).runClassifyEval(argv.slice(1).filter((a) => a !== '--classify'));
+  if (argv.includes('eval') && argv.includes('--classify')) {
+    const rest = argv.filter((a, i) => a !== 'eval' && a !== '--classify' && a !== '--data-dir' && argv[i - 1] !== '--data-dir');
+    return (await import('./eval/cli-classify.js')).runClassifyEval(rest);
   }
   const { values: o, positionals: pos } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   if (o.help || pos.length === 0) {

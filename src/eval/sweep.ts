@@ -106,7 +106,7 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
   const { dim, nesting } = rt.record;
   const candidates = sweepCandidates(dim, nesting, opts.grid);
   for (const c of candidates) engine.plan(rt, { ...c.search, k: 10 }, c.indexDims); // reject bad points before any work
-  const tol = { ...DEFAULT_TOLERANCE, ...opts.tolerance };
+  const tol = { recall: opts.tolerance?.recall ?? DEFAULT_TOLERANCE.recall, mapAt10: opts.tolerance?.mapAt10 ?? DEFAULT_TOLERANCE.mapAt10 };
   if (!(tol.recall >= 0 && tol.recall <= 1) || !(tol.mapAt10 >= 0 && tol.mapAt10 <= 1)) throw mrlError('INVALID_EVAL', 'tolerances must be in 0..1');
   const queries = resolveQueries(engine, opts.collection, opts.queries);
   if (!queries.some((q) => q.label !== null)) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });

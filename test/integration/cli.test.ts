@@ -61,3 +61,43 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.equal((await mrl(data, 'collections', 'drop', 'docs')).code, 0);
   assert.match((await mrl(data, 'collections', 'show', 'docs')).stderr, /COLLECTION_NOT_FOUND/);
 });
+
+test('mrl eval: one configuration, a sweep that applies its best point, the classification cascade', async (t) => {
+  const dir = tempDir(t);
+  const data = join(dir, 'data');
+  const { vectors, labels } = mrlLikeVectors(200, 16, 4);
+  writeFileSync(join(dir, 'a.ndjson'), vectors.map((v, i) => JSON.stringify({ id: `n${i}`, vector: v, label: labels[i] })).join('\n'));
+  assert.equal((await mrl(data, 'collections', 'create', 'docs', '--dim', '16', '--index-dim', '4', '--nesting', '4,8,16')).code, 0);
+  assert.equal((await mrl(data, 'ingest', join(dir, 'a.ndjson'), '--collection', 'docs')).code, 0);
+
+  const one = await mrl(data, 'eval', '--collection', 'docs', '--sample', '50', '--shortlist', '40', '--rerank', '16', '--json');
+  assert.equal(one.code, 0, one.stderr);
+  const r = JSON.parse(one.stdout);
+  assert.equal(r.queries, 50);
+  assert.ok(r.mapAt10 > 0 && r.mapAt10 <= 1 && r.recallAt10VsExact > 0);
+  const table = await mrl(data, 'eval', '--collection', 'docs', '--sample', '20', '--funnel', '4:60,16:10');
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /index 4d→60, rerank 16d→10[\s\S]*mAP@10[\s\S]*recall@10 vs exact/);
+
+  const sw = await mrl(data, 'eval', '--sweep', '--collection', 'docs', '--sample', '50', '--index-dims', '4,16', '--shortlists', '20,60', '--funnels', '', '--cost', 'flops', '--apply', '--json');
+  assert.equal(sw.code, 0, sw.stderr);
+  const s = JSON.parse(sw.stdout);
+  assert.equal(s.points.length, 4);
+  assert.ok(s.best, 'a 16-d index stage reaches exact recall on 200 items');
+  assert.equal(s.applied, true);
+  const show = JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout);
+  assert.equal(show.indexDim, s.best.indexDims);
+  assert.equal(show.searchDefaults.shortlist, s.best.search.shortlist);
+
+  const bad = await mrl(data, 'eval', '--collection', 'docs', '--sample=-3');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /INVALID_EVAL/);
+
+  const fixture = join(import.meta.dirname, '../fixtures/fashion-sample');
+  const cls = await mrl(data, 'eval', '--classify', '--model', 'fashion-mrl', '--data', fixture, '--thresholds', '0,0.9,1', '--json');
+  assert.equal(cls.code, 0, cls.stderr);
+  const c = JSON.parse(cls.stdout) as { sweep: { threshold: number; meanDims: number }[] };
+  assert.deepEqual(c.sweep.map((p) => p.threshold), [0, 0.9, 1]);
+  assert.equal(c.sweep[0].meanDims, 8);
+  assert.equal(c.sweep[2].meanDims, 512);
+});
