@@ -231,8 +231,9 @@ export class Engine {
     const source: SearchSource = using ? { index: using.index, matrix: rt.matrix, record: rt.record, get count() { return rt.count; } } : rt;
     const ranked = await runStages(source, this.items, this.kernel, vector, plan.stages, exclude);
     const results: SearchHit[] = [];
+    const found = this.items.getBySeqs(ranked.seqs.slice(0, plan.k));
     for (let i = 0; i < ranked.seqs.length && results.length < plan.k; i++) {
-      const item = this.items.getBySeq(ranked.seqs[i]);
+      const item = found.get(ranked.seqs[i]) ?? this.items.getBySeq(ranked.seqs[i]);
       if (item) results.push({ id: item.id, score: ranked.scores[i], label: item.label, payload: item.payload });
     }
     return { results, stages: ranked.stages, ms: performance.now() - t0 };

@@ -61,8 +61,8 @@ export function formatEval(r: EvalResult): string {
 }
 
 export function formatSweep(r: SweepResult): string {
-  const row = (p: SweepPoint) => [p.label + (p.pareto ? ' *' : ''), f4(p.mapAt10), f4(p.recallAt10VsExact), ms(p.latencyMs.p50), ms(p.latencyMs.p99), (p.flopsPerQuery / 1e6).toFixed(2), (p.indexBytes / 2 ** 20).toFixed(1)];
-  const head = ['configuration (* = Pareto: mAP@10 vs p50)', 'mAP@10', 'recall', 'p50 ms', 'p99 ms', 'MFLOPs', 'index MiB'];
+  const row = (p: SweepPoint) => [p.label + (p.pareto ? ' *' : '') + (p.paretoRecall ? ' †' : ''), f4(p.mapAt10), f4(p.recallAt10VsExact), ms(p.latencyMs.p50), ms(p.latencyMs.p99), (p.flopsPerQuery / 1e6).toFixed(2), (p.indexBytes / 2 ** 20).toFixed(1)];
+  const head = ['configuration (Pareto vs p50: * mAP@10, † recall)', 'mAP@10', 'recall', 'p50 ms', 'p99 ms', 'MFLOPs', 'index MiB'];
   const perDim = table([['exact at dims', 'mAP@10', 'top-1', 'recall', 'p50 ms'], ...r.perDim.map((p) => [p.dims, f4(p.mapAt10), f4(p.top1), f4(p.recallAt10VsExact), ms(p.latencyMs.p50)])]);
   const best = r.best
     ? `best within tolerance (recall ≥ ${1 - r.tolerance.recall}, mAP@10 ≥ exact − ${r.tolerance.mapAt10}): ${r.best.label}, p50 ${ms(r.best.latencyMs.p50)} ms vs exact ${ms(r.exact.latencyMs.p50)} ms${r.applied ? ' — applied as the collection default' : ''}`

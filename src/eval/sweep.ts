@@ -90,7 +90,7 @@ function toPoint(c: Candidate, f: RunFigures, indexBytes: number): SweepPoint {
   return {
     indexDims: c.indexDims, search: c.search, label: c.label,
     mapAt10: f.mapAt10, mapAt10HitNormalized: f.mapAt10HitNormalized, recallAt10VsExact: f.recallAt10VsExact,
-    latencyMs: f.latencyMs, qps: f.qps, flopsPerQuery: f.flopsPerQuery, indexBytes, pareto: false,
+    latencyMs: f.latencyMs, qps: f.qps, flopsPerQuery: f.flopsPerQuery, indexBytes, pareto: false, paretoRecall: false,
   };
 }
 
@@ -146,7 +146,11 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
     points.push(toPoint(c, f, (using?.index ?? engine.runtime(opts.collection).index).bytes));
   }
   const pareto = paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.mapAt10);
-  points.forEach((p, i) => (p.pareto = pareto[i]));
+  const paretoRecall = paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.recallAt10VsExact);
+  points.forEach((p, i) => {
+    p.pareto = pareto[i];
+    p.paretoRecall = paretoRecall[i];
+  });
 
   const cost = opts.cost === 'flops' ? (p: SweepPoint) => p.flopsPerQuery : (p: SweepPoint) => p.latencyMs.p50;
   const ok = points.filter((p) => p.recallAt10VsExact >= 1 - tol.recall && p.mapAt10 >= exact.mapAt10 - tol.mapAt10);

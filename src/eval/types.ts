@@ -53,7 +53,10 @@ export interface SweepPoint {
   flopsPerQuery: number;
   /** Index memory in bytes for this point's index dims. */
   indexBytes: number;
+  /** On the Pareto front of mAP@10 against p50 latency. */
   pareto: boolean;
+  /** On the Pareto front of recall against exact against p50 latency. */
+  paretoRecall: boolean;
 }
 
 export interface SweepResult {

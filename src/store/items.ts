@@ -23,6 +23,9 @@ export function fromBlob(b: Buffer): Float32Array {
   return out;
 }
 
+/** Parameters per `IN (…)` lookup: SQLite allows 32766; the statement cache stays small. */
+const MAX_IN = 100;
+
 export class ItemStore {
   private readonly findSeq: Statement;
   private readonly del: Statement;
@@ -32,6 +35,8 @@ export class ItemStore {
   private readonly vecBySeq: Statement;
   private readonly countStmt: Statement;
   private readonly pageStmt: Statement;
+  /** `WHERE seq IN (?, …)` statements by their number of parameters. */
+  private readonly bySeqs = new Map<number, Statement>();
 
   constructor(private readonly db: Db) {
     this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
@@ -87,6 +92,20 @@ export class ItemStore {
     const r = this.byId.get(collectionId, id) as { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
     if (!r) return undefined;
     return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload), vector: fromBlob(r.vector) };
+  }
+
+  /** Items by seq in one query (a search's results); seqs not found are missing from the map. */
+  getBySeqs(seqs: number[]): Map<number, StoredItem> {
+    const out = new Map<number, StoredItem>();
+    for (let i = 0; i < seqs.length; i += MAX_IN) {
+      const part = seqs.slice(i, i + MAX_IN);
+      let stmt = this.bySeqs.get(part.length);
+      if (!stmt) this.bySeqs.set(part.length, (stmt = this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${part.map(() => '?').join(',')})`)));
+      for (const r of stmt.all(...part) as { seq: number; id: string; label: string | null; payload: string | null }[]) {
+        out.set(r.seq, { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) });
+      }
+    }
+    return out;
   }
 
   getBySeq(seq: number): StoredItem | undefined {

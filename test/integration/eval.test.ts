@@ -110,6 +110,7 @@ test('sweep picks the cheapest point within tolerance: a short prefix when it ho
   const flags = paretoFlags(b.points, (p) => p.latencyMs.p50, (p) => p.mapAt10);
   assert.deepEqual(b.points.map((p) => p.pareto), flags);
   assert.ok(flags.some(Boolean));
+  assert.deepEqual(b.points.map((p) => p.paretoRecall), paretoFlags(b.points, (p) => p.latencyMs.p50, (p) => p.recallAt10VsExact));
 });
 
 test('an applied tuning survives a restart: the snapshot at the new dims loads, answers are the same', async (t) => {

@@ -143,7 +143,7 @@ function evalFixture(collection: string): { eval: EvalResult; sweep: SweepResult
   const perDim = [8, 16, 32, 64, 128, 256, 512].map((dims, i) => ({ dims, mapAt10: 0.6 + 0.04 * i - 0.003 * i * i, top1: 0.7 + 0.03 * i, recallAt10VsExact: 0.3 + 0.1 * i, latencyMs: lat(0.2 * 2 ** i) }));
   const point = (indexDims: number, rerank: number, p50: number, mapAt10: number, pareto: boolean): SweepPoint => ({
     indexDims, search: { shortlist: 200, rerank }, label: `index ${indexDims}d → rerank ${rerank}d`, mapAt10, mapAt10HitNormalized: mapAt10 + 0.05,
-    recallAt10VsExact: mapAt10 / 0.83, latencyMs: lat(p50), qps: 1000 / p50, flopsPerQuery: 2 * 200 * rerank, indexBytes: 48 * indexDims * 4, pareto,
+    recallAt10VsExact: mapAt10 / 0.83, latencyMs: lat(p50), qps: 1000 / p50, flopsPerQuery: 2 * 200 * rerank, indexBytes: 48 * indexDims * 4, pareto, paretoRecall: pareto,
   });
   const points = [
     point(8, 64, 0.4, 0.71, true), point(8, 128, 0.6, 0.76, true), point(16, 128, 0.9, 0.75, false),
