@@ -76,6 +76,7 @@ WORKDIR /app
 COPY package.json ./
 COPY migrations ./migrations
 COPY models ./models
+COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 RUN printf '#!/bin/sh\nexec node /app/dist/src/cli.js "$@"\n' > /usr/local/bin/mrl \
