@@ -8,6 +8,8 @@
  * - topKRows calls over the same matrix, stride and d go to the inner kernel's topKRowsMulti (one
  *   padded, masked graph) when it has one, else one call each. Lists of very unequal length are
  *   kept apart (grouped by the bit length of their row count) to bound the padding.
+ * - topKMatrixRows (offered only when the inner kernel has it) is grouped the same way, by
+ *   ResidentMatrix and d, and goes to the inner kernel's topKMatrixRowsMulti.
  * Results equal the unbatched ones up to float rounding (another GEMM shape may sum in another
  * order: scores agree to ~1e-6, and ranks can differ only between rows whose scores tie to that).
  *
@@ -15,6 +17,7 @@
  * fails rejects the callers of that launch only. The timer exists only while calls are pending
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
+import type { ResidentMatrix } from '../core/resident-matrix.js';
 import type { Kernel, RowsQuery, TopK } from './kernel.js';
 import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
 
@@ -33,7 +36,8 @@ interface Caller { queries: Float32Array; B: number; k: number; resolve(r: TopK[
 interface RowsCaller extends Caller { rowIdx: Int32Array; rowScale: Float32Array }
 interface ScanGroup { kind: 'scan'; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array; calls: Caller[]; nq: number }
 interface RowsGroup { kind: 'rows'; matrix: Float32Array; stride: number; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
-type Group = ScanGroup | RowsGroup;
+interface MatrixGroup { kind: 'matrix'; matrix: ResidentMatrix; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
+type Group = ScanGroup | RowsGroup | MatrixGroup;
 
 const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
 const truncate = (t: TopK, kk: number): TopK => (t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) });
@@ -58,10 +62,13 @@ export class BatchWindowKernel implements Kernel {
   private counts = { calls: 0, launches: 0, queries: 0 };
   private readonly maxRowsFloats: number;
 
+  readonly topKMatrixRows?: Kernel['topKMatrixRows'];
+
   constructor(readonly inner: Kernel, readonly opts: BatchWindowOptions) {
     if (!(opts.windowUs > 0) || !Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new RangeError('BatchWindowKernel: windowUs must be > 0 and maxBatch a positive integer');
     this.name = inner.name;
     this.maxRowsFloats = opts.maxRowsFloats ?? 1 << 24;
+    if (inner.topKMatrixRows) this.topKMatrixRows = (matrix, query, slots, d, scale, k) => this.matrixRows(matrix, query, slots, d, scale, k);
   }
 
   get batch() {
@@ -121,6 +128,35 @@ export class BatchWindowKernel implements Kernel {
       if (!g) this.groups.push((g = { kind: 'rows', matrix, stride, d, bucket, calls: [], nq: 0, maxL: 0 }));
       g.calls.push(caller);
       g.nq += B;
+      g.maxL = Math.max(g.maxL, L);
+      this.admitted(g);
+    });
+  }
+
+  private matrixRows(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
+    if (this.closed) return Promise.reject(new Error('kernel is closed'));
+    const L = slots.length;
+    const stride = matrix.width;
+    try {
+      checkRowsArgs(matrix.data, stride, slots);
+      checkTopKArgs(query, 1, matrix.data, 0, stride, d, scale, k);
+      if (scale.length < L) throw new RangeError(`topKMatrixRows: rowScale has ${scale.length} values, need ${L}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (L === 0) return Promise.resolve(emptyLists(1)[0]);
+    this.counts.calls++;
+    return new Promise((resolve, reject) => {
+      const caller: RowsCaller = { queries: query.subarray(0, d), B: 1, k, rowIdx: slots, rowScale: scale, resolve: (r) => resolve(r[0]), reject };
+      const bucket = 32 - Math.clz32(L);
+      let g = this.groups.find((x): x is MatrixGroup => x.kind === 'matrix' && x.matrix === matrix && x.d === d && x.bucket === bucket);
+      if (g && (g.nq + 1 > this.opts.maxBatch || (g.nq + 1) * Math.max(g.maxL, L) * stride > this.maxRowsFloats)) {
+        this.flush(g);
+        g = undefined;
+      }
+      if (!g) this.groups.push((g = { kind: 'matrix', matrix, d, bucket, calls: [], nq: 0, maxL: 0 }));
+      g.calls.push(caller);
+      g.nq += 1;
       g.maxL = Math.max(g.maxL, L);
       this.admitted(g);
     });
@@ -203,6 +239,17 @@ export class BatchWindowKernel implements Kernel {
       }
       const all = await launch(() => inner.topK(stacked, g.nq, rows, n, stride, d, rowScale, kMax));
       return split(all, calls, (c) => Math.min(c.k, n));
+    }
+    if (g.kind === 'matrix') {
+      const { matrix, d, calls } = g;
+      if (calls.length === 1 || !inner.topKMatrixRowsMulti) {
+        this.count(calls.length, g.nq);
+        return Promise.all(calls.map((c) => launch(async () => [await inner.topKMatrixRows!(matrix, c.queries, c.rowIdx, d, c.rowScale, c.k)])));
+      }
+      this.count(1, g.nq);
+      const items: RowsQuery[] = calls.map((c) => ({ query: c.queries, rowIdx: c.rowIdx, rowScale: c.rowScale, k: c.k }));
+      const all = await launch(() => inner.topKMatrixRowsMulti!(matrix, items, d));
+      return split(all, calls, (c) => Math.min(c.k, (c as RowsCaller).rowIdx.length));
     }
     const { matrix, stride, d, calls } = g;
     if (calls.length === 1 || !inner.topKRowsMulti) {

@@ -10,11 +10,14 @@ import type { CreatedKernel, Kernel } from './kernel.js';
  * natively, so the file is checked first; a WebGPU host without an adapter throws and is
  * caught. When neither starts, the CPU kernel is used and `fallbackReason` says why.
  *
- * Not yet verified on a GPU machine. Inputs are host tensors copied per run: a rerank sends only
- * its gathered rows (OnnxKernel gathers on the host under a GPU provider), an exact scan the
- * whole matrix, once per launch; there is no device-resident matrix yet (docs/deploy.md, "GPU
- * rerank"). Concurrent queries share launches through the batching window that createKernel
- * puts in front (MRL_BATCH_WINDOW_US, 200 µs by default with MRL_KERNEL=gpu).
+ * Not yet verified on a GPU machine. Inputs are host tensors copied per run. When a GPU provider
+ * starts, the kernel is wrapped in a ResidentKernel: reranks use full, unchanged segments of the
+ * resident matrix baked into sessions (uploaded once, kept on the device) and send only the query
+ * and row indices; other rows (the growing tail, segments written since) are gathered on the host
+ * and sent per run (OnnxKernel gathers on the host under a GPU provider). An exact scan sends the
+ * whole matrix, once per launch. Concurrent queries share launches through the batching window
+ * that createKernel puts in front (MRL_BATCH_WINDOW_US, 200 µs by default with MRL_KERNEL=gpu).
+ * On a fallback to the CPU there are no resident segments (they would double the matrix in RAM).
  */
 export function cudaProviderLibrary(): string | null {
   try {
@@ -32,10 +35,12 @@ export function cudaProviderLibrary(): string | null {
 
 export async function createGpuKernel(threads: number, cpu: () => Promise<CreatedKernel>): Promise<CreatedKernel> {
   const { OnnxKernel } = await import('./onnx-kernel.js');
+  const { ResidentKernel } = await import('./resident-kernel.js');
   const reasons: string[] = [];
+  const start = async (provider: 'cuda' | 'webgpu') => new ResidentKernel(await OnnxKernel.create({ threads, provider }), { executionProviders: [provider, 'cpu'] });
   if (cudaProviderLibrary()) {
     try {
-      return await OnnxKernel.create({ threads, provider: 'cuda' });
+      return await start('cuda');
     } catch (err) {
       reasons.push(`cuda: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -43,10 +48,10 @@ export async function createGpuKernel(threads: number, cpu: () => Promise<Create
     reasons.push('cuda: onnxruntime-node has no CUDA provider library (install with ONNXRUNTIME_NODE_INSTALL=cuda12)');
   }
   try {
-    return await OnnxKernel.create({ threads, provider: 'webgpu' });
+    return await start('webgpu');
   } catch (err) {
     reasons.push(`webgpu: ${(err as Error).message.split('\n')[0]}`);
   }
   const k: Kernel = await cpu();
-  return Object.assign(k, { fallbackReason: `no GPU provider started (${reasons.join('; ')}); using ${k.name}` });
+  return Object.assign(k, { fallbackReason: `no GPU provider started (${reasons.join('; ')}); using ${k.name}, without device-resident rerank segments` });
 }

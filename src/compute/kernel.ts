@@ -4,8 +4,10 @@
  * (js-kernel.ts, the reference). createKernel picks one, and wraps it in the batching window
  * (batch-window.ts) when one is configured.
  */
+import type { ResidentMatrix } from '../core/resident-matrix.js';
 import { BatchWindowKernel, type BatchStats } from './batch-window.js';
 import { JsKernel } from './js-kernel.js';
+import type { ResidentStats } from './resident-segments.js';
 
 export interface TopK { indices: Int32Array; scores: Float32Array } // sorted by score descending; ties broken by lower index; length min(k, n)
 /** One query of a topKRowsMulti call: d values, its own candidate rows, their scales and its k. */
@@ -30,14 +32,24 @@ export interface Kernel {
    * topKRows(q_i, 1, matrix, stride, rowIdx_i, d, rowScale_i, k_i)[0] up to float rounding.
    */
   topKRowsMulti?(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]>;
+  /**
+   * Optional: the rerank of one query over rows (slots) of a ResidentMatrix, given the matrix
+   * itself rather than its buffer, so that a kernel keeping unchanged parts of it on a device can
+   * tell which parts those are (resident-kernel.ts). Equals
+   * topKRows(query, 1, matrix.data, matrix.width, slots, d, scale, k)[0] up to float rounding.
+   */
+  topKMatrixRows?(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK>;
+  /** Optional: several such reranks over one matrix in one go (the batching window's path). */
+  topKMatrixRowsMulti?(matrix: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 
 /**
  * What createKernel returns: fallbackReason is set when 'auto' wanted ONNX, or 'gpu' a GPU
- * provider, and got something else; batch is set when calls go through a batching window.
+ * provider, and got something else; batch is set when calls go through a batching window;
+ * resident when reranks use device-resident segments of the matrix (a GPU provider started).
  */
-export type CreatedKernel = Kernel & { readonly fallbackReason?: string; readonly batch?: { stats(): BatchStats } };
+export type CreatedKernel = Kernel & { readonly fallbackReason?: string; readonly batch?: { stats(): BatchStats }; readonly resident?: { stats(): ResidentStats } };
 
 export type Backend = 'auto' | 'onnx' | 'js' | 'gpu';
 
@@ -66,7 +78,8 @@ export async function createKernel(opts: KernelOptions = {}): Promise<CreatedKer
   const windowUs = opts.batchWindowUs ?? 0;
   if (windowUs <= 0) return kernel;
   const batched = new BatchWindowKernel(kernel, { windowUs, maxBatch: opts.batchMax ?? 64 });
-  return kernel.fallbackReason === undefined ? batched : Object.assign(batched, { fallbackReason: kernel.fallbackReason });
+  const { fallbackReason, resident } = kernel;
+  return Object.assign(batched, fallbackReason === undefined ? {} : { fallbackReason }, resident === undefined ? {} : { resident });
 }
 
 async function createBareKernel(opts: KernelOptions): Promise<CreatedKernel> {

@@ -211,7 +211,8 @@ export class OnnxKernel implements Kernel {
   }
 }
 
-function unpack(out: ort.InferenceSession.ReturnType, B: number, kk: number): TopK[] {
+/** The TopK outputs (values, indices [B, kk]) as B lists. */
+export function unpack(out: ort.InferenceSession.ReturnType, B: number, kk: number): TopK[] {
   const values = out.values.data as Float32Array;
   const indices = out.indices.data as BigInt64Array;
 

@@ -99,16 +99,48 @@ export interface GraphSpec {
   initializers?: Uint8Array[];
 }
 
-/** ModelProto: ir_version=1, graph=7, opset_import=8 (OperatorSetIdProto: domain=1, version=2). */
-export function model(g: GraphSpec, opset = 17, irVersion = 8): Uint8Array {
-  const graph = concat([
+/** GraphProto's fields: node=1, name=2, initializer=5, input=11, output=12. */
+function graphBody(g: GraphSpec): Uint8Array {
+  return concat([
     ...g.nodes.map((n) => fMsg(1, n)),
     fStr(2, g.name),
     ...(g.initializers ?? []).map((t) => fMsg(5, t)),
     ...g.inputs.map((v) => fMsg(11, v)),
     ...g.outputs.map((v) => fMsg(12, v)),
   ]);
-  return concat([fInt(1, irVersion), fMsg(7, graph), fMsg(8, fStr(1, ''), fInt(2, opset))]);
+}
+
+/** ModelProto: ir_version=1, graph=7, opset_import=8 (OperatorSetIdProto: domain=1, version=2). */
+export function model(g: GraphSpec, opset = 17, irVersion = 8): Uint8Array {
+  return concat([fInt(1, irVersion), fMsg(7, graphBody(g)), fMsg(8, fStr(1, ''), fInt(2, opset))]);
+}
+
+const littleEndian = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+/**
+ * model() plus one large float initializer (a segment of matrix rows, hundreds of MB), laid out
+ * so that its data is written once, by the caller, at `dataOffset` (the generic writer copies
+ * every nested message once per level). Protobuf fields may come in any order, so the
+ * initializer goes last in the graph, after the fields of `g`; a message must stay under 2 GB.
+ * The data is raw_data: little-endian float32, i.e. a Float32Array's bytes on this platform.
+ */
+export function modelWithFloatInitializer(g: GraphSpec, init: { name: string; dims: number[] }, opset = 17, irVersion = 8): { bytes: Uint8Array; dataOffset: number } {
+  if (!littleEndian) throw new Error('raw_data is little-endian; this platform is not');
+  const rawLen = init.dims.reduce((a, b) => a * b, 1) * 4;
+  if (rawLen > 0x7f000000) throw new RangeError(`initializer ${init.name}: ${rawLen} bytes exceeds protobuf's 2 GB limit`);
+  const lenPrefix = (field: number, len: number) => Uint8Array.from([...tag(field, WIRE_LEN), ...varint(len)]);
+  // TensorProto: dims=1, data_type=2, name=8, raw_data=9.
+  const tensorHead = concat([...init.dims.map((d) => fInt(1, d)), fInt(2, FLOAT), fStr(8, init.name), lenPrefix(9, rawLen)]);
+  const tensorLen = tensorHead.length + rawLen;
+  const initHead = lenPrefix(5, tensorLen);
+  const rest = graphBody(g);
+  const graphLen = rest.length + initHead.length + tensorLen;
+  const head = concat([fInt(1, irVersion), lenPrefix(7, graphLen), rest, initHead, tensorHead]);
+  const opsetField = fMsg(8, fStr(1, ''), fInt(2, opset));
+  const bytes = new Uint8Array(head.length + rawLen + opsetField.length);
+  bytes.set(head, 0);
+  bytes.set(opsetField, head.length + rawLen);
+  return { bytes, dataOffset: head.length };
 }
 
 // ---- the kernels' graphs --------------------------------------------------------------
@@ -178,7 +210,11 @@ export function gatherTopKModel(): Uint8Array {
  * Outputs: values float [B,k], indices int64 [B,k] (positions in each query's own row list).
  */
 export function batchedRowsTopKModel(variant: 'gather' | 'dense'): Uint8Array {
-  const gather = variant === 'gather';
+  return model(batchedRowsGraph(variant));
+}
+
+function batchedRowsGraph(variant: 'gather' | 'dense' | 'resident'): GraphSpec {
+  const gather = variant !== 'dense';
   const nodes: Uint8Array[] = [];
   if (gather) nodes.push(node('Gather', ['M', 'I'], ['R'], [{ name: 'axis', i: 0 }]));
   nodes.push(
@@ -188,15 +224,36 @@ export function batchedRowsTopKModel(variant: 'gather' | 'dense'): Uint8Array {
     node('Add', ['Ys', 'P'], ['Y']),
     node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
   );
-  const inputs = gather
-    ? [tensorInfo('Q', FLOAT, ['B', 'stride', 1]), tensorInfo('M', FLOAT, ['N', 'stride']), tensorInfo('I', INT32, ['B', 'L'])]
-    : [tensorInfo('Q', FLOAT, ['B', 'd', 1]), tensorInfo('R', FLOAT, ['B', 'L', 'd'])];
+  const inputs = !gather
+    ? [tensorInfo('Q', FLOAT, ['B', 'd', 1]), tensorInfo('R', FLOAT, ['B', 'L', 'd'])]
+    : variant === 'gather'
+      ? [tensorInfo('Q', FLOAT, ['B', 'stride', 1]), tensorInfo('M', FLOAT, ['N', 'stride']), tensorInfo('I', INT32, ['B', 'L'])]
+      : [tensorInfo('Q', FLOAT, ['B', 'stride', 1]), tensorInfo('I', INT32, ['B', 'L'])];
   inputs.push(tensorInfo('S', FLOAT, ['B', 'L']), tensorInfo('P', FLOAT, ['B', 'L']), tensorInfo('K', INT64, [1]));
-  return model({
+  return {
     name: `rows_topk_${variant}`,
     nodes,
     inputs,
     outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
     initializers: [int64Initializer('axis2', [2])],
-  });
+  };
+}
+
+/**
+ * The batched 'gather' graph with the matrix baked in: M [n, stride] is an initializer holding
+ * `rows` (a segment of the resident matrix), which an execution provider uploads once, at session
+ * creation. Inputs: Q [B,stride,1] (zero-padded past the prefix d, so Q·row = q·row[0:d]),
+ * I int32 [B,L] (row indices local to the segment), S [B,L], P [B,L] (0, or -Inf for padding),
+ * K int64[1]. Outputs as batchedRowsTopKModel.
+ */
+export function residentRowsTopKModel(rows: Float32Array, n: number, stride: number): Uint8Array {
+  if (rows.length !== n * stride) throw new RangeError(`residentRowsTopKModel: ${rows.length} values for ${n}×${stride}`);
+  const { bytes, dataOffset } = residentRowsModelLayout(n, stride);
+  bytes.set(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), dataOffset);
+  return bytes;
+}
+
+/** The same model with its n×stride rows left to write at dataOffset (a build copies them in slices). */
+export function residentRowsModelLayout(n: number, stride: number): { bytes: Uint8Array; dataOffset: number } {
+  return modelWithFloatInitializer(batchedRowsGraph('resident'), { name: 'M', dims: [n, stride] });
 }

@@ -4,6 +4,11 @@
  * the last one) so exact scans pass the whole buffer to a kernel without copying.
  * Prefix norms at the nesting dims ≤ R are kept per row so any such prefix is renormalised
  * without touching the row; other prefix lengths are computed on demand.
+ *
+ * Slots are grouped in blocks of `blockRows`; each block carries the value `version` had after
+ * the last write to one of its slots (its stamp). A copy of some rows taken at version V is
+ * still exact while the stamps of their blocks are ≤ V: what the device-resident segments
+ * (compute/resident-segments.ts) check before using rows they baked into a session.
  */
 export class ResidentMatrix {
   data: Float32Array;
@@ -17,14 +22,43 @@ export class ResidentMatrix {
   /** Bumped on every change; lets callers detect that slots moved under them. */
   version = 0;
   private scaleCache = new Map<number, { version: number; scale: Float32Array }>();
+  /** Slots per block (the granularity of the stamps). */
+  readonly blockRows: number;
+  /** Per block: `version` after the last write to one of its slots (0: never written). */
+  private stamps: Float64Array;
 
-  constructor(readonly width: number, nesting: number[], initialCapacity = 1024) {
+  constructor(readonly width: number, nesting: number[], initialCapacity = 1024, opts: { blockRows?: number } = {}) {
     const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
     dims.forEach((d, i) => this.normIndex.set(d, i));
+    this.blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
+    if (!Number.isInteger(this.blockRows) || this.blockRows < 1) throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
     this.capacity = Math.max(16, initialCapacity);
     this.data = new Float32Array(this.capacity * width);
     this.slotSeq = new Uint32Array(this.capacity);
     this.norms = new Float32Array(this.capacity * dims.length);
+    this.stamps = new Float64Array(Math.ceil(this.capacity / this.blockRows));
+  }
+
+  /** Default block size: small enough that a segment's check reads few stamps, large enough to cost nothing. */
+  static readonly BLOCK_ROWS = 1024;
+
+  /** The stamp of block b: `version` after the last write to one of its slots (0 if none). */
+  blockVersion(b: number): number {
+    return this.stamps[b] ?? 0;
+  }
+
+  /** The largest stamp over the blocks holding slots [from, from + count). */
+  rangeVersion(from: number, count: number): number {
+    if (count <= 0) return 0;
+    const last = Math.min(Math.floor((from + count - 1) / this.blockRows), this.stamps.length - 1);
+    let v = 0;
+    for (let b = Math.floor(from / this.blockRows); b <= last; b++) if (this.stamps[b] > v) v = this.stamps[b];
+    return v;
+  }
+
+  /** Called after a write to `slot` has bumped `version`: stamps the slot's block with it. */
+  private touch(slot: number): void {
+    this.stamps[Math.floor(slot / this.blockRows)] = this.version;
   }
 
   get normDims(): number[] {
@@ -63,6 +97,7 @@ export class ResidentMatrix {
       this.norms[slot * nd + idx] = Math.sqrt(s);
     }
     this.version++;
+    this.touch(slot);
   }
 
   remove(seq: number): boolean {
@@ -81,6 +116,8 @@ export class ResidentMatrix {
     this.seqSlot.delete(seq);
     this.size = last;
     this.version++;
+    this.touch(slot);
+    this.touch(last);
     return true;
   }
 
@@ -97,6 +134,9 @@ export class ResidentMatrix {
     this.slotSeq = slotSeq;
     this.norms = norms;
     this.capacity = cap;
+    const stamps = new Float64Array(Math.ceil(cap / this.blockRows));
+    stamps.set(this.stamps);
+    this.stamps = stamps;
   }
 
   /** ||row[0:d]|| of one slot. */

@@ -96,8 +96,11 @@ async function rescore(rt: SearchSource, items: ItemStore, kernel: Kernel, query
       }
     }
     if (live.length === 0) return { seqs: [], scores: [] };
-    const run = attempt < TRIES ? kernel : jsKernel;
-    const [top] = await run.topKRows(q, 1, m.data, m.width, Int32Array.from(slots), dims, m.scales(slots, dims), keep);
+    const run: Kernel = attempt < TRIES ? kernel : jsKernel;
+    const idx = Int32Array.from(slots);
+    const scale = m.scales(slots, dims);
+    // A kernel given the matrix itself may score unchanged parts of it from a device copy.
+    const top = run.topKMatrixRows ? await run.topKMatrixRows(m, q, idx, dims, scale, keep) : (await run.topKRows(q, 1, m.data, m.width, idx, dims, scale, keep))[0];
     if (m.version !== version) continue;
     return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
   }

@@ -70,3 +70,68 @@ test('scaleAll is recomputed after a change', () => {
   m.add(2, new Float32Array([0, 0]));
   assert.equal(m.scaleAll(2)[1], 0); // zero rows score 0, never NaN
 });
+
+/** Every block's stamp, in order. */
+function stamps(m: ResidentMatrix): number[] {
+  return Array.from({ length: Math.ceil(m.size / m.blockRows) + 1 }, (_, b) => m.blockVersion(b));
+}
+
+/** Indices of the blocks whose stamp differs between two readings. */
+function changed(before: number[], after: number[]): number[] {
+  return after.flatMap((v, b) => (v !== (before[b] ?? 0) ? [b] : []));
+}
+
+test('block stamps: an add stamps the block of the slot written, with the new version', () => {
+  const r = rng(3);
+  const m = new ResidentMatrix(4, [4], 2, { blockRows: 4 });
+  assert.equal(m.blockRows, 4);
+  for (let s = 0; s < 10; s++) {
+    const before = stamps(m);
+    m.add(s, vec(r, 4));
+    assert.deepEqual(changed(before, stamps(m)), [Math.floor(s / 4)], `add ${s}`); // slot s = size before the add
+    assert.equal(m.blockVersion(Math.floor(s / 4)), m.version);
+  }
+  // Replacing a row in place stamps its block only (slot 5: block 1), whatever grew meanwhile.
+  const before = stamps(m);
+  const v0 = m.version;
+  m.add(5, vec(r, 4));
+  assert.equal(m.version, v0 + 1); // the global version keeps counting every change
+  assert.deepEqual(changed(before, stamps(m)), [1]);
+  assert.equal(m.rangeVersion(0, 4), m.blockVersion(0));
+  assert.equal(m.rangeVersion(0, 10), m.version);
+  assert.equal(m.rangeVersion(2, 3), Math.max(m.blockVersion(0), m.blockVersion(1)));
+  assert.equal(m.rangeVersion(0, 0), 0);
+});
+
+test('block stamps: a remove stamps the freed slot and the moved last row, nothing else', () => {
+  const r = rng(4);
+  const m = new ResidentMatrix(4, [4], 16, { blockRows: 4 });
+  for (let s = 0; s < 14; s++) m.add(s, vec(r, 4)); // blocks 0..3, the last one holding slots 12, 13
+  let before = stamps(m);
+  m.remove(1); // slot 1 (block 0) takes the last row, slot 13 (block 3)
+  assert.deepEqual(changed(before, stamps(m)), [0, 3]);
+  assert.equal(m.blockVersion(0), m.version);
+  assert.equal(m.blockVersion(3), m.version);
+  before = stamps(m);
+  m.remove(12); // slot 12 is the last: no move, one block
+  assert.deepEqual(changed(before, stamps(m)), [3]);
+  before = stamps(m);
+  m.remove(6); // slot 6 (block 1) takes slot 11 (block 2)
+  assert.deepEqual(changed(before, stamps(m)), [1, 2]);
+  before = stamps(m);
+  assert.equal(m.remove(6), false);
+  assert.deepEqual(changed(before, stamps(m)), []);
+});
+
+test('block stamps survive growth, and a bad blockRows is refused', () => {
+  const r = rng(5);
+  const m = new ResidentMatrix(4, [4], 16, { blockRows: 8 });
+  for (let s = 0; s < 8; s++) m.add(s, vec(r, 4));
+  const b0 = m.blockVersion(0);
+  for (let s = 8; s < 200; s++) m.add(s, vec(r, 4)); // grows several times
+  assert.equal(m.blockVersion(0), b0);
+  assert.equal(m.blockVersion(24), m.version);
+  assert.equal(new ResidentMatrix(4, [4]).blockRows, ResidentMatrix.BLOCK_ROWS);
+  assert.throws(() => new ResidentMatrix(4, [4], 16, { blockRows: 0 }), RangeError);
+  assert.throws(() => new ResidentMatrix(4, [4], 16, { blockRows: 2.5 }), RangeError);
+});

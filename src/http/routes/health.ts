@@ -8,11 +8,13 @@ export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx, me
     schema: { response: { 200: Type.Object({
       status: Type.Literal('ok'), kernel: Type.String(), kernelFallback: Type.Union([Type.String(), Type.Null()]),
       kernelBatch: Type.Union([Type.Object({ windowUs: Type.Number(), maxBatch: Type.Number(), launches: Type.Number(), queries: Type.Number(), meanBatchSize: Type.Number() }), Type.Null()]),
+      kernelResident: Type.Union([Type.Object({ segments: Type.Number(), bytes: Type.Number(), pending: Type.Number(), builds: Type.Number(), runs: Type.Number(), failures: Type.Number(), lastError: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
       tfBackend: Type.Union([Type.String(), Type.Null()]), tfTried: Type.Array(Type.Object({ backend: Type.String(), error: Type.String() })),
       models: Type.Array(Type.String()), uptimeSeconds: Type.Number(),
     }) } },
   }, async () => ({
     status: 'ok' as const, kernel: ctx.kernel.name, kernelFallback: ctx.kernel.fallbackReason ?? null, kernelBatch: ctx.kernel.batch?.stats() ?? null,
+    kernelResident: ctx.kernel.resident?.stats() ?? null,
     tfBackend: ctx.tf?.backend ?? null, tfTried: ctx.tf?.tried ?? [], models: ctx.encoders.names(), uptimeSeconds: process.uptime(),
   }));
 
