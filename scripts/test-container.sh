@@ -290,6 +290,9 @@ podman exec "$C1" sh -c 'test ! -e node_modules/typescript && test ! -e node_mod
 health=$(http GET /health)
 say "/health: kernel $(jget .kernel <<<"$health"), fallback $(jget .kernelFallback <<<"$health"), tf $(jget .tfBackend <<<"$health"), models $(jget .models <<<"$health")"
 [[ $(jget .kernelFallback <<<"$health") == null ]] || fail "vector kernels fell back to plain JS in the image: $(jget .kernelFallback <<<"$health")"
+http GET / | grep -q '<script type="module" src="/static/app.js">' || fail "GET / does not serve the web page"
+http GET /static/app.js >/dev/null
+say "web page and its script served"
 
 step "create, ingest, search"
 http POST /collections "{\"name\":\"$COLL\",\"dim\":$DIM,\"indexDim\":8,\"rerankDim\":$DIM}" >/dev/null
