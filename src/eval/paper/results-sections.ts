@@ -41,7 +41,7 @@ collection \`${r.collection}\` of an engine opened on a temporary data dir (\`En
 resident matrix at 512, HNSW M = ${r.hnsw.m}, efConstruction = ${r.hnsw.efConstruction}. Ingest took ${minutes(r.ingestMs)}. The ${r.queries.toLocaleString('en')} test
 embeddings go into a second collection that serves as the query set (\`queries: { collection: 'fashion-test' }\`).
 \`sweep\` (\`src/eval/sweep.ts\`) sends every query, one at a time, through \`Engine.search\` — the code behind
-\`POST /collections/:name/search\`, without HTTP — for each configuration: a shortlist of **K** from an HNSW index
+\`GET/POST /search\`, without HTTP — for each configuration: a shortlist of **K** from an HNSW index
 over the first **D_s** dims (the collection's own index at 32; temporary indexes at 8 and 16, built by the sweep from
 the resident rows; beam ef = max(${r.hnsw.efSearch}, K)), reranked exactly at **D = 512** from the resident matrix, top 10.
 Ground truth is exact brute force at 512 over the same matrix and kernels (\`{ exact: true }\`); recall@10 is
