@@ -105,20 +105,36 @@ async function rescore(rt: SearchSource, items: ItemStore, kernel: Kernel, query
     return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
   }
 }
-/** Dims beyond the resident width: read the full vectors from SQLite (slower, still exact). */
+/** Rows read from SQLite per kernel call when reranking beyond the resident width. */
+const STORE_CHUNK = 2048;
+
+/**
+ * Dims beyond the resident width: the full vectors come from SQLite (slower, still exact), in
+ * chunks read with a few `IN` queries, each chunk's top `keep` merged into a running top
+ * (a stable sort keeps the earlier candidate first on equal scores, as one call would).
+ */
 async function rescoreFromStore(items: ItemStore, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<{ seqs: number[]; scores: number[] }> {
-  const live: number[] = [];
-  const rows = new Float32Array(seqs.length * dims);
-  const scale: number[] = [];
-  for (const s of seqs) {
-    const v = items.vectorBySeq(s);
-    if (!v) continue;
-    rows.set(v.subarray(0, dims), live.length * dims);
-    const nrm = prefixNorm(v, 0, dims);
-    scale.push(nrm > 0 ? 1 / nrm : 0);
-    live.push(s);
+  const q = normalizedPrefix(query, dims);
+  let best: { seq: number; score: number }[] = [];
+  for (let i = 0; i < seqs.length; i += STORE_CHUNK) {
+    const part = seqs.slice(i, i + STORE_CHUNK);
+    const vectors = items.vectorsBySeqs(part);
+    const live: number[] = [];
+    const rows = new Float32Array(part.length * dims);
+    const scale: number[] = [];
+    for (const s of part) {
+      const v = vectors.get(s);
+      if (!v) continue;
+      rows.set(v.subarray(0, dims), live.length * dims);
+      const nrm = prefixNorm(v, 0, dims);
+      scale.push(nrm > 0 ? 1 / nrm : 0);
+      live.push(s);
+    }
+    if (live.length === 0) continue;
+    const [top] = await kernel.topK(q, 1, rows.subarray(0, live.length * dims), live.length, dims, dims, Float32Array.from(scale), Math.min(keep, live.length));
+    top.indices.forEach((idx, j) => best.push({ seq: live[idx], score: top.scores[j] }));
+    if (best.length > keep) best = best.sort((a, b) => b.score - a.score).slice(0, keep);
   }
-  if (live.length === 0) return { seqs: [], scores: [] };
-  const [top] = await kernel.topK(normalizedPrefix(query, dims), 1, rows.subarray(0, live.length * dims), live.length, dims, dims, Float32Array.from(scale), keep);
-  return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
+  best.sort((a, b) => b.score - a.score);
+  return { seqs: best.map((b) => b.seq), scores: best.map((b) => b.score) };
 }

@@ -37,6 +37,7 @@ export class ItemStore {
   private readonly pageStmt: Statement;
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
+  private readonly vecsBySeqs = new Map<number, Statement>();
 
   constructor(private readonly db: Db) {
     this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
@@ -112,6 +113,18 @@ export class ItemStore {
     const r = this.bySeq.get(seq) as { seq: number; id: string; label: string | null; payload: string | null } | undefined;
     if (!r) return undefined;
     return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+  }
+
+  /** Vectors by seq in few queries (reranks beyond the resident width); missing seqs are absent. */
+  vectorsBySeqs(seqs: number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    for (let i = 0; i < seqs.length; i += MAX_IN) {
+      const part = seqs.slice(i, i + MAX_IN);
+      let stmt = this.vecsBySeqs.get(part.length);
+      if (!stmt) this.vecsBySeqs.set(part.length, (stmt = this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${part.map(() => '?').join(',')})`).raw()));
+      for (const [seq, b] of stmt.all(...part) as [number, Buffer][]) out.set(seq, fromBlob(b));
+    }
+    return out;
   }
 
   vectorBySeq(seq: number): Float32Array | undefined {

@@ -36,6 +36,19 @@ test('exact search equals brute force at any prefix, including dims beyond the r
   }
 });
 
+test('beyond the resident width, an exact scan over more rows than one store chunk (2048) still equals brute force', async (t) => {
+  const engine = await openEngine(t, tempDir(t));
+  engine.createCollection({ name: 'wide', dim: 16, indexDim: 4, rerankDim: 8, residentDim: 8 });
+  const { vectors } = mrlLikeVectors(4500, 16, 11);
+  for (let i = 0; i < vectors.length; i += 1500) engine.upsert('wide', vectors.slice(i, i + 1500).map((v, j) => ({ id: `v${i + j}`, vector: v })));
+  engine.deleteItems('wide', ['v2', 'v3000']);
+  for (const qi of [2, 2047, 3000]) { // 2 and 3000 were deleted: their own rows must not come back
+    const r = await engine.search('wide', { vector: vectors[qi] }, { exact: true, rerank: 16, k: 25 });
+    const want = bruteForce(vectors, vectors[qi], 16, 27).filter((id) => id !== 'v2' && id !== 'v3000').slice(0, 25);
+    assert.deepEqual(r.results.map((x) => x.id), want, `query ${qi}`);
+  }
+});
+
 test('the funnel with a generous shortlist finds the exact top k; results carry label and payload', async (t) => {
   const { engine, vectors } = await loaded(t);
   let agree = 0;
