@@ -18,15 +18,17 @@ export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 
   const index = PrefixIndex.create(dims, rt.record.hnsw, n);
   for (let i = 0; i < n; i += CHUNK) {
     if (i > 0) await yieldToLoop();
-    for (let j = i; j < Math.min(n, i + CHUNK); j++) {
+    const part = seqs.slice(i, i + CHUNK);
+    const fromStore = dims > m.width ? items.vectorsBySeqs(part) : null;
+    for (const seq of part) {
       let v: Float32Array | undefined;
-      if (dims <= m.width) {
-        const slot = m.slotOf(seqs[j]);
-        if (slot !== undefined) v = m.data.subarray(slot * m.width, slot * m.width + dims);
+      if (fromStore) {
+        v = fromStore.get(seq);
       } else {
-        v = items.vectorBySeq(seqs[j]);
+        const slot = m.slotOf(seq);
+        if (slot !== undefined) v = m.data.subarray(slot * m.width, slot * m.width + dims);
       }
-      if (v) index.add(seqs[j], v);
+      if (v) index.add(seq, v);
     }
   }
   return index;

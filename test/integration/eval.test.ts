@@ -147,3 +147,16 @@ test('evaluate and sweep refuse bad requests before doing any work', async (t) =
   await assert.rejects(sweep(engine, { collection: 'c', tolerance: { recall: 2 } }), { code: 'INVALID_EVAL' });
   assert.deepEqual(engine.describe('c').searchDefaults, {});
 });
+
+test('a sweep can index dims beyond the resident width (rows read from the store) and apply it', async (t) => {
+  const engine = await openEngine(t, tempDir(t));
+  engine.createCollection({ name: 'c', dim: 32, indexDim: 8, rerankDim: 16, residentDim: 16, nesting: [8, 16, 32] });
+  engine.upsert('c', structured(300, 32, () => true, 5));
+  const r = await sweep(engine, { collection: 'c', queries: { sample: 60 }, grid: { indexDims: [32], shortlists: [100], rerankDims: [32], funnels: [] }, apply: true, perDim: false });
+  assert.equal(r.points[0].recallAt10VsExact, 1, 'a 32-d index with beam 100 over 300 rows is exact');
+  assert.equal(engine.describe('c').index.dims, 32);
+  assert.equal(engine.describe('c').index.elements, 300);
+  const got = await engine.search('c', { id: 'v7' });
+  const exact = await engine.search('c', { id: 'v7' }, { exact: true });
+  assert.deepEqual(got.results.map((x) => x.id), exact.results.map((x) => x.id));
+});
