@@ -3,7 +3,7 @@ import { summarise } from '../core/stats.js';
 import { mrlError, MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
-import { queryFigures } from '../train/retrieval-metrics.js';
+import { queryFigures } from '../core/retrieval-metrics.js';
 import { flopsOfStages } from './flops.js';
 import { resolveQueries, type EvalQuery } from './query-set.js';
 import type { EvalResult, LatencyFigures, QuerySet } from './types.js';

@@ -1,6 +1,6 @@
 import { tf } from '../encoders/tf-backend.js';
 import { headLogits, type HeadSet } from './heads.js';
-import { queryFigures } from './retrieval-metrics.js';
+import { queryFigures } from '../core/retrieval-metrics.js';
 
 /** Figures keyed by metric name, then by dim (as a string, the manifest's `metrics` shape). */
 export type FiguresByDim = Record<string, Record<string, number>>;

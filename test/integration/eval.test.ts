@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { sweep } from '../../src/eval/sweep.js';
 import { paretoFlags } from '../../src/eval/pareto.js';
-import { queryFigures } from '../../src/train/retrieval-metrics.js';
+import { queryFigures } from '../../src/core/retrieval-metrics.js';
 import { Engine } from '../../src/engine/engine.js';
 import { createKernel } from '../../src/compute/kernel.js';
 import { mrlLikeVectors, openEngine, rng, tempDir } from '../helpers.js';

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTf } from '../../src/encoders/tf-backend.js';
-import { queryFigures } from '../../src/train/retrieval-metrics.js';
+import { queryFigures } from '../../src/core/retrieval-metrics.js';
 import { knnFigures, normalisedPrefixRows } from '../../src/train/evaluate.js';
 
 before(async () => {
