@@ -35,7 +35,7 @@ test('GET /eval returns the figures the evaluator computes, and /eval/latest kee
 });
 
 test('POST /eval/sweep as a job: 202 with a status URL, progress, the result, applied defaults', async (t) => {
-  const { app } = await withData(t);
+  const { app, ctx } = await withData(t);
   const start = await app.inject({
     method: 'POST', url: '/eval/sweep',
     payload: { collection: 'c', queries: { sample: 60 }, grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] }, cost: 'flops', apply: true, async: true },
@@ -63,6 +63,13 @@ test('POST /eval/sweep as a job: 202 with a status URL, progress, the result, ap
   const latest = (await app.inject('/eval/latest?collection=c')).json();
   assert.equal(latest.sweep.createdAt, result.createdAt);
   assert.deepEqual(latest.sweep.perDim.map((p: { dims: number }) => p.dims), [8, 16, 32]);
+
+  // A sweep stored by an earlier version (its points lack paretoRecall) is still served.
+  const old = { ...result, createdAt: '2026-01-01T00:00:00.000Z', points: result.points.map(({ paretoRecall: _, ...p }: { paretoRecall: boolean }) => p) };
+  ctx.engine.db.prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', ?, ?)").run(ctx.engine.runtime('c').record.id, JSON.stringify(old), old.createdAt);
+  const again = await app.inject('/eval/latest?collection=c');
+  assert.equal(again.statusCode, 200, again.body);
+  assert.equal(again.json().sweep.createdAt, old.createdAt);
 });
 
 test('bad evaluations get coded errors and store nothing', async (t) => {

@@ -34,7 +34,9 @@ export const EvalResultSchema = Type.Object({
 const SweepPointSchema = Type.Object({
   indexDims: Type.Integer(), search: SearchConfig, label: Type.String(),
   mapAt10: Type.Number(), mapAt10HitNormalized: Type.Number(), recallAt10VsExact: Type.Number(),
-  latencyMs: Latency, qps: Type.Number(), flopsPerQuery: Type.Number(), indexBytes: Type.Number(), pareto: Type.Boolean(), paretoRecall: Type.Boolean(),
+  latencyMs: Latency, qps: Type.Number(), flopsPerQuery: Type.Number(), indexBytes: Type.Number(), pareto: Type.Boolean(),
+  // Optional: sweeps stored before it existed have no such field, and must still be served.
+  paretoRecall: Type.Optional(Type.Boolean()),
 });
 
 export const SweepResultSchema = Type.Object({
