@@ -226,6 +226,10 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
   const onFront = s.points.filter((p) => p.pareto).length;
   assert.equal(await page.locator('#chart-pareto svg.plot .series-a .mark').count(), onFront);
   assert.equal(await page.locator('#chart-pareto svg.plot .series-muted .mark').count(), s.points.length - onFront);
+  for (const chart of ['#chart-dims', '#chart-pareto']) {
+    const ticks = await page.locator(`${chart} svg.plot text.tick.y`).allTextContents();
+    assert.equal(new Set(ticks).size, ticks.length, `${chart}: y tick labels must differ (${ticks.join(' ')})`);
+  }
   const figures = Object.fromEntries((await page.locator('#eval-figures tr').allInnerTexts()).map((row) => row.split('\t')));
   assert.equal(figures['mAP@10'], e.mapAt10.toFixed(4));
   assert.equal(figures.queries, String(e.queries));
