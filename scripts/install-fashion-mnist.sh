@@ -3,6 +3,8 @@
 # package `dataset-fashion-mnist`. Idempotent: does nothing when the four files are already there.
 # Usage: scripts/install-fashion-mnist.sh   (needs root, or sudo, to install the package)
 set -euo pipefail
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
 
 DIR=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}  # override only to check the failure path
 FILES=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
@@ -19,17 +21,7 @@ if all_present; then
   exit 0
 fi
 
-SUDO=()
-if [[ $(id -u) -ne 0 ]]; then
-  command -v sudo >/dev/null || fail "not root and no sudo: install the Debian package dataset-fashion-mnist by hand"
-  SUDO=(sudo)
-fi
-command -v apt-get >/dev/null || fail "apt-get not found: install the Debian package dataset-fashion-mnist (files go to $DIR)"
-
-echo "install-fashion-mnist: installing dataset-fashion-mnist with apt-get" >&2
-"${SUDO[@]}" apt-get update -qq || fail "apt-get update failed"
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends dataset-fashion-mnist \
-  || fail "apt-get install dataset-fashion-mnist failed"
+apt_install install-fashion-mnist dataset-fashion-mnist
 
 all_present || fail "package installed but files are missing from $DIR: expected ${FILES[*]}"
 echo "install-fashion-mnist: installed into $DIR"

@@ -259,7 +259,7 @@ export class Engine {
   async retune(name: string, indexDim: number, defaults: SearchDefaults, prebuilt?: { index: PrefixIndex; matrixVersion: number }): Promise<CollectionRecord> {
     const rt = this.runtime(name);
     if (!Number.isInteger(indexDim) || indexDim < 1 || indexDim > rt.record.dim) throw mrlError('INVALID_COLLECTION', `indexDim must be an integer in 1..${rt.record.dim}`);
-    planSearch({ dim: rt.record.dim, indexDim, rerankDim: defaults.rerank ?? rt.record.rerankDim, defaults: { k: this.defaults.k, shortlist: this.defaults.shortlist } }, defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef });
+    this.plan(rt, defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef }, indexDim); // throws if they do not plan
     await rt.exclusive(async () => {
       let index = rt.index;
       if (indexDim !== rt.index.dim) {

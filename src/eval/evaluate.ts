@@ -6,7 +6,7 @@ import type { PrefixIndex } from '../index/prefix-index.js';
 import { queryFigures } from '../core/retrieval-metrics.js';
 import { flopsOfStages } from './flops.js';
 import { resolveQueries, type EvalQuery } from './query-set.js';
-import type { EvalResult, LatencyFigures, QuerySet } from './types.js';
+import type { EvalResult, QuerySet } from './types.js';
 
 export const EVAL_K = 10;
 
@@ -19,20 +19,12 @@ export interface EvaluateOptions {
   onProgress?: Progress;
 }
 
-/** One configuration's figures over prepared queries. */
-export interface RunFigures {
-  mapAt10: number;
-  mapAt10HitNormalized: number;
-  precisionAt10: number;
-  top1: number;
-  recallAt10VsExact: number;
-  latencyMs: LatencyFigures;
-  qps: number;
-  flopsPerQuery: number;
+/** One configuration's figures over prepared queries: EvalResult's figures, plus what a sweep needs. */
+export type RunFigures = Pick<EvalResult, 'mapAt10' | 'mapAt10HitNormalized' | 'precisionAt10' | 'top1' | 'recallAt10VsExact' | 'latencyMs' | 'qps' | 'flopsPerQuery'> & {
   labelled: number;
   /** Top-10 ids per query (the ground truth, when this run is the exact one). */
   ids: string[][];
-}
+};
 
 /** Checks the options an evaluation accepts: any search configuration, at k = 10. */
 export function evalSearch(search: SearchOptions = {}): SearchOptions {

@@ -112,17 +112,18 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
   if (!queries.some((q) => q.label !== null)) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
   const perDimDims = opts.perDim === false ? [] : nesting.filter((d) => d < dim);
   const total = queries.length * (1 + candidates.length + perDimDims.length);
+  // Progress over all passes: `done` counts the queries of the passes already finished.
   let done = 0;
-  const step = () => (d: number) => opts.onProgress?.(done + d, total);
+  const step = (d: number) => opts.onProgress?.(done + d, total);
   const advance = () => (done += queries.length);
 
-  const truth = await exactRun(engine, opts.collection, queries, step());
+  const truth = await exactRun(engine, opts.collection, queries, step);
   advance();
   const exact: SweepPoint = toPoint({ indexDims: dim, search: { exact: true }, label: `exact ${dim}d` }, truth, 0);
 
   const perDim: PerDimPoint[] = [];
   for (const d of perDimDims) {
-    const f = await runQueries(engine, opts.collection, queries, { exact: true, rerank: d }, truth.ids, step());
+    const f = await runQueries(engine, opts.collection, queries, { exact: true, rerank: d }, truth.ids, step);
     advance();
     perDim.push({ dims: d, mapAt10: f.mapAt10, top1: f.top1, recallAt10VsExact: f.recallAt10VsExact, latencyMs: f.latencyMs });
   }
@@ -141,7 +142,7 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
       }
       using = built;
     }
-    const f = await runQueries(engine, opts.collection, queries, c.search, truth.ids, step(), using);
+    const f = await runQueries(engine, opts.collection, queries, c.search, truth.ids, step, using);
     advance();
     points.push(toPoint(c, f, (using?.index ?? engine.runtime(opts.collection).index).bytes));
   }
