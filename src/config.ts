@@ -28,6 +28,17 @@ export interface Config {
     maxShortlist: number;
     maxEmbedBatch: number;
   };
+  /** Access control (src/http/auth.ts): on when a key exists or mode is 'required'; 'off' disables it. */
+  auth: { mode: 'auto' | 'required' | 'off'; adminKey: string; metricsPublic: boolean };
+  /** Abuse limits (src/http/limits.ts). rateLimit null: off on loopback with no keys, 6000 otherwise; 0: off. */
+  limits: {
+    rateLimit: number | null;
+    rateLimitExpensive: number;
+    maxIngestStreams: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +56,20 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T, a
   if (raw === undefined || raw === '') return dflt;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got '${raw}')`);
   return raw as T;
+}
+
+function bool(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${key} must be true or false (got '${raw}')`);
+}
+
+/** MRL_ADMIN_KEY: long enough to be a secret (the keys the server makes have 43 random characters). */
+function adminKey(env: NodeJS.ProcessEnv): string {
+  const raw = env.MRL_ADMIN_KEY ?? '';
+  if (raw !== '' && !/^[\x21-\x7e]{20,256}$/.test(raw)) throw new ConfigError('MRL_ADMIN_KEY must be 20 to 256 printable characters without spaces');
+  return raw;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -76,7 +101,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxShortlist: int(env, 'MRL_MAX_SHORTLIST', MAX_SHORTLIST, 1, MAX_SHORTLIST),
       maxEmbedBatch: int(env, 'MRL_MAX_EMBED_BATCH', 256, 1, 100_000),
     },
+    auth: { mode: oneOf(env, 'MRL_AUTH', 'auto', ['auto', 'required', 'off'] as const), adminKey: adminKey(env), metricsPublic: bool(env, 'MRL_METRICS_PUBLIC') },
+    limits: {
+      rateLimit: env.MRL_RATE_LIMIT ? int(env, 'MRL_RATE_LIMIT', 0, 0, 1_000_000_000) : null,
+      rateLimitExpensive: int(env, 'MRL_RATE_LIMIT_EXPENSIVE', 60, 1, 1_000_000_000),
+      maxIngestStreams: int(env, 'MRL_MAX_INGEST_STREAMS', 4, 1, 1000),
+      requestTimeoutMs: int(env, 'MRL_REQUEST_TIMEOUT_MS', 300_000, 1000, 86_400_000),
+      headersTimeoutMs: int(env, 'MRL_HEADERS_TIMEOUT_MS', 30_000, 1000, 600_000),
+      keepAliveTimeoutMs: int(env, 'MRL_KEEP_ALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
+    },
     ...overrides,
   };
+  if (cfg.limits.headersTimeoutMs > cfg.limits.requestTimeoutMs) throw new ConfigError('MRL_HEADERS_TIMEOUT_MS must not exceed MRL_REQUEST_TIMEOUT_MS');
   return Object.freeze(cfg);
 }

@@ -4,6 +4,7 @@ import { EncoderRegistry } from './encoders/registry.js';
 import { initTf, type TfInit } from './encoders/tf-backend.js';
 import { Engine } from './engine/engine.js';
 import { EvalService } from './eval/service.js';
+import { ApiKeyStore } from './store/api-keys.js';
 
 export const DEFAULT_COLLECTION = 'default';
 
@@ -19,6 +20,7 @@ export class AppContext {
     readonly tf: TfInit | null,
     readonly engine: Engine,
     readonly evals: EvalService = new EvalService(engine),
+    readonly keys: ApiKeyStore = new ApiKeyStore(engine.db),
   ) {}
 
   /**
@@ -37,7 +39,9 @@ export class AppContext {
       if (opts.createDefault && engine.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
         engine.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });
       }
-      return new AppContext(config, kernel, encoders, tf, engine);
+      const ctx = new AppContext(config, kernel, encoders, tf, engine);
+      if (config.auth.adminKey) ctx.keys.bootstrap(config.auth.adminKey);
+      return ctx;
     } catch (err) {
       await encoders.dispose();
       await kernel.close();

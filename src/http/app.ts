@@ -15,6 +15,10 @@ import { modelRoutes } from './routes/models.js';
 import { evalRoutes } from './routes/eval.js';
 import { classifyRoutes } from './routes/classify.js';
 import { webRoutes } from './routes/web.js';
+import { keyRoutes } from './routes/keys.js';
+import { authPlugin, SECURITY_SCHEMES } from './auth.js';
+import { docsCsp, installSecurityHeaders, requestId } from './headers.js';
+import { applyHeadersTimeout, serverTimeouts } from './limits.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -27,7 +31,10 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
+    genReqId: requestId,
+    ...serverTimeouts(ctx.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  applyHeadersTimeout(app, ctx.config);
   installValidators(app);
   installErrorHandler(app);
   app.addSchema(ErrorBody);
@@ -36,10 +43,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     const route = req.routeOptions.url ?? 'unknown';
     metrics.requestSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+  await installSecurityHeaders(app);
+  await app.register(authPlugin, { ctx });
   await app.register(swagger, {
-    openapi: { info: { title: 'mrl-server', description: 'Adaptive retrieval with Matryoshka embeddings', version: '0.1.0' } },
+    openapi: {
+      info: { title: 'mrl-server', description: 'Adaptive retrieval with Matryoshka embeddings', version: '0.1.0' },
+      components: { securitySchemes: SECURITY_SCHEMES },
+    },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsCsp });
   const deps = { ctx, metrics };
   await app.register(healthRoutes, deps);
   await app.register(collectionRoutes, deps);
@@ -50,6 +62,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(classifyRoutes, deps);
   await app.register(evalRoutes, deps);
   await app.register(webRoutes, deps);
+  await app.register(keyRoutes, deps);
   return app;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteDeps } from '../app.js';
+import { canSee } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { Collection, CollectionDetail, CreateCollectionBody, NameParams } from '../schemas/collections.js';
 
@@ -16,7 +17,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
 
   app.get('/collections', {
     schema: { tags: ['collections'], response: { 200: Type.Object({ collections: Type.Array(Collection) }) } },
-  }, async () => ({ collections: engine.listCollections().map(withCount) }));
+  }, async (req) => ({ collections: engine.listCollections().filter((c) => canSee(req, c.name)).map(withCount) }));
 
   app.get('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
