@@ -9,6 +9,7 @@ import { MrlError } from './errors.js';
 import { ingestFile } from './io/ingest-file.js';
 import { EVAL_OPTIONS, EVAL_USAGE, runEvalCommand } from './eval/cli-eval.js';
 import { backupDatabase, restoreDatabase } from './store/backup.js';
+import { KEYS_OPTIONS, KEYS_USAGE, runKeysCommand } from './store/cli-keys.js';
 
 const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
 
@@ -26,6 +27,7 @@ const USAGE = `mrl — adaptive retrieval with Matryoshka embeddings
              [--k 10] [--shortlist 200] [--rerank 512] [--funnel paper|16:200,32:100,...] [--exact]
 
 ${EVAL_USAGE}
+${KEYS_USAGE}
 
 Options: --data-dir <dir> (default $MRL_DATA_DIR or ./data)`;
 
@@ -35,7 +37,7 @@ const OPTIONS = {
   nesting: { type: 'string' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
   batch: { type: 'string' }, id: { type: 'string' }, vector: { type: 'string' }, 'vector-file': { type: 'string' },
   k: { type: 'string' }, shortlist: { type: 'string' }, rerank: { type: 'string' }, funnel: { type: 'string' },
-  exact: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EVAL_OPTIONS,
+  exact: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...EVAL_OPTIONS, ...KEYS_OPTIONS,
 } as const;
 
 const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
@@ -69,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
     const t0 = performance.now();
     const r = pos[0] === 'backup' ? await backupDatabase(config.dataDir, pos[1]) : await restoreDatabase(pos[1], config.dataDir, { force: o.force });
     print({ [pos[0]]: pos[1], dataDir: config.dataDir, ...r, seconds: +((performance.now() - t0) / 1000).toFixed(2) });
+    return 0;
+  }
+  if (pos[0] === 'keys') {
+    print(runKeysCommand(config.dataDir, pos.slice(1), o));
     return 0;
   }
   const ctx = await AppContext.fromConfig(config);

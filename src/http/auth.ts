@@ -7,6 +7,10 @@ import { ErrorBody } from './schemas/common.js';
 import { ingestStreamGate, installRateLimits, isLoopback, rateLimitActive } from './limits.js';
 import { accessFor, type RouteAccess } from './route-access.js';
 
+const registered = new WeakMap<object, { method: string; url: string }[]>();
+/** Every route the app registered (HEAD included), in order: what the access tests walk. */
+export const registeredRoutes = (app: object): { method: string; url: string }[] => registered.get(app) ?? [];
+
 const RANK: Record<Role, number> = { read: 0, write: 1, admin: 2 };
 
 /** Who is calling: a key, or nobody while auth is off (then everything is allowed). */
@@ -52,9 +56,12 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
   const audit = app.log.child({ log: 'audit' });
   const isImageModel = (name: unknown) => typeof name === 'string' && ctx.encoders.list().some((m) => m.name === name && m.input.kind === 'image');
 
+  const routes: { method: string; url: string }[] = [];
+  registered.set(app, routes);
   // OpenAPI: every guarded route declares the key schemes and the answers auth can give.
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, url: route.url });
     const access = accessFor(methods[0], route.url, config.auth.metricsPublic);
     if (access.role === 'open' || route.schema?.hide) return;
     const response = (route.schema?.response ?? {}) as Record<string, unknown>;
