@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrors, installErrorHandler } from './error-handler.js';
 import { createMetrics } from './metrics.js';
 import { installValidators } from './validators.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -32,6 +32,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
     genReqId: requestId,
+    frameworkErrors,
     ...serverTimeouts(ctx.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
   applyHeadersTimeout(app, ctx.config);
