@@ -36,6 +36,10 @@ async function launchPage(t: TestContext): Promise<{ page: Page; errors: string[
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
+  // The server's Content-Security-Policy: anything the page relies on that it blocks is an error here.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) errors.push(msg.text());
+  });
   return { page, errors };
 }
 
@@ -235,4 +239,44 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
   assert.equal(figures.queries, String(e.queries));
   await screenshot(page, 'web-ui-real.png');
   assert.deepEqual(errors, [], 'uncaught errors in the page');
+});
+
+test('in Chromium with API keys: the page asks for a key on 401, keeps it in sessionStorage for the tab, asks again for a bad one', async (t) => {
+  const { app, ctx } = await buildTestApp(t, { MRL_ADMIN_KEY: 'web-ui-admin-key-0123456789' });
+  const reader = ctx.keys.create({ name: 'viewer', role: 'read' }).secret;
+  const admin = { authorization: 'Bearer web-ui-admin-key-0123456789' };
+  assert.equal((await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'shoes', dim: DIM, indexDim: 8 } })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/ingest', headers: admin, payload: { collection: 'shoes', items } })).statusCode, 200);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  const { page, errors } = await launchPage(t);
+  await page.goto(`${url}/`);
+  const form = page.locator('#key-form');
+  await form.waitFor();
+  assert.match(await page.locator('#key-reason').innerText(), /needs an API key/);
+  await page.locator('#key-input').fill('mrl_not-a-key');
+  await page.locator('#key-form button[type="submit"]').click();
+  await page.waitForFunction(() => /not accepted/.test(document.getElementById('key-reason')!.textContent ?? ''));
+  assert.equal(await form.isVisible(), true);
+  await page.locator('#key-input').fill(reader);
+  await page.locator('#key-form button[type="submit"]').click();
+  const shoes = page.locator('button.collection[data-name="shoes"]');
+  await shoes.waitFor();
+  assert.match(await shoes.innerText(), /48 items/);
+  assert.equal(await form.isVisible(), false);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('mrl-api-key')), reader);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept for the tab only');
+  // A search with the kept key, then a reload: no second prompt.
+  await shoes.click();
+  await page.locator('#query').fill('v5');
+  await page.locator('#search button[type="submit"]').click();
+  await page.locator('#search-out').waitFor();
+  assert.equal(await page.locator('#results tbody tr').count(), 10);
+  await page.reload();
+  await shoes.waitFor();
+  assert.equal(await form.isVisible(), false);
+  // The API docs render under their own policy (Swagger UI sets inline styles).
+  await page.goto(`${url}/docs`);
+  await page.locator('.swagger-ui .info').waitFor();
+  assert.deepEqual(errors, [], 'uncaught errors or CSP violations in the page');
 });
