@@ -1,6 +1,8 @@
 # mrl-server, CPU image.
 #   build: docker build -t mrl-server .
-#   run:   docker run -d -p 8080:8080 -v mrl-data:/data mrl-server
+#   run:   docker run -d -p 8080:8080 -v mrl-data:/data -e MRL_ADMIN_KEY="$(openssl rand -base64 32)" mrl-server
+# The server listens on 0.0.0.0 here, so it refuses to start without an API key: set
+# MRL_ADMIN_KEY (an admin key, kept only as its SHA-256), or MRL_AUTH=off to serve without keys.
 # See docs/deploy.md (GPU image: docker/gpu.Dockerfile; compose: docker/compose.yaml).
 
 # ---- build stage ---------------------------------------------------------------------------
@@ -41,6 +43,7 @@ RUN npm run build \
 # ---- runtime stage -------------------------------------------------------------------------
 FROM node:20-bookworm-slim
 # Configuration is by environment (see docs/deploy.md); these are the container's defaults.
+# No MRL_ADMIN_KEY here on purpose: a key baked into an image is a key everyone has.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

@@ -67,6 +67,8 @@ RUN groupadd --gid 1000 node \
  && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 # MRL_KERNEL=gpu: vector kernels on onnxruntime's CUDA provider. The CUDA base image already sets
 # NVIDIA_VISIBLE_DEVICES=all and NVIDIA_DRIVER_CAPABILITIES=compute,utility.
+# On 0.0.0.0 the server refuses to start without an API key: run with -e MRL_ADMIN_KEY=… (or an
+# explicit -e MRL_AUTH=off). No key is baked into the image.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
