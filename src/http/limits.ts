@@ -70,7 +70,12 @@ export function ingestStreamGate(max: number) {
  * headersTimeout, and an idle keep-alive connection is closed after keepAliveTimeout.
  */
 export function serverTimeouts(config: Config) {
-  return { requestTimeout: config.limits.requestTimeoutMs, keepAliveTimeout: config.limits.keepAliveTimeoutMs };
+  return {
+    requestTimeout: config.limits.requestTimeoutMs,
+    keepAliveTimeout: config.limits.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    http: { connectionsCheckingInterval: Math.min(5000, config.limits.headersTimeoutMs) },
+  };
 }
 
 export function applyHeadersTimeout(app: FastifyInstance, config: Config): void {

@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -210,6 +211,28 @@ test('x-request-id is echoed (or made), security headers and a CSP without inlin
   assert.equal(doc.paths['/health'].get.security, undefined);
   assert.ok(doc.paths['/keys'].post && doc.paths['/keys/{name}'].delete);
   assert.equal((await app.inject({ url: '/keys', headers: bearer(keys.admin) })).statusCode, 200);
+});
+
+test('server timeouts are set (Node and fastify would otherwise let a slow client hold a request for ever), and configurable', async (t) => {
+  const dflt = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t) });
+  assert.deepEqual([dflt.app.server.requestTimeout, dflt.app.server.headersTimeout, dflt.app.server.keepAliveTimeout], [300_000, 30_000, 5_000]);
+  const set = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t), MRL_REQUEST_TIMEOUT_MS: '60000', MRL_HEADERS_TIMEOUT_MS: '10000', MRL_KEEP_ALIVE_TIMEOUT_MS: '2000' });
+  assert.deepEqual([set.app.server.requestTimeout, set.app.server.headersTimeout, set.app.server.keepAliveTimeout], [60_000, 10_000, 2_000]);
+  assert.throws(() => loadConfig({ MRL_REQUEST_TIMEOUT_MS: '5000', MRL_HEADERS_TIMEOUT_MS: '10000' }), /MRL_HEADERS_TIMEOUT_MS/);
+
+  // A client that never finishes its headers is answered 408 and cut off.
+  const slow = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t), MRL_HEADERS_TIMEOUT_MS: '1000' });
+  const url = new URL(await slow.app.listen({ port: 0, host: '127.0.0.1' }));
+  const socket = connect(Number(url.port), '127.0.0.1');
+  defer(t, () => socket.destroy());
+  const t0 = performance.now();
+  let got = '';
+  socket.on('data', (d: Buffer) => (got += d.toString()));
+  socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+  await once(socket, 'close');
+  const waited = performance.now() - t0;
+  assert.match(got, /^HTTP\/1\.1 408/);
+  assert.ok(waited >= 900 && waited < 4000, `closed after ${waited} ms`);
 });
 
 test('the audit log has a line for every write and admin operation, with key name, route, collection, items and status, never the key', async (t) => {
