@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { checkExposure } from '../../src/http/auth.js';
 import { AppContext } from '../../src/context.js';
 import { buildApp } from '../../src/http/app.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
@@ -116,6 +117,16 @@ test('auth is off with no key on loopback, on with MRL_AUTH=required; MRL_METRIC
   assert.equal((await required.app.inject('/metrics')).statusCode, 401);
   const pub = await buildTestApp(t, { MRL_AUTH: 'required', MRL_METRICS_PUBLIC: 'true', MRL_MODELS_DIR: tempDir(t) });
   assert.equal((await pub.app.inject('/metrics')).statusCode, 200);
+  // MRL_AUTH=off: no key is checked even when keys exist; beyond loopback it is allowed, with a warning.
+  const off = await buildTestApp(t, { MRL_AUTH: 'off', MRL_ADMIN_KEY: ADMIN_KEY, MRL_MODELS_DIR: tempDir(t), HOST: '0.0.0.0' });
+  assert.equal((await off.app.inject({ method: 'DELETE', url: '/collections/default' })).statusCode, 404);
+  assert.match(String(checkExposure(off.ctx)), /MRL_AUTH=off: anyone who can reach 0\.0\.0\.0/);
+  // Beyond loopback: refused with no key, allowed once one exists; loopback is always allowed.
+  const wide = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t), HOST: '::' });
+  assert.throws(() => checkExposure(wide.ctx), (e: Error) => e instanceof ConfigError && /refusing to listen on ::/.test(e.message));
+  wide.ctx.keys.create({ name: 'k', role: 'read' });
+  assert.equal(checkExposure(wide.ctx), null);
+  assert.equal(checkExposure(open.ctx), null);
 });
 
 test('the server refuses to listen on 0.0.0.0 with no key, and says what to do', async (t) => {
