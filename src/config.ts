@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { projectRoot } from './paths.js';
 import { cpus } from 'node:os';
-import { MAX_K, MAX_SHORTLIST } from './core/funnel.js';
+import { MAX_K, MAX_SHORTLIST } from './search/options.js';
 
 /** The only reader of process.env: raw strings in, a frozen, validated Config out. */
 export interface Config {

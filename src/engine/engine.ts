@@ -2,7 +2,6 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Kernel } from '../compute/kernel.js';
-import { planSearch, type SearchOptions } from '../core/funnel.js';
 import { MrlError, mrlError } from '../errors.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { CollectionStore, type CollectionRecord, type SearchDefaults } from '../store/collections.js';
@@ -11,7 +10,11 @@ import { ItemStore } from '../store/items.js';
 import { validateId, validateLabel, validatePayload, validateVector } from '../core/validate.js';
 import { CollectionRuntime } from './collection-runtime.js';
 import { buildCollectionRecord, type CollectionSpec } from './collection-spec.js';
-import { exactScan, runStages, type SearchSource, type StageReport } from './search.js';
+import { exactScan } from '../search/exact-scan.js';
+import type { SearchOptions } from '../search/options.js';
+import { planFor } from '../search/plan.js';
+import { searchVector, type SearchResponse } from '../search/search.js';
+import { overIndex } from '../search/sources.js';
 import { buildIndexFromRows } from './index-build.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { checkInput, embedInputs, embedQuery, type ItemInput } from './inputs.js';
@@ -19,8 +22,6 @@ import type { EncoderRegistry } from '../encoders/registry.js';
 
 export type { ItemInput };
 
-export interface SearchHit { id: string; score: number; label: string | null; payload: unknown }
-export interface SearchResponse { results: SearchHit[]; stages: StageReport[]; ms: number }
 export type Query = { vector: unknown } | { id: unknown } | { input: unknown };
 
 type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
@@ -228,26 +229,14 @@ export class Engine {
     const rt = this.runtime(name);
     const { vector, exclude } = await this.resolveQuery(rt, query);
     const plan = this.plan(rt, opts, using?.index.dim);
-    const source: SearchSource = using ? { index: using.index, matrix: rt.matrix, record: rt.record, get count() { return rt.count; } } : rt;
-    const ranked = await runStages(source, this.items, this.kernel, vector, plan.stages, exclude);
-    const results: SearchHit[] = [];
-    const found = this.items.getBySeqs(ranked.seqs.slice(0, plan.k));
-    for (let i = 0; i < ranked.seqs.length && results.length < plan.k; i++) {
-      const item = found.get(ranked.seqs[i]) ?? this.items.getBySeq(ranked.seqs[i]);
-      if (item) results.push({ id: item.id, score: ranked.scores[i], label: item.label, payload: item.payload });
-    }
-    return { results, stages: ranked.stages, ms: performance.now() - t0 };
+    const source = using ? overIndex(rt, using.index) : rt;
+    const r = await searchVector({ source, vectors: this.items, rows: this.items, kernel: this.kernel }, vector, plan, exclude);
+    return { ...r, ms: performance.now() - t0 };
   }
 
   /** The stages a search would run (validates the options). */
   plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {
-    const d = rt.record.searchDefaults;
-    const chosen = opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact;
-    const o: SearchOptions = !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
-    return planSearch(
-      { dim: rt.record.dim, indexDim, rerankDim: d.rerank ?? rt.record.rerankDim, defaults: { k: d.k ?? this.defaults.k, shortlist: d.shortlist ?? this.defaults.shortlist } },
-      o,
-    );
+    return planFor(rt.record, this.defaults, opts, indexDim);
   }
 
   /**

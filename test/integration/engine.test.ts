@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefixCosine } from '../../src/core/prefix.js';
-import { paperFunnel } from '../../src/core/funnel.js';
+import { paperFunnel } from '../../src/search/funnel-spec.js';
 import { mrlLikeVectors, openEngine, tempDir } from '../helpers.js';
 
 const DIM = 64;

@@ -10,7 +10,7 @@ import type { ResidentOptions } from '../../src/compute/resident-segments.js';
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
 import { Engine } from '../../src/engine/engine.js';
-import { runStages } from '../../src/engine/search.js';
+import { runStages } from '../../src/search/run-stages.js';
 import { defer, mrlLikeVectors, rng, tempDir } from '../helpers.js';
 
 // The device-resident path, forced onto onnxruntime's CPU execution provider: the same graphs,

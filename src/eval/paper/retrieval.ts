@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKernel } from '../../compute/kernel.js';
-import { paperFunnel } from '../../core/funnel.js';
+import { paperFunnel } from '../../search/funnel-spec.js';
 import { Engine } from '../../engine/engine.js';
 import { FASHION_CLASSES } from '../../train/fashion-mnist.js';
 import { sweep } from '../sweep.js';

@@ -1,5 +1,5 @@
 import type { CascadePoint } from '../classify.js';
-import type { FunnelStep, SearchOptions } from '../../core/funnel.js';
+import type { FunnelStep, SearchOptions } from '../../search/options.js';
 import type { LatencyFigures, PerDimPoint } from '../types.js';
 
 /** The retrieval methods of the paper's Figure 3 / Table (mAP@10 and 1-NN per dim). */

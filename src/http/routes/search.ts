@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SearchOptions } from '../../core/funnel.js';
-import type { Query, SearchResponse } from '../../engine/engine.js';
+import type { Query } from '../../engine/engine.js';
+import type { SearchOptions } from '../../search/options.js';
+import type { SearchResponse } from '../../search/search.js';
 import type { RouteDeps } from '../app.js';
 import { DEFAULT_COLLECTION } from '../../context.js';
 import { errorResponses } from '../schemas/common.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { paperFunnel, planSearch } from '../../src/core/funnel.js';
+import { paperFunnel } from '../../src/search/funnel-spec.js';
+import { planSearch } from '../../src/search/plan.js';
 
 const shape = { dim: 768, indexDim: 32, rerankDim: 512, defaults: { k: 10, shortlist: 200 } };
 const code = (c: string) => (err: unknown) => (err as { code?: string }).code === c;
