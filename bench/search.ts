@@ -18,7 +18,8 @@ import { createKernel, type Backend, type Kernel } from '../src/compute/kernel.j
 import { paperFunnel } from '../src/search/funnel-spec.js';
 import type { FunnelStep, SearchOptions } from '../src/search/options.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
-import { Engine } from '../src/engine/engine.js';
+import { DataContext } from '../src/data-context.js';
+import type { Engine } from '../src/engine/engine.js';
 import { PrefixIndex } from '../src/index/prefix-index.js';
 import { sweep } from '../src/eval/sweep.js';
 import { median, summarise, type LatencySummary } from '../src/core/stats.js';
@@ -170,11 +171,11 @@ async function main(dataDir: string): Promise<void> {
   const base = await createKernel({ backend: BACKEND, threads: THREADS });
   if (base.fallbackReason) log(`kernel fallback: ${base.fallbackReason}`);
   const kernel = new SwitchKernel(base);
-  const engine = Engine.open({ dataDir, kernel });
+  const data = await DataContext.open({ dataDir, kernel });
   try {
-    await run(engine, s, genS, base.fallbackReason, dataDir, kernel);
+    await run(data.engine, s, genS, base.fallbackReason, dataDir, kernel);
   } finally {
-    engine.close();
+    await data.close();
     await kernel.close();
   }
 }
@@ -285,7 +286,7 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   for (let b = 0; b < N; b += 1000) {
     const items = [];
     for (let i = b; i < Math.min(N, b + 1000); i++) items.push({ id: `v${i}`, vector: s.row(i), label: String(s.labels[i]) });
-    engine.upsert(COLLECTION, items);
+    await engine.upsert(COLLECTION, items);
     if ((b / 1000) % 10 === 9) log(`ingested ${b + 1000}/${N}`);
   }
   const ingestS = (performance.now() - t) / 1000;

@@ -80,10 +80,10 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'list') print(engine.listCollections().map((c) => ({ name: c.name, dim: c.dim, count: engine.runtime(c.name).count })));
       else if (sub === 'show') print(engine.describe(name));
       else if (sub === 'drop') {
-        engine.dropCollection(name);
+        await engine.dropCollection(name);
         print({ dropped: name });
       } else if (sub === 'create') {
-        print(engine.createCollection({
+        print(ctx.createCollection({
           name, dim: num(o.dim), indexDim: num(o['index-dim']), rerankDim: num(o['rerank-dim']), residentDim: num(o['resident-dim']),
           nesting: o.nesting?.split(',').map(Number),
           hnsw: { m: num(o.m), efConstruction: num(o['ef-construction']), efSearch: num(o['ef-search']) },
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       const bar = new cliProgress.SingleBar({ format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false }, cliProgress.Presets.shades_classic);
       bar.start(0, 0, { rate: 0 });
       const t0 = performance.now();
-      const s = await ingestFile(engine, o.collection, sub, {
+      const s = await ingestFile(ctx, o.collection, sub, {
         batch: num(o.batch),
         onProgress: (p) => {
           bar.setTotal(p.rows);
@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       const query = o.id !== undefined ? { id: o.id } : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
       const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
       if (o.funnel) opts.funnel = parseFunnelSpec(o.funnel, dim);
-      print(await engine.search(o.collection, query, opts));
+      print(await ctx.search(o.collection, query, opts));
     } else if (verb === 'eval') {
       await runEvalCommand(ctx, o);
     } else throw new UsageError(`unknown command: ${verb}`);

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
-import type { Engine, ItemInput } from '../engine/engine.js';
+import type { AppContext } from '../context.js';
+import type { ItemInput } from '../inputs/embed.js';
 import { MrlError } from '../errors.js';
 
 export interface NdjsonResult { upserted: number; lines: number; failed: number; errors: { line: number; code: string; message: string }[] }
@@ -14,8 +15,8 @@ const YIELD_EVERY_LINES = 64;
  * is acknowledged only after its transaction commits). Bad lines are reported by number and
  * skipped; good lines are kept.
  */
-export async function ingestNdjson(engine: Engine, collection: string, body: Readable, opts: { batch: number; maxLineBytes: number; checkItem: (it: ItemInput) => Promise<ItemInput> }): Promise<NdjsonResult> {
-  engine.runtime(collection);
+export async function ingestNdjson(ctx: Pick<AppContext, 'engine' | 'upsert'>, collection: string, body: Readable, opts: { batch: number; maxLineBytes: number; checkItem: (it: ItemInput) => Promise<ItemInput> }): Promise<NdjsonResult> {
+  ctx.engine.runtime(collection);
   const rl = createInterface({ input: body, crlfDelay: Infinity });
   const res: NdjsonResult = { upserted: 0, lines: 0, failed: 0, errors: [] };
   const fail = (line: number, code: string, message: string) => {
@@ -27,7 +28,7 @@ export async function ingestNdjson(engine: Engine, collection: string, body: Rea
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
-    res.upserted += (await engine.upsertAsync(collection, items)).upserted;
+    res.upserted += (await ctx.upsert(collection, items)).upserted;
   };
   for await (const text of rl) {
     const line = ++res.lines;

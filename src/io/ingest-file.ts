@@ -1,4 +1,5 @@
-import type { Engine, ItemInput } from '../engine/engine.js';
+import type { AppContext } from '../context.js';
+import type { ItemInput } from '../inputs/embed.js';
 import { MrlError } from '../errors.js';
 import { readFvecs, readNdjson, type Line } from './readers.js';
 
@@ -9,8 +10,8 @@ export interface IngestProgress { lines: number; rows: number; bytesFraction?: n
  * Streams a file into a collection in batches (one transaction each). Bad lines are reported
  * by line number and skipped; good ones are kept.
  */
-export async function ingestFile(engine: Engine, collection: string, file: string, opts: { batch?: number; onProgress?: (p: IngestProgress) => void } = {}): Promise<IngestSummary> {
-  engine.runtime(collection);
+export async function ingestFile(ctx: Pick<AppContext, 'engine' | 'upsert' | 'checkItem'>, collection: string, file: string, opts: { batch?: number; onProgress?: (p: IngestProgress) => void } = {}): Promise<IngestSummary> {
+  ctx.engine.runtime(collection);
   const batchSize = opts.batch ?? 1000;
   const t0 = performance.now();
   const bad: IngestSummary['bad'] = [];
@@ -19,7 +20,7 @@ export async function ingestFile(engine: Engine, collection: string, file: strin
   let batch: ItemInput[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    rows += (await engine.upsertAsync(collection, batch)).upserted;
+    rows += (await ctx.upsert(collection, batch)).upserted;
     batch = [];
     opts.onProgress?.({ lines, rows });
   };
@@ -31,7 +32,7 @@ export async function ingestFile(engine: Engine, collection: string, file: strin
       continue;
     }
     try {
-      batch.push(await engine.checkItem(collection, l.item as ItemInput));
+      batch.push(await ctx.checkItem(collection, l.item as ItemInput));
     } catch (err) {
       if (!(err instanceof MrlError)) throw err;
       bad.push({ line: l.line, error: `${err.code}: ${err.message}` });

@@ -9,8 +9,8 @@ import { ResidentKernel } from '../../src/compute/resident-kernel.js';
 import type { ResidentOptions } from '../../src/compute/resident-segments.js';
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
-import { Engine } from '../../src/engine/engine.js';
 import { runStages } from '../../src/search/run-stages.js';
+import { DataContext } from '../../src/data-context.js';
 import { defer, mrlLikeVectors, rng, tempDir } from '../helpers.js';
 
 // The device-resident path, forced onto onnxruntime's CPU execution provider: the same graphs,
@@ -263,16 +263,15 @@ test('engine: searches with resident segments equal searches without, through in
     }
   }
   const kernel = new Hooked(await OnnxKernel.create({ threads: 1 }), { executionProviders: ['cpu'], segmentRows: 1024, settleMs: 0 });
-  const engine = Engine.open({ dataDir: tempDir(t), kernel });
-  defer(t, async () => {
-    engine.close();
-    await kernel.close();
-  });
+  defer(t, () => kernel.close());
+  const data = await DataContext.open({ dataDir: tempDir(t), kernel });
+  defer(t, () => data.close());
+  const engine = data.engine;
   const DIM = 32;
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 8, rerankDim: DIM, residentDim: DIM });
   const { vectors } = mrlLikeVectors(4200, DIM, 11);
   const item = (i: number, v = vectors[i]) => ({ id: `v${i}`, vector: v });
-  for (let i = 0; i < 3000; i += 1000) engine.upsert('docs', Array.from({ length: 1000 }, (_, j) => item(i + j)));
+  for (let i = 0; i < 3000; i += 1000) await engine.upsert('docs', Array.from({ length: 1000 }, (_, j) => item(i + j)));
   const rt = engine.runtime('docs');
   const m = rt.matrix;
   assert.equal(m.blockRows, 1024);
@@ -304,7 +303,7 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs, 'reranks ran on the segments');
 
   // Deletes move tail rows into both segments: both go stale and are not used until rebuilt.
-  engine.deleteItems('docs', Array.from({ length: 150 }, (_, i) => `v${i * 13}`));
+  await engine.deleteItems('docs', Array.from({ length: 150 }, (_, i) => `v${i * 13}`));
   assert.equal(kernel.segments.stats().segments, 0);
   await compare('after delete');
   await until(() => kernel.segments.stats().segments === 2, 'the rebuilds after the deletes');
@@ -313,8 +312,8 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs);
 
   // Re-upsert: new vectors for existing ids (remove + append) and new ids, enough to fill a third segment.
-  engine.upsert('docs', Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])));
-  engine.upsert('docs', Array.from({ length: 1000 }, (_, i) => item(3200 + i)));
+  await engine.upsert('docs', Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])));
+  await engine.upsert('docs', Array.from({ length: 1000 }, (_, i) => item(3200 + i)));
   assert.ok(m.size >= 3 * 1024);
   await compare('after re-upsert');
   await until(() => kernel.segments.stats().segments === 3 && kernel.segments.stats().pending === 0, 'three current segments');
@@ -323,7 +322,7 @@ test('engine: searches with resident segments equal searches without, through in
   // A delete that moves rows while a rerank runs on the segments: the search sees the matrix
   // version change, retries, and answers from the new state.
   kernel.calls = 0;
-  kernel.during = () => engine.deleteItems('docs', ['v7', 'v8', 'v9', 'v10']);
+  kernel.during = () => void engine.deleteItems('docs', ['v7', 'v8', 'v9', 'v10']);
   const runsBefore = kernel.segments.stats().runs;
   const r = await engine.search('docs', { vector: vectors[7] }, optionSets[0]);
   assert.equal(kernel.during, null, 'the delete ran during the rerank');

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKernel } from '../../compute/kernel.js';
 import { paperFunnel } from '../../search/funnel-spec.js';
-import { Engine } from '../../engine/engine.js';
+import { DataContext } from '../../data-context.js';
+import type { Engine } from '../../engine/engine.js';
 import { FASHION_CLASSES } from '../../train/fashion-mnist.js';
 import { sweep } from '../sweep.js';
 import type { SweepPoint, SweepResult } from '../types.js';
@@ -28,13 +29,13 @@ export interface RetrievalInput {
   log: (s: string) => void;
 }
 
-function ingest(engine: Engine, name: string, z: Float32Array, labels: ArrayLike<number>, dim: number, prefix: string): void {
+async function ingest(engine: Engine, name: string, z: Float32Array, labels: ArrayLike<number>, dim: number, prefix: string): Promise<void> {
   for (let s = 0; s < labels.length; s += BATCH) {
     const items = [];
     for (let i = s; i < Math.min(labels.length, s + BATCH); i++) {
       items.push({ id: `${prefix}-${i}`, vector: z.subarray(i * dim, (i + 1) * dim), label: FASHION_CLASSES[labels[i]] });
     }
-    engine.upsert(name, items);
+    await engine.upsert(name, items);
   }
 }
 
@@ -70,14 +71,15 @@ export async function retrievalFigures(inp: RetrievalInput): Promise<{ figures: 
   const dataDir = mkdtempSync(join(tmpdir(), 'mrl-paper-'));
   const kernel = await createKernel({ backend: 'auto', threads: 2 });
   if (kernel.fallbackReason) inp.log(`kernel fallback: ${kernel.fallbackReason}`);
-  const engine = Engine.open({ dataDir, kernel });
+  const data = await DataContext.open({ dataDir, kernel });
+  const engine = data.engine;
   try {
     const rec = engine.createCollection({ name: TRAIN_COLLECTION, dim: inp.dim, indexDim: 32, rerankDim: inp.dim, residentDim: inp.dim });
     engine.createCollection({ name: TEST_COLLECTION, dim: inp.dim, indexDim: 8, rerankDim: 8, residentDim: 8 });
     const ti = performance.now();
-    ingest(engine, TRAIN_COLLECTION, inp.db, inp.dbLabels, inp.dim, 'train');
+    await ingest(engine, TRAIN_COLLECTION, inp.db, inp.dbLabels, inp.dim, 'train');
     const ingestMs = performance.now() - ti;
-    ingest(engine, TEST_COLLECTION, inp.queries, inp.queryLabels, inp.dim, 'test');
+    await ingest(engine, TEST_COLLECTION, inp.queries, inp.queryLabels, inp.dim, 'test');
     inp.log(`ingested ${inp.dbLabels.length} train vectors in ${(ingestMs / 1000).toFixed(1)} s, ${inp.queryLabels.length} queries`);
 
     const queries = { collection: TEST_COLLECTION };
@@ -128,7 +130,7 @@ export async function retrievalFigures(inp: RetrievalInput): Promise<{ figures: 
     };
     return { figures, raw: [adaptive, reference] };
   } finally {
-    engine.close();
+    await data.close();
     await kernel.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
