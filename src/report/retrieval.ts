@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel } from '../../compute/kernel.js';
-import { paperFunnel } from '../../core/funnel.js';
-import { Engine } from '../../engine/engine.js';
-import { FASHION_CLASSES } from '../../train/fashion-mnist.js';
-import { sweep } from '../sweep.js';
-import type { SweepPoint, SweepResult } from '../types.js';
+import { createKernel } from '../compute/kernel.js';
+import { paperFunnel } from '../core/funnel.js';
+import { Engine } from '../engine/engine.js';
+import { FASHION_CLASSES } from '../train/fashion-mnist.js';
+import { sweep } from '../eval/sweep.js';
+import type { SweepPoint, SweepResult } from '../eval/types.js';
 import type { RetrievalFigures, RetrievalPoint } from './types.js';
 
 export const TRAIN_COLLECTION = 'fashion-train';

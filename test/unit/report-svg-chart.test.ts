@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeXml, niceTicks, renderChart, type ChartSpec } from '../../src/eval/svg-chart.js';
+import { escapeXml, niceTicks, renderChart, type ChartSpec } from '../../src/report/svg-chart.js';
 
 const dims = [8, 16, 32, 64, 128, 256, 512];
 
