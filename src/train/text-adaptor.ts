@@ -1,4 +1,4 @@
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../core/rng.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';

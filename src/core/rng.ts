@@ -1,6 +1,7 @@
 /**
- * Seeded randomness for training. Everything random in a run (weight init, shuffling) comes from
- * here, never from Math.random or TF.js's own seedless ops, so one seed fixes a run.
+ * Seeded randomness, in plain JS (no TF.js). Everything random in a training run (weight init,
+ * shuffling) and in an evaluation's query sample comes from here, never from Math.random or
+ * TF.js's own seedless ops, so one seed fixes a run.
  */
 
 /** mulberry32: a small 32-bit PRNG; returns floats in [0, 1). */
