@@ -5,8 +5,8 @@ import type { ModelManifest } from '../encoders/encoder.js';
 import { defaultNesting } from '../core/prefix.js';
 import { FASHION_CLASSES, loadSplit, splitFiles } from './fashion-mnist.js';
 import { trainMrl } from './trainer.js';
-import type { Objective } from './heads.js';
-import { writeManifest } from './model-files.js';
+import type { Objective } from '../encoders/heads.js';
+import { writeManifest } from '../encoders/model-files.js';
 import { saveTrainedModel } from './save-model.js';
 import { evaluateModelDir, formatFigures } from './evaluate-model.js';
 

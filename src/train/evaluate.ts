@@ -1,5 +1,5 @@
 import { tf } from '../encoders/tf-backend.js';
-import { headLogits, type HeadSet } from './heads.js';
+import { headLogits, type HeadSet } from '../encoders/heads.js';
 import { queryFigures } from '../core/retrieval-metrics.js';
 
 /** Figures keyed by metric name, then by dim (as a string, the manifest's `metrics` shape). */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint, type DimProbs } from '../../src/eval/classify.js';
+import { cascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint } from '../../src/eval/classify.js';
+import type { DimProbs } from '../../src/core/classify-rule.js';
 import { mulberry32 as rng } from '../../src/core/rng.js';
 
 /**

@@ -1,4 +1,4 @@
-import { tf } from '../encoders/tf-backend.js';
+import { tf } from './tf-backend.js';
 import { glorotUniform } from '../core/rng.js';
 import { denseLinear } from './dense-op.js';
 
