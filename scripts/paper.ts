@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTf } from '../src/encoders/tf-backend.js';
 import { defaultNesting } from '../src/core/prefix.js';
-import { FASHION_MNIST_DIR, loadSplit } from '../src/train/fashion-mnist.js';
+import { FASHION_MNIST_DIR, loadSplit } from '../src/data/fashion-mnist.js';
 import { loadHeads } from '../src/encoders/model-files.js';
 import { disposeHeads, type HeadSet } from '../src/encoders/heads.js';
 import { paperCharts } from '../src/report/charts.js';

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { EncoderRegistry } from '../encoders/registry.js';
 import { initTf } from '../encoders/tf-backend.js';
 import { classifierFor, headProbabilities } from '../encoders/classify-cascade.js';
-import { FASHION_MNIST_DIR, loadSplit } from '../train/fashion-mnist.js';
+import { FASHION_MNIST_DIR, loadSplit } from '../data/fashion-mnist.js';
 import { cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint } from './classify.js';
 import type { DimProbs } from '../core/classify-rule.js';
 

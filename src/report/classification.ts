@@ -1,7 +1,7 @@
 import { classifyAtDim, embedPixels } from '../encoders/image-encoder.js';
 import { loadLayersModelFromDir } from '../encoders/model-files.js';
 import type { HeadSet } from '../encoders/heads.js';
-import type { ImageSplit } from '../train/fashion-mnist.js';
+import type { ImageSplit } from '../data/fashion-mnist.js';
 import { cascade as runCascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy } from '../eval/classify.js';
 import { argMax, isConfident, type DimProbs } from '../core/classify-rule.js';
 import { summarise } from '../core/stats.js';

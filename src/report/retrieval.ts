@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createKernel } from '../compute/kernel.js';
 import { paperFunnel } from '../core/funnel.js';
 import { Engine } from '../engine/engine.js';
-import { FASHION_CLASSES } from '../train/fashion-mnist.js';
+import { FASHION_CLASSES } from '../data/fashion-mnist.js';
 import { sweep } from '../eval/sweep.js';
 import type { SweepPoint, SweepResult } from '../eval/types.js';
 import type { RetrievalFigures, RetrievalPoint } from './types.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
 import { defaultNesting } from '../core/prefix.js';
-import { FASHION_CLASSES, loadSplit, splitFiles } from './fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit, splitFiles } from '../data/fashion-mnist.js';
 import { trainMrl } from './trainer.js';
 import type { Objective } from '../encoders/heads.js';
 import { writeManifest } from '../encoders/model-files.js';

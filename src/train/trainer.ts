@@ -1,5 +1,5 @@
 import { tf } from '../encoders/tf-backend.js';
-import { FASHION_CLASSES, type ImageSplit } from './fashion-mnist.js';
+import { FASHION_CLASSES, type ImageSplit } from '../data/fashion-mnist.js';
 import { MlpEncoder, type MlpSpec } from './mlp.js';
 import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from '../encoders/heads.js';
 import { mrlLoss } from './mrl-loss.js';
