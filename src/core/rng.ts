@@ -23,8 +23,8 @@ export function subSeed(seed: number, purpose: string): number {
   return h;
 }
 
-/** Fisher–Yates shuffle in place. */
-export function shuffleInPlace(a: Uint32Array, rand: () => number): Uint32Array {
+/** Fisher–Yates shuffle in place (an array or a typed array). */
+export function shuffleInPlace<A extends { length: number; [i: number]: unknown }>(a: A, rand: () => number): A {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const t = a[i];

@@ -2,10 +2,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detokenize, readBrown } from '../../src/data/brown.js';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
+import { mulberry32 as rng } from '../../src/core/rng.js';
 import {
   adaptorForward, adaptorLoss, buildAdaptor, buildHeads, heldOutDocuments, matMulNN, prefixNeighbours,
-  principalAxes, recallAtK, rng, symmetricEigen, trainAdaptor,
-} from '../../src/train/text-adaptor.js';
+  principalAxes, recallAtK, symmetricEigen, trainAdaptor,
+} from '../../src/train/text-adaptor/index.js';
 
 before(async () => {
   await initTf();
