@@ -1,5 +1,6 @@
 import { tf } from '../../encoders/tf-backend.js';
 import { USE_DIM } from '../../encoders/use-lite.js';
+import { normalizedPrefixTensor } from '../prefix-tensor.js';
 import { matMulNN } from './matmul-nn.js';
 import { adaptorForward, type Heads } from './model.js';
 
@@ -13,12 +14,6 @@ export interface LossOptions {
   mseWeight: number;
   /** Weight of the genre cross-entropy terms. */
   clsWeight: number;
-}
-
-/** Rows of x[:, :m] divided by their norm: cosine at prefix m is then a dot product. */
-export function normalizedPrefix(x: tf.Tensor2D, m: number): tf.Tensor2D {
-  const p = m === x.shape[1] ? x : x.slice([0, 0], [-1, m]);
-  return p.div(p.norm('euclidean', 1, true).maximum(1e-12));
 }
 
 /**
@@ -39,7 +34,7 @@ export function adaptorLoss(model: tf.LayersModel, heads: Heads, u: tf.Tensor2D,
   const target = tf.softmax(teacher.div(o.tau).sub(diag));
   let total: tf.Scalar = tf.scalar(0);
   o.nesting.forEach((m, i) => {
-    const p = normalizedPrefix(z, m);
+    const p = normalizedPrefixTensor(z, m);
     const cos = matMulNN(p, p.transpose());
     const logQ = tf.logSoftmax(cos.div(o.tau).sub(diag));
     const distil = target.mul(logQ).sum().neg().div(b);

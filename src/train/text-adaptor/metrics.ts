@@ -1,13 +1,12 @@
 import { tf } from '../../encoders/tf-backend.js';
-import { normalizedPrefix } from './loss.js';
-import type { Heads } from './model.js';
+import { normalizedPrefixTensor } from '../prefix-tensor.js';
 
 // Evaluation: truncate THEN normalise (DESIGN.md, "prefix similarity")
 
 /** For each of the n rows, the ids of its k nearest other rows by cosine at prefix d (n x k). */
 export function prefixNeighbours(x: Float32Array, n: number, d: number, k: number, chunk = 1024): Int32Array {
   const out = new Int32Array(n * k);
-  const p = tf.tidy(() => normalizedPrefix(tf.tensor2d(x, [n, x.length / n]), d));
+  const p = tf.tidy(() => normalizedPrefixTensor(tf.tensor2d(x, [n, x.length / n]), d));
   const pT = p.transpose();
   for (let s = 0; s < n; s += chunk) {
     const rows = Math.min(chunk, n - s);
@@ -40,12 +39,12 @@ export function nearestNeighbourAccuracy(
 ): number {
   const nDb = dbLabels.length;
   const nQ = queryLabels.length;
-  const pDb = tf.tidy(() => normalizedPrefix(tf.tensor2d(db, [nDb, db.length / nDb]), d).transpose());
+  const pDb = tf.tidy(() => normalizedPrefixTensor(tf.tensor2d(db, [nDb, db.length / nDb]), d).transpose());
   let correct = 0;
   for (let s = 0; s < nQ; s += chunk) {
     const rows = Math.min(chunk, nQ - s);
     const best = tf.tidy(() => {
-      const q = normalizedPrefix(tf.tensor2d(queries.subarray((s * queries.length) / nQ, ((s + rows) * queries.length) / nQ), [rows, queries.length / nQ]), d);
+      const q = normalizedPrefixTensor(tf.tensor2d(queries.subarray((s * queries.length) / nQ, ((s + rows) * queries.length) / nQ), [rows, queries.length / nQ]), d);
       return tf.matMul(q, pDb).argMax(1);
     });
     const ids = best.dataSync();
@@ -54,24 +53,6 @@ export function nearestNeighbourAccuracy(
   }
   pDb.dispose();
   return correct / nQ;
-}
-
-/** Accuracy of each nesting dim's genre head on rows `z` (already through the adaptor). */
-export function headAccuracy(heads: Heads, z: Float32Array, y: Int32Array, nesting: number[]): Record<string, number> {
-  const n = y.length;
-  const out: Record<string, number> = {};
-  nesting.forEach((m, i) => {
-    const pred = tf.tidy(() => {
-      const zm = tf.tensor2d(z, [n, z.length / n]).slice([0, 0], [-1, m]);
-      return tf.matMul(zm, heads.kernels[i] as unknown as tf.Tensor2D).add(heads.biases[i]).argMax(1);
-    });
-    const p = pred.dataSync();
-    pred.dispose();
-    let correct = 0;
-    for (let r = 0; r < n; r++) if (p[r] === y[r]) correct++;
-    out[m] = correct / n;
-  });
-  return out;
 }
 
 export interface PrefixReport {

@@ -1,4 +1,5 @@
 import { tf } from '../../encoders/tf-backend.js';
+import type { HeadSet } from '../../encoders/heads.js';
 import { USE_DIM } from '../../encoders/use-lite.js';
 import { matMulNN } from './matmul-nn.js';
 
@@ -47,15 +48,19 @@ export function adaptorForward(model: tf.LayersModel, u: tf.Tensor2D): tf.Tensor
   return matMulNN(u, layerVariable(model, 'skip', 'kernel')).add(branch);
 }
 
-export interface Heads {
-  kernels: tf.Variable[];
-  biases: tf.Variable[];
+/** The genre heads trained with the adaptor: one 'mrl' head per nesting dim (src/encoders/heads.ts), as variables. */
+export interface Heads extends HeadSet {
+  kernels: tf.Variable<tf.Rank.R2>[];
+  biases: tf.Variable<tf.Rank.R1>[];
 }
 
 export function buildHeads(nesting: number[], classes: number, seed: number): Heads {
   return {
+    objective: 'mrl',
+    dims: [...nesting],
+    numClasses: classes,
     kernels: nesting.map((m, i) => tf.variable(tf.initializers.glorotUniform({ seed: seed + 100 + i }).apply([m, classes]) as tf.Tensor2D, true)),
-    biases: nesting.map(() => tf.variable(tf.zeros([classes]), true)),
+    biases: nesting.map(() => tf.variable(tf.zeros<tf.Rank.R1>([classes]), true)),
   };
 }
 
