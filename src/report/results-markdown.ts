@@ -1,5 +1,6 @@
 import { boldMax, f4, minutes, table } from './markdown.js';
-import { agreeSection, classificationSection, costSection, funnelSection, retrievalSection } from './results-sections.js';
+import { agreeSection } from './agree-section.js';
+import { classificationSection, costSection, funnelSection, retrievalSection } from './results-sections.js';
 import type { MethodId, PaperResults, PerDimRow } from './types.js';
 import { PAPER_MAP10, points, rowsOf } from './verdicts.js';
 
