@@ -30,8 +30,8 @@ export function tempDir(t: TestContext, prefix = 'mrl-test-'): string {
 }
 
 /** mulberry32: small, seeded, good enough for test data (the trainer's own PRNG). */
-export { mulberry32 as rng } from '../src/train/rng.js';
-import { mulberry32 as rng } from '../src/train/rng.js';
+export { mulberry32 as rng } from '../src/core/rng.js';
+import { mulberry32 as rng } from '../src/core/rng.js';
 
 /** Clustered vectors whose variance decays along the dims, like MRL embeddings. */
 export function mrlLikeVectors(n: number, dim: number, seed: number, clusters = 8): { vectors: number[][]; labels: string[] } {

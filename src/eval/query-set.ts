@@ -1,4 +1,4 @@
-import { mulberry32 } from '../train/rng.js';
+import { mulberry32 } from '../core/rng.js';
 import { mrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Query } from '../search/query.js';

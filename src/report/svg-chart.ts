@@ -1,8 +1,11 @@
+import { axisScale, niceTicks, type AxisScale } from '../../public/chart-core.js';
+
 /**
  * A small, dependency-free SVG chart: several series of (x, y) points drawn as lines and/or
  * markers, axes with ticks, an optional log2 x (or y) axis, a legend on the right. The output
  * depends only on the spec (fixed palette, coordinates rounded to 2 decimals), so a chart
- * re-rendered from the same figures is byte-identical and diffs cleanly in git.
+ * re-rendered from the same figures is byte-identical and diffs cleanly in git. Ticks, tick
+ * labels and the value → pixel map come from public/chart-core.js, which the web page uses too.
  */
 
 export type MarkerShape = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross' | 'none';
@@ -64,39 +67,8 @@ const num = (v: number): string => {
   return s === '-0.00' ? '0.00' : s;
 };
 
-/** 1, 2 or 5 × 10^k ticks covering [lo, hi], about `target` of them. */
-export function niceTicks(lo: number, hi: number, target = 6): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / target;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  const first = Math.ceil(lo / step - 1e-9);
-  for (let i = first; i * step <= hi + step * 1e-9; i++) out.push(Number((i * step).toPrecision(12)));
-  return out;
-}
-
-function log2Ticks(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let e = Math.ceil(Math.log2(lo) - 1e-9); 2 ** e <= hi * (1 + 1e-9); e++) out.push(2 ** e);
-  return out;
-}
-
-/** The fewest decimals (≤ 6) that print every tick exactly (0.8875 needs 4, 0.88 needs 2). */
-function decimalsFor(ticks: number[]): number {
-  for (let d = 0; d < 6; d++) {
-    if (ticks.every((t) => Math.abs(Number(t.toFixed(d)) - t) <= 1e-9 * Math.max(1, Math.abs(t)))) return d;
-  }
-  return 6;
-}
-
-interface Scale {
-  map: (v: number) => number;
-  ticks: number[];
-  format: (v: number) => string;
-}
-
-function makeScale(axis: AxisSpec, values: number[], from: number, to: number): Scale {
+/** The axis's domain (rounded out to its tick step, or to powers of two), then its scale and ticks from chart-core. */
+function makeScale(axis: AxisSpec, values: number[], from: number, to: number): AxisScale {
   const finite = values.filter((v) => Number.isFinite(v) && (!axis.log2 || v > 0));
   let lo = axis.min ?? (finite.length ? Math.min(...finite) : 0);
   let hi = axis.max ?? (finite.length ? Math.max(...finite) : 1);
@@ -118,16 +90,7 @@ function makeScale(axis: AxisSpec, values: number[], from: number, to: number): 
       if (axis.max === undefined) hi = Math.ceil(hi / step - 1e-9) * step;
     }
   }
-  const f = axis.log2 ? Math.log2 : (v: number) => v;
-  const a = f(lo);
-  const b = f(hi);
-  const ticks = (axis.ticks ?? (axis.log2 ? log2Ticks(lo, hi) : niceTicks(lo, hi))).filter((t) => t >= lo - 1e-12 && t <= hi + 1e-12);
-  const decimals = decimalsFor(ticks);
-  return {
-    map: (v) => from + ((f(v) - a) / (b - a)) * (to - from),
-    ticks,
-    format: axis.format ?? ((v) => (axis.log2 ? String(v) : v.toFixed(decimals))),
-  };
+  return axisScale({ lo, hi, log2: axis.log2, ticks: axis.ticks, format: axis.format }, from, to);
 }
 
 function marker(shape: MarkerShape, x: number, y: number, color: string): string {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '../encoders/tf-backend.js';
-import type { ModelManifest } from '../encoders/encoder.js';
+import { tf } from './tf-backend.js';
+import type { ModelManifest } from './encoder.js';
 import type { HeadSet, Objective } from './heads.js';
 
 /**

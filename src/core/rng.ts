@@ -1,6 +1,7 @@
 /**
- * Seeded randomness for training. Everything random in a run (weight init, shuffling) comes from
- * here, never from Math.random or TF.js's own seedless ops, so one seed fixes a run.
+ * Seeded randomness, in plain JS (no TF.js). Everything random in a training run (weight init,
+ * shuffling) and in an evaluation's query sample comes from here, never from Math.random or
+ * TF.js's own seedless ops, so one seed fixes a run.
  */
 
 /** mulberry32: a small 32-bit PRNG; returns floats in [0, 1). */
@@ -22,8 +23,8 @@ export function subSeed(seed: number, purpose: string): number {
   return h;
 }
 
-/** Fisher–Yates shuffle in place. */
-export function shuffleInPlace(a: Uint32Array, rand: () => number): Uint32Array {
+/** Fisher–Yates shuffle in place (an array or a typed array). */
+export function shuffleInPlace<A extends { length: number; [i: number]: unknown }>(a: A, rand: () => number): A {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const t = a[i];

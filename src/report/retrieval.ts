@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel } from '../../compute/kernel.js';
-import { paperFunnel } from '../../search/funnel-spec.js';
-import { DataContext } from '../../data-context.js';
-import type { Engine } from '../../engine/engine.js';
-import { FASHION_CLASSES } from '../../train/fashion-mnist.js';
-import { sweep } from '../sweep.js';
-import type { SweepPoint, SweepResult } from '../types.js';
+import { createKernel } from '../compute/kernel.js';
+import { paperFunnel } from '../search/funnel-spec.js';
+import { DataContext } from '../data-context.js';
+import type { Engine } from '../engine/engine.js';
+import { FASHION_CLASSES } from '../data/fashion-mnist.js';
+import { sweep } from '../eval/sweep.js';
+import type { SweepPoint, SweepResult } from '../eval/types.js';
 import type { RetrievalFigures, RetrievalPoint } from './types.js';
 
 export const TRAIN_COLLECTION = 'fashion-train';

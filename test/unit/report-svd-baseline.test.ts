@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mulberry32 } from '../../src/train/rng.js';
-import { fitPca, projectPca } from '../../src/eval/paper/svd-baseline.js';
+import { mulberry32 } from '../../src/core/rng.js';
+import { fitPca, projectPca } from '../../src/report/svd-baseline.js';
 
 /** n rows of d values with very different variances along a random rotation, plus an offset. */
 function data(n: number, d: number, seed: number): Float32Array {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeXml, niceTicks, renderChart, type ChartSpec } from '../../src/eval/svg-chart.js';
+import { niceTicks } from '../../public/chart-core.js';
+import { escapeXml, renderChart, type ChartSpec } from '../../src/report/svg-chart.js';
 
 const dims = [8, 16, 32, 64, 128, 256, 512];
 

@@ -1,4 +1,4 @@
-import { tf } from '../encoders/tf-backend.js';
+import { tf } from './tf-backend.js';
 
 export type DenseActivation = 'relu' | 'linear';
 

@@ -1,6 +1,6 @@
-import type { CascadePoint } from '../classify.js';
-import type { FunnelStep, SearchOptions } from '../../search/options.js';
-import type { LatencyFigures, PerDimPoint } from '../types.js';
+import type { CascadePoint } from '../eval/classify.js';
+import type { FunnelStep, SearchOptions } from '../search/options.js';
+import type { LatencyFigures, PerDimPoint } from '../eval/types.js';
 
 /** The retrieval methods of the paper's Figure 3 / Table (mAP@10 and 1-NN per dim). */
 export type MethodId = 'mrl' | 'mrl-e' | 'ff' | 'ff512-trunc' | 'svd';

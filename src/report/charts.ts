@@ -1,4 +1,4 @@
-import { renderChart, type ChartSeries } from '../svg-chart.js';
+import { renderChart, type ChartSeries } from './svg-chart.js';
 import type { MethodFigures, PaperResults, PerDimRow, RetrievalPoint } from './types.js';
 
 export interface ChartFile { file: string; title: string; svg: string }

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { knnFigures } from '../../train/evaluate.js';
+import { knnFigures } from '../train/evaluate.js';
 import { fitPca, projectPca } from './svd-baseline.js';
 import type { PerDimRow } from './types.js';
 

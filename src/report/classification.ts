@@ -1,10 +1,11 @@
-import { classifyAtDim, embedPixels } from '../../encoders/image-encoder.js';
-import { loadLayersModelFromDir } from '../../train/model-files.js';
-import type { HeadSet } from '../../train/heads.js';
-import type { ImageSplit } from '../../train/fashion-mnist.js';
-import { argMax, cascade as runCascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy, isConfident, type DimProbs } from '../classify.js';
-import { summarise } from '../../core/stats.js';
-import type { LatencyFigures } from '../types.js';
+import { classifyAtDim, embedPixels } from '../encoders/image-encoder.js';
+import { loadLayersModelFromDir } from '../encoders/model-files.js';
+import type { HeadSet } from '../encoders/heads.js';
+import type { ImageSplit } from '../data/fashion-mnist.js';
+import { cascade as runCascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy } from '../eval/classify.js';
+import { argMax, isConfident, type DimProbs } from '../core/classify-rule.js';
+import { summarise } from '../core/stats.js';
+import type { LatencyFigures } from '../eval/types.js';
 import type { ClassificationFigures, HeadAccuracy } from './types.js';
 
 /** Cascade settings timed one query at a time (besides those that reach the targets). */

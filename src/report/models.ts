@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { embedPixels } from '../../encoders/image-encoder.js';
-import { loadLayersModelFromDir, MODEL_FILES } from '../../train/model-files.js';
-import { splitFiles, type ImageSplit } from '../../train/fashion-mnist.js';
+import { embedPixels } from '../encoders/image-encoder.js';
+import { loadLayersModelFromDir, MODEL_FILES } from '../encoders/model-files.js';
+import { splitFiles, type ImageSplit } from '../data/fashion-mnist.js';
 
 /** The models the comparison needs: the shipped MRL model and the baselines trained like it. */
 export interface PaperModel {

@@ -1,5 +1,6 @@
 import { boldMax, f4, minutes, table } from './markdown.js';
-import { agreeSection, classificationSection, costSection, funnelSection, retrievalSection } from './results-sections.js';
+import { agreeSection } from './agree-section.js';
+import { classificationSection, costSection, funnelSection, retrievalSection } from './results-sections.js';
 import type { MethodId, PaperResults, PerDimRow } from './types.js';
 import { PAPER_MAP10, points, rowsOf } from './verdicts.js';
 
@@ -25,7 +26,7 @@ function header(res: PaperResults): string {
   return `# The MRL paper's comparisons, reproduced on Fashion-MNIST
 
 Written by \`npm run paper\` (\`scripts/paper.ts\`${res.quick ? ', **--quick**' : ''}) on ${res.createdAt.slice(0, 10)}. Everything below —
-tables, charts (\`docs/results/*.svg\`, drawn by \`src/eval/svg-chart.ts\`) and the raw figures
+tables, charts (\`docs/results/*.svg\`, drawn by \`src/report/svg-chart.ts\`) and the raw figures
 (\`docs/results/results.json\`) — comes from that one run: **${res.queries.toLocaleString('en')} test images as queries against the
 ${res.database.toLocaleString('en')} training images**, exact figures computed per query. The paper (Kusupati et al., *Matryoshka
 Representation Learning*, NeurIPS 2022) measured ImageNet-1K with ResNet-50; here the encoder is the
@@ -98,7 +99,7 @@ Methods: **MRL** (the shipped model, read at each prefix), **MRL-E**, **FF** (a 
 trained at each dim, read at its full width), **FF-512 truncated** (the fixed-feature 512 model read at its
 first m values), and **SVD of FF-512** (the FF-512 embeddings centred with the training mean and projected on
 the top m principal axes of the centred training embeddings, i.e. their top m right singular vectors —
-\`src/eval/paper/svd-baseline.ts\` — then the same exact cosine kNN). Bold: the best of each row.
+\`src/report/svd-baseline.ts\` — then the same exact cosine kNN). Bold: the best of each row.
 ${missing.length ? `\nMissing (models not trained): ${missing.join('; ')}.\n` : ''}
 Command: \`npm run paper\` (\`-- --parts a\` alone: ${minutes(res.timings['per-dim'] ?? 0)} in this run${cachedNote(res)}).
 

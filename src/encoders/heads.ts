@@ -1,5 +1,5 @@
-import { tf } from '../encoders/tf-backend.js';
-import { glorotUniform } from './rng.js';
+import { tf } from './tf-backend.js';
+import { glorotUniform } from '../core/rng.js';
 import { denseLinear } from './dense-op.js';
 
 export type Objective = 'mrl' | 'mrl-e' | 'fixed';
