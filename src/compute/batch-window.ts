@@ -18,8 +18,8 @@
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
 import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
 import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
 
 export interface BatchWindowOptions {
   /** µs to collect calls after the first pending one; below 1000 µs the window is kept by setImmediate turns. */
@@ -108,9 +108,7 @@ export class BatchWindowKernel implements Kernel {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
     const L = rowIdx.length;
     try {
-      checkRowsArgs(matrix, stride, rowIdx);
-      checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
-      if (rowScale.length < L) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${L}`);
+      checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -138,9 +136,7 @@ export class BatchWindowKernel implements Kernel {
     const L = slots.length;
     const stride = matrix.width;
     try {
-      checkRowsArgs(matrix.data, stride, slots);
-      checkTopKArgs(query, 1, matrix.data, 0, stride, d, scale, k);
-      if (scale.length < L) throw new RangeError(`topKMatrixRows: rowScale has ${scale.length} values, need ${L}`);
+      checkSelectedRowsArgs(query, 1, matrix.data, stride, slots, d, scale, k);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -12,8 +12,8 @@
  * setImmediate hop); a long exact search blocks the event loop for its duration.
  */
 import * as ort from 'onnxruntime-node';
+import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
 import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
 import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 
 type Variant = 'full' | 'sliced' | 'gather' | 'rowsGather' | 'rowsDense';
@@ -125,9 +125,7 @@ export class OnnxKernel implements Kernel {
   async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     const n = rowIdx.length;
-    checkRowsArgs(matrix, stride, rowIdx);
-    checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
-    if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
+    checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     const kk = Math.min(k, n);
     if (B === 0) return [];
     if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
@@ -159,9 +157,7 @@ export class OnnxKernel implements Kernel {
     let L = 0;
     let kMax = 0;
     for (const it of items) {
-      checkRowsArgs(matrix, stride, it.rowIdx);
-      checkTopKArgs(it.query, 1, matrix, 0, stride, d, it.rowScale, it.k);
-      if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`topKRowsMulti: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
+      checkSelectedRowsArgs(it.query, 1, matrix, stride, it.rowIdx, d, it.rowScale, it.k);
       L = Math.max(L, it.rowIdx.length);
       kMax = Math.max(kMax, Math.min(it.k, it.rowIdx.length));
     }

@@ -10,8 +10,8 @@
  * prefix). A segment whose run fails is retired and its part scored by the wrapped kernel.
  */
 import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { checkSelectedRowsArgs } from './check-args.js';
 import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
 import type { Segment, SegmentQuery } from './resident-segment.js';
 import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
 
@@ -74,11 +74,7 @@ export class ResidentKernel implements Kernel {
   /** Synchronous up to the launches: segments are checked and held against the matrix as it is now. */
   private rerank(m: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     const w = m.width;
-    for (const it of items) {
-      checkRowsArgs(m.data, w, it.rowIdx);
-      checkTopKArgs(it.query, 1, m.data, 0, w, d, it.rowScale, it.k);
-      if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`topKMatrixRows: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
-    }
+    for (const it of items) checkSelectedRowsArgs(it.query, 1, m.data, w, it.rowIdx, d, it.rowScale, it.k);
     const S = this.segments.segmentRows(m);
     const held = new Map<number, Segment | null>();
     const onDevice = new Map<number, number[][]>(); // segment → per query, positions in its list
