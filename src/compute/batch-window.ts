@@ -9,7 +9,7 @@
  *   padded, masked graph) when it has one, else one call each. Lists of very unequal length are
  *   kept apart (grouped by the bit length of their row count) to bound the padding.
  * - topKMatrixRows (offered only when the inner kernel has it) is grouped the same way, by
- *   ResidentMatrix and d, and goes to the inner kernel's topKMatrixRowsMulti.
+ *   RerankMatrix and d, and goes to the inner kernel's topKMatrixRowsMulti.
  * Results equal the unbatched ones up to float rounding (another GEMM shape may sum in another
  * order: scores agree to ~1e-6, and ranks can differ only between rows whose scores tie to that).
  *
@@ -17,9 +17,8 @@
  * fails rejects the callers of that launch only. The timer exists only while calls are pending
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
-import type { ResidentMatrix } from '../core/resident-matrix.js';
 import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
+import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 
 export interface BatchWindowOptions {
   /** µs to collect calls after the first pending one; below 1000 µs the window is kept by setImmediate turns. */
@@ -30,13 +29,11 @@ export interface BatchWindowOptions {
   maxRowsFloats?: number;
 }
 
-export interface BatchStats { windowUs: number; maxBatch: number; calls: number; launches: number; queries: number; meanBatchSize: number }
-
 interface Caller { queries: Float32Array; B: number; k: number; resolve(r: TopK[]): void; reject(err: unknown): void }
 interface RowsCaller extends Caller { rowIdx: Int32Array; rowScale: Float32Array }
 interface ScanGroup { kind: 'scan'; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array; calls: Caller[]; nq: number }
 interface RowsGroup { kind: 'rows'; matrix: Float32Array; stride: number; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
-interface MatrixGroup { kind: 'matrix'; matrix: ResidentMatrix; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
+interface MatrixGroup { kind: 'matrix'; matrix: RerankMatrix; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
 type Group = ScanGroup | RowsGroup | MatrixGroup;
 
 const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
@@ -131,7 +128,7 @@ export class BatchWindowKernel implements Kernel {
     });
   }
 
-  private matrixRows(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
+  private matrixRows(matrix: RerankMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
     const L = slots.length;
     const stride = matrix.width;

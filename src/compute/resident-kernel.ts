@@ -1,5 +1,5 @@
 /**
- * A Kernel whose reranks over a ResidentMatrix use device-resident segments (resident-segments.ts)
+ * A Kernel whose reranks over a RerankMatrix use device-resident segments (resident-segments.ts)
  * where they are current, and the wrapped kernel for every other row (the growing tail, segments
  * being written or rebuilt); everything else goes to the wrapped kernel unchanged.
  *
@@ -9,9 +9,8 @@
  * agree with it to float rounding (a zero-padded product over the whole row instead of the
  * prefix). A segment whose run fails is retired and its part scored by the wrapped kernel.
  */
-import type { ResidentMatrix } from '../core/resident-matrix.js';
 import { checkSelectedRowsArgs } from './check-args.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 import type { Segment, SegmentQuery } from './resident-segment.js';
 import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
 
@@ -43,13 +42,13 @@ export class ResidentKernel implements Kernel {
     return this.inner.topKRows(...a);
   }
 
-  async topKMatrixRows(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
+  async topKMatrixRows(matrix: RerankMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
     const [top] = await this.topKMatrixRowsMulti(matrix, [{ query, rowIdx: slots, rowScale: scale, k }], d);
     return top;
   }
 
   /** items[i].rowIdx are slots of `matrix`; result[i] as topKMatrixRows of item i. */
-  topKMatrixRowsMulti(matrix: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+  topKMatrixRowsMulti(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
     let p: Promise<TopK[]>;
     try {
@@ -72,7 +71,7 @@ export class ResidentKernel implements Kernel {
   }
 
   /** Synchronous up to the launches: segments are checked and held against the matrix as it is now. */
-  private rerank(m: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+  private rerank(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     const w = m.width;
     for (const it of items) checkSelectedRowsArgs(it.query, 1, m.data, w, it.rowIdx, d, it.rowScale, it.k);
     const S = this.segments.segmentRows(m);
@@ -109,18 +108,18 @@ export class ResidentKernel implements Kernel {
   }
 
   /** Every row on the host: the wrapped kernel, as without resident segments. */
-  private async onHost(m: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+  private async onHost(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     if (items.length > 1 && this.inner.topKRowsMulti) return this.inner.topKRowsMulti(items, m.data, m.width, d);
     return Promise.all(items.map(async (it) => (await this.inner.topKRows(it.query, 1, m.data, m.width, it.rowIdx, d, it.rowScale, it.k))[0]));
   }
 
-  private async hostParts(m: ResidentMatrix, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
+  private async hostParts(m: RerankMatrix, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
     const tops = await this.onHost(m, sub.map((s) => s.item), d);
     return sub.map((s, x) => ({ b: s.b, positions: s.positions, top: tops[x] }));
   }
 
-  private async onSegment(m: ResidentMatrix, i: number, seg: Segment, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
+  private async onSegment(m: RerankMatrix, i: number, seg: Segment, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
     const base = i * this.segments.segmentRows(m);
     const queries: SegmentQuery[] = sub.map(({ item }) => ({ query: item.query, local: item.rowIdx.map((slot) => slot - base), scale: item.rowScale, k: item.k }));

@@ -1,11 +1,10 @@
 /**
- * One device-resident segment: rows of a ResidentMatrix baked into an ORT session as an
+ * One device-resident segment: rows of a RerankMatrix (the resident matrix) baked into an ORT session as an
  * initializer (residentRowsTopKModel), which an execution provider uploads once, at session
  * creation, and keeps on the device; each run sends only queries and segment-local row indices.
  */
 import * as ort from 'onnxruntime-node';
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { TopK } from './kernel.js';
+import type { RerankMatrix, TopK } from './kernel.js';
 import { unpack } from './onnx-kernel.js';
 import { residentRowsModelLayout } from './onnx-model.js';
 
@@ -26,7 +25,7 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * `stop()` says so. Creating the session is synchronous in onnxruntime-node 1.30: it blocks the
  * event loop (~0.35 s for 65,536 × 768 on the CPU provider here). Throws if ORT fails.
  */
-export async function bakeSegment(m: ResidentMatrix, i: number, S: number, options: ort.InferenceSession.SessionOptions, stop: () => boolean): Promise<{ session: ort.InferenceSession; version: number } | null> {
+export async function bakeSegment(m: RerankMatrix, i: number, S: number, options: ort.InferenceSession.SessionOptions, stop: () => boolean): Promise<{ session: ort.InferenceSession; version: number } | null> {
   const w = m.width;
   const version = m.version;
   const { bytes: model, dataOffset } = residentRowsModelLayout(S, w);

@@ -1,10 +1,10 @@
 /**
- * Device-resident segments of a ResidentMatrix (with MRL_KERNEL=gpu): each full segment of
+ * Device-resident segments of the resident matrix (a RerankMatrix) (with MRL_KERNEL=gpu): each full segment of
  * `segmentRows` consecutive slots is baked into its own ORT session (resident-segment.ts);
  * resident-kernel.ts splits reranks over them and merges the parts.
  *
  * A session holds the rows as they were at matrix version V; it is used only while every block
- * of its segment has a stamp ≤ V (ResidentMatrix.rangeVersion), i.e. none of its slots was
+ * of its segment has a stamp ≤ V (RerankMatrix.rangeVersion), i.e. none of its slots was
  * written since. Segments are (re)built off the query path: a rerank that finds a full segment
  * without a current session marks it wanted; a timer builds it once its stamp has not moved for
  * `settleMs`, one at a time, and swaps it in only if the stamp still allows it. Stale sessions
@@ -19,8 +19,7 @@
  * stay on the host path.
  */
 import type * as ort from 'onnxruntime-node';
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { TopK } from './kernel.js';
+import type { RerankMatrix, ResidentStats, TopK } from './kernel.js';
 import { bakeSegment, runSegment, type Segment, type SegmentQuery } from './resident-segment.js';
 
 export interface ResidentOptions {
@@ -38,23 +37,8 @@ export interface ResidentOptions {
   buildShare?: number;
 }
 
-export interface ResidentStats {
-  /** Current segments (usable by reranks) and the bytes of rows they hold. */
-  segments: number;
-  bytes: number;
-  /** Segments waiting to be built. */
-  pending: number;
-  /** ORT sessions not yet released (current, plus stale ones that a rerank still runs on). */
-  sessions: number;
-  builds: number;
-  /** Runs on segment sessions (launches that used device-resident rows). */
-  runs: number;
-  failures: number;
-  lastError: string | null;
-}
-
 interface MatrixState {
-  readonly ref: WeakRef<ResidentMatrix>;
+  readonly ref: WeakRef<RerankMatrix>;
   readonly rows: number;
   readonly segments: Map<number, Segment>;
   readonly pending: Map<number, { stamp: number; since: number }>;
@@ -66,7 +50,7 @@ const SWEEP_MS = 30_000;
 const FAILURE_BACKOFF_MS = 60_000;
 
 export class ResidentSegments {
-  private readonly byMatrix = new WeakMap<ResidentMatrix, MatrixState>();
+  private readonly byMatrix = new WeakMap<RerankMatrix, MatrixState>();
   private readonly states = new Set<MatrixState>();
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
   private readonly segmentRowsOpt: number;
@@ -95,12 +79,12 @@ export class ResidentSegments {
   }
 
   /** Rows per segment of this matrix (a multiple of its blockRows); marks the matrix as in use. */
-  segmentRows(m: ResidentMatrix): number {
+  segmentRows(m: RerankMatrix): number {
     return this.state(m).rows;
   }
 
   /** The current session of segment i of m, held until release(); null (and the segment wanted) if it has none. */
-  acquire(m: ResidentMatrix, i: number): Segment | null {
+  acquire(m: RerankMatrix, i: number): Segment | null {
     const state = this.state(m);
     const S = state.rows;
     const seg = state.segments.get(i);
@@ -123,7 +107,7 @@ export class ResidentSegments {
   }
 
   /** A segment's run failed: stop using it (a later rerank wants it again after a back-off). */
-  failed(m: ResidentMatrix, i: number, err: unknown): void {
+  failed(m: RerankMatrix, i: number, err: unknown): void {
     this.noteFailure(err);
     const state = this.byMatrix.get(m);
     if (!state) return;
@@ -141,7 +125,7 @@ export class ResidentSegments {
    * Builds now every full segment of m that has no current session (tests, warm-up), without
    * waiting for it to settle; returns how many were swapped in.
    */
-  async buildAll(m: ResidentMatrix): Promise<number> {
+  async buildAll(m: RerankMatrix): Promise<number> {
     const state = this.state(m);
     await this.ticking;
     let built = 0;
@@ -187,7 +171,7 @@ export class ResidentSegments {
     while (this.releasing.size) await Promise.all([...this.releasing]);
   }
 
-  private state(m: ResidentMatrix): MatrixState {
+  private state(m: RerankMatrix): MatrixState {
     let state = this.byMatrix.get(m);
     if (!state) {
       const rows = Math.ceil(this.segmentRowsOpt / m.blockRows) * m.blockRows;
@@ -199,7 +183,7 @@ export class ResidentSegments {
     return state;
   }
 
-  private want(state: MatrixState, m: ResidentMatrix, i: number, now: number): void {
+  private want(state: MatrixState, m: RerankMatrix, i: number, now: number): void {
     if (this.closed || state.pending.has(i)) return;
     const failed = state.failedAt.get(i);
     if (failed !== undefined && now - failed < FAILURE_BACKOFF_MS) return;
@@ -271,7 +255,7 @@ export class ResidentSegments {
   }
 
   /** Bakes segment i of m as it is now; swaps it in if no slot of it was written meanwhile. */
-  private async build(state: MatrixState, m: ResidentMatrix, i: number): Promise<boolean> {
+  private async build(state: MatrixState, m: RerankMatrix, i: number): Promise<boolean> {
     const S = state.rows;
     const bytes = S * m.width * 4;
     let live = 0;

@@ -5,7 +5,7 @@ import { sweep } from '../../src/eval/sweep.js';
 import { paretoFlags } from '../../src/eval/pareto.js';
 import { queryFigures } from '../../src/core/retrieval-metrics.js';
 import { Engine } from '../../src/engine/engine.js';
-import { createKernel } from '../../src/compute/kernel.js';
+import { createKernel } from '../../src/compute/create-kernel.js';
 import { mrlLikeVectors, openEngine, rng, tempDir } from '../helpers.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);

@@ -1,7 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchWindowKernel } from '../../src/compute/batch-window.js';
-import { createKernel, type Kernel, type RowsQuery, type TopK } from '../../src/compute/kernel.js';
+import { createKernel } from '../../src/compute/create-kernel.js';
+import type { Kernel, RowsQuery, TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { rng } from '../helpers.js';

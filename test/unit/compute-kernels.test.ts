@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoKernel, createKernel, type Kernel, type TopK } from '../../src/compute/kernel.js';
+import { autoKernel, createKernel } from '../../src/compute/create-kernel.js';
+import type { Kernel, TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
 import { columnStrategy } from '../../src/compute/onnx-kernel.js';
 import { rng } from '../helpers.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel } from '../../compute/kernel.js';
+import { createKernel } from '../../compute/create-kernel.js';
 import { paperFunnel } from '../../core/funnel.js';
 import { Engine } from '../../engine/engine.js';
 import { FASHION_CLASSES } from '../../train/fashion-mnist.js';
