@@ -191,8 +191,8 @@ class SwitchKernel implements Kernel {
   topK(...a: Parameters<Kernel['topK']>) {
     return this.current.topK(...a);
   }
-  topKRows(...a: Parameters<Kernel['topKRows']>) {
-    return this.current.topKRows(...a);
+  rerank(...a: Parameters<Kernel['rerank']>) {
+    return this.current.rerank(...a);
   }
   close(): Promise<void> {
     return this.base.close();
@@ -234,8 +234,7 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
   const shared: Kernel = {
     name: kernel.base.name,
     topK: kernel.base.topK.bind(kernel.base),
-    topKRows: kernel.base.topKRows.bind(kernel.base),
-    ...(kernel.base.topKRowsMulti && { topKRowsMulti: kernel.base.topKRowsMulti.bind(kernel.base) }),
+    rerank: kernel.base.rerank.bind(kernel.base),
     close: async () => {}, // the base kernel outlives the windows
   };
   const searches: [string, SearchOptions, number][] = [[funnelLabel, funnelOpts, finalDims], [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D]];

@@ -2,6 +2,8 @@
  * Argument checks shared by every kernel: shapes and row indices, checked before anything runs.
  * They throw RangeError: a bad shape is a caller bug, never user input (routes validate that).
  */
+import type { RerankMatrix, RowsQuery } from './kernel.js';
+
 /** topK: B queries of d values over n rows of `stride` values, n scales, k ≥ 1. */
 export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
   const int = (v: number) => Number.isInteger(v) && v >= 0;
@@ -26,4 +28,9 @@ export function checkSelectedRowsArgs(queries: Float32Array, B: number, matrix: 
   checkRowsArgs(matrix, stride, rowIdx);
   checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
   if (rowScale.length < rowIdx.length) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${rowIdx.length}`);
+}
+
+/** rerank: every query over its own rows (slots) of the matrix, at prefix d. */
+export function checkRerankArgs(matrix: RerankMatrix, items: RowsQuery[], d: number): void {
+  for (const it of items) checkSelectedRowsArgs(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
 }

@@ -5,7 +5,7 @@
  */
 import { BatchWindowKernel } from './batch-window.js';
 import { JsKernel } from './js-kernel.js';
-import type { CreatedKernel, Kernel, KernelOptions, RowsQuery } from './kernel.js';
+import type { CreatedKernel, Kernel, KernelOptions } from './kernel.js';
 
 /**
  * Up to this many multiply-adds (B·n·d) 'auto' routes a call to the JS kernel: there the fixed
@@ -61,17 +61,11 @@ export async function autoKernel(loadOnnx: () => Promise<Kernel>, maxJsMacs = JS
       const kernel = B * n * d <= maxJsMacs ? js : onnx;
       return kernel.topK(queries, B, rows, n, stride, d, rowScale, k);
     },
-    topKRows(queries, B, matrix, stride, rowIdx, d, rowScale, k) {
-      const kernel = B * rowIdx.length * d <= maxJsMacs ? js : onnx;
-      return kernel.topKRows(queries, B, matrix, stride, rowIdx, d, rowScale, k);
+    rerank(matrix, items, d) {
+      let macs = 0;
+      for (const it of items) macs += it.rowIdx.length * d;
+      return (macs <= maxJsMacs ? js : onnx).rerank(matrix, items, d);
     },
-    ...(onnx.topKRowsMulti && {
-      topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number) {
-        let macs = 0;
-        for (const it of items) macs += it.rowIdx.length * d;
-        return macs <= maxJsMacs ? js.topKRowsMulti(items, matrix, stride, d) : onnx.topKRowsMulti!(items, matrix, stride, d);
-      },
-    }),
     close: () => onnx.close(),
   };
 }

@@ -4,7 +4,7 @@
  * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
  */
 import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 
 /** Bounded heap of (score, index); root is the worst kept entry: lowest score, then highest index. */
 class TopKHeap {
@@ -113,6 +113,7 @@ export class JsKernel implements Kernel {
     return scan(queries, B, d, rows, n, (i) => i * stride, rowScale, k);
   }
 
+  /** B queries over the same selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]): one rerank list. */
   async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
     return this.topKRowsSync(queries, B, matrix, stride, rowIdx, d, rowScale, k);
   }
@@ -123,8 +124,8 @@ export class JsKernel implements Kernel {
   }
 
   /** One query at a time: the reference for the batched ONNX graph. */
-  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
-    return items.map((it) => this.topKRowsSync(it.query, 1, matrix, stride, it.rowIdx, d, it.rowScale, it.k)[0]);
+  async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    return items.map((it) => this.topKRowsSync(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k)[0]);
   }
 
   async close(): Promise<void> {}

@@ -37,25 +37,16 @@ export interface Kernel {
    */
   topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
   /**
-   * The same over selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]), without
-   * gathering them in JS first: the rerank of a shortlist against the resident matrix.
+   * The rerank of a shortlist against the resident matrix, for several queries at once: query i
+   * (d values, L2-normalised at d) scores the rows (slots) items[i].rowIdx of `matrix` at prefix d
+   * (1 ≤ d ≤ matrix.width), row j's score times items[i].rowScale[j]. result[i] is its top
+   * min(k_i, n_i), indices into items[i].rowIdx, ordered as topK orders them; it equals topK over
+   * those rows gathered, up to float rounding. Rows are read in place, never gathered first; a
+   * kernel may serve all items with one launch (the batching window merges concurrent reranks
+   * into one call), and one given the matrix itself may score parts of it that are unchanged
+   * since it copied them to a device (gpu/resident-kernel.ts).
    */
-  topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
-  /**
-   * Optional: several queries over one matrix, each with its own rows and k, in one launch (what
-   * the batching window uses to merge concurrent reranks). result[i] equals
-   * topKRows(q_i, 1, matrix, stride, rowIdx_i, d, rowScale_i, k_i)[0] up to float rounding.
-   */
-  topKRowsMulti?(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]>;
-  /**
-   * Optional: the rerank of one query over rows (slots) of a RerankMatrix, given the matrix
-   * itself rather than its buffer, so that a kernel keeping unchanged parts of it on a device can
-   * tell which parts those are (resident-kernel.ts). Equals
-   * topKRows(query, 1, matrix.data, matrix.width, slots, d, scale, k)[0] up to float rounding.
-   */
-  topKMatrixRows?(matrix: RerankMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK>;
-  /** Optional: several such reranks over one matrix in one go (the batching window's path). */
-  topKMatrixRowsMulti?(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]>;
+  rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 

@@ -13,7 +13,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 
 type Variant = 'full' | 'sliced' | 'gather' | 'rowsGather' | 'rowsDense';
@@ -118,7 +118,19 @@ export class OnnxKernel implements Kernel {
   }
 
   /**
-   * Selected rows of a wrapped (not copied) matrix: ORT gathers them natively. When the prefix
+   * One query alone goes through topKRows (ORT's Gather, or a host gather and the 'full' graph),
+   * several through one run of the batched rows graph.
+   */
+  async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    if (items.length === 1) {
+      const it = items[0];
+      return this.topKRows(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
+    }
+    return this.rowsBatched(items, matrix.data, matrix.width, d);
+  }
+
+  /**
+   * B queries over the same selected rows of a wrapped (not copied) matrix: ORT gathers them natively. When the prefix
    * is much shorter than the row, gathering whole rows wastes bandwidth, so the first d columns
    * are copied in JS instead and the 'full' graph runs on them.
    */
@@ -148,10 +160,9 @@ export class OnnxKernel implements Kernel {
   /**
    * Many queries, each over its own candidate rows, in one run of the batched rows graph: rows
    * lists are padded to the longest (L) and the padding masked to -Inf, TopK takes the largest
-   * k any query wants, and each query keeps its own first min(k, n) entries. Arguments are
-   * assumed checked per query (the batching window does so before queueing).
+   * k any query wants, and each query keeps its own first min(k, n) entries.
    */
-  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
+  private async rowsBatched(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     const B = items.length;
     let L = 0;
