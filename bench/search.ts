@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
-import { BatchWindowKernel } from '../src/compute/batch-window.js';
+import { BatchWindowKernel } from '../src/compute/gpu/batch-window.js';
 import { createKernel } from '../src/compute/create-kernel.js';
 import type { Backend, Kernel } from '../src/compute/kernel.js';
 import { paperFunnel, type FunnelStep, type SearchOptions } from '../src/core/funnel.js';

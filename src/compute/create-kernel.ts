@@ -1,9 +1,9 @@
 /**
  * The factory and the routing policy: createKernel picks a kernel for a Backend ('js', 'onnx',
  * 'auto': ONNX for big work and JS for tiny work, or 'gpu') and wraps it in the batching
- * window (batch-window.ts) when one is configured.
+ * window (gpu/batch-window.ts) when one is configured.
  */
-import { BatchWindowKernel } from './batch-window.js';
+import { BatchWindowKernel } from './gpu/batch-window.js';
 import { JsKernel } from './js-kernel.js';
 import type { CreatedKernel, Kernel, KernelOptions } from './kernel.js';
 
@@ -36,7 +36,7 @@ async function createBareKernel(opts: KernelOptions): Promise<CreatedKernel> {
   };
   if (backend === 'onnx') return loadOnnx();
   if (backend === 'gpu') {
-    const { createGpuKernel } = await import('./gpu.js');
+    const { createGpuKernel } = await import('./gpu/gpu-kernel.js');
     return createGpuKernel(opts.threads ?? 2, () => autoKernel(loadOnnx));
   }
   return autoKernel(loadOnnx);

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchWindowKernel } from '../../src/compute/batch-window.js';
+import { BatchWindowKernel } from '../../src/compute/gpu/batch-window.js';
 import { createKernel } from '../../src/compute/create-kernel.js';
 import type { Kernel, RerankMatrix, RowsQuery, TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';

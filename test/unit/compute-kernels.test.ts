@@ -262,7 +262,7 @@ test('topKRows and rerank over selected rows equal topK over the same rows gathe
 });
 
 test("createKernel('gpu') uses a GPU provider where one starts, else falls back to the CPU kernel and says why", async () => {
-  const { cudaProviderLibrary } = await import('../../src/compute/gpu.js');
+  const { cudaProviderLibrary } = await import('../../src/compute/gpu/gpu-kernel.js');
   const { existsSync } = await import('node:fs');
   const kernel = await createKernel({ backend: 'gpu', threads: 1 });
   const noGpuHere = cudaProviderLibrary() === null && !existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1');

@@ -1,12 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWindowKernel } from '../../src/compute/batch-window.js';
+import { BatchWindowKernel } from '../../src/compute/gpu/batch-window.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
 import type { Kernel, RerankMatrix, TopK } from '../../src/compute/kernel.js';
 import { OnnxKernel } from '../../src/compute/onnx-kernel.js';
-import { ResidentKernel } from '../../src/compute/resident-kernel.js';
-import type { ResidentOptions } from '../../src/compute/resident-segments.js';
+import { ResidentKernel } from '../../src/compute/gpu/resident-kernel.js';
+import type { ResidentOptions } from '../../src/compute/gpu/resident-segments.js';
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
 import { Engine } from '../../src/engine/engine.js';

@@ -9,8 +9,8 @@
  * agree with it to float rounding (a zero-padded product over the whole row instead of the
  * prefix). A segment whose run fails is retired and its part scored by the wrapped kernel.
  */
-import { checkRerankArgs } from './check-args.js';
-import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import { checkRerankArgs } from '../check-args.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
 import type { Segment, SegmentQuery } from './resident-segment.js';
 import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
 

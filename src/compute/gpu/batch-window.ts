@@ -15,8 +15,8 @@
  * fails rejects the callers of that launch only. The timer exists only while calls are pending
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
-import { checkRerankArgs, checkTopKArgs } from './check-args.js';
-import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import { checkRerankArgs, checkTopKArgs } from '../check-args.js';
+import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
 
 export interface BatchWindowOptions {
   /** µs to collect calls after the first pending one; below 1000 µs the window is kept by setImmediate turns. */

@@ -4,9 +4,9 @@
  * creation, and keeps on the device; each run sends only queries and segment-local row indices.
  */
 import * as ort from 'onnxruntime-node';
-import type { RerankMatrix, TopK } from './kernel.js';
-import { unpack } from './onnx-kernel.js';
-import { residentRowsModelLayout } from './onnx-model.js';
+import type { RerankMatrix, TopK } from '../kernel.js';
+import { unpack } from '../onnx-kernel.js';
+import { residentRowsModelLayout } from '../onnx-model.js';
 
 /** A baked segment: the rows as they were at matrix `version`; `users` reranks hold it, so a retired one is released when they finish. */
 export interface Segment { readonly session: ort.InferenceSession; readonly version: number; readonly bytes: number; users: number; retired: boolean }
@@ -74,4 +74,27 @@ export async function runSegment(session: ort.InferenceSession, width: number, d
     const kk = Math.min(items[b].k, items[b].local.length);
     return kk === kMax ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) };
   });
+}
+
+/** Releases sessions off the caller's path (ORT's release is asynchronous) and counts those not yet released. */
+export class SessionReleaser {
+  /** Sessions created (the caller counts them in) and not yet released. */
+  open = 0;
+  private readonly releasing = new Set<Promise<void>>();
+
+  release(session: ort.InferenceSession): void {
+    const p: Promise<void> = session
+      .release()
+      .catch(() => {})
+      .finally(() => {
+        this.open--;
+        this.releasing.delete(p);
+      });
+    this.releasing.add(p);
+  }
+
+  /** Resolves once every release begun, and any begun meanwhile, has finished. */
+  async settled(): Promise<void> {
+    while (this.releasing.size) await Promise.all([...this.releasing]);
+  }
 }

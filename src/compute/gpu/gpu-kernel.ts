@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import type { CreatedKernel, Kernel } from './kernel.js';
+import type { CreatedKernel, Kernel } from '../kernel.js';
 
 /**
  * The GPU kernels: onnxruntime-node's CUDA execution provider where its library was installed
@@ -34,7 +34,7 @@ export function cudaProviderLibrary(): string | null {
 }
 
 export async function createGpuKernel(threads: number, cpu: () => Promise<CreatedKernel>): Promise<CreatedKernel> {
-  const { OnnxKernel } = await import('./onnx-kernel.js');
+  const { OnnxKernel } = await import('../onnx-kernel.js');
   const { ResidentKernel } = await import('./resident-kernel.js');
   const reasons: string[] = [];
   const start = async (provider: 'cuda' | 'webgpu') => new ResidentKernel(await OnnxKernel.create({ threads, provider }), { executionProviders: [provider, 'cpu'] });
