@@ -23,7 +23,7 @@ export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int3
   }
 }
 
-/** topKRows: B queries over the selected rows of a matrix, one scale per selected row. */
+/** topKRows (a single rerank list): B queries over the selected rows of a matrix, one scale per selected row. */
 export function checkSelectedRowsArgs(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): void {
   checkRowsArgs(matrix, stride, rowIdx);
   checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);

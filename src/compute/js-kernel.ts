@@ -1,5 +1,6 @@
 /**
- * Plain TypeScript kernel: the reference for the ONNX kernel, and the fast path for tiny work.
+ * The plain TypeScript kernel: the reference for the ONNX kernel, the fast path for tiny work
+ * (create-kernel.ts routes it there), and the synchronous last try of a search.
  * Rows are the outer loop and queries the inner one, so each row is read from memory once per
  * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
  */

@@ -1,5 +1,7 @@
 /**
- * Kernel on onnxruntime-node's CPU execution provider: one Gemm + Mul + TopK graph per call.
+ * The kernel on onnxruntime-node: one Gemm + Mul + TopK graph per exact scan, a Gather graph
+ * (or a host gather) per single rerank, one batched rows graph for several reranks at once.
+ * The CPU execution provider by default; gpu/gpu-kernel.ts creates it on a GPU provider.
  *
  * Inputs are not copied: onnxruntime-node wraps a Float32Array's memory as the OrtValue
  * (bench/kernels.ts "copy probe": a Shape-only graph, Tensor creation included, takes a median

@@ -1,7 +1,8 @@
 /**
  * Batching window: a Kernel that holds the calls arriving within `windowUs` of the first one and
  * serves compatible calls with one launch of the kernel it wraps, so that on a GPU one upload of
- * the matrix and one launch serve many concurrent queries.
+ * the matrix and one launch serve many concurrent queries. createKernel puts it in front of any
+ * kernel when MRL_BATCH_WINDOW_US > 0; it is on by default only with MRL_KERNEL=gpu (hence gpu/).
  *
  * - topK calls over the same rows (same buffer, n, stride, d and rowScale) are stacked into one
  *   B = Σ B_i call with the largest k; each caller keeps its own first min(k, n) entries.

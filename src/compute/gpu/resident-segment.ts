@@ -1,7 +1,8 @@
 /**
- * One device-resident segment: rows of a RerankMatrix (the resident matrix) baked into an ORT session as an
- * initializer (residentRowsTopKModel), which an execution provider uploads once, at session
- * creation, and keeps on the device; each run sends only queries and segment-local row indices.
+ * One device-resident segment: rows of the resident matrix (a RerankMatrix) baked into an ORT
+ * session as an initializer (residentRowsTopKModel), which an execution provider uploads once,
+ * at session creation, and keeps on the device; each run sends only queries and segment-local
+ * row indices. Here: baking one, running one, and releasing sessions once unused.
  */
 import * as ort from 'onnxruntime-node';
 import type { RerankMatrix, TopK } from '../kernel.js';

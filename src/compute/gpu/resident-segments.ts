@@ -1,6 +1,8 @@
 /**
- * Device-resident segments of the resident matrix (a RerankMatrix) (with MRL_KERNEL=gpu): each full segment of
- * `segmentRows` consecutive slots is baked into its own ORT session (resident-segment.ts);
+ * Device-resident segments of the resident matrix (a RerankMatrix; with MRL_KERNEL=gpu): which
+ * segment sessions are current, holding them for reranks, and (re)building them. Each full
+ * segment of `segmentRows` consecutive slots is baked into its own ORT session
+ * (resident-segment.ts); matrix-segments.ts keeps one matrix's sessions and wanted segments;
  * resident-kernel.ts splits reranks over them and merges the parts.
  *
  * A session holds the rows as they were at matrix version V; it is used only while every block
