@@ -13,8 +13,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
-import { BatchWindowKernel } from '../src/compute/batch-window.js';
-import { createKernel, type Backend, type Kernel } from '../src/compute/kernel.js';
+import { BatchWindowKernel } from '../src/compute/gpu/batch-window.js';
+import { createKernel } from '../src/compute/create-kernel.js';
+import type { Backend, Kernel } from '../src/compute/kernel.js';
 import { paperFunnel } from '../src/search/funnel-spec.js';
 import type { FunnelStep, SearchOptions } from '../src/search/options.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
@@ -192,8 +193,8 @@ class SwitchKernel implements Kernel {
   topK(...a: Parameters<Kernel['topK']>) {
     return this.current.topK(...a);
   }
-  topKRows(...a: Parameters<Kernel['topKRows']>) {
-    return this.current.topKRows(...a);
+  rerank(...a: Parameters<Kernel['rerank']>) {
+    return this.current.rerank(...a);
   }
   close(): Promise<void> {
     return this.base.close();
@@ -235,8 +236,7 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
   const shared: Kernel = {
     name: kernel.base.name,
     topK: kernel.base.topK.bind(kernel.base),
-    topKRows: kernel.base.topKRows.bind(kernel.base),
-    ...(kernel.base.topKRowsMulti && { topKRowsMulti: kernel.base.topKRowsMulti.bind(kernel.base) }),
+    rerank: kernel.base.rerank.bind(kernel.base),
     close: async () => {}, // the base kernel outlives the windows
   };
   const searches: [string, SearchOptions, number][] = [[funnelLabel, funnelOpts, finalDims], [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D]];

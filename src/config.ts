@@ -8,7 +8,7 @@ export interface Config {
   dataDir: string;
   kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
-  /** Vector kernel batching window (compute/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
+  /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
   /** Model directories (models/<name>/manifest.json). */

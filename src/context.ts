@@ -1,4 +1,5 @@
-import { createKernel, type CreatedKernel } from './compute/kernel.js';
+import { createKernel } from './compute/create-kernel.js';
+import type { CreatedKernel } from './compute/kernel.js';
 import type { Config } from './config.js';
 import { EncoderRegistry } from './encoders/registry.js';
 import { initTf, type TfInit } from './encoders/tf-backend.js';

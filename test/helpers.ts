@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createKernel } from '../src/compute/kernel.js';
+import { createKernel } from '../src/compute/create-kernel.js';
 import { DataContext } from '../src/data-context.js';
 import type { Engine } from '../src/engine/engine.js';
 

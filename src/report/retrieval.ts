@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel } from '../compute/kernel.js';
+import { createKernel } from '../compute/create-kernel.js';
 import { paperFunnel } from '../search/funnel-spec.js';
 import { DataContext } from '../data-context.js';
 import type { Engine } from '../engine/engine.js';

@@ -28,7 +28,7 @@ export async function rescore(src: SearchSource, vectors: VectorsBySeq, kernel: 
     const idx = Int32Array.from(slots);
     const scale = m.scales(slots, dims);
     // A kernel given the matrix itself may score unchanged parts of it from a device copy.
-    const top = run.topKMatrixRows ? await run.topKMatrixRows(m, q, idx, dims, scale, keep) : (await run.topKRows(q, 1, m.data, m.width, idx, dims, scale, keep))[0];
+    const [top] = await run.rerank(m, [{ query: q, rowIdx: idx, rowScale: scale, k: keep }], dims);
     if (m.version !== version) continue;
     return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createKernel } from '../../src/compute/kernel.js';
+import { createKernel } from '../../src/compute/create-kernel.js';
 import { DataContext } from '../../src/data-context.js';
 import { defer, mrlLikeVectors, openData, tempDir } from '../helpers.js';
 

@@ -1,10 +1,12 @@
 /**
- * Device-resident segments of a ResidentMatrix (with MRL_KERNEL=gpu): each full segment of
- * `segmentRows` consecutive slots is baked into its own ORT session (resident-segment.ts);
+ * Device-resident segments of the resident matrix (a RerankMatrix; with MRL_KERNEL=gpu): which
+ * segment sessions are current, holding them for reranks, and (re)building them. Each full
+ * segment of `segmentRows` consecutive slots is baked into its own ORT session
+ * (resident-segment.ts); matrix-segments.ts keeps one matrix's sessions and wanted segments;
  * resident-kernel.ts splits reranks over them and merges the parts.
  *
  * A session holds the rows as they were at matrix version V; it is used only while every block
- * of its segment has a stamp ≤ V (ResidentMatrix.rangeVersion), i.e. none of its slots was
+ * of its segment has a stamp ≤ V (RerankMatrix.rangeVersion), i.e. none of its slots was
  * written since. Segments are (re)built off the query path: a rerank that finds a full segment
  * without a current session marks it wanted; a timer builds it once its stamp has not moved for
  * `settleMs`, one at a time, and swaps it in only if the stamp still allows it. Stale sessions
@@ -19,9 +21,9 @@
  * stay on the host path.
  */
 import type * as ort from 'onnxruntime-node';
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { TopK } from './kernel.js';
-import { bakeSegment, runSegment, type Segment, type SegmentQuery } from './resident-segment.js';
+import type { RerankMatrix, ResidentStats, TopK } from '../kernel.js';
+import { FAILURE_BACKOFF_MS, MatrixSegments } from './matrix-segments.js';
+import { bakeSegment, runSegment, SessionReleaser, type Segment, type SegmentQuery } from './resident-segment.js';
 
 export interface ResidentOptions {
   /** Execution providers of the segment sessions: e.g. ['cuda', 'cpu']; ['cpu'] forces the path on the CPU (tests). */
@@ -38,36 +40,11 @@ export interface ResidentOptions {
   buildShare?: number;
 }
 
-export interface ResidentStats {
-  /** Current segments (usable by reranks) and the bytes of rows they hold. */
-  segments: number;
-  bytes: number;
-  /** Segments waiting to be built. */
-  pending: number;
-  /** ORT sessions not yet released (current, plus stale ones that a rerank still runs on). */
-  sessions: number;
-  builds: number;
-  /** Runs on segment sessions (launches that used device-resident rows). */
-  runs: number;
-  failures: number;
-  lastError: string | null;
-}
-
-interface MatrixState {
-  readonly ref: WeakRef<ResidentMatrix>;
-  readonly rows: number;
-  readonly segments: Map<number, Segment>;
-  readonly pending: Map<number, { stamp: number; since: number }>;
-  readonly failedAt: Map<number, number>;
-  lastUsed: number;
-}
-
 const SWEEP_MS = 30_000;
-const FAILURE_BACKOFF_MS = 60_000;
 
 export class ResidentSegments {
-  private readonly byMatrix = new WeakMap<ResidentMatrix, MatrixState>();
-  private readonly states = new Set<MatrixState>();
+  private readonly byMatrix = new WeakMap<RerankMatrix, MatrixSegments>();
+  private readonly states = new Set<MatrixSegments>();
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
   private readonly segmentRowsOpt: number;
   private readonly settleMs: number;
@@ -78,9 +55,9 @@ export class ResidentSegments {
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
   private ticking: Promise<void> | null = null;
-  private readonly releasing = new Set<Promise<void>>();
+  private readonly sessions = new SessionReleaser();
   private closed = false;
-  private counts = { sessions: 0, builds: 0, runs: 0, failures: 0 };
+  private counts = { builds: 0, runs: 0, failures: 0 };
   private lastError: string | null = null;
 
   constructor(opts: ResidentOptions) {
@@ -95,39 +72,38 @@ export class ResidentSegments {
   }
 
   /** Rows per segment of this matrix (a multiple of its blockRows); marks the matrix as in use. */
-  segmentRows(m: ResidentMatrix): number {
+  segmentRows(m: RerankMatrix): number {
     return this.state(m).rows;
   }
 
   /** The current session of segment i of m, held until release(); null (and the segment wanted) if it has none. */
-  acquire(m: ResidentMatrix, i: number): Segment | null {
+  acquire(m: RerankMatrix, i: number): Segment | null {
     const state = this.state(m);
-    const S = state.rows;
     const seg = state.segments.get(i);
-    if ((i + 1) * S > m.size) {
-      if (seg) this.retire(state, i); // the matrix shrank below its end
+    if (!state.full(m, i)) {
+      if (seg) state.retire(i); // the matrix shrank below its end
       return null; // not full: the growing tail
     }
-    if (seg && m.rangeVersion(i * S, S) <= seg.version) {
+    if (seg && state.stamp(m, i) <= seg.version) {
       seg.users++;
       return seg;
     }
-    if (seg) this.retire(state, i); // stale for good: stamps only grow
+    if (seg) state.retire(i); // stale for good: stamps only grow
     this.want(state, m, i, Date.now());
     return null;
   }
 
   release(seg: Segment): void {
     seg.users--;
-    if (seg.retired && seg.users === 0) this.destroy(seg.session);
+    if (seg.retired && seg.users === 0) this.sessions.release(seg.session);
   }
 
   /** A segment's run failed: stop using it (a later rerank wants it again after a back-off). */
-  failed(m: ResidentMatrix, i: number, err: unknown): void {
+  failed(m: RerankMatrix, i: number, err: unknown): void {
     this.noteFailure(err);
     const state = this.byMatrix.get(m);
     if (!state) return;
-    this.retire(state, i);
+    state.retire(i);
     state.failedAt.set(i, Date.now());
   }
 
@@ -141,14 +117,14 @@ export class ResidentSegments {
    * Builds now every full segment of m that has no current session (tests, warm-up), without
    * waiting for it to settle; returns how many were swapped in.
    */
-  async buildAll(m: ResidentMatrix): Promise<number> {
+  async buildAll(m: RerankMatrix): Promise<number> {
     const state = this.state(m);
     await this.ticking;
     let built = 0;
-    for (let i = 0; (i + 1) * state.rows <= m.size && !this.closed; i++) {
+    for (let i = 0; state.full(m, i) && !this.closed; i++) {
       this.state(m); // in use
       const seg = state.segments.get(i);
-      if (seg && m.rangeVersion(i * state.rows, state.rows) <= seg.version) continue;
+      if (seg && state.stamp(m, i) <= seg.version) continue;
       state.pending.delete(i);
       if (await this.build(state, m, i)) built++;
     }
@@ -162,13 +138,13 @@ export class ResidentSegments {
     for (const s of this.states) {
       const m = s.ref.deref();
       for (const [i, seg] of s.segments) {
-        if (!m || (i + 1) * s.rows > m.size || m.rangeVersion(i * s.rows, s.rows) > seg.version) continue; // stale, released at the next tick
+        if (!m || !s.current(m, i, seg.version)) continue; // stale, released at the next tick
         segments++;
         bytes += seg.bytes;
       }
       pending += s.pending.size;
     }
-    return { segments, bytes, pending, sessions: this.counts.sessions, builds: this.counts.builds, runs: this.counts.runs, failures: this.counts.failures, lastError: this.lastError };
+    return { segments, bytes, pending, sessions: this.sessions.open, builds: this.counts.builds, runs: this.counts.runs, failures: this.counts.failures, lastError: this.lastError };
   }
 
   /** Whether a maintenance timer is set (close() leaves none). */
@@ -184,14 +160,14 @@ export class ResidentSegments {
       await this.ticking;
       for (const state of [...this.states]) this.evict(state);
     }
-    while (this.releasing.size) await Promise.all([...this.releasing]);
+    await this.sessions.settled();
   }
 
-  private state(m: ResidentMatrix): MatrixState {
+  private state(m: RerankMatrix): MatrixSegments {
     let state = this.byMatrix.get(m);
     if (!state) {
       const rows = Math.ceil(this.segmentRowsOpt / m.blockRows) * m.blockRows;
-      state = { ref: new WeakRef(m), rows, segments: new Map(), pending: new Map(), failedAt: new Map(), lastUsed: 0 };
+      state = new MatrixSegments(m, rows, this.sessions);
       this.byMatrix.set(m, state);
       this.states.add(state);
     }
@@ -199,11 +175,11 @@ export class ResidentSegments {
     return state;
   }
 
-  private want(state: MatrixState, m: ResidentMatrix, i: number, now: number): void {
+  private want(state: MatrixSegments, m: RerankMatrix, i: number, now: number): void {
     if (this.closed || state.pending.has(i)) return;
     const failed = state.failedAt.get(i);
     if (failed !== undefined && now - failed < FAILURE_BACKOFF_MS) return;
-    state.pending.set(i, { stamp: m.rangeVersion(i * state.rows, state.rows), since: now });
+    state.pending.set(i, { stamp: state.stamp(m, i), since: now });
     this.schedule();
   }
 
@@ -240,24 +216,22 @@ export class ResidentSegments {
     for (const state of [...this.states]) {
       if (this.closed) return;
       const m = state.ref.deref();
-      const backingOff = [...state.failedAt.values()].some((t) => Date.now() - t < FAILURE_BACKOFF_MS);
-      if (!m || Date.now() - state.lastUsed >= this.idleMs || (!state.segments.size && !state.pending.size && !backingOff)) {
+      if (!m || Date.now() - state.lastUsed >= this.idleMs || (!state.segments.size && !state.pending.size && !state.backingOff(Date.now()))) {
         this.evict(state); // an empty state costs nothing to make again
         continue;
       }
-      const S = state.rows;
       for (const [i, seg] of [...state.segments]) {
-        if ((i + 1) * S <= m.size && m.rangeVersion(i * S, S) <= seg.version) continue;
-        this.retire(state, i);
-        if ((i + 1) * S <= m.size) this.want(state, m, i, Date.now());
+        if (state.current(m, i, seg.version)) continue;
+        state.retire(i);
+        if (state.full(m, i)) this.want(state, m, i, Date.now());
       }
       for (const [i, p] of [...state.pending]) {
         if (this.closed) return;
-        if ((i + 1) * S > m.size || state.segments.has(i)) {
+        if (!state.full(m, i) || state.segments.has(i)) {
           state.pending.delete(i);
           continue;
         }
-        const stamp = m.rangeVersion(i * S, S);
+        const stamp = state.stamp(m, i);
         if (stamp !== p.stamp) {
           p.stamp = stamp; // still being written: wait for it to settle
           p.since = Date.now();
@@ -271,11 +245,11 @@ export class ResidentSegments {
   }
 
   /** Bakes segment i of m as it is now; swaps it in if no slot of it was written meanwhile. */
-  private async build(state: MatrixState, m: ResidentMatrix, i: number): Promise<boolean> {
+  private async build(state: MatrixSegments, m: RerankMatrix, i: number): Promise<boolean> {
     const S = state.rows;
     const bytes = S * m.width * 4;
     let live = 0;
-    for (const s of this.states) for (const seg of s.segments.values()) live += seg.bytes;
+    for (const s of this.states) live += s.bytes;
     if (live - (state.segments.get(i)?.bytes ?? 0) + bytes > this.maxBytes) return false;
     const t0 = performance.now();
     let baked: Awaited<ReturnType<typeof bakeSegment>>;
@@ -290,13 +264,13 @@ export class ResidentSegments {
     }
     if (!baked) return false; // torn by a write, or closing: a later rerank wants it again
     const { session, version } = baked;
-    this.counts.sessions++;
+    this.sessions.open++;
     this.counts.builds++;
-    if (this.closed || !this.states.has(state) || (i + 1) * S > m.size || m.rangeVersion(i * S, S) > version) {
-      this.destroy(session);
+    if (this.closed || !this.states.has(state) || !state.current(m, i, version)) {
+      this.sessions.release(session);
       return false;
     }
-    this.retire(state, i);
+    state.retire(i);
     state.segments.set(i, { session, version, bytes, users: 0, retired: false });
     state.failedAt.delete(i);
     this.schedule(); // the sweep that releases it once stale or idle
@@ -308,30 +282,11 @@ export class ResidentSegments {
     this.lastError = (err instanceof Error ? err.message : String(err)).split('\n')[0];
   }
 
-  private retire(state: MatrixState, i: number): void {
-    const seg = state.segments.get(i);
-    if (!seg) return;
-    state.segments.delete(i);
-    seg.retired = true;
-    if (seg.users === 0) this.destroy(seg.session);
-  }
-
-  private evict(state: MatrixState): void {
-    for (const i of [...state.segments.keys()]) this.retire(state, i);
+  private evict(state: MatrixSegments): void {
+    for (const i of [...state.segments.keys()]) state.retire(i);
     state.pending.clear();
     this.states.delete(state);
     const m = state.ref.deref();
     if (m) this.byMatrix.delete(m);
-  }
-
-  private destroy(session: ort.InferenceSession): void {
-    const p: Promise<void> = session
-      .release()
-      .catch(() => {})
-      .finally(() => {
-        this.counts.sessions--;
-        this.releasing.delete(p);
-      });
-    this.releasing.add(p);
   }
 }

@@ -1,17 +1,16 @@
 /**
- * A Kernel whose reranks over a ResidentMatrix use device-resident segments (resident-segments.ts)
+ * A Kernel whose reranks over a RerankMatrix use device-resident segments (resident-segments.ts)
  * where they are current, and the wrapped kernel for every other row (the growing tail, segments
  * being written or rebuilt); everything else goes to the wrapped kernel unchanged.
  *
  * A rerank's candidates are split by segment, keeping shortlist order within each part; each part
  * returns its own top k, and the parts are merged on the host by score, ties by shortlist
- * position: the order a single topKRows call gives (TopK breaks ties by lower index). Scores
+ * position: the order a single kernel call gives (TopK breaks ties by lower index). Scores
  * agree with it to float rounding (a zero-padded product over the whole row instead of the
  * prefix). A segment whose run fails is retired and its part scored by the wrapped kernel.
  */
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
+import { checkRerankArgs } from '../check-args.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
 import type { Segment, SegmentQuery } from './resident-segment.js';
 import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
 
@@ -21,14 +20,12 @@ interface Part { b: number; positions: Int32Array; top: TopK }
 export class ResidentKernel implements Kernel {
   readonly name: string;
   readonly segments: ResidentSegments;
-  readonly topKRowsMulti?: Kernel['topKRowsMulti'];
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(readonly inner: Kernel, opts: ResidentOptions) {
     this.name = inner.name;
     this.segments = new ResidentSegments(opts);
-    if (inner.topKRowsMulti) this.topKRowsMulti = (items, matrix, stride, d) => inner.topKRowsMulti!(items, matrix, stride, d);
   }
 
   get resident() {
@@ -39,21 +36,12 @@ export class ResidentKernel implements Kernel {
     return this.inner.topK(...a);
   }
 
-  topKRows(...a: Parameters<Kernel['topKRows']>): Promise<TopK[]> {
-    return this.inner.topKRows(...a);
-  }
-
-  async topKMatrixRows(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
-    const [top] = await this.topKMatrixRowsMulti(matrix, [{ query, rowIdx: slots, rowScale: scale, k }], d);
-    return top;
-  }
-
-  /** items[i].rowIdx are slots of `matrix`; result[i] as topKMatrixRows of item i. */
-  topKMatrixRowsMulti(matrix: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+  /** items[i].rowIdx are slots of `matrix`; result[i] as Kernel.rerank says. */
+  rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
     let p: Promise<TopK[]>;
     try {
-      p = this.rerank(matrix, items, d);
+      p = this.splitBySegment(matrix, items, d);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -72,13 +60,8 @@ export class ResidentKernel implements Kernel {
   }
 
   /** Synchronous up to the launches: segments are checked and held against the matrix as it is now. */
-  private rerank(m: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
-    const w = m.width;
-    for (const it of items) {
-      checkRowsArgs(m.data, w, it.rowIdx);
-      checkTopKArgs(it.query, 1, m.data, 0, w, d, it.rowScale, it.k);
-      if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`topKMatrixRows: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
-    }
+  private splitBySegment(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    checkRerankArgs(m, items, d);
     const S = this.segments.segmentRows(m);
     const held = new Map<number, Segment | null>();
     const onDevice = new Map<number, number[][]>(); // segment → per query, positions in its list
@@ -113,18 +96,17 @@ export class ResidentKernel implements Kernel {
   }
 
   /** Every row on the host: the wrapped kernel, as without resident segments. */
-  private async onHost(m: ResidentMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
-    if (items.length > 1 && this.inner.topKRowsMulti) return this.inner.topKRowsMulti(items, m.data, m.width, d);
-    return Promise.all(items.map(async (it) => (await this.inner.topKRows(it.query, 1, m.data, m.width, it.rowIdx, d, it.rowScale, it.k))[0]));
+  private onHost(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    return this.inner.rerank(m, items, d);
   }
 
-  private async hostParts(m: ResidentMatrix, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
+  private async hostParts(m: RerankMatrix, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
     const tops = await this.onHost(m, sub.map((s) => s.item), d);
     return sub.map((s, x) => ({ b: s.b, positions: s.positions, top: tops[x] }));
   }
 
-  private async onSegment(m: ResidentMatrix, i: number, seg: Segment, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
+  private async onSegment(m: RerankMatrix, i: number, seg: Segment, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
     const base = i * this.segments.segmentRows(m);
     const queries: SegmentQuery[] = sub.map(({ item }) => ({ query: item.query, local: item.rowIdx.map((slot) => slot - base), scale: item.rowScale, k: item.k }));

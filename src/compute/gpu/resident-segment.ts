@@ -1,13 +1,13 @@
 /**
- * One device-resident segment: rows of a ResidentMatrix baked into an ORT session as an
- * initializer (residentRowsTopKModel), which an execution provider uploads once, at session
- * creation, and keeps on the device; each run sends only queries and segment-local row indices.
+ * One device-resident segment: rows of the resident matrix (a RerankMatrix) baked into an ORT
+ * session as an initializer (residentRowsTopKModel), which an execution provider uploads once,
+ * at session creation, and keeps on the device; each run sends only queries and segment-local
+ * row indices. Here: baking one, running one, and releasing sessions once unused.
  */
 import * as ort from 'onnxruntime-node';
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { TopK } from './kernel.js';
-import { unpack } from './onnx-kernel.js';
-import { residentRowsModelLayout } from './onnx-model.js';
+import type { RerankMatrix, TopK } from '../kernel.js';
+import { unpack } from '../onnx-kernel.js';
+import { residentRowsModelLayout } from '../onnx-model.js';
 
 /** A baked segment: the rows as they were at matrix `version`; `users` reranks hold it, so a retired one is released when they finish. */
 export interface Segment { readonly session: ort.InferenceSession; readonly version: number; readonly bytes: number; users: number; retired: boolean }
@@ -26,7 +26,7 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * `stop()` says so. Creating the session is synchronous in onnxruntime-node 1.30: it blocks the
  * event loop (~0.35 s for 65,536 × 768 on the CPU provider here). Throws if ORT fails.
  */
-export async function bakeSegment(m: ResidentMatrix, i: number, S: number, options: ort.InferenceSession.SessionOptions, stop: () => boolean): Promise<{ session: ort.InferenceSession; version: number } | null> {
+export async function bakeSegment(m: RerankMatrix, i: number, S: number, options: ort.InferenceSession.SessionOptions, stop: () => boolean): Promise<{ session: ort.InferenceSession; version: number } | null> {
   const w = m.width;
   const version = m.version;
   const { bytes: model, dataOffset } = residentRowsModelLayout(S, w);
@@ -75,4 +75,27 @@ export async function runSegment(session: ort.InferenceSession, width: number, d
     const kk = Math.min(items[b].k, items[b].local.length);
     return kk === kMax ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) };
   });
+}
+
+/** Releases sessions off the caller's path (ORT's release is asynchronous) and counts those not yet released. */
+export class SessionReleaser {
+  /** Sessions created (the caller counts them in) and not yet released. */
+  open = 0;
+  private readonly releasing = new Set<Promise<void>>();
+
+  release(session: ort.InferenceSession): void {
+    const p: Promise<void> = session
+      .release()
+      .catch(() => {})
+      .finally(() => {
+        this.open--;
+        this.releasing.delete(p);
+      });
+    this.releasing.add(p);
+  }
+
+  /** Resolves once every release begun, and any begun meanwhile, has finished. */
+  async settled(): Promise<void> {
+    while (this.releasing.size) await Promise.all([...this.releasing]);
+  }
 }

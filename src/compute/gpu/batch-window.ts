@@ -1,15 +1,14 @@
 /**
  * Batching window: a Kernel that holds the calls arriving within `windowUs` of the first one and
  * serves compatible calls with one launch of the kernel it wraps, so that on a GPU one upload of
- * the matrix and one launch serve many concurrent queries.
+ * the matrix and one launch serve many concurrent queries. createKernel puts it in front of any
+ * kernel when MRL_BATCH_WINDOW_US > 0; it is on by default only with MRL_KERNEL=gpu (hence gpu/).
  *
  * - topK calls over the same rows (same buffer, n, stride, d and rowScale) are stacked into one
  *   B = Σ B_i call with the largest k; each caller keeps its own first min(k, n) entries.
- * - topKRows calls over the same matrix, stride and d go to the inner kernel's topKRowsMulti (one
- *   padded, masked graph) when it has one, else one call each. Lists of very unequal length are
- *   kept apart (grouped by the bit length of their row count) to bound the padding.
- * - topKMatrixRows (offered only when the inner kernel has it) is grouped the same way, by
- *   ResidentMatrix and d, and goes to the inner kernel's topKMatrixRowsMulti.
+ * - rerank calls over the same matrix and d are merged into one rerank call of the inner kernel
+ *   (on ONNX, one padded, masked graph). Lists of very unequal length are kept apart (grouped by
+ *   the bit length of a call's longest row list) to bound the padding.
  * Results equal the unbatched ones up to float rounding (another GEMM shape may sum in another
  * order: scores agree to ~1e-6, and ranks can differ only between rows whose scores tie to that).
  *
@@ -17,9 +16,8 @@
  * fails rejects the callers of that launch only. The timer exists only while calls are pending
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
-import type { ResidentMatrix } from '../core/resident-matrix.js';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
+import { checkRerankArgs, checkTopKArgs } from '../check-args.js';
+import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
 
 export interface BatchWindowOptions {
   /** µs to collect calls after the first pending one; below 1000 µs the window is kept by setImmediate turns. */
@@ -30,14 +28,12 @@ export interface BatchWindowOptions {
   maxRowsFloats?: number;
 }
 
-export interface BatchStats { windowUs: number; maxBatch: number; calls: number; launches: number; queries: number; meanBatchSize: number }
-
-interface Caller { queries: Float32Array; B: number; k: number; resolve(r: TopK[]): void; reject(err: unknown): void }
-interface RowsCaller extends Caller { rowIdx: Int32Array; rowScale: Float32Array }
+interface Settle { resolve(r: TopK[]): void; reject(err: unknown): void }
+interface Caller extends Settle { queries: Float32Array; B: number; k: number }
+interface RerankCaller extends Settle { items: RowsQuery[] }
 interface ScanGroup { kind: 'scan'; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array; calls: Caller[]; nq: number }
-interface RowsGroup { kind: 'rows'; matrix: Float32Array; stride: number; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
-interface MatrixGroup { kind: 'matrix'; matrix: ResidentMatrix; d: number; bucket: number; calls: RowsCaller[]; nq: number; maxL: number }
-type Group = ScanGroup | RowsGroup | MatrixGroup;
+interface RerankGroup { kind: 'rerank'; matrix: RerankMatrix; d: number; bucket: number; calls: RerankCaller[]; nq: number; maxL: number }
+type Group = ScanGroup | RerankGroup;
 
 const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
 const truncate = (t: TopK, kk: number): TopK => (t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) });
@@ -62,13 +58,10 @@ export class BatchWindowKernel implements Kernel {
   private counts = { calls: 0, launches: 0, queries: 0 };
   private readonly maxRowsFloats: number;
 
-  readonly topKMatrixRows?: Kernel['topKMatrixRows'];
-
   constructor(readonly inner: Kernel, readonly opts: BatchWindowOptions) {
     if (!(opts.windowUs > 0) || !Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new RangeError('BatchWindowKernel: windowUs must be > 0 and maxBatch a positive integer');
     this.name = inner.name;
     this.maxRowsFloats = opts.maxRowsFloats ?? 1 << 24;
-    if (inner.topKMatrixRows) this.topKMatrixRows = (matrix, query, slots, d, scale, k) => this.matrixRows(matrix, query, slots, d, scale, k);
   }
 
   get batch() {
@@ -104,59 +97,30 @@ export class BatchWindowKernel implements Kernel {
     });
   }
 
-  topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
-    const L = rowIdx.length;
     try {
-      checkRowsArgs(matrix, stride, rowIdx);
-      checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
-      if (rowScale.length < L) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${L}`);
+      checkRerankArgs(matrix, items, d);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (B === 0) return Promise.resolve([]);
-    if (L === 0) return Promise.resolve(emptyLists(B));
+    let L = 0;
+    for (const it of items) L = Math.max(L, it.rowIdx.length);
+    if (L === 0) return Promise.resolve(emptyLists(items.length));
+    const stride = matrix.width;
+    const B = items.length;
     this.counts.calls++;
     return new Promise((resolve, reject) => {
-      const caller: RowsCaller = { queries: queries.subarray(0, B * d), B, k, rowIdx, rowScale, resolve, reject };
+      const caller: RerankCaller = { items: items.map((it) => ({ ...it, query: it.query.subarray(0, d) })), resolve, reject };
       const bucket = 32 - Math.clz32(L);
-      let g = this.groups.find((x): x is RowsGroup => x.kind === 'rows' && x.matrix === matrix && x.stride === stride && x.d === d && x.bucket === bucket);
+      let g = this.groups.find((x): x is RerankGroup => x.kind === 'rerank' && x.matrix === matrix && x.d === d && x.bucket === bucket);
       if (g && (g.nq + B > this.opts.maxBatch || (g.nq + B) * Math.max(g.maxL, L) * stride > this.maxRowsFloats)) {
         this.flush(g);
         g = undefined;
       }
-      if (!g) this.groups.push((g = { kind: 'rows', matrix, stride, d, bucket, calls: [], nq: 0, maxL: 0 }));
+      if (!g) this.groups.push((g = { kind: 'rerank', matrix, d, bucket, calls: [], nq: 0, maxL: 0 }));
       g.calls.push(caller);
       g.nq += B;
-      g.maxL = Math.max(g.maxL, L);
-      this.admitted(g);
-    });
-  }
-
-  private matrixRows(matrix: ResidentMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, k: number): Promise<TopK> {
-    if (this.closed) return Promise.reject(new Error('kernel is closed'));
-    const L = slots.length;
-    const stride = matrix.width;
-    try {
-      checkRowsArgs(matrix.data, stride, slots);
-      checkTopKArgs(query, 1, matrix.data, 0, stride, d, scale, k);
-      if (scale.length < L) throw new RangeError(`topKMatrixRows: rowScale has ${scale.length} values, need ${L}`);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (L === 0) return Promise.resolve(emptyLists(1)[0]);
-    this.counts.calls++;
-    return new Promise((resolve, reject) => {
-      const caller: RowsCaller = { queries: query.subarray(0, d), B: 1, k, rowIdx: slots, rowScale: scale, resolve: (r) => resolve(r[0]), reject };
-      const bucket = 32 - Math.clz32(L);
-      let g = this.groups.find((x): x is MatrixGroup => x.kind === 'matrix' && x.matrix === matrix && x.d === d && x.bucket === bucket);
-      if (g && (g.nq + 1 > this.opts.maxBatch || (g.nq + 1) * Math.max(g.maxL, L) * stride > this.maxRowsFloats)) {
-        this.flush(g);
-        g = undefined;
-      }
-      if (!g) this.groups.push((g = { kind: 'matrix', matrix, d, bucket, calls: [], nq: 0, maxL: 0 }));
-      g.calls.push(caller);
-      g.nq += 1;
       g.maxL = Math.max(g.maxL, L);
       this.admitted(g);
     });
@@ -210,7 +174,7 @@ export class BatchWindowKernel implements Kernel {
 
   /** Launches one group and settles its callers; never throws, never leaves a rejection unhandled. */
   private run(g: Group): void {
-    const calls: Caller[] = g.calls;
+    const calls: Settle[] = g.calls;
     const done = this.launchGroup(g).then(
       (perCall) => perCall.forEach((r, i) => calls[i].resolve(r)),
       (err) => calls.forEach((c) => c.reject(err)),
@@ -240,27 +204,18 @@ export class BatchWindowKernel implements Kernel {
       const all = await launch(() => inner.topK(stacked, g.nq, rows, n, stride, d, rowScale, kMax));
       return split(all, calls, (c) => Math.min(c.k, n));
     }
-    if (g.kind === 'matrix') {
-      const { matrix, d, calls } = g;
-      if (calls.length === 1 || !inner.topKMatrixRowsMulti) {
-        this.count(calls.length, g.nq);
-        return Promise.all(calls.map((c) => launch(async () => [await inner.topKMatrixRows!(matrix, c.queries, c.rowIdx, d, c.rowScale, c.k)])));
-      }
-      this.count(1, g.nq);
-      const items: RowsQuery[] = calls.map((c) => ({ query: c.queries, rowIdx: c.rowIdx, rowScale: c.rowScale, k: c.k }));
-      const all = await launch(() => inner.topKMatrixRowsMulti!(matrix, items, d));
-      return split(all, calls, (c) => Math.min(c.k, (c as RowsCaller).rowIdx.length));
-    }
-    const { matrix, stride, d, calls } = g;
-    if (calls.length === 1 || !inner.topKRowsMulti) {
-      this.count(calls.length, g.nq);
-      return Promise.all(calls.map((c) => launch(() => inner.topKRows(c.queries, c.B, matrix, stride, c.rowIdx, d, c.rowScale, c.k))));
-    }
+    const { matrix, d, calls } = g;
     this.count(1, g.nq);
-    const items: RowsQuery[] = [];
-    for (const c of calls) for (let b = 0; b < c.B; b++) items.push({ query: c.queries.subarray(b * d, (b + 1) * d), rowIdx: c.rowIdx, rowScale: c.rowScale, k: c.k });
-    const all = await launch(() => inner.topKRowsMulti!(items, matrix, stride, d));
-    return split(all, calls, (c) => Math.min(c.k, (c as RowsCaller).rowIdx.length));
+    const items = calls.length === 1 ? calls[0].items : calls.flatMap((c) => c.items);
+    const all = await launch(() => inner.rerank(matrix, items, d));
+    if (all.length !== items.length) throw new Error(`batched launch returned ${all.length} lists for ${items.length} queries`);
+    const out: TopK[][] = [];
+    let o = 0;
+    for (const c of calls) {
+      out.push(all.slice(o, o + c.items.length));
+      o += c.items.length;
+    }
+    return out;
   }
 
   private count(launches: number, queries: number): void {
