@@ -6,7 +6,9 @@ import { loadConfig } from './config.js';
 import { AppContext } from './context.js';
 import { parseFunnelSpec, type SearchOptions } from './core/funnel.js';
 import { MrlError } from './errors.js';
-import { ingestFile } from './io/ingest-file.js';
+import type { ItemInput } from './engine/engine.js';
+import { ingestRecords } from './io/ndjson-ingest.js';
+import { fileRecords } from './io/readers.js';
 import { EVAL_OPTIONS, EVAL_USAGE, runEvalCommand } from './eval/cli-eval.js';
 import { backupDatabase, restoreDatabase } from './store/backup.js';
 
@@ -93,17 +95,22 @@ async function main(argv: string[]): Promise<number> {
       const bar = new cliProgress.SingleBar({ format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false }, cliProgress.Presets.shades_classic);
       bar.start(0, 0, { rate: 0 });
       const t0 = performance.now();
-      const s = await ingestFile(engine, o.collection, sub, {
-        batch: num(o.batch),
-        onProgress: (p) => {
-          bar.setTotal(p.rows);
-          bar.update(p.rows, { rate: Math.round(p.rows / ((performance.now() - t0) / 1000)) });
+      engine.runtime(o.collection);
+      const collection = o.collection;
+      const s = await ingestRecords(fileRecords(sub), {
+        batch: num(o.batch) ?? 1000,
+        check: (it) => engine.checkItem(collection, it as ItemInput),
+        commit: async (batch) => (await engine.upsertAsync(collection, batch)).upserted,
+        onCommit: (p) => {
+          bar.setTotal(p.upserted);
+          bar.update(p.upserted, { rate: Math.round(p.upserted / ((performance.now() - t0) / 1000)) });
         },
       });
       bar.stop();
-      for (const b of s.bad.slice(0, 50)) process.stderr.write(`line ${b.line}: ${b.error}\n`);
-      if (s.bad.length > 50) process.stderr.write(`… and ${s.bad.length - 50} more bad lines\n`);
-      print({ collection: o.collection, rows: s.rows, badLines: s.bad.length, seconds: +s.seconds.toFixed(2), rowsPerSecond: Math.round(s.rowsPerSecond) });
+      const seconds = (performance.now() - t0) / 1000;
+      for (const b of s.errors.slice(0, 50)) process.stderr.write(`line ${b.line}: ${b.code}: ${b.message}\n`);
+      if (s.failed > 50) process.stderr.write(`… and ${s.failed - 50} more bad lines\n`);
+      print({ collection, rows: s.upserted, badLines: s.failed, seconds: +seconds.toFixed(2), rowsPerSecond: Math.round(s.upserted / Math.max(seconds, 1e-9)) });
     } else if (verb === 'search') {
       if (!o.collection) throw new UsageError('search needs --collection');
       const dim = engine.runtime(o.collection).record.dim;

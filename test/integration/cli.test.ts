@@ -36,9 +36,10 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.equal(summary.rows, 300);
   assert.equal(summary.badLines, 3);
   assert.ok(summary.rowsPerSecond > 0 && summary.seconds >= 0);
-  assert.match(ing.stderr, /line 11: DIM_MISMATCH/);
-  assert.match(ing.stderr, /line 12: invalid JSON/);
-  assert.match(ing.stderr, /line 13: INVALID_VECTOR/);
+  // The same {line, code, message} as the HTTP NDJSON reply, one per line.
+  assert.match(ing.stderr, /line 11: DIM_MISMATCH: vector has 2 values/);
+  assert.match(ing.stderr, /line 12: VALIDATION: invalid JSON/);
+  assert.match(ing.stderr, /line 13: INVALID_VECTOR: /);
 
   const fv = JSON.parse((await mrl(data, 'ingest', join(dir, 'b.fvecs'), '--collection', 'docs')).stdout);
   assert.equal(fv.rows, 50);
