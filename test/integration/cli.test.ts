@@ -102,3 +102,36 @@ test('mrl eval: one configuration, a sweep that applies its best point, the clas
   assert.equal(c.sweep[0].meanDims, 8);
   assert.equal(c.sweep[2].meanDims, 512);
 });
+
+test('mrl help lists every subcommand from one table; usage errors exit 2 with the usage', async (t) => {
+  const data = join(tempDir(t), 'data');
+  const help = await mrl(data, 'help');
+  assert.equal(help.code, 0, help.stderr);
+  for (const name of ['collections create', 'collections list', 'ingest', 'train --data', 'train --model text-mrl', 'backup', 'restore', 'search', 'eval --sweep', 'eval --classify', 'help']) {
+    assert.ok(help.stdout.includes(`mrl ${name}`), `help lists mrl ${name}`);
+  }
+  const none = await run(process.execPath, ['--import', 'tsx', CLI]).catch((e: { code: number; stdout: string }) => e);
+  assert.equal((none as { code?: number }).code, 2);
+  assert.equal((none as { stdout: string }).stdout, help.stdout);
+
+  const unknown = await mrl(data, 'frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command: frobnicate/);
+  const noFile = await mrl(data, 'ingest', '--collection', 'docs');
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /^mrl ingest: ingest needs a file and --collection\n\n {2}mrl ingest </);
+  const badFlag = await mrl(data, 'search', '--collection', 'docs', '--sweep');
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /Unknown option '--sweep'[\s\S]*mrl search --collection/);
+  // Usage errors of the commands that parse their own flags take the same path.
+  const train = await mrl(data, 'train', '--data', 'x', '--out', 'y', '--efficient', '--fixed', '64');
+  assert.equal(train.code, 2);
+  assert.match(train.stderr, /^mrl train: --efficient and --fixed exclude each other\n\nusage: mrl train --data/);
+  const cls = await mrl(data, 'eval', '--classify', '--thresholds', '2');
+  assert.equal(cls.code, 2);
+  assert.match(cls.stderr, /^mrl eval: --thresholds: '2' is not a number in \[0, 1\]/);
+
+  const trainHelp = await mrl(data, 'train', '--help');
+  assert.equal(trainHelp.code, 0);
+  assert.match(trainHelp.stdout, /--efficient {2}MRL-E[\s\S]*mrl train --model text-mrl/);
+});
