@@ -121,7 +121,11 @@ function check(cfg: Config): void {
     const v = get(cfg);
     if (!allowed.includes(v)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got '${v}')`);
   }
-  for (const [v, key] of [[cfg.dataDir, 'MRL_DATA_DIR'], [cfg.modelsDir, 'MRL_MODELS_DIR'], [cfg.http.host, 'HOST']] as const) {
+  for (const [v, key] of [
+    [cfg.dataDir, 'MRL_DATA_DIR'],
+    [cfg.modelsDir, 'MRL_MODELS_DIR'],
+    [cfg.http.host, 'HOST'],
+  ] as const) {
     if (typeof v !== 'string' || v === '') throw new ConfigError(`${key} must be a non-empty string`);
   }
   if (typeof cfg.defaultEncoder !== 'string') throw new ConfigError('MRL_DEFAULT_ENCODER must be a string');

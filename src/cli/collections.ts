@@ -2,13 +2,22 @@ import { print, withContext } from './context.js';
 import { num, parseFlags, UsageError } from './usage.js';
 
 const OPTIONS = {
-  dim: { type: 'string' }, 'index-dim': { type: 'string' }, 'rerank-dim': { type: 'string' }, 'resident-dim': { type: 'string' },
-  nesting: { type: 'string' }, m: { type: 'string' }, 'ef-construction': { type: 'string' }, 'ef-search': { type: 'string' },
+  dim: { type: 'string' },
+  'index-dim': { type: 'string' },
+  'rerank-dim': { type: 'string' },
+  'resident-dim': { type: 'string' },
+  nesting: { type: 'string' },
+  m: { type: 'string' },
+  'ef-construction': { type: 'string' },
+  'ef-search': { type: 'string' },
 } as const;
 
 /** `mrl collections create|list|show|drop`. */
 export async function runCollections(argv: string[]): Promise<number> {
-  const { values: o, positionals: [sub, name] } = parseFlags(argv, OPTIONS);
+  const {
+    values: o,
+    positionals: [sub, name],
+  } = parseFlags(argv, OPTIONS);
   if (sub !== 'list' && sub !== 'show' && sub !== 'drop' && sub !== 'create') throw new UsageError(`unknown: collections ${sub ?? ''}`);
   if (sub !== 'list' && !name) throw new UsageError(`collections ${sub} needs a name`);
   return withContext(o['data-dir'], async ({ engine }) => {
@@ -18,11 +27,17 @@ export async function runCollections(argv: string[]): Promise<number> {
       engine.dropCollection(name);
       print({ dropped: name });
     } else {
-      print(engine.createCollection({
-        name, dim: num(o.dim), indexDim: num(o['index-dim']), rerankDim: num(o['rerank-dim']), residentDim: num(o['resident-dim']),
-        nesting: o.nesting?.split(',').map(Number),
-        hnsw: { m: num(o.m), efConstruction: num(o['ef-construction']), efSearch: num(o['ef-search']) },
-      }));
+      print(
+        engine.createCollection({
+          name,
+          dim: num(o.dim),
+          indexDim: num(o['index-dim']),
+          rerankDim: num(o['rerank-dim']),
+          residentDim: num(o['resident-dim']),
+          nesting: o.nesting?.split(',').map(Number),
+          hnsw: { m: num(o.m), efConstruction: num(o['ef-construction']), efSearch: num(o['ef-search']) },
+        }),
+      );
     }
     return 0;
   });

@@ -77,7 +77,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'help',
-    usage: '  mrl help [command]                 this text, or one command\'s flags in full',
+    usage: "  mrl help [command]                 this text, or one command's flags in full",
     run: async (argv) => {
       const [name] = parseFlags(argv, {}).positionals;
       if (name !== undefined && !findCommand(name)) throw new UsageError(`help: unknown command ${name}`);

@@ -3,8 +3,12 @@ import { withContext } from './context.js';
 import { parseFlags, UsageError, withoutDataDir } from './usage.js';
 
 const OPTIONS = {
-  collection: { type: 'string', short: 'c' }, shortlist: { type: 'string' }, rerank: { type: 'string' },
-  funnel: { type: 'string' }, exact: { type: 'boolean' }, ...EVAL_OPTIONS,
+  collection: { type: 'string', short: 'c' },
+  shortlist: { type: 'string' },
+  rerank: { type: 'string' },
+  funnel: { type: 'string' },
+  exact: { type: 'boolean' },
+  ...EVAL_OPTIONS,
 } as const;
 
 /** `mrl eval` and `mrl eval --sweep` open the store; `mrl eval --classify` loads a model and a data set only. */

@@ -9,12 +9,18 @@ const SHOWN_ERRORS = 50;
 
 /** `mrl ingest <file> --collection <name>`: the HTTP NDJSON path, fed from a file. */
 export async function runIngest(argv: string[]): Promise<number> {
-  const { values: o, positionals: [file] } = parseFlags(argv, { collection: { type: 'string', short: 'c' }, batch: { type: 'string' } });
+  const {
+    values: o,
+    positionals: [file],
+  } = parseFlags(argv, { collection: { type: 'string', short: 'c' }, batch: { type: 'string' } });
   const collection = o.collection;
   if (!file || !collection) throw new UsageError('ingest needs a file and --collection');
   return withContext(o['data-dir'], async ({ engine }) => {
     engine.runtime(collection); // COLLECTION_NOT_FOUND before the file is read
-    const bar = new cliProgress.SingleBar({ format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(0, 0, { rate: 0 });
     const t0 = performance.now();
     const r = await ingestRecords(fileRecords(file), {
@@ -30,7 +36,13 @@ export async function runIngest(argv: string[]): Promise<number> {
     const seconds = (performance.now() - t0) / 1000;
     for (const e of r.errors.slice(0, SHOWN_ERRORS)) process.stderr.write(`line ${e.line}: ${e.code}: ${e.message}\n`);
     if (r.failed > SHOWN_ERRORS) process.stderr.write(`… and ${r.failed - SHOWN_ERRORS} more bad lines\n`);
-    print({ collection, rows: r.upserted, badLines: r.failed, seconds: +seconds.toFixed(2), rowsPerSecond: Math.round(r.upserted / Math.max(seconds, 1e-9)) });
+    print({
+      collection,
+      rows: r.upserted,
+      badLines: r.failed,
+      seconds: +seconds.toFixed(2),
+      rowsPerSecond: Math.round(r.upserted / Math.max(seconds, 1e-9)),
+    });
     return 0;
   });
 }

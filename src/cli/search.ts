@@ -4,8 +4,15 @@ import { print, withContext } from './context.js';
 import { num, parseFlags, UsageError } from './usage.js';
 
 const OPTIONS = {
-  collection: { type: 'string', short: 'c' }, id: { type: 'string' }, vector: { type: 'string' }, 'vector-file': { type: 'string' },
-  k: { type: 'string' }, shortlist: { type: 'string' }, rerank: { type: 'string' }, funnel: { type: 'string' }, exact: { type: 'boolean' },
+  collection: { type: 'string', short: 'c' },
+  id: { type: 'string' },
+  vector: { type: 'string' },
+  'vector-file': { type: 'string' },
+  k: { type: 'string' },
+  shortlist: { type: 'string' },
+  rerank: { type: 'string' },
+  funnel: { type: 'string' },
+  exact: { type: 'boolean' },
 } as const;
 
 /** `mrl search --collection <name> (--id | --vector | --vector-file)`. */
@@ -15,7 +22,10 @@ export async function runSearch(argv: string[]): Promise<number> {
   if (!collection) throw new UsageError('search needs --collection');
   return withContext(o['data-dir'], async ({ engine }) => {
     const dim = engine.runtime(collection).record.dim;
-    const query = o.id !== undefined ? { id: o.id } : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
+    const query =
+      o.id !== undefined
+        ? { id: o.id }
+        : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
     const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
     if (o.funnel) opts.funnel = parseFunnelSpec(o.funnel, dim);
     print(await engine.search(collection, query, opts));

@@ -47,7 +47,10 @@ const YIELD_EVERY_LINES = 64;
  * NDJSON: one JSON object per line; blank lines are skipped, a line longer than `maxLineBytes`,
  * one that does not parse, or one that is not an object becomes a LineError.
  */
-export async function* ndjsonRecords(input: Readable | AsyncIterable<string>, opts: { maxLineBytes?: number } = {}): AsyncGenerator<SourceRecord> {
+export async function* ndjsonRecords(
+  input: Readable | AsyncIterable<string>,
+  opts: { maxLineBytes?: number } = {},
+): AsyncGenerator<SourceRecord> {
   const maxLineBytes = opts.maxLineBytes ?? Infinity;
   const lines: AsyncIterable<string> = isReadable(input) ? createInterface({ input, crlfDelay: Infinity }) : input;
   let line = 0;
@@ -71,7 +74,8 @@ export async function* ndjsonRecords(input: Readable | AsyncIterable<string>, op
       yield { line, code: 'VALIDATION', message: `invalid JSON: ${(err as Error).message}` };
       continue;
     }
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) yield { line, code: 'VALIDATION', message: 'line is not a JSON object' };
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      yield { line, code: 'VALIDATION', message: 'line is not a JSON object' };
     else yield { line, item };
   }
 }
@@ -81,7 +85,10 @@ export async function* ndjsonRecords(input: Readable | AsyncIterable<string>, op
  * transaction commits). Bad records are reported by line number and skipped; good ones are kept.
  * An error that is not an MrlError (a bug, a full disk) stops the ingest.
  */
-export async function ingestRecords<T>(records: AsyncIterable<SourceRecord> | Iterable<SourceRecord>, opts: IngestOptions<T>): Promise<IngestReport> {
+export async function ingestRecords<T>(
+  records: AsyncIterable<SourceRecord> | Iterable<SourceRecord>,
+  opts: IngestOptions<T>,
+): Promise<IngestReport> {
   const maxListed = opts.maxListedErrors ?? MAX_LISTED_ERRORS;
   const report: IngestReport = { upserted: 0, lines: 0, failed: 0, errors: [] };
   const fail = (e: LineError) => {

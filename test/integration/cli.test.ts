@@ -12,7 +12,9 @@ const CLI = join(import.meta.dirname, '../../src/cli.ts');
 
 async function mrl(dataDir: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, ...args], { env: { ...process.env, MRL_KERNEL: 'js' } });
+    const r = await run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, ...args], {
+      env: { ...process.env, MRL_KERNEL: 'js' },
+    });
     return { ...r, code: 0 };
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number };
@@ -25,7 +27,13 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   const data = join(dir, 'data');
   const { vectors, labels } = mrlLikeVectors(300, 16, 9);
   const lines = vectors.map((v, i) => JSON.stringify({ id: `n${i}`, vector: v, label: labels[i], payload: { i } }));
-  lines.splice(10, 0, '{"id": "bad1", "vector": [1, 2]}', 'not json', '{"id": "bad3", "vector": ' + JSON.stringify([...vectors[0].slice(0, 15), 'x']) + '}');
+  lines.splice(
+    10,
+    0,
+    '{"id": "bad1", "vector": [1, 2]}',
+    'not json',
+    '{"id": "bad3", "vector": ' + JSON.stringify([...vectors[0].slice(0, 15), 'x']) + '}',
+  );
   writeFileSync(join(dir, 'a.ndjson'), `${lines.join('\n')}\n`);
   writeFileSync(join(dir, 'b.fvecs'), writeFvecs(vectors.slice(0, 50)));
 
@@ -48,8 +56,16 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.equal(s.results.length, 5);
   assert.equal(s.results[0].id, '3'); // the .fvecs copy of n3's vector (id = its ordinal)
   assert.ok(!s.results.some((r: { id: string }) => r.id === 'n3'));
-  const v = JSON.parse((await mrl(data, 'search', '--collection', 'docs', '--vector', JSON.stringify(vectors[7]), '--funnel', '8:100,16:10')).stdout);
-  assert.deepEqual(v.results.slice(0, 2).map((r: { id: string }) => r.id).sort(), ['7', 'n7']);
+  const v = JSON.parse(
+    (await mrl(data, 'search', '--collection', 'docs', '--vector', JSON.stringify(vectors[7]), '--funnel', '8:100,16:10')).stdout,
+  );
+  assert.deepEqual(
+    v.results
+      .slice(0, 2)
+      .map((r: { id: string }) => r.id)
+      .sort(),
+    ['7', 'n7'],
+  );
 
   const show = JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout);
   assert.equal(show.count, 350);
@@ -80,7 +96,25 @@ test('mrl eval: one configuration, a sweep that applies its best point, the clas
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /index 4d→60, rerank 16d→10[\s\S]*mAP@10[\s\S]*recall@10 vs exact/);
 
-  const sw = await mrl(data, 'eval', '--sweep', '--collection', 'docs', '--sample', '50', '--index-dims', '4,16', '--shortlists', '20,60', '--funnels', '', '--cost', 'flops', '--apply', '--json');
+  const sw = await mrl(
+    data,
+    'eval',
+    '--sweep',
+    '--collection',
+    'docs',
+    '--sample',
+    '50',
+    '--index-dims',
+    '4,16',
+    '--shortlists',
+    '20,60',
+    '--funnels',
+    '',
+    '--cost',
+    'flops',
+    '--apply',
+    '--json',
+  );
   assert.equal(sw.code, 0, sw.stderr);
   const s = JSON.parse(sw.stdout);
   assert.equal(s.points.length, 4);
@@ -98,7 +132,10 @@ test('mrl eval: one configuration, a sweep that applies its best point, the clas
   const cls = await mrl(data, 'eval', '--classify', '--model', 'fashion-mrl', '--data', fixture, '--thresholds', '0,0.9,1', '--json');
   assert.equal(cls.code, 0, cls.stderr);
   const c = JSON.parse(cls.stdout) as { sweep: { threshold: number; meanDims: number }[] };
-  assert.deepEqual(c.sweep.map((p) => p.threshold), [0, 0.9, 1]);
+  assert.deepEqual(
+    c.sweep.map((p) => p.threshold),
+    [0, 0.9, 1],
+  );
   assert.equal(c.sweep[0].meanDims, 8);
   assert.equal(c.sweep[2].meanDims, 512);
 });
@@ -107,7 +144,19 @@ test('mrl help lists every subcommand from one table; usage errors exit 2 with t
   const data = join(tempDir(t), 'data');
   const help = await mrl(data, 'help');
   assert.equal(help.code, 0, help.stderr);
-  for (const name of ['collections create', 'collections list', 'ingest', 'train --data', 'train --model text-mrl', 'backup', 'restore', 'search', 'eval --sweep', 'eval --classify', 'help']) {
+  for (const name of [
+    'collections create',
+    'collections list',
+    'ingest',
+    'train --data',
+    'train --model text-mrl',
+    'backup',
+    'restore',
+    'search',
+    'eval --sweep',
+    'eval --classify',
+    'help',
+  ]) {
     assert.ok(help.stdout.includes(`mrl ${name}`), `help lists mrl ${name}`);
   }
   const none = await run(process.execPath, ['--import', 'tsx', CLI]).catch((e: { code: number; stdout: string }) => e);

@@ -13,15 +13,18 @@ const collect = async (it: AsyncIterable<SourceRecord>) => {
 test('ndjsonRecords: objects by line number; bad, long and non-object lines become {line, code, message}', async () => {
   const body = Readable.from(['{"id":"a"}\n\nnope\n[1]\n{"id":"', 'long-long-long"}\r\n{"id":"b"}\n\n']);
   const records = await collect(ndjsonRecords(body, { maxLineBytes: 20 }));
-  assert.deepEqual(records.map((r) => ('item' in r ? ['item', r.line, r.item] : 'code' in r ? [r.code, r.line] : ['blank', r.line])), [
-    ['item', 1, { id: 'a' }],
-    ['blank', 2],
-    ['VALIDATION', 3],
-    ['VALIDATION', 4],
-    ['PAYLOAD_TOO_LARGE', 5],
-    ['item', 6, { id: 'b' }],
-    ['blank', 7],
-  ]);
+  assert.deepEqual(
+    records.map((r) => ('item' in r ? ['item', r.line, r.item] : 'code' in r ? [r.code, r.line] : ['blank', r.line])),
+    [
+      ['item', 1, { id: 'a' }],
+      ['blank', 2],
+      ['VALIDATION', 3],
+      ['VALIDATION', 4],
+      ['PAYLOAD_TOO_LARGE', 5],
+      ['item', 6, { id: 'b' }],
+      ['blank', 7],
+    ],
+  );
   assert.match((records[2] as { message: string }).message, /^invalid JSON: /);
   assert.equal((records[3] as { message: string }).message, 'line is not a JSON object');
 });
@@ -44,10 +47,18 @@ test('ingestRecords: commits in batches, reports refused items in the one error 
     onCommit: (p) => commits.push(p),
   });
   assert.deepEqual(batches, [[1, 2], [3, 4], [5]]);
-  assert.deepEqual(commits.map((c) => c.upserted), [2, 4, 5]);
+  assert.deepEqual(
+    commits.map((c) => c.upserted),
+    [2, 4, 5],
+  );
   assert.deepEqual(r, {
-    upserted: 5, lines: 7, failed: 2,
-    errors: [{ line: 3, code: 'INVALID_VECTOR', message: 'n must not be negative' }, { line: 4, code: 'VALIDATION', message: r.errors[1]?.message }],
+    upserted: 5,
+    lines: 7,
+    failed: 2,
+    errors: [
+      { line: 3, code: 'INVALID_VECTOR', message: 'n must not be negative' },
+      { line: 4, code: 'VALIDATION', message: r.errors[1]?.message },
+    ],
   });
   assert.match(r.errors[1].message, /^invalid JSON/);
 });
@@ -56,9 +67,18 @@ test('ingestRecords: lists at most maxListedErrors, counts them all; an error th
   const records: SourceRecord[] = Array.from({ length: 5 }, (_, i) => ({ line: i + 1, code: 'VALIDATION', message: `bad ${i + 1}` }));
   const r = await ingestRecords(records, { batch: 10, maxListedErrors: 2, check: (x) => x, commit: async (b) => b.length });
   assert.equal(r.failed, 5);
-  assert.deepEqual(r.errors.map((e) => e.line), [1, 2]);
+  assert.deepEqual(
+    r.errors.map((e) => e.line),
+    [1, 2],
+  );
   await assert.rejects(
-    ingestRecords([{ line: 1, item: {} }], { batch: 10, check: () => { throw new TypeError('a bug'); }, commit: async (b) => b.length }),
+    ingestRecords([{ line: 1, item: {} }], {
+      batch: 10,
+      check: () => {
+        throw new TypeError('a bug');
+      },
+      commit: async (b) => b.length,
+    }),
     TypeError,
   );
 });
