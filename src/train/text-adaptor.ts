@@ -450,7 +450,7 @@ export function applyAdaptor(model: tf.LayersModel, x: Float32Array, n: number, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Evaluation: truncate THEN normalise (DESIGN.md, "prefix similarity")
+// Evaluation: truncate THEN normalise (docs/design.md, "prefix similarity")
 // ---------------------------------------------------------------------------------------------
 
 /** For each of the n rows, the ids of its k nearest other rows by cosine at prefix d (n x k). */

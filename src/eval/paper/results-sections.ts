@@ -83,7 +83,7 @@ function readingNote(r: RetrievalFigures): string {
     parts.push(`The single-stage HNSW over the full vectors gets there at ef ${h.shortlist}: p50 ${ms(h.latencyMs.p50)} ms, ${mflops(h.flopsPerQuery)} MFLOPs (estimated), a ${((h.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`);
     if (a) parts.push(a.latencyMs.p50 <= h.latencyMs.p50
       ? 'On this collection the prefix shortlist is at least as fast, with a much smaller graph.'
-      : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; DESIGN.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`);
+      : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; docs/design.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`);
   }
   return parts.join(' ');
 }
@@ -246,7 +246,7 @@ export function agreeSection(res: PaperResults): string {
     const r = res.retrieval;
     const m = exactMatches(r);
     retrievalOk = m.some((x) => x.point !== null);
-    out.push(`**2. Adaptive retrieval matches exact search?** ${retrievalOk ? '**Agree.**' : '**Disagree.**'} We read DESIGN.md's "within 0.1" as 0.1 percentage point`
+    out.push(`**2. Adaptive retrieval matches exact search?** ${retrievalOk ? '**Agree.**' : '**Disagree.**'} We read docs/design.md's "within 0.1" as 0.1 percentage point`
       + ` of mAP@10, |Δ| ≤ ${MATCH_TOLERANCE} on the 0–1 scale (at mAP@10 ≈ ${r.exact.mapAt10.toFixed(2)} that is ${(MATCH_TOLERANCE / r.exact.mapAt10 * 100).toFixed(2)} % relative,`
       + ' a hair looser than a relative 0.1 %), measured on the shortlist-then-rerank path of the server against exact 512-d search.');
     out.push('');
