@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { COMMANDS, findCommand, helpText } from './cli/commands.js';
-import { isUsageError, UsageError } from './cli/usage.js';
+import { UsageError } from './cli/usage.js';
 import { MrlError } from './errors.js';
 
 const isHelp = (a: string) => a === '-h' || a === '--help';
@@ -41,7 +41,7 @@ main(process.argv.slice(2), at).then(
     if (err instanceof MrlError) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
       process.exitCode = 1;
-    } else if (isUsageError(err)) {
+    } else if (err instanceof UsageError) {
       // Usage errors exit 2 and show the usage of the command they concern.
       process.stderr.write(`mrl${at.command ? ` ${at.command}` : ''}: ${err.message}\n\n${await helpText(at.command)}\n`);
       process.exitCode = 2;

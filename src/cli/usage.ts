@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A command line the CLI cannot run: `mrl` prints the message and the command's usage, and exits 2. */
 export class UsageError extends Error {
@@ -8,9 +8,14 @@ export class UsageError extends Error {
   }
 }
 
-/** A UsageError, or node:util's parseArgs refusing an unknown flag or a missing value. */
-export function isUsageError(err: unknown): err is Error {
-  return err instanceof UsageError || (err as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS') === true;
+/** node:util's parseArgs, with its refusals (an unknown flag, a missing value) as UsageErrors. */
+export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof nodeParseArgs<T>> {
+  try {
+    return nodeParseArgs(config);
+  } catch (err) {
+    if ((err as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    throw err;
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/usage.js';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import { loadConfig } from '../config.js';
 import { EncoderRegistry } from '../encoders/registry.js';
 import { initTf } from '../encoders/tf-backend.js';

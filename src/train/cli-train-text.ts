@@ -1,7 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/usage.js';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import cliProgress from 'cli-progress';
 import { genreNames, readBrown } from '../data/brown.js';
 import type { ModelManifest } from '../encoders/encoder.js';
@@ -52,7 +51,7 @@ function table(dims: number[], rows: [string, PrefixReport][], key: 'recall' | '
 
 /** `mrl train --model text-mrl`: returns the process exit code. */
 export async function runTrainText(argv: string[]): Promise<number> {
-  // A UsageError (or parseArgs' own) goes to the CLI, which prints it with the train usage.
+  // A UsageError goes to the CLI, which prints it with the train usage.
   const o = parseArgs({
     args: argv,
     options: {

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/usage.js';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import { existsSync } from 'node:fs';
 import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
