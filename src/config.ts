@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { projectRoot } from './paths.js';
 import { cpus } from 'node:os';
-import { MAX_K, MAX_SHORTLIST } from './core/funnel.js';
+import { MAX_K, MAX_SHORTLIST } from './search/options.js';
 
 /** The only reader of process.env: raw strings in, a frozen, validated Config out. */
 export interface Config {
   dataDir: string;
   kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
-  /** Vector kernel batching window (compute/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
+  /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
   /** Model directories (models/<name>/manifest.json). */

@@ -20,15 +20,16 @@ export async function runCollections(argv: string[]): Promise<number> {
   } = parseFlags(argv, OPTIONS);
   if (sub !== 'list' && sub !== 'show' && sub !== 'drop' && sub !== 'create') throw new UsageError(`unknown: collections ${sub ?? ''}`);
   if (sub !== 'list' && !name) throw new UsageError(`collections ${sub} needs a name`);
-  return withContext(o['data-dir'], async ({ engine }) => {
+  return withContext(o['data-dir'], async (ctx) => {
+    const { engine } = ctx;
     if (sub === 'list') print(engine.listCollections().map((c) => ({ name: c.name, dim: c.dim, count: engine.runtime(c.name).count })));
     else if (sub === 'show') print(engine.describe(name));
     else if (sub === 'drop') {
-      engine.dropCollection(name);
+      await engine.dropCollection(name);
       print({ dropped: name });
     } else {
       print(
-        engine.createCollection({
+        ctx.createCollection({
           name,
           dim: num(o.dim),
           indexDim: num(o['index-dim']),

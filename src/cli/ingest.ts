@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ItemInput } from '../engine/engine.js';
+import type { ItemInput } from '../inputs/embed.js';
 import { ingestRecords } from '../io/ndjson-ingest.js';
 import { fileRecords } from '../io/readers.js';
 import { print, withContext } from './context.js';
@@ -15,8 +15,8 @@ export async function runIngest(argv: string[]): Promise<number> {
   } = parseFlags(argv, { collection: { type: 'string', short: 'c' }, batch: { type: 'string' } });
   const collection = o.collection;
   if (!file || !collection) throw new UsageError('ingest needs a file and --collection');
-  return withContext(o['data-dir'], async ({ engine }) => {
-    engine.runtime(collection); // COLLECTION_NOT_FOUND before the file is read
+  return withContext(o['data-dir'], async (ctx) => {
+    ctx.engine.runtime(collection); // COLLECTION_NOT_FOUND before the file is read
     const bar = new cliProgress.SingleBar(
       { format: 'ingest |{bar}| {value} rows | {rate} rows/s', stream: process.stderr, noTTYOutput: false },
       cliProgress.Presets.shades_classic,
@@ -25,8 +25,8 @@ export async function runIngest(argv: string[]): Promise<number> {
     const t0 = performance.now();
     const r = await ingestRecords(fileRecords(file), {
       batch: num(o.batch) ?? 1000,
-      check: (it) => engine.checkItem(collection, it as ItemInput),
-      commit: async (batch) => (await engine.upsertAsync(collection, batch)).upserted,
+      check: (it) => ctx.checkItem(collection, it as ItemInput),
+      commit: async (batch) => (await ctx.upsert(collection, batch)).upserted,
       onCommit: (p) => {
         bar.setTotal(p.upserted);
         bar.update(p.upserted, { rate: Math.round(p.upserted / ((performance.now() - t0) / 1000)) });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseFunnelSpec, type SearchOptions } from '../core/funnel.js';
+import { parseFunnelSpec } from '../search/funnel-spec.js';
+import type { SearchOptions } from '../search/options.js';
 import { print, withContext } from './context.js';
 import { num, parseFlags, UsageError } from './usage.js';
 
@@ -20,15 +21,15 @@ export async function runSearch(argv: string[]): Promise<number> {
   const { values: o } = parseFlags(argv, OPTIONS);
   const collection = o.collection;
   if (!collection) throw new UsageError('search needs --collection');
-  return withContext(o['data-dir'], async ({ engine }) => {
-    const dim = engine.runtime(collection).record.dim;
+  return withContext(o['data-dir'], async (ctx) => {
+    const dim = ctx.engine.runtime(collection).record.dim;
     const query =
       o.id !== undefined
         ? { id: o.id }
         : { vector: JSON.parse(o.vector ?? readFileSync(o['vector-file'] ?? '/dev/stdin', 'utf8')) as unknown };
     const opts: SearchOptions = { k: num(o.k), shortlist: num(o.shortlist), rerank: num(o.rerank), exact: o.exact };
     if (o.funnel) opts.funnel = parseFunnelSpec(o.funnel, dim);
-    print(await engine.search(collection, query, opts));
+    print(await ctx.search(collection, query, opts));
     return 0;
   });
 }

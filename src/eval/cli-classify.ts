@@ -3,8 +3,9 @@ import { loadConfig } from '../config.js';
 import { EncoderRegistry } from '../encoders/registry.js';
 import { initTf } from '../encoders/tf-backend.js';
 import { classifierFor, headProbabilities } from '../encoders/classify-cascade.js';
-import { FASHION_MNIST_DIR, loadSplit } from '../train/fashion-mnist.js';
-import { cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint, type DimProbs } from './classify.js';
+import { FASHION_MNIST_DIR, loadSplit } from '../data/fashion-mnist.js';
+import { cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint } from './classify.js';
+import type { DimProbs } from '../core/classify-rule.js';
 
 export const CLASSIFY_EVAL_USAGE = `usage: mrl eval --classify [--model fashion-mrl] [--data ${FASHION_MNIST_DIR}]
                  [--thresholds 0.5,0.6,...] [--limit N] [--json]

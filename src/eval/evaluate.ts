@@ -1,4 +1,4 @@
-import type { SearchOptions } from '../core/funnel.js';
+import type { SearchOptions } from '../search/options.js';
 import { summarise } from '../core/stats.js';
 import { mrlError, MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';

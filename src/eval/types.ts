@@ -1,4 +1,4 @@
-import type { SearchOptions } from '../core/funnel.js';
+import type { SearchOptions } from '../search/options.js';
 
 /**
  * Where an evaluation's queries come from:

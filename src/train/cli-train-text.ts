@@ -7,10 +7,12 @@ import type { ModelManifest } from '../encoders/encoder.js';
 import { saveLayersModel } from '../encoders/text-encoder.js';
 import { initTf, tf } from '../encoders/tf-backend.js';
 import { USE_DIM, USE_MAX_TOKENS, USE_PACKAGE, useModelDir } from '../encoders/use-lite.js';
+import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import {
-  applyAdaptor, buildAdaptor, buildHeads, cachedUseEmbeddings, evaluatePrefixes, headAccuracy, heldOutDocuments,
-  prefixNeighbours, principalAxes, rng, shuffle, trainAdaptor, type PrefixReport,
-} from './text-adaptor.js';
+  applyAdaptor, buildAdaptor, buildHeads, cachedUseEmbeddings, evaluatePrefixes, heldOutDocuments,
+  prefixNeighbours, principalAxes, trainAdaptor, type PrefixReport,
+} from './text-adaptor/index.js';
+import { headAccuracy } from './evaluate.js';
 
 export const TRAIN_TEXT_USAGE = `usage: mrl train --model text-mrl [--out models/text-mrl] [--epochs 20] [--seed 1] [--limit N]
                          [--cache-dir /tmp/mrl-text-cache]
@@ -71,7 +73,7 @@ export async function runTrainText(argv: string[]): Promise<number> {
   const { backend } = await initTf();
   let paragraphs = readBrown();
   if (limit < paragraphs.length) {
-    const keep = new Set(shuffle(paragraphs.map((_, i) => i), rng(seed)).slice(0, limit));
+    const keep = new Set(shuffleInPlace(paragraphs.map((_, i) => i), mulberry32(seed)).slice(0, limit));
     paragraphs = paragraphs.filter((_, i) => keep.has(i));
   }
   const classes = genreNames(paragraphs);
@@ -108,7 +110,7 @@ export async function runTrainText(argv: string[]): Promise<number> {
   // Held-out figures: adaptor, plain truncation of USE, and the PCA rotation alone (the skip's init).
   const tEval = performance.now();
   const zTest = applyAdaptor(model, test.x, test.n);
-  const heads8to512 = headAccuracy(heads, zTest, test.y, H.nesting);
+  const heads8to512 = headAccuracy(heads, zTest, test.y, USE_DIM);
   tf.dispose([...heads.kernels, ...heads.biases]);
   const rotate = (x: Float32Array, n: number) => {
     const t = tf.tidy(() => tf.matMul(tf.tensor2d(x, [n, USE_DIM]), tf.tensor2d(axes, [USE_DIM, USE_DIM])));

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
 import { defaultNesting } from '../core/prefix.js';
-import { FASHION_CLASSES, loadSplit, splitFiles } from './fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit, splitFiles } from '../data/fashion-mnist.js';
 import { trainMrl } from './trainer.js';
-import type { Objective } from './heads.js';
-import { writeManifest } from './model-files.js';
+import type { Objective } from '../encoders/heads.js';
+import { writeManifest } from '../encoders/model-files.js';
 import { saveTrainedModel } from './save-model.js';
 import { evaluateModelDir, formatFigures } from './evaluate-model.js';
 

@@ -1,6 +1,6 @@
 import { tf } from '../encoders/tf-backend.js';
-import { glorotUniform } from './rng.js';
-import { denseLinear, denseLinearNoInputGrad, denseRelu, denseReluNoInputGrad } from './dense-op.js';
+import { glorotUniform } from '../core/rng.js';
+import { denseLinear, denseLinearNoInputGrad, denseRelu, denseReluNoInputGrad } from '../encoders/dense-op.js';
 
 /** The image encoder: raw pixels 0..255 → ×1/255 → flatten → [Dense+ReLU]* → Dense(dim), no activation. */
 export interface MlpSpec {

@@ -1,5 +1,5 @@
 import { tf } from '../encoders/tf-backend.js';
-import { headLogits, type HeadSet } from './heads.js';
+import { headLogits, type HeadSet } from '../encoders/heads.js';
 
 /**
  * The Matryoshka loss (MRL paper, eq. 1): L = Σ_{m∈M} c_m · CE(W_m·z[0:m], y), CE being the

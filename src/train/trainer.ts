@@ -1,9 +1,9 @@
 import { tf } from '../encoders/tf-backend.js';
-import { FASHION_CLASSES, type ImageSplit } from './fashion-mnist.js';
+import { FASHION_CLASSES, type ImageSplit } from '../data/fashion-mnist.js';
 import { MlpEncoder, type MlpSpec } from './mlp.js';
-import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from './heads.js';
+import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from '../encoders/heads.js';
 import { mrlLoss } from './mrl-loss.js';
-import { mulberry32, shuffleInPlace, subSeed } from './rng.js';
+import { mulberry32, shuffleInPlace, subSeed } from '../core/rng.js';
 import { epochProgress } from './progress.js';
 import { cosineLearningRate, ScheduledAdam } from './lr-schedule.js';
 

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
 import type { ModelManifest } from '../../src/encoders/encoder.js';
 import { loadImageEncoder } from '../../src/encoders/image-encoder.js';
-import { FASHION_CLASSES, loadSplit } from '../../src/train/fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit } from '../../src/data/fashion-mnist.js';
 import { trainMrl, type TrainOptions } from '../../src/train/trainer.js';
-import { headLogits, headTensors } from '../../src/train/heads.js';
+import { headLogits, headTensors } from '../../src/encoders/heads.js';
 import { saveTrainedModel } from '../../src/train/save-model.js';
-import { readManifest } from '../../src/train/model-files.js';
+import { readManifest } from '../../src/encoders/model-files.js';
 import { runTrain } from '../../src/train/cli-train.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));

@@ -12,7 +12,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
 
   app.post('/collections', {
     schema: { tags: ['collections'], body: CreateCollectionBody, response: { 201: Collection, ...errorResponses } },
-  }, async (req, reply) => reply.status(201).send(withCount(engine.createCollection(req.body))));
+  }, async (req, reply) => reply.status(201).send(withCount(ctx.createCollection(req.body))));
 
   app.get('/collections', {
     schema: { tags: ['collections'], response: { 200: Type.Object({ collections: Type.Array(Collection) }) } },
@@ -25,7 +25,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
   app.delete('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: Type.Object({ dropped: Type.String() }), ...errorResponses } },
   }, async (req) => {
-    await engine.dropCollectionAsync(req.params.name);
+    await engine.dropCollection(req.params.name);
     return { dropped: req.params.name };
   });
 };
