@@ -2,16 +2,18 @@
  * Import boundaries of mrl-server, checked by `npm run lint:deps` (dependency-cruiser).
  *
  * Layers, from the bottom: core (pure maths) → store, index, compute (native resources) →
- * search (the query path) → engine → context → http / cli. encoders embed inputs; train and
- * report are offline tools that the server never loads. Each rule says why it exists: when one
- * fires, the comment tells whether the import or the rule is wrong.
+ * search (the query path) → engine (vectors only) → data-context (opens SQLite, builds the
+ * stores, hands them to the engine) → context (embeds text and image inputs through inputs/ and
+ * encoders/ before the engine) → http / cli. train and report are offline tools that the server
+ * never loads. Each rule says why it exists: when one fires, the comment tells whether the
+ * import or the rule is wrong.
  *
  * Type-only imports count (tsPreCompilationDeps): a type import still ties a module to the
  * layer it names, and type cycles make files hard to move.
  */
 
 /** Everything that sits above the native-resource layer. */
-const ABOVE_RESOURCES = '^src/(http|engine|search|eval|encoders|train|report|io|cli)/|^src/(context|server|cli)\\.ts$';
+const ABOVE_RESOURCES = '^src/(http|engine|search|inputs|eval|encoders|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -28,7 +30,9 @@ module.exports = {
         'core is the exact maths (prefixes, funnels, metrics): it must run and be tested without a database, an index, a model or a server.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { path: '^src/(http|store|encoders|train|eval|report|engine|search|index|compute|io|cli)/|^src/(context|server|cli)\\.ts$' },
+      to: {
+        path: '^src/(http|store|encoders|train|eval|report|engine|search|inputs|index|compute|io|cli)/|^src/(context|data-context|server|cli)\\.ts$',
+      },
     },
     {
       name: 'core-no-native',
@@ -50,7 +54,15 @@ module.exports = {
       comment: 'The query path (search/) reads core, compute, index and store types; the engine calls it, never the other way round.',
       severity: 'error',
       from: { path: '^src/search/' },
-      to: { path: '^src/(http|engine|eval|encoders|train|report|io|cli)/|^src/(context|server|cli)\\.ts$' },
+      to: { path: '^src/(http|engine|inputs|eval|encoders|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$' },
+    },
+    {
+      name: 'engine-takes-vectors',
+      comment:
+        'Text and image inputs are embedded before the engine (src/inputs/, called through the context): the engine stores and searches vectors and loads no model.',
+      severity: 'error',
+      from: { path: '^src/engine/' },
+      to: { path: '^src/(inputs|encoders|http|eval|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$' },
     },
     {
       name: 'search-sees-store-types-only',

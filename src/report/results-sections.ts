@@ -93,7 +93,7 @@ export function funnelSection(r: RetrievalFigures): string {
   ];
   return `## (c) The paper's funnel
 
-**Method.** \`paperFunnel(512)\` (\`src/core/funnel.ts\`, the paper's section 4.3 cascade with D = 512): keep 200 at
+**Method.** \`paperFunnel(512)\` (\`src/search/funnel-spec.ts\`, the paper's section 4.3 cascade with D = 512): keep 200 at
 16 dims, then rerank the survivors at 32 → 100, 64 → 50, 128 → 25, 256 → 10 and 512 → 10, each stage exact on the
 previous stage's survivors from the resident matrix. Its first stage either reads a 16-d HNSW index (ef = 200) or
 scans all 16-d prefixes exactly. Same engine, collections, queries and ground truth as (b).
