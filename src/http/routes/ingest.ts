@@ -43,7 +43,7 @@ export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
     }
     const body = req.body as Static<typeof jsonBody>;
     if (req.query.collection !== undefined && req.query.collection !== body.collection) throw mrlError('VALIDATION', 'collection in the query and the body differ');
-    const r = await ctx.upsert(body.collection, body.items as ItemInput[]);
+    const r = await ctx.upsert(body.collection, body.items);
     return { collection: body.collection, upserted: r.upserted, ms: performance.now() - t0 };
   });
 };
