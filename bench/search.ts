@@ -1,7 +1,7 @@
 /**
  * Search benchmark: the engine's funnel (prefix HNSW shortlist → rerank) against exact search
  * and a single-stage hnswlib-node graph over the full vectors, on seeded synthetic MRL-like data.
- * Prints markdown tables in the form of DESIGN.md's "What to beat" to stdout; progress to stderr.
+ * Prints markdown tables in the form of docs/design.md's "What to beat" to stdout; progress to stderr.
  * Then queries in flight at once (--concurrency) with and without the kernels' batching window
  * (--window-us, 0 = off), side by side; --concurrent-only runs just that part.
  *

@@ -22,7 +22,7 @@ export function makeDense(activation: DenseActivation, inputGrad = true) {
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const [sx, sw, sy] = saved;
         let g = dy;
-        if (activation === 'relu') g = tf.mul(g, tf.step(sy)) as tf.Tensor2D;
+        if (activation === 'relu') g = tf.mul<tf.Tensor2D>(g, tf.step(sy));
         const dx = inputGrad ? tf.matMul(g, tf.transpose(sw as tf.Tensor2D)) : tf.zerosLike(sx);
         const dw = tf.matMul(tf.transpose(sx as tf.Tensor2D), g);
         const db = tf.sum(g, 0);

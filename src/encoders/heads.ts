@@ -43,10 +43,10 @@ export function createHeads(objective: Objective, dims: number[], numClasses: nu
 export function headLogits(heads: HeadSet, z: tf.Tensor2D, m: number): tf.Tensor2D {
   const i = heads.dims.indexOf(m);
   if (i < 0) throw new Error(`no head at dim ${m} (heads: ${heads.dims.join(', ')})`);
-  const prefix = m === z.shape[1] ? z : (tf.slice(z, [0, 0], [-1, m]) as tf.Tensor2D);
+  const prefix = m === z.shape[1] ? z : tf.slice<tf.Rank.R2, tf.Tensor2D>(z, [0, 0], [-1, m]);
   if (heads.objective === 'mrl-e') {
     const w = heads.kernels[0];
-    const rows = m === w.shape[0] ? w : (tf.slice(w, [0, 0], [m, -1]) as tf.Tensor2D);
+    const rows = m === w.shape[0] ? w : tf.slice<tf.Rank.R2, tf.Tensor2D>(w, [0, 0], [m, -1]);
     return denseLinear(prefix, rows, heads.biases[0]);
   }
   return denseLinear(prefix, heads.kernels[i], heads.biases[i]);

@@ -63,7 +63,7 @@ function readWeightFiles(dir: string, manifest: tf.io.WeightsManifestConfig): [t
   const specs = manifest.flatMap((group) => group.weights);
   const parts = manifest.flatMap((group) => group.paths.map((p) => {
     const buf = readFileSync(join(dir, p));
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   }));
   return [specs, tf.io.concatenateArrayBuffers(parts)];
 }

@@ -35,7 +35,7 @@ export function evalSearch(search: SearchOptions = {}): SearchOptions {
 
 /**
  * Runs every query through the server's own search path with `search`, one query at a time,
- * and scores the results: label metrics (DESIGN.md's mAP@10, the hit-normalised variant, P@10,
+ * and scores the results: label metrics (docs/design.md's mAP@10, the hit-normalised variant, P@10,
  * top-1) and recall against `truth` (the exact full-D top 10 of each query, same kernels).
  */
 export async function runQueries(

@@ -68,7 +68,7 @@ export function agreeSection(res: PaperResults): string {
     const r = res.retrieval;
     const m = exactMatches(r);
     retrievalOk = m.some((x) => x.point !== null);
-    out.push(`**2. Adaptive retrieval matches exact search?** ${retrievalOk ? '**Agree.**' : '**Disagree.**'} We read DESIGN.md's "within 0.1" as 0.1 percentage point`
+    out.push(`**2. Adaptive retrieval matches exact search?** ${retrievalOk ? '**Agree.**' : '**Disagree.**'} We read docs/design.md's "within 0.1" as 0.1 percentage point`
       + ` of mAP@10, |Δ| ≤ ${MATCH_TOLERANCE} on the 0–1 scale (at mAP@10 ≈ ${r.exact.mapAt10.toFixed(2)} that is ${(MATCH_TOLERANCE / r.exact.mapAt10 * 100).toFixed(2)} % relative,`
       + ' a hair looser than a relative 0.1 %), measured on the shortlist-then-rerank path of the server against exact 512-d search.');
     out.push('');

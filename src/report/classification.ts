@@ -141,7 +141,7 @@ async function cascadeLatency(inp: ClassificationInput, thresholds: number[]): P
 async function encoderFlopsOf(dir: string): Promise<number> {
   const model = await loadLayersModelFromDir(dir);
   try {
-    return model.layers.reduce((acc, l) => acc + l.getWeights().filter((w) => w.shape.length === 2).reduce((a, w) => a + 2 * (w.shape[0] as number) * (w.shape[1] as number), 0), 0);
+    return model.layers.reduce((acc, l) => acc + l.getWeights().filter((w) => w.shape.length === 2).reduce((a, w) => a + 2 * w.shape[0] * (w.shape[1] as number), 0), 0);
   } finally {
     model.dispose();
   }

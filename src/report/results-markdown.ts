@@ -121,7 +121,7 @@ ${perDimTable(res, (r) => r.mapAt10Hits)}
 ${svd}
 ### Next to the paper's figure
 
-mAP@10 in %, MRL vs fixed-feature. The paper's values are read off its figure (ImageNet-1K, ResNet-50; DESIGN.md),
+mAP@10 in %, MRL vs fixed-feature. The paper's values are read off its figure (ImageNet-1K, ResNet-50; docs/design.md),
 ours are the tables above. The paper's largest dim is 2048, ours 512.
 
 ${table(['dims', 'paper MRL', 'paper FF', 'paper MRL − FF'], paperRows)}

@@ -81,7 +81,7 @@ function readingNote(r: RetrievalFigures): string {
     parts.push(`The single-stage HNSW over the full vectors gets there at ef ${h.shortlist}: p50 ${ms(h.latencyMs.p50)} ms, ${mflops(h.flopsPerQuery)} MFLOPs (estimated), a ${((h.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`);
     if (a) parts.push(a.latencyMs.p50 <= h.latencyMs.p50
       ? 'On this collection the prefix shortlist is at least as fast, with a much smaller graph.'
-      : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; DESIGN.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`);
+      : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; docs/design.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`);
   }
   return parts.join(' ');
 }
@@ -93,7 +93,7 @@ export function funnelSection(r: RetrievalFigures): string {
   ];
   return `## (c) The paper's funnel
 
-**Method.** \`paperFunnel(512)\` (\`src/core/funnel.ts\`, the paper's section 4.3 cascade with D = 512): keep 200 at
+**Method.** \`paperFunnel(512)\` (\`src/search/funnel-spec.ts\`, the paper's section 4.3 cascade with D = 512): keep 200 at
 16 dims, then rerank the survivors at 32 → 100, 64 → 50, 128 → 25, 256 → 10 and 512 → 10, each stage exact on the
 previous stage's survivors from the resident matrix. Its first stage either reads a 16-d HNSW index (ef = 200) or
 scans all 16-d prefixes exactly. Same engine, collections, queries and ground truth as (b).

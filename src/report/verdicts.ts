@@ -5,7 +5,7 @@ import type { MethodId, PaperResults, PerDimRow, RetrievalFigures, RetrievalPoin
  * the text of docs/results.md follows the numbers of the run that wrote it.
  */
 
-/** DESIGN.md's reading of the MRL paper (ImageNet-1K, ResNet-50): mAP@10 in %, MRL vs fixed-feature. */
+/** docs/design.md's reading of the MRL paper (ImageNet-1K, ResNet-50): mAP@10 in %, MRL vs fixed-feature. */
 export const PAPER_MAP10: { dims: number; mrl: number; ff: number }[] = [
   { dims: 8, mrl: 56.8, ff: 53.5 },
   { dims: 16, mrl: 63.0, ff: 61.8 },

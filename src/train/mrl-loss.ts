@@ -16,6 +16,6 @@ export function mrlLoss(
     throw new Error(`${weights.length} loss weights for ${heads.dims.length} nesting dims`);
   }
   const logits = heads.dims.map((m) => headLogits(heads, z, m));
-  const terms = logits.map((l, i) => tf.mul(tf.losses.softmaxCrossEntropy(oneHot, l), weights[i]) as tf.Scalar);
-  return { loss: tf.addN(terms) as tf.Scalar, logits };
+  const terms = logits.map((l, i) => tf.mul<tf.Scalar>(tf.losses.softmaxCrossEntropy(oneHot, l), weights[i]));
+  return { loss: tf.addN(terms), logits };
 }

@@ -93,7 +93,7 @@ export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<Tr
           const z = encoder.forward(x);
           const out = mrlLoss(heads, z, tf.oneHot(yIdx, NUM_CLASSES).toFloat() as tf.Tensor2D, opts.lossWeights);
           const top = out.logits[out.logits.length - 1];
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')) as tf.Scalar);
+          hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')));
           return out.loss;
         }, true, varList)!;
         lossSum += (await loss.data())[0] * idx.length;

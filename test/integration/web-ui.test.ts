@@ -62,7 +62,7 @@ test('the page and its files are served with their types; anything else is a cod
     assert.equal(r.statusCode, 404, url);
     assert.equal(r.json().error.code, 'NOT_FOUND', url);
   }
-  const doc = (await app.inject('/docs/json')).json() as { paths: Record<string, unknown> };
+  const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, unknown> }>();
   assert.ok(!('/' in doc.paths) && !Object.keys(doc.paths).some((p) => p.startsWith('/static')), Object.keys(doc.paths).join(' '));
 });
 
@@ -222,8 +222,8 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
   assert.equal(sweep.statusCode, 200, sweep.body);
   const ran = await app.inject('/eval?collection=shoes&sample=1');
   assert.equal(ran.statusCode, 200, ran.body);
-  const s = sweep.json() as SweepResult;
-  const e = ran.json() as EvalResult;
+  const s = sweep.json<SweepResult>();
+  const e = ran.json<EvalResult>();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const { page, errors } = await launchPage(t);
   await page.goto(`${url}/#shoes`);

@@ -114,8 +114,8 @@ test('the training forward pass (matMulNN) computes what the saved layers model 
     const b = adaptorForward(model, u).dataSync();
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5);
     // matMulNN's gradient equals tf.matMul's.
-    const p = tf.randomNormal([6, 5], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const w = tf.randomNormal([5, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const p = tf.randomNormal<tf.Rank.R2>([6, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal<tf.Rank.R2>([5, 3], 0, 1, 'float32', 2);
     const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
     const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => matMulNN(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
     for (let k = 0; k < 2; k++) {

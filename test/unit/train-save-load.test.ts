@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { UsageError } from '../../src/cli/usage.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,13 +112,14 @@ test('runTrain (mrl train) trains, saves, evaluates and records figures in the m
   }
 });
 
-test('runTrain exits 2 on bad arguments, 1 when the data is missing', async () => {
+// Bad arguments are a UsageError, which `mrl` prints with the usage and exits 2 on (test/integration/cli.test.ts).
+test('runTrain refuses bad arguments with a UsageError, exits 1 when the data is missing', async () => {
   assert.equal(await runTrain(['--data', '/nonexistent', '--out', join(tmpdir(), 'mrl-never-written')]), 1);
   assert.ok(!existsSync(join(tmpdir(), 'mrl-never-written')));
-  assert.equal(await runTrain(['--out', '/tmp/x']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--efficient', '--fixed', '8']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--epochs', 'two']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--bogus']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '8', '--dim', '16']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '0']), 2);
+  await assert.rejects(runTrain(['--out', '/tmp/x']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--efficient', '--fixed', '8']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--epochs', 'two']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--bogus']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '8', '--dim', '16']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '0']), UsageError);
 });

@@ -13,7 +13,7 @@ interface QueryFields { collection?: string; vector?: number[]; input?: unknown;
 
 /** One of vector, input (q in a query string) and id; the engine checks that exactly one is given. */
 function toQuery(f: QueryFields): QueryInput {
-  return { vector: f.vector, input: f.input ?? f.q, id: f.id } as QueryInput;
+  return { vector: f.vector, input: f.input ?? f.q, id: f.id };
 }
 
 export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, metrics }) => {

@@ -1,7 +1,7 @@
 import { tf } from '../../encoders/tf-backend.js';
 import { normalizedPrefixTensor } from '../prefix-tensor.js';
 
-// Evaluation: truncate THEN normalise (DESIGN.md, "prefix similarity")
+// Evaluation: truncate THEN normalise (docs/design.md, "prefix similarity")
 
 /** For each of the n rows, the ids of its k nearest other rows by cosine at prefix d (n x k). */
 export function prefixNeighbours(x: Float32Array, n: number, d: number, k: number, chunk = 1024): Int32Array {
