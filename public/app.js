@@ -329,7 +329,7 @@ function dimsChart(sweep) {
   if (!pts.length) return h('p', { class: 'muted' }, 'the sweep has no per-dims points');
   return chart({
     x: { label: 'dims (log₂)', log2: true },
-    y: { label: 'mAP@10' }, // ticks are round numbers: printed as they are, so narrow ranges keep their digits
+    y: { label: 'mAP@10' }, // tick labels carry the decimals the ticks need (chart-core.js), so narrow ranges keep their digits
     layers: [{ points: pts, line: true, cls: 'series-a' }],
   });
 }
@@ -348,7 +348,7 @@ function paretoChart(sweep) {
   if (sweep.best) layers.push({ points: [point(sweep.best, 'best')], shape: 'ring', cls: 'series-best' });
   const svg = chart({
     x: { label: 'latency p50 (ms)', zero: true },
-    y: { label: 'mAP@10' }, // ticks are round numbers: printed as they are, so narrow ranges keep their digits
+    y: { label: 'mAP@10' }, // tick labels carry the decimals the ticks need (chart-core.js), so narrow ranges keep their digits
     layers,
   });
   const keys = [

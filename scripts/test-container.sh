@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container test for the CPU image (Dockerfile): `npm run test:container`, as root. Not part of `npm test`.
 #
-# Where no Docker engine and no image registry are available (see DESIGN.md, "Containers"), it
+# Where no Docker engine and no image registry are available (see docs/design.md, "Containers"), it
 #   1. installs podman, runc and debootstrap with apt-get when they are missing;
 #   2. points podman at its own containers.conf (runc, nofile=1024:1024, cgroupfs, file logs)
 #      through CONTAINERS_CONF, leaving /etc alone;

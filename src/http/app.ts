@@ -66,5 +66,3 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(keyRoutes, deps);
   return app;
 }
-
-export type RouteDeps = { ctx: AppContext; metrics: ReturnType<typeof createMetrics> };

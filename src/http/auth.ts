@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config.js';
-import type { AppContext } from '../context.js';
+import type { ApiKey, AppContext, Role } from '../context.js';
 import { MrlError, mrlError } from '../errors.js';
-import type { ApiKey, Role } from '../store/api-keys.js';
 import { ErrorBody } from './schemas/common.js';
 import { ingestStreamGate, installRateLimits, isLoopback, rateLimitActive } from './limits.js';
 import { accessFor, type RouteAccess } from './route-access.js';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_COLLECTION } from '../context.js';
-import type { Role } from '../store/api-keys.js';
+import type { Role } from '../context.js';
 
 /** What one route requires of the caller's key (src/http/auth.ts enforces it). */
 export interface RouteAccess {

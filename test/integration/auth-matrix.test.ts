@@ -79,7 +79,7 @@ test('every registered route × {no key, unknown key, read, write, admin, key sc
       n++;
       // What the call consumes, made fresh for each caller.
       ctx.engine.createCollection({ name: `tmp${n}`, dim: 8 });
-      ctx.engine.upsert('docs', [{ id: `del${n}`, vector: vectors[n % vectors.length] }]);
+      await ctx.engine.upsert('docs', [{ id: `del${n}`, vector: vectors[n % vectors.length] }]);
       ctx.keys.create({ name: `gone${n}`, role: 'read' });
       const opts = c.req(n);
       const res = await app.inject({ ...opts, headers: { ...opts.headers, ...bearer(secret[who]) } });

@@ -31,8 +31,8 @@ async function start(t: TestContext, dataDir: string, models: string): Promise<{
   let buf = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.on('exit', (c) => reject(new Error(`server exited with ${c}: ${logs.join('')}`)));
-    proc.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
+    proc.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
       if (m) resolve(m[1]);
@@ -99,7 +99,6 @@ test(`SIGKILL during an NDJSON ingest over HTTP, ${ROUNDS} rounds: no acknowledg
   const models = tempDir(t);
   const r = rng(424242);
   let acked = 0; // rows r0..r{acked-1} were acknowledged (each request's rows follow the last)
-  let next = 0;
   let killedMidRequest = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const server = await start(t, dataDir, models);
@@ -113,7 +112,7 @@ test(`SIGKILL during an NDJSON ingest over HTTP, ${ROUNDS} rounds: no acknowledg
     const whole = 1 + Math.floor(r() * 3);
     for (let q = 0; q < whole; q++) {
       // A row range is acknowledged only if every earlier one was: re-send from the last acknowledged row.
-      next = acked;
+      const next = acked;
       assert.ok(await ingest(server.url, next, ROWS_PER_REQUEST), `round ${round}: a request to a live server failed`);
       acked = next + ROWS_PER_REQUEST;
     }

@@ -57,9 +57,14 @@ const BASES: Record<string, Base> = {
 };
 
 /** The seeded mutations: each returns a raw request built from a valid one. */
+/** A request's URL or payload for an assertion message. */
+const shown = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+
 function mutator(r: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const odd: Json[] = ['', 'x', '1', 0, -1, 1.5, 1e308, -1e308, 5e-324, 2 ** 53 + 1, -0, 1e39, true, false, null, [], {}, [null], { a: 1 }, 'x'.repeat(5000), '\u0000', '../../etc', '%00'];
+  /** A value as a query string carries it: objects and arrays as their JSON. */
+  const text = (v: Json): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
   const huge = [1e308, -1e308, 5e-324, 2 ** 63, -(2 ** 63), 2 ** 53 + 1, 1e39, -1e39, 4294967296, 1e-45];
   const paths = (v: Json, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] => {
     out.push(at);
@@ -73,7 +78,7 @@ function mutator(r: () => number) {
     let o = c;
     for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, Json>;
     o[at[at.length - 1]] = x;
-    return c as Json;
+    return c;
   };
   const deep = (n: number, leaf = '1') => '['.repeat(n) + leaf + ']'.repeat(n);
   const serialise = (b: Base, body: Json | undefined) => (b.ndjson && Array.isArray(body) ? body.map((l) => JSON.stringify(l)).join('\n') + '\n' : JSON.stringify(body));
@@ -118,7 +123,7 @@ function mutator(r: () => number) {
           for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, Json>;
           if (Array.isArray(o)) o.splice(at[at.length - 1] as number, 1);
           else delete o[at[at.length - 1]];
-          return { payload: serialise(b, parent as Json), type };
+          return { payload: serialise(b, parent), type };
         }
         return { payload: serialise(b, set(v, [...at.slice(0, -1), 'unexpected'], 1)), type };
       }
@@ -134,15 +139,15 @@ function mutator(r: () => number) {
     switch (Math.floor(r() * 6)) {
       case 0: {
         const keys = Object.keys(q);
-        if (keys.length) q[pick(keys)] = String(pick(odd));
-        else q[pick(['collection', 'k', '__proto__'])] = String(pick(odd));
+        if (keys.length) q[pick(keys)] = text(pick(odd));
+        else q[pick(['collection', 'k', '__proto__'])] = text(pick(odd));
         break;
       }
       case 1: for (const k of Object.keys(q)) q[k] = String(pick(huge)); break;
       case 2: if (segs.length > 2) segs[segs.length - 1] = pick(['%ff%fe', '%00', 'x'.repeat(5000), '%2e%2e', '..', '%c3%28', encodeURIComponent('😀'.repeat(100))]); break;
       case 3: q.__proto__x = '1'; q[String('constructor')] = 'x'; break;
       case 4: return `${b.path}?${new URLSearchParams(q).toString()}&${Object.keys(q)[0] ?? 'k'}=2&${Object.keys(q)[0] ?? 'k'}=%ff`;
-      default: q[pick(['exact', 'async', 'limit', 'rerank', 'funnel', 'firstStage', 'queries'])] = String(pick(odd));
+      default: q[pick(['exact', 'async', 'limit', 'rerank', 'funnel', 'firstStage', 'queries'])] = text(pick(odd));
     }
     const qs = new URLSearchParams(q).toString();
     return `${segs.join('/')}${qs ? `?${qs}` : ''}`;
@@ -153,7 +158,7 @@ function mutator(r: () => number) {
 test(`fuzz: ${BODIES} requests mutated from valid ones across every route answer 4xx or 2xx, never 5xx; a rejected one leaves the store as it was`, async (t) => {
   const { app, ctx, keys, vectors } = await buildAuthApp(t, { MRL_RATE_LIMIT: '0' });
   ctx.engine.createCollection({ name: 'fz', dim: 8, indexDim: 4, nesting: [4, 8] });
-  ctx.engine.upsert('fz', vectors.slice(0, 40).map((v, i) => ({ id: `f${i}`, vector: v.slice(0, 8), label: `l${i % 3}`, payload: { i } })));
+  await ctx.engine.upsert('fz', vectors.slice(0, 40).map((v, i) => ({ id: `f${i}`, vector: v.slice(0, 8), label: `l${i % 3}`, payload: { i } })));
   const routes = registeredRoutes(app).filter((x) => x.method !== 'HEAD' && !x.url.startsWith('/docs')).map((x) => `${x.method} ${x.url}`);
   assert.deepEqual(routes.filter((k) => !(k in BASES)), [], 'routes the fuzzer has no valid request for');
 
@@ -164,7 +169,7 @@ test(`fuzz: ${BODIES} requests mutated from valid ones across every route answer
   const m = mutator(r);
   const names = Object.keys(BASES);
   const perRoute = new Map<string, number>();
-  let before = digest(ctx.engine.db);
+  let before = digest(ctx.data.db);
   let rejected = 0;
   const outcomes = new Map<string, number>();
   for (let i = 0; i < BODIES; i++) {
@@ -182,18 +187,18 @@ test(`fuzz: ${BODIES} requests mutated from valid ones across every route answer
     const res = await send(opts);
     const seen = `${res.statusCode} ${res.statusCode >= 400 ? res.json().error?.code : ''}`;
     outcomes.set(seen, (outcomes.get(seen) ?? 0) + 1);
-    const label = `#${i} ${name}: ${opts.method} ${String(opts.url).slice(0, 120)} ${String(opts.payload ?? '').slice(0, 160)} → ${res.statusCode} ${res.body.slice(0, 200)}`;
+    const label = `#${i} ${name}: ${opts.method} ${shown(opts.url).slice(0, 120)} ${shown(opts.payload ?? '').slice(0, 160)} → ${res.statusCode} ${res.body.slice(0, 200)}`;
     assert.ok(res.statusCode < 500, label);
     if (res.statusCode >= 400) {
       rejected++;
       assert.ok(res.json().error?.code, label);
-      assert.equal(digest(ctx.engine.db), before, `the store changed: ${label}`);
+      assert.equal(digest(ctx.data.db), before, `the store changed: ${label}`);
     } else {
       if (res.statusCode === 202) {
         const id = res.json().id as string;
         while (ctx.evals.jobs.get(id).state === 'running') await new Promise((ok) => setTimeout(ok, 10));
       }
-      before = digest(ctx.engine.db);
+      before = digest(ctx.data.db);
     }
     perRoute.set(name, (perRoute.get(name) ?? 0) + 1);
   }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MrlError } from '../../errors.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { ApiKeyInfo, CreatedKey, CreateKeyBody, KeyParams } from '../schemas/keys.js';
 
