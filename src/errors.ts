@@ -9,6 +9,8 @@ export const ERRORS = {
   INVALID_ID: { status: 400, message: '{detail}' },
   INVALID_COLLECTION: { status: 400, message: '{detail}' },
   INVALID_SEARCH: { status: 400, message: '{detail}' },
+  INVALID_FILTER: { status: 400, message: '{detail}' },
+  INVALID_QUERY: { status: 400, message: '{detail}' },
   COLLECTION_NOT_FOUND: { status: 404, message: "collection '{collection}' does not exist" },
   COLLECTION_EXISTS: { status: 409, message: "collection '{collection}' already exists" },
   ITEM_NOT_FOUND: { status: 404, message: "item '{id}' not found in collection '{collection}'" },
