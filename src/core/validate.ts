@@ -49,6 +49,16 @@ export function validateLabel(value: unknown): string | null {
   return value;
 }
 
+/** An item's keyword text: the FTS5 index holds at most this many bytes (UTF-8) per item. */
+export const MAX_TEXT_BYTES = 64 * 1024;
+
+export function validateText(value: unknown, field = 'text'): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw mrlError('VALIDATION', `${field} must be a string`);
+  if (Buffer.byteLength(value) > MAX_TEXT_BYTES) throw mrlError('PAYLOAD_TOO_LARGE', `${field} is larger than 64 KB`);
+  return value;
+}
+
 export function validatePayload(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   let json: string | undefined;

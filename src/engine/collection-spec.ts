@@ -2,6 +2,7 @@ import { defaultNesting } from '../core/prefix.js';
 import { validateCollectionName } from '../core/validate.js';
 import { mrlError } from '../errors.js';
 import type { NewCollection } from '../store/collections.js';
+import { FIELD_PATH } from '../store/field-indexes.js';
 
 export const MAX_DIM = 8192;
 
@@ -14,6 +15,27 @@ export interface CollectionSpec {
   nesting?: unknown;
   encoder?: unknown;
   hnsw?: { m?: unknown; efConstruction?: unknown; efSearch?: unknown };
+  indexedFields?: unknown;
+  storeText?: unknown;
+}
+
+/** At most this many indexed payload fields per collection (each is one SQLite index). */
+export const MAX_INDEXED_FIELDS = 16;
+
+/** `indexedFields`: distinct payload paths (`year`, `meta.lang`), at most MAX_INDEXED_FIELDS. */
+export function validateIndexedFields(v: unknown): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > MAX_INDEXED_FIELDS) throw mrlError('INVALID_COLLECTION', `indexedFields must be a list of at most ${MAX_INDEXED_FIELDS} payload paths`);
+  for (const [i, f] of v.entries()) {
+    if (typeof f !== 'string' || !FIELD_PATH.test(f)) throw mrlError('INVALID_COLLECTION', `indexedFields[${i}] must be a payload path like 'year' or 'meta.lang' (letters, digits, _ and -, dots for nesting)`);
+  }
+  return [...new Set(v as string[])];
+}
+
+function storeText(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (typeof v !== 'boolean') throw mrlError('INVALID_COLLECTION', 'storeText must be true or false');
+  return v;
 }
 
 function int(v: unknown, name: string, lo: number, hi: number): number {
@@ -44,5 +66,7 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
       efSearch: int(h.efSearch ?? 64, 'hnsw.efSearch', 1, 10000),
     },
     searchDefaults: {},
+    indexedFields: validateIndexedFields(spec.indexedFields),
+    storeText: storeText(spec.storeText),
   };
 }

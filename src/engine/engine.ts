@@ -1,25 +1,25 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Kernel } from '../compute/kernel.js';
-import { validateId, validateLabel, validatePayload, validateVector } from '../core/validate.js';
+import { validateId, validateLabel, validatePayload, validateText, validateVector } from '../core/validate.js';
 import { MrlError, mrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactScan } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, type ServerDefaults } from '../search/plan.js';
-import { resolveQuery, type Query } from '../search/query.js';
-import { searchVector, type SearchResponse } from '../search/search.js';
+import type { Query } from '../search/query.js';
 import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 import { CollectionRuntime } from './collection-runtime.js';
-import { buildCollectionRecord, type CollectionSpec } from './collection-spec.js';
+import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
 import { buildIndexFromRows } from './index-build.js';
+import { runSearch, type RunResult } from './search-run.js';
 
 /** An item as the engine takes it: a vector (text and image inputs are embedded before). */
-export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown }
+export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown; text?: unknown }
 
-type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
+type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null; text: string | null };
 const VALIDATE_CHUNK = 250;
 
 /** What the engine is given; the context opens and closes all of it. */
@@ -150,7 +150,7 @@ export class Engine {
       if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
       const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
       byId.delete(id); // the last occurrence of an id wins
-      byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload) });
+      byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload), text: validateText(it.text, `items[${i}].text`) });
     }
   }
 
@@ -167,7 +167,32 @@ export class Engine {
     const rt = this.runtime(name);
     const item = this.items.getById(rt.record.id, validateId(id));
     if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: name });
-    return { id: item.id, label: item.label, payload: item.payload, vector: Array.from(item.vector) };
+    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(item.vector) };
+  }
+
+  /**
+   * Changes an item's label, payload and/or text in one transaction: no re-embedding and no
+   * index change (the row keeps its seq and vector); keyword text and field indexes follow.
+   */
+  patchItem(name: string, id: unknown, patch: { label?: unknown; payload?: unknown; text?: unknown }) {
+    const rt = this.runtime(name);
+    const key = validateId(id);
+    if (typeof patch !== 'object' || patch === null) throw mrlError('VALIDATION', 'a patch is an object of label, payload and text');
+    const p = {
+      ...(patch.label !== undefined ? { label: validateLabel(patch.label) } : {}),
+      ...(patch.payload !== undefined ? { payload: validatePayload(patch.payload) } : {}),
+      ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
+    };
+    if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
+    return this.getItem(name, key);
+  }
+
+  /** Sets a collection's indexed payload fields (their SQLite expression indexes are created or dropped). */
+  setIndexedFields(name: string, fields: unknown): CollectionRecord {
+    const rt = this.runtime(name);
+    const rec = this.collections.updateIndexedFields(name, validateIndexedFields(fields));
+    rt.record = rec;
+    return rec;
   }
 
   /**
@@ -175,13 +200,12 @@ export class Engine {
    * out). Options left out come from the collection's search defaults, then the server's.
    * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
    */
-  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<SearchResponse> {
+  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
-    const { vector, exclude } = resolveQuery(rt.record, this.items, query);
-    const plan = this.plan(rt, opts, using?.index.dim);
     const source = using ? overIndex(rt, using.index) : rt;
-    const r = await searchVector({ source, vectors: this.items, rows: this.items, kernel: this.kernel }, vector, plan, exclude);
+    const plan = (o: SearchOptions) => this.plan(rt, o, using?.index.dim);
+    const r = await runSearch({ items: this.items, kernel: this.kernel, source, record: rt.record, plan }, query, opts);
     return { ...r, ms: performance.now() - t0 };
   }
 

@@ -74,14 +74,15 @@ export class PrefixIndex {
 
   /**
    * Top `k` labels for a query (already normalised at `dim`); `ef` is raised to at least k
-   * because HNSW cannot return more candidates than its beam holds.
+   * because HNSW cannot return more candidates than its beam holds. With `filter`, only labels
+   * it accepts are returned (hnswlib walks the whole graph but keeps only those in its beam).
    */
-  search(query: Float32Array, k: number, ef = this.params.efSearch): { seqs: number[]; scores: number[] } {
+  search(query: Float32Array, k: number, ef = this.params.efSearch, filter?: (seq: number) => boolean): { seqs: number[]; scores: number[] } {
     const live = this.liveCount;
     const want = Math.min(k, live);
     if (want <= 0) return { seqs: [], scores: [] };
     this.hnsw.setEf(Math.max(ef, want));
-    const r = this.hnsw.searchKnn(Array.from(query), want);
+    const r = this.hnsw.searchKnn(Array.from(query), want, filter);
     return { seqs: r.neighbors, scores: r.distances.map((d) => 1 - d) };
   }
 

@@ -1,4 +1,4 @@
-import { validateId, validateLabel, validatePayload, validateVector } from '../core/validate.js';
+import { validateId, validateLabel, validatePayload, validateText, validateVector } from '../core/validate.js';
 import type { EncoderRegistry } from '../encoders/registry.js';
 import { mrlError } from '../errors.js';
 import type { CollectionRecord } from '../store/collections.js';
@@ -12,5 +12,6 @@ export async function checkItem(rec: CollectionRecord, registry: EncoderRegistry
   if (it.vector !== undefined) validateVector(it.vector, rec.dim, rec.name);
   validateLabel(it.label);
   validatePayload(it.payload);
+  validateText(it.text);
   return it;
 }

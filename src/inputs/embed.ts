@@ -38,9 +38,11 @@ export async function embedInputs(rec: CollectionRecord, registry: EncoderRegist
   const encoder = encoderOf(rec, registry);
   const vectors = await registry.embed(encoder, at.map((i) => items[i].input), 'items[].input');
   const out: ItemVector[] = items.slice();
+  // A text input is also the item's keyword text unless the item brings its own or the collection says storeText: false.
+  const keepText = rec.storeText && registry.manifest(encoder).input.kind === 'text';
   at.forEach((i, j) => {
-    const { input: _input, ...rest } = items[i];
-    out[i] = { ...rest, vector: vectors[j] };
+    const { input, ...rest } = items[i];
+    out[i] = { ...rest, vector: vectors[j], ...(keepText && rest.text === undefined && typeof input === 'string' ? { text: input } : {}) };
   });
   return out;
 }

@@ -1,3 +1,6 @@
+import type { Fusion } from './hybrid/fuse.js';
+import type { TextSyntax } from './hybrid/keyword.js';
+
 /** The largest k and shortlist any search may ask for (the config may cap them lower). */
 export const MAX_K = 1000;
 export const MAX_SHORTLIST = 10_000;
@@ -14,6 +17,17 @@ export interface SearchOptions {
   exact?: boolean;
   /** HNSW beam width of the index stage (raised to at least the candidates it must return). */
   ef?: number;
+  /** A metadata filter (src/search/filter/): only matching items come back, k of them when k match. */
+  filter?: unknown;
+  /** A keyword query: alone it ranks by BM25; with a vector query it makes a hybrid search. */
+  text?: string;
+  textSyntax?: TextSyntax;
+  /** How a hybrid search merges its two lists (RRF by default). */
+  fusion?: Fusion;
+  /** How deep each list of a hybrid search goes (default 100, at least k). */
+  candidates?: number;
+  /** Filtered searches: below this fraction of matching rows the exact plan runs (default measured). */
+  filterExactBelow?: number;
 }
 
 /** One step of a planned search: where its candidates come from, at which dims, how many it keeps. */

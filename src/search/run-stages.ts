@@ -7,14 +7,16 @@ import type { SearchSource, VectorsBySeq } from './sources.js';
 
 export interface StageReport { dims: number; source: Stage['source']; candidates: number; ms: number }
 export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
+/** A first stage run by the caller instead (a filtered search's): `want` candidates at `st.dims`. */
+export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; scores: number[]; candidates: number }>;
 
 /**
  * Runs planned stages for one query. The first stage comes from the prefix index or an
  * exact scan at its prefix; each later stage rescores the survivors at its dims, from the
  * resident matrix when dims ≤ R and from the store's full vectors otherwise.
- * `exclude` (a query item's own seq) never appears in the output.
+ * `exclude` (a query item's own seq) never appears in the output; `first` replaces the first stage.
  */
-export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number): Promise<Ranked> {
+export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number, first?: FirstStage): Promise<Ranked> {
   const reports: StageReport[] = [];
   let seqs: number[] = [];
   let scores: number[] = [];
@@ -23,7 +25,9 @@ export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel
     const keep = st.keep;
     const want = exclude === undefined ? keep : keep + 1;
     let candidates: number;
-    if (st.source === 'index') {
+    if (first && st === stages[0]) {
+      ({ seqs, scores, candidates } = await first(st, want));
+    } else if (st.source === 'index') {
       ({ seqs, scores } = src.index.search(normalizedPrefix(query, st.dims), want, Math.max(st.ef ?? src.record.hnsw.efSearch, want)));
       candidates = seqs.length;
     } else if (st.source === 'exact') {

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
+import { syncFieldIndexes } from './field-indexes.js';
 
 /** A collection's default search configuration (set by `eval --sweep --apply`, or by hand). */
 export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[] }
@@ -16,13 +17,17 @@ export interface CollectionRecord {
   encoder: string | null;
   hnsw: { m: number; efConstruction: number; efSearch: number };
   searchDefaults: SearchDefaults;
+  /** Payload fields with an expression index (filters on them are answered from it). */
+  indexedFields: string[];
+  /** Whether an input text is kept as the item's keyword text (collections bound to a text encoder). */
+  storeText: boolean;
   createdAt: string;
 }
 
 interface Row {
   id: number; name: string; dim: number; index_dim: number; rerank_dim: number; resident_dim: number;
   nesting: string; distance: string; encoder: string | null; hnsw_m: number; hnsw_ef_construction: number;
-  hnsw_ef_search: number; search_defaults: string | null; created_at: string;
+  hnsw_ef_search: number; search_defaults: string | null; created_at: string; indexed_fields: string; store_text: number;
 }
 
 function fromRow(r: Row): CollectionRecord {
@@ -31,6 +36,7 @@ function fromRow(r: Row): CollectionRecord {
     nesting: JSON.parse(r.nesting) as number[], distance: 'cosine', encoder: r.encoder,
     hnsw: { m: r.hnsw_m, efConstruction: r.hnsw_ef_construction, efSearch: r.hnsw_ef_search },
     searchDefaults: r.search_defaults ? (JSON.parse(r.search_defaults) as SearchDefaults) : {},
+    indexedFields: JSON.parse(r.indexed_fields) as string[], storeText: r.store_text !== 0,
     createdAt: r.created_at,
   };
 }
@@ -43,12 +49,28 @@ export class CollectionStore {
   insert(c: NewCollection): CollectionRecord {
     const exists = this.db.prepare('SELECT 1 FROM collections WHERE name = ?').get(c.name);
     if (exists) throw new MrlError('COLLECTION_EXISTS', { collection: c.name });
-    const info = this.db
-      .prepare(`INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
-        hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-      .run(c.name, c.dim, c.indexDim, c.rerankDim, c.residentDim, JSON.stringify(c.nesting), c.distance, c.encoder,
-        c.hnsw.m, c.hnsw.efConstruction, c.hnsw.efSearch, JSON.stringify(c.searchDefaults), new Date().toISOString());
-    return this.get(c.name, Number(info.lastInsertRowid));
+    const id = this.db.transaction(() => {
+      const info = this.db
+        .prepare(`INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
+          hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at, indexed_fields, store_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+        .run(c.name, c.dim, c.indexDim, c.rerankDim, c.residentDim, JSON.stringify(c.nesting), c.distance, c.encoder,
+          c.hnsw.m, c.hnsw.efConstruction, c.hnsw.efSearch, JSON.stringify(c.searchDefaults), new Date().toISOString(),
+          JSON.stringify(c.indexedFields), c.storeText ? 1 : 0);
+      const id = Number(info.lastInsertRowid);
+      syncFieldIndexes(this.db, id, c.indexedFields);
+      return id;
+    })();
+    return this.get(c.name, id);
+  }
+
+  /** Sets the collection's indexed payload fields, creating and dropping their indexes in one transaction. */
+  updateIndexedFields(name: string, fields: string[]): CollectionRecord {
+    this.db.transaction(() => {
+      const c = this.get(name);
+      this.db.prepare('UPDATE collections SET indexed_fields = ? WHERE id = ?').run(JSON.stringify(fields), c.id);
+      syncFieldIndexes(this.db, c.id, fields);
+    }).immediate();
+    return this.get(name);
   }
 
   get(name: string, id?: number): CollectionRecord {
@@ -78,6 +100,8 @@ export class CollectionStore {
     const info = this.db.transaction(() => {
       const c = this.get(name);
       this.db.prepare('DELETE FROM items WHERE collection_id = ?').run(c.id);
+      this.db.prepare('DELETE FROM item_text WHERE collection_id = ?').run(c.id);
+      syncFieldIndexes(this.db, c.id, []);
       return this.db.prepare('DELETE FROM collections WHERE id = ?').run(c.id);
     })();
     if (info.changes !== 1) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });

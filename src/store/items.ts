@@ -2,13 +2,17 @@ import { endianness } from 'node:os';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
+import { ItemMatcher } from './item-match.js';
+import { ItemText } from './item-text.js';
 
 /** HNSW labels are 32-bit: hnswlib-node silently truncates anything larger. */
 export const MAX_SEQ = 2 ** 32 - 1;
 
 if (endianness() !== 'LE') throw new Error('mrl-server stores little-endian float32 and runs on little-endian hosts only');
 
-export interface ItemWrite { id: string; vector: Float32Array; label: string | null; payload: string | null }
+export interface ItemWrite { id: string; vector: Float32Array; label: string | null; payload: string | null; text?: string | null }
+/** A metadata update: fields left out keep their value (`payload` and `text` are already validated). */
+export interface ItemPatch { label?: string | null; payload?: string | null; text?: string | null }
 export interface StoredItem { seq: number; id: string; label: string | null; payload: unknown }
 export interface WriteResult { added: { seq: number; vector: Float32Array }[]; removedSeqs: number[] }
 
@@ -38,8 +42,16 @@ export class ItemStore {
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
   private readonly vecsBySeqs = new Map<number, Statement>();
+  /** Keyword index (FTS5), written in the same transactions as the rows. */
+  readonly text: ItemText;
+  /** Seqs matching a filter, cached until the collection's next write. */
+  readonly matcher: ItemMatcher;
+  /** Per collection: bumped by every write (invalidates cached filter matches). */
+  private readonly versions = new Map<number, number>();
 
   constructor(private readonly db: Db) {
+    this.text = new ItemText(db);
+    this.matcher = new ItemMatcher(db);
     this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
     this.del = db.prepare('DELETE FROM items WHERE seq = ?');
     this.ins = db.prepare('INSERT INTO items (collection_id, id, label, payload, vector) VALUES (?, ?, ?, ?, ?)');
@@ -55,6 +67,7 @@ export class ItemStore {
    * are never reused), so the caller removes `removedSeqs` from its caches and adds `added`.
    */
   upsert(collectionId: number, items: ItemWrite[]): WriteResult {
+    this.bump(collectionId);
     return this.db.transaction((): WriteResult => {
       const added: WriteResult['added'] = [];
       const removedSeqs: number[] = [];
@@ -66,6 +79,8 @@ export class ItemStore {
         }
         const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
         if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
+        if (old) this.text.remove(old.seq);
+        this.text.write(collectionId, seq, it.text);
         added.push({ seq, vector: it.vector });
       }
       return { added, removedSeqs };
@@ -74,6 +89,7 @@ export class ItemStore {
 
   /** Deletes ids in one transaction; returns the seqs removed and the ids that were not there. */
   delete(collectionId: number, ids: string[]): { removedSeqs: number[]; missing: string[] } {
+    this.bump(collectionId);
     return this.db.transaction(() => {
       const removedSeqs: number[] = [];
       const missing: string[] = [];
@@ -82,11 +98,40 @@ export class ItemStore {
         if (!old) missing.push(id);
         else {
           this.del.run(old.seq);
+          this.text.remove(old.seq);
           removedSeqs.push(old.seq);
         }
       }
       return { removedSeqs, missing };
     }).immediate();
+  }
+
+  /**
+   * Changes an item's label, payload and/or text in one transaction (the row keeps its seq and
+   * vector, so no cache changes); false when the id is not there.
+   */
+  patch(collectionId: number, id: string, p: ItemPatch): boolean {
+    this.bump(collectionId);
+    return this.db.transaction(() => {
+      const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+      if (!old) return false;
+      if (p.label !== undefined) this.db.prepare('UPDATE items SET label = ? WHERE seq = ?').run(p.label, old.seq);
+      if (p.payload !== undefined) this.db.prepare('UPDATE items SET payload = ? WHERE seq = ?').run(p.payload, old.seq);
+      if (p.text !== undefined) {
+        this.text.remove(old.seq);
+        this.text.write(collectionId, old.seq, p.text);
+      }
+      return true;
+    }).immediate();
+  }
+
+  /** Bumped before every write of the collection (cached filter matches are then stale). */
+  writeVersion(collectionId: number): number {
+    return this.versions.get(collectionId) ?? 0;
+  }
+
+  private bump(collectionId: number): void {
+    this.versions.set(collectionId, this.writeVersion(collectionId) + 1);
   }
 
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {

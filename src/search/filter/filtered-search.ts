@@ -1,0 +1,59 @@
+import { normalizedPrefix } from '../../core/prefix.js';
+import { toHits } from '../hits.js';
+import type { Plan, Stage } from '../options.js';
+import { rescore } from '../rescore.js';
+import { runStages, type FirstStage } from '../run-stages.js';
+import type { SearchDeps, SearchResult } from '../search.js';
+
+/**
+ * Which plan a filtered search ran: an exact scan of the matching rows at the first stage's
+ * prefix, or the prefix index with a filter callback (`fallback`: it found too few, so the
+ * exact scan ran after it).
+ */
+export interface FilterReport { plan: 'exact-filtered' | 'index-filtered'; matched: number; selectivity: number; fallback: boolean }
+
+/**
+ * Below this fraction of the collection matching, the exact plan answers (measured with
+ * `npm run bench:filter` at 100k × 768, first stage at 32 dims: see the README's filter
+ * section for the numbers). Above it the HNSW walk with a filter is cheaper than scoring
+ * every matching row.
+ */
+export const EXACT_BELOW = 0.1;
+
+/** The index-filtered beam: `want` widened by up to this factor as the filter gets more selective. */
+const MAX_WIDEN = 4;
+
+/**
+ * A search restricted to `matched` (seqs in ascending order, from SQLite): the first stage is
+ * exact over them when they are few (or when the plan's first stage is exact anyway), else
+ * the index with a filter callback over a bitmap of them; the rest of the funnel is unchanged.
+ * Whenever at least k live items match, k come back.
+ */
+export async function searchFiltered(deps: SearchDeps, vector: Float32Array, plan: Plan, matched: Uint32Array, exclude?: number, exactBelow = EXACT_BELOW): Promise<SearchResult & { filter: FilterReport }> {
+  const src = deps.source;
+  const selectivity = matched.length / Math.max(1, src.count);
+  const report: FilterReport = { plan: 'exact-filtered', matched: matched.length, selectivity, fallback: false };
+  const exactFirst: FirstStage = async (st, want) => {
+    const r = await rescore(src, deps.vectors, deps.kernel, vector, Array.from(matched), st.dims, want);
+    return { ...r, candidates: matched.length };
+  };
+  const indexFirst: FirstStage = async (st, want) => {
+    const bits = bitmap(matched);
+    const widen = Math.min(MAX_WIDEN, Math.max(1, Math.round(1 / Math.sqrt(selectivity))));
+    const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want) * widen;
+    const r = src.index.search(normalizedPrefix(vector, st.dims), want, ef, (seq) => bits[seq] === 1);
+    if (r.seqs.length >= Math.min(want, matched.length)) return { ...r, candidates: r.seqs.length };
+    report.fallback = true;
+    return exactFirst(st, want);
+  };
+  const useIndex = plan.stages[0].source === 'index' && selectivity >= exactBelow;
+  if (useIndex) report.plan = 'index-filtered';
+  const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages as Stage[], exclude, useIndex ? indexFirst : exactFirst);
+  return { results: toHits(deps.rows, ranked, plan.k), stages: ranked.stages, filter: report };
+}
+
+function bitmap(sortedSeqs: Uint32Array): Uint8Array {
+  const bits = new Uint8Array(sortedSeqs.length === 0 ? 0 : sortedSeqs[sortedSeqs.length - 1] + 1);
+  for (let i = 0; i < sortedSeqs.length; i++) bits[sortedSeqs[i]] = 1;
+  return bits;
+}
