@@ -5,6 +5,7 @@ import { EncoderRegistry } from './encoders/registry.js';
 import { initTf, type TfInit } from './encoders/tf-backend.js';
 import type { CollectionSpec } from './engine/collection-spec.js';
 import type { Engine } from './engine/engine.js';
+import type { RunResult } from './engine/search-run.js';
 import { DataContext } from './data-context.js';
 import { mrlError } from './errors.js';
 import { EvalService } from './eval/service.js';
@@ -12,7 +13,6 @@ import { checkItem } from './inputs/check-item.js';
 import { withEncoderShape } from './inputs/collection-spec.js';
 import { embedInputs, embedQuery, type ItemInput, type QueryInput } from './inputs/embed.js';
 import type { SearchOptions } from './search/options.js';
-import type { SearchResponse } from './search/search.js';
 import type { ApiKeyStore } from './store/api-keys.js';
 import type { CollectionRecord } from './store/collections.js';
 
@@ -93,7 +93,7 @@ export class AppContext {
   }
 
   /** Embeds a query's input, then searches; `ms` covers both. */
-  async search(name: string, query: QueryInput, opts: SearchOptions = {}): Promise<SearchResponse> {
+  async search(name: string, query: QueryInput, opts: SearchOptions = {}): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const q = await embedQuery(this.engine.runtime(name).record, this.encoders, query);
     return { ...(await this.engine.search(name, q, opts)), ms: performance.now() - t0 };

@@ -3,9 +3,12 @@ import { MrlError, mrlError } from '../errors.js';
 
 /**
  * A query as the engine takes it: a vector, or a stored item's id (that item is left out of its
- * own results). Text and image inputs are embedded before the engine is called (src/inputs/).
+ * own results), or neither for a keyword-only search. Text and image inputs are embedded
+ * before the engine is called (src/inputs/).
  */
-export type Query = { vector: unknown } | { id: unknown };
+export type Query = { vector: unknown } | { id: unknown } | NoVectorQuery;
+/** No vector and no id: a keyword-only search (its `text` is a search option). */
+export type NoVectorQuery = { vector?: undefined; id?: undefined };
 
 /** A stored item's vector and seq by its id (the store satisfies this). */
 export interface ItemsById {

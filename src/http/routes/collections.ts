@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteDeps } from '../route-deps.js';
 import { canSee } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
-import { Collection, CollectionDetail, CreateCollectionBody, NameParams } from '../schemas/collections.js';
+import { Collection, CollectionDetail, CreateCollectionBody, NameParams, UpdateCollectionBody } from '../schemas/collections.js';
 
 export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -22,6 +22,10 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
   app.get('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
   }, async (req) => engine.describe(req.params.name));
+
+  app.patch('/collections/:name', {
+    schema: { tags: ['collections'], params: NameParams, body: UpdateCollectionBody, response: { 200: Collection, ...errorResponses } },
+  }, async (req) => withCount(engine.setIndexedFields(req.params.name, req.body.indexedFields)));
 
   app.delete('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: Type.Object({ dropped: Type.String() }), ...errorResponses } },

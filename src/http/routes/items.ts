@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { MrlError } from '../../errors.js';
 import type { RouteDeps } from '../route-deps.js';
 import { errorResponses } from '../schemas/common.js';
-import { Item, ItemParams } from '../schemas/items.js';
+import { Item, ItemParams, ItemPatchBody } from '../schemas/items.js';
 
 export const itemRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -13,6 +13,10 @@ export const itemRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) =
   app.get('/collections/:name/items/:id', {
     schema: { tags: ['items'], params: ItemParams, response: { 200: Item, ...errorResponses } },
   }, async (req) => engine.getItem(req.params.name, req.params.id));
+
+  app.patch('/collections/:name/items/:id', {
+    schema: { tags: ['items'], params: ItemParams, body: ItemPatchBody, response: { 200: Item, ...errorResponses } },
+  }, async (req) => engine.patchItem(req.params.name, req.params.id, req.body));
 
   app.delete('/collections/:name/items/:id', {
     schema: { tags: ['items'], params: ItemParams, response: { 200: Type.Object({ deleted: Type.Integer() }), ...errorResponses } },

@@ -5,15 +5,25 @@ import type { SearchResponse } from '../../search/search.js';
 import type { QueryInput } from '../../inputs/embed.js';
 import type { RouteDeps } from '../route-deps.js';
 import { DEFAULT_COLLECTION } from '../../context.js';
+import { mrlError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { SearchBody, SearchQuery, SearchReply } from '../schemas/search.js';
-
 
 interface QueryFields { collection?: string; vector?: number[]; input?: unknown; q?: string; id?: string }
 
 /** One of vector, input (q in a query string) and id; the engine checks that exactly one is given. */
 function toQuery(f: QueryFields): QueryInput {
   return { vector: f.vector, input: f.input ?? f.q, id: f.id };
+}
+
+/** `filter=` of a query string: the same JSON as the POST body's `filter`. */
+function filterParam(s: string | undefined): unknown {
+  if (s === undefined) return undefined;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    throw mrlError('INVALID_FILTER', 'filter: the filter= parameter must be JSON (e.g. {"label":"cats"})', { at: 'filter' });
+  }
 }
 
 export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, metrics }) => {
@@ -30,7 +40,9 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
     schema: { tags: ['search'], querystring: SearchQuery(caps), response: { 200: SearchReply, ...errorResponses } },
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, q, id, ...rest } = req.query;
-    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, exact: rest.exact };
+    if (rest.hybrid && (q === undefined || rest.text !== undefined)) throw mrlError('VALIDATION', 'hybrid=true uses q as the keyword query too: give q and no text');
+    const text = rest.hybrid ? q : rest.text;
+    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, exact: rest.exact, filter: filterParam(rest.filter), text };
     return observe(collection, await ctx.search(collection, toQuery({ q, id }), opts));
   });
 
@@ -38,7 +50,10 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
     schema: { tags: ['search'], body: SearchBody(caps), response: { 200: SearchReply, ...errorResponses } },
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, vector, input, id, ...rest } = req.body;
-    const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact };
+    const opts: SearchOptions = {
+      k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact,
+      filter: rest.filter, text: rest.text, textSyntax: rest.textSyntax, fusion: rest.fusion, candidates: rest.candidates,
+    };
     return observe(collection, await ctx.search(collection, toQuery({ vector, input, id }), opts));
   });
 };

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { CollectionName } from './common.js';
 
+const IndexedFields = Type.Array(Type.String({ minLength: 1, maxLength: 520 }), { maxItems: 16, description: 'payload paths with an SQLite index, e.g. ["year", "meta.lang"]' });
+
 export const CreateCollectionBody = Type.Object({
   name: CollectionName,
   dim: Type.Optional(Type.Integer({ minimum: 1, maximum: 8192, description: 'required unless an encoder gives it' })),
@@ -12,7 +14,12 @@ export const CreateCollectionBody = Type.Object({
   hnsw: Type.Optional(Type.Object({
     m: Type.Optional(Type.Integer()), efConstruction: Type.Optional(Type.Integer()), efSearch: Type.Optional(Type.Integer()),
   }, { additionalProperties: false })),
+  indexedFields: Type.Optional(IndexedFields),
+  storeText: Type.Optional(Type.Boolean({ description: 'keep a text input as the item text (default true)' })),
 }, { additionalProperties: false });
+
+/** Admin changes to a collection after creation. */
+export const UpdateCollectionBody = Type.Object({ indexedFields: IndexedFields }, { additionalProperties: false });
 
 export const Collection = Type.Object({
   name: Type.String(),
@@ -28,6 +35,8 @@ export const Collection = Type.Object({
     k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
     funnel: Type.Optional(Type.Array(Type.Object({ dims: Type.Integer(), keep: Type.Integer() }))),
   }),
+  indexedFields: Type.Array(Type.String()),
+  storeText: Type.Boolean(),
   createdAt: Type.String(),
   count: Type.Integer(),
 });

@@ -7,6 +7,7 @@ export const IngestItem = Type.Object({
   input: Type.Optional(Type.Unknown({ description: "input for the collection's encoder" })),
   label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
   payload: Type.Optional(Type.Unknown()),
+  text: Type.Optional(Type.Union([Type.String({ description: 'keyword text (at most 64 KB), indexed with FTS5' }), Type.Null()])),
 }, { additionalProperties: false });
 
 export const IngestBody = (maxBatch: number) => Type.Object({
@@ -30,5 +31,13 @@ export const IngestReply = Type.Object({
 export const ItemParams = Type.Object({ name: CollectionName, id: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export const Item = Type.Object({
-  id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(), vector: Type.Array(Type.Number()),
+  id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(),
+  text: Type.Union([Type.String(), Type.Null()]), vector: Type.Array(Type.Number()),
 });
+
+/** A metadata update: the vector stays, nothing is re-embedded. */
+export const ItemPatchBody = Type.Object({
+  label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+  payload: Type.Optional(Type.Unknown()),
+  text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+}, { additionalProperties: false, minProperties: 1 });

@@ -12,6 +12,15 @@ export const SearchQuery = (c: Caps) => Type.Object({
   rerank: Type.Optional(Type.Integer({ minimum: 1 })),
   ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
   exact: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.String({ maxLength: 100_000, description: 'a filter as JSON, as in the POST body' })),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query (BM25); with q, a hybrid search' })),
+  hybrid: Type.Optional(Type.Boolean({ description: 'use q as the keyword query too (a text-encoder collection)' })),
+}, { additionalProperties: false });
+
+const Fusion = Type.Object({
+  method: Type.Optional(Type.Union([Type.Literal('rrf'), Type.Literal('blend')])),
+  k: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000, description: 'RRF constant (default 60)' })),
+  weights: Type.Optional(Type.Object({ vector: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })), text: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })) }, { additionalProperties: false })),
 }, { additionalProperties: false });
 
 export const SearchBody = (c: Caps) => Type.Object({
@@ -26,12 +35,23 @@ export const SearchBody = (c: Caps) => Type.Object({
   firstStage: Type.Optional(Type.Union([Type.Literal('index'), Type.Literal('exact')])),
   ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
   exact: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.Unknown({ description: 'Mongo-style filter over id, label and payload.<path> (README: Filters)' })),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query: alone BM25, with a vector query hybrid' })),
+  textSyntax: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('fts5')])),
+  fusion: Type.Optional(Fusion),
+  candidates: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'depth of each list of a hybrid search (default 100)' })),
 }, { additionalProperties: false });
+
+const ListPlace = Type.Object({ rank: Type.Integer(), score: Type.Number() });
 
 export const SearchReply = Type.Object({
   results: Type.Array(Type.Object({
     id: Type.String(), score: Type.Number(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(),
+    sources: Type.Optional(Type.Object({ vector: Type.Optional(ListPlace), text: Type.Optional(ListPlace) })),
   })),
   stages: Type.Array(Type.Object({ dims: Type.Integer(), source: Type.String(), candidates: Type.Integer(), ms: Type.Number() })),
+  mode: Type.Optional(Type.String({ description: 'vector, keyword or hybrid' })),
+  filter: Type.Optional(Type.Object({ plan: Type.String(), matched: Type.Integer(), selectivity: Type.Number(), fallback: Type.Boolean() })),
+  keyword: Type.Optional(Type.Object({ candidates: Type.Integer(), ms: Type.Number() })),
   ms: Type.Number(),
 });

@@ -19,6 +19,8 @@ export interface FilterReport { plan: 'exact-filtered' | 'index-filtered'; match
  * every matching row.
  */
 export const EXACT_BELOW = 0.1;
+/** However small the collection, this many matching rows or fewer are always scanned exactly (well under 1 ms). */
+export const EXACT_MIN_ROWS = 2048;
 
 /** The index-filtered beam: `want` widened by up to this factor as the filter gets more selective. */
 const MAX_WIDEN = 4;
@@ -27,9 +29,10 @@ const MAX_WIDEN = 4;
  * A search restricted to `matched` (seqs in ascending order, from SQLite): the first stage is
  * exact over them when they are few (or when the plan's first stage is exact anyway), else
  * the index with a filter callback over a bitmap of them; the rest of the funnel is unchanged.
- * Whenever at least k live items match, k come back.
+ * Whenever at least k live items match, k come back. `exactBelow` (a fraction, tests force
+ * either plan with it) replaces the default rule: EXACT_BELOW of the rows, at least EXACT_MIN_ROWS.
  */
-export async function searchFiltered(deps: SearchDeps, vector: Float32Array, plan: Plan, matched: Uint32Array, exclude?: number, exactBelow = EXACT_BELOW): Promise<SearchResult & { filter: FilterReport }> {
+export async function searchFiltered(deps: SearchDeps, vector: Float32Array, plan: Plan, matched: Uint32Array, exclude?: number, exactBelow?: number): Promise<SearchResult & { filter: FilterReport }> {
   const src = deps.source;
   const selectivity = matched.length / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.length, selectivity, fallback: false };
@@ -46,7 +49,8 @@ export async function searchFiltered(deps: SearchDeps, vector: Float32Array, pla
     report.fallback = true;
     return exactFirst(st, want);
   };
-  const useIndex = plan.stages[0].source === 'index' && selectivity >= exactBelow;
+  const exact = exactBelow === undefined ? matched.length <= Math.max(EXACT_MIN_ROWS, EXACT_BELOW * src.count) : selectivity < exactBelow;
+  const useIndex = plan.stages[0].source === 'index' && !exact;
   if (useIndex) report.plan = 'index-filtered';
   const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages as Stage[], exclude, useIndex ? indexFirst : exactFirst);
   return { results: toHits(deps.rows, ranked, plan.k), stages: ranked.stages, filter: report };
