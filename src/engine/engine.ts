@@ -14,6 +14,7 @@ import type { ItemStore } from '../store/items.js';
 import { CollectionRuntime } from './collection-runtime.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
 import { buildIndexFromRows } from './index-build.js';
+import { checkIndexedPayload } from './indexed-fields.js';
 import { runSearch, type RunResult } from './search-run.js';
 
 /** An item as the engine takes it: a vector (text and image inputs are embedded before). */
@@ -150,6 +151,7 @@ export class Engine {
       if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
       const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
       byId.delete(id); // the last occurrence of an id wins
+      checkIndexedPayload(rt.record.indexedFields, it.payload, `items[${i}].payload`);
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload), text: validateText(it.text, `items[${i}].text`) });
     }
   }
@@ -180,7 +182,7 @@ export class Engine {
     if (typeof patch !== 'object' || patch === null) throw mrlError('VALIDATION', 'a patch is an object of label, payload and text');
     const p = {
       ...(patch.label !== undefined ? { label: validateLabel(patch.label) } : {}),
-      ...(patch.payload !== undefined ? { payload: validatePayload(patch.payload) } : {}),
+      ...(patch.payload !== undefined ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) } : {}),
       ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
     };
     if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });

@@ -38,7 +38,7 @@ function hasVectorQuery(q: Query): boolean {
  * or hybrid (both lists `candidates` deep, fused). Throws the coded 400s before reading anything.
  */
 export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): Promise<RunResult> {
-  const filter = opts.filter === undefined ? undefined : compileFilter(parseFilter(opts.filter));
+  const filter = opts.filter === undefined ? undefined : compileFilter(parseFilter(opts.filter), new Set(d.record.indexedFields));
   const match = opts.text === undefined ? undefined : matchExpression(opts.text, opts.textSyntax);
   if (match === undefined) return { ...(await vectorList(d, query, opts, filter)), mode: 'vector' };
   const k = d.plan({ k: opts.k }).k;

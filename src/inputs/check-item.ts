@@ -1,5 +1,6 @@
 import { validateId, validateLabel, validatePayload, validateText, validateVector } from '../core/validate.js';
 import type { EncoderRegistry } from '../encoders/registry.js';
+import { checkIndexedPayload } from '../engine/indexed-fields.js';
 import { mrlError } from '../errors.js';
 import type { CollectionRecord } from '../store/collections.js';
 import { checkInput, type ItemInput } from './embed.js';
@@ -12,6 +13,7 @@ export async function checkItem(rec: CollectionRecord, registry: EncoderRegistry
   if (it.vector !== undefined) validateVector(it.vector, rec.dim, rec.name);
   validateLabel(it.label);
   validatePayload(it.payload);
+  checkIndexedPayload(rec.indexedFields, it.payload, 'payload');
   validateText(it.text);
   return it;
 }

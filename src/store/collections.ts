@@ -1,6 +1,6 @@
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
-import { syncFieldIndexes } from './field-indexes.js';
+import { checkStoredIndexable, syncFieldIndexes } from './field-indexes.js';
 
 /** A collection's default search configuration (set by `eval --sweep --apply`, or by hand). */
 export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[] }
@@ -67,6 +67,7 @@ export class CollectionStore {
   updateIndexedFields(name: string, fields: string[]): CollectionRecord {
     this.db.transaction(() => {
       const c = this.get(name);
+      checkStoredIndexable(this.db, c.id, fields);
       this.db.prepare('UPDATE collections SET indexed_fields = ? WHERE id = ?').run(JSON.stringify(fields), c.id);
       syncFieldIndexes(this.db, c.id, fields);
     }).immediate();

@@ -1,3 +1,4 @@
+import { mrlError } from '../errors.js';
 import type { Db } from './db.js';
 
 /** A payload path as written in `indexedFields` (`year`, `meta.lang`): parts of letters, digits, `_`, `-`. */
@@ -19,5 +20,13 @@ export function syncFieldIndexes(db: Db, collectionId: number, fields: string[])
   for (const [name, field] of want) {
     if (!FIELD_PATH.test(field)) throw new Error(`bad field path ${field}`);
     db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON items (collection_id, json_extract(payload, '$.${field}'))`);
+  }
+}
+
+/** Refuses to index a field that some stored item holds as a boolean, an array or an object. */
+export function checkStoredIndexable(db: Db, collectionId: number, fields: readonly string[]): void {
+  for (const f of fields) {
+    const bad = db.prepare(`SELECT id FROM items WHERE collection_id = ? AND json_type(payload, '$.${f}') NOT IN ('integer', 'real', 'text', 'null') LIMIT 1`).pluck().get(collectionId) as string | undefined;
+    if (bad !== undefined) throw mrlError('INVALID_COLLECTION', `payload.${f} cannot be indexed: item '${bad}' holds a boolean, an array or an object there (indexed fields hold numbers, strings or null)`);
   }
 }

@@ -23,8 +23,9 @@ export class ItemMatcher {
       this.cache.set(key, hit); // most recently used last
       return hit.seqs;
     }
-    const rows = this.db.prepare(`SELECT seq FROM items WHERE collection_id = ? AND (${f.where}) ORDER BY seq`).pluck().all(collectionId, ...f.params) as number[];
-    const seqs = Uint32Array.from(rows);
+    // Sorted here, not by SQLite: an indexed field's rows come back in index order.
+    const rows = this.db.prepare(`SELECT seq FROM items WHERE collection_id = ? AND (${f.where})`).pluck().all(collectionId, ...f.params) as number[];
+    const seqs = Uint32Array.from(rows).sort();
     this.cache.set(key, { version, seqs });
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
     return seqs;

@@ -107,3 +107,17 @@ test('bad filters are coded 400s that change nothing', async (t) => {
   }
   assert.equal(engine.describe('docs').count, N);
 });
+
+test('indexed fields: filters on them match the same items; they hold only numbers, strings or null', async (t) => {
+  const { engine, vectors } = await loaded(t);
+  const filter = { 'payload.n': { $gte: 700, $lt: 760 }, 'payload.lang': { $in: ['en', 'fr'] } };
+  const before = await engine.search('docs', { vector: vectors[3] }, { k: 20, filter });
+  assert.throws(() => engine.setIndexedFields('docs', ['tags']), (e: unknown) => e instanceof MrlError && e.code === 'INVALID_COLLECTION' && /item 'v0'/.test(e.message));
+  assert.deepEqual(engine.setIndexedFields('docs', ['n', 'lang']).indexedFields, ['n', 'lang']);
+  const after = await engine.search('docs', { vector: vectors[3] }, { k: 20, filter });
+  assert.deepEqual(after.results.map((h) => h.id), before.results.map((h) => h.id));
+  assert.equal(after.results.length, 20);
+  await assert.rejects(engine.upsert('docs', [{ id: 'bad', vector: vectors[0], payload: { n: [1] } }]), (e: unknown) => e instanceof MrlError && e.code === 'VALIDATION' && /payload\.n is an indexed field/.test(e.message));
+  assert.throws(() => engine.patchItem('docs', 'v1', { payload: { lang: true } }), (e: unknown) => e instanceof MrlError && e.code === 'VALIDATION');
+  assert.equal(engine.describe('docs').count, N);
+});

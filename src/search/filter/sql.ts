@@ -13,21 +13,28 @@ const SQL_OP: Record<Exclude<CompareOp, '$ne'>, string> = { $eq: '=', $gt: '>', 
  * field; `{"x": null}` matches an explicit null only (use `$exists` for a missing field).
  * Paths are validated by the parser (letters, digits, `_`, `-`), so they are safe literals —
  * literal paths let SQLite use an expression index on `json_extract(payload, '$.f')`.
+ *
+ * `indexed` fields (a collection's indexedFields) hold only numbers, strings or null (the
+ * engine refuses anything else on write), so their comparisons are written over the indexed
+ * expression alone and SQLite answers them from the index without reading rows: numbers sort
+ * before all text in SQLite, so `x < ''` means "x is a number" and `x >= ''` "x is text".
  */
-export function compileFilter(node: FilterNode): CompiledFilter {
+export function compileFilter(node: FilterNode, indexed: ReadonlySet<string> = new Set()): CompiledFilter {
   const params: (string | number)[] = [];
-  const where = compile(node, params);
+  const where = compile(node, params, indexed);
   return { where, params };
 }
 
-function compile(n: FilterNode, params: (string | number)[]): string {
+function compile(n: FilterNode, params: (string | number)[], ix: ReadonlySet<string>): string {
+  const compare = (f: FilterField, op: Exclude<CompareOp, '$ne'>, v: Scalar, p: (string | number)[]) =>
+    (f.kind === 'payload' && v !== null && ix.has(f.path.join('.')) ? compareIndexed(f.path, op, v, p) : compareAny(f, op, v, p));
   switch (n.op) {
     case 'and':
-      return n.terms.length === 0 ? '1' : `(${n.terms.map((t) => compile(t, params)).join(' AND ')})`;
+      return n.terms.length === 0 ? '1' : `(${n.terms.map((t) => compile(t, params, ix)).join(' AND ')})`;
     case 'or':
-      return `(${n.terms.map((t) => compile(t, params)).join(' OR ')})`;
+      return `(${n.terms.map((t) => compile(t, params, ix)).join(' OR ')})`;
     case 'not':
-      return negate(compile(n.term, params));
+      return negate(compile(n.term, params, ix));
     case 'exists':
       return n.exists ? exists(n.field) : negate(exists(n.field));
     case 'in': {
@@ -62,7 +69,17 @@ function typesOf(v: Scalar): string {
   return "'text'";
 }
 
-function compare(f: FilterField, op: Exclude<CompareOp, '$ne'>, v: Scalar, params: (string | number)[]): string {
+/** A comparison on an indexed field (numbers and strings only): index-only SQL. */
+function compareIndexed(path: string[], op: Exclude<CompareOp, '$ne'>, v: string | number | boolean, params: (string | number)[]): string {
+  if (typeof v === 'boolean') return '0'; // an indexed field holds no booleans
+  const x = `json_extract(items.payload, ${jsonPath(path)})`;
+  params.push(v);
+  const sql = `${x} ${SQL_OP[op]} ?`;
+  if (typeof v === 'number') return op === '$gt' || op === '$gte' ? `(${sql} AND ${x} < '')` : sql;
+  return op === '$lt' || op === '$lte' ? `(${sql} AND ${x} >= '')` : sql;
+}
+
+function compareAny(f: FilterField, op: Exclude<CompareOp, '$ne'>, v: Scalar, params: (string | number)[]): string {
   const sqlOp = SQL_OP[op];
   if (f.kind !== 'payload') {
     const col = f.kind === 'id' ? 'items.id' : 'items.label';
