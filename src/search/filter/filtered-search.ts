@@ -1,9 +1,9 @@
 import { normalizedPrefix } from '../../core/prefix.js';
 import { toHits } from '../hits.js';
 import type { Plan, Stage } from '../options.js';
-import { rescore } from '../rescore.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
+import { filteredScan, seqBitmap } from './filtered-scan.js';
 
 /**
  * Which plan a filtered search ran: an exact scan of the matching rows at the first stage's
@@ -36,12 +36,12 @@ export async function searchFiltered(deps: SearchDeps, vector: Float32Array, pla
   const src = deps.source;
   const selectivity = matched.length / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.length, selectivity, fallback: false };
+  const bits = seqBitmap(matched);
   const exactFirst: FirstStage = async (st, want) => {
-    const r = await rescore(src, deps.vectors, deps.kernel, vector, Array.from(matched), st.dims, want);
+    const r = await filteredScan(src, deps.vectors, deps.kernel, vector, matched, bits, st.dims, want);
     return { ...r, candidates: matched.length };
   };
   const indexFirst: FirstStage = async (st, want) => {
-    const bits = bitmap(matched);
     const widen = Math.min(MAX_WIDEN, Math.max(1, Math.round(1 / Math.sqrt(selectivity))));
     const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want) * widen;
     const r = src.index.search(normalizedPrefix(vector, st.dims), want, ef, (seq) => bits[seq] === 1);
@@ -54,10 +54,4 @@ export async function searchFiltered(deps: SearchDeps, vector: Float32Array, pla
   if (useIndex) report.plan = 'index-filtered';
   const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages as Stage[], exclude, useIndex ? indexFirst : exactFirst);
   return { results: toHits(deps.rows, ranked, plan.k), stages: ranked.stages, filter: report };
-}
-
-function bitmap(sortedSeqs: Uint32Array): Uint8Array {
-  const bits = new Uint8Array(sortedSeqs.length === 0 ? 0 : sortedSeqs[sortedSeqs.length - 1] + 1);
-  for (let i = 0; i < sortedSeqs.length; i++) bits[sortedSeqs[i]] = 1;
-  return bits;
 }

@@ -1,0 +1,52 @@
+import type { Kernel } from '../../compute/kernel.js';
+import { normalizedPrefix } from '../../core/prefix.js';
+import type { ResidentMatrix } from '../../core/resident-matrix.js';
+import { rescoreFromStore } from '../rescore-store.js';
+import { kernelForAttempt } from '../retry.js';
+import type { Scored, SearchSource, VectorsBySeq } from '../sources.js';
+
+/** A bitmap over seqs: bits[seq] === 1 for each matching seq (seqs ascending). */
+export function seqBitmap(sortedSeqs: Uint32Array): Uint8Array {
+  const bits = new Uint8Array(sortedSeqs.length === 0 ? 0 : sortedSeqs[sortedSeqs.length - 1] + 1);
+  for (let i = 0; i < sortedSeqs.length; i++) bits[sortedSeqs[i]] = 1;
+  return bits;
+}
+
+/**
+ * Slots of the matching rows: one map lookup per match when they are few, else one pass over
+ * the matrix's slots against the bitmap (cheaper than lookups beyond about 1 in 8 rows).
+ */
+function matchingSlots(m: ResidentMatrix, matched: Uint32Array, bits: Uint8Array): Int32Array {
+  if (matched.length * 8 < m.size) {
+    const out: number[] = [];
+    for (let i = 0; i < matched.length; i++) {
+      const s = m.slotOf(matched[i]);
+      if (s !== undefined) out.push(s);
+    }
+    return Int32Array.from(out);
+  }
+  const out = new Int32Array(Math.min(matched.length, m.size));
+  let n = 0;
+  const seqOf = m.slotSeq;
+  for (let s = 0; s < m.size && n < out.length; s++) if (bits[seqOf[s]] === 1) out[n++] = s;
+  return out.subarray(0, n);
+}
+
+/**
+ * The exact-filtered first stage: the matching rows' prefixes at `dims`, scored through the
+ * kernel's rerank entry against the resident matrix (from the store's full vectors beyond its
+ * width), best `keep` first. Retries when a write moves rows during the kernel call.
+ */
+export async function filteredScan(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, matched: Uint32Array, bits: Uint8Array, dims: number, keep: number): Promise<Scored> {
+  const m = src.matrix;
+  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(matched), dims, keep);
+  const q = normalizedPrefix(query, dims);
+  for (let attempt = 1; ; attempt++) {
+    const version = m.version;
+    const idx = matchingSlots(m, matched, bits);
+    if (idx.length === 0) return { seqs: [], scores: [] };
+    const [top] = await kernelForAttempt(kernel, attempt).rerank(m, [{ query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) }], dims);
+    if (m.version !== version) continue;
+    return { seqs: Array.from(top.indices, (i) => m.slotSeq[idx[i]]), scores: Array.from(top.scores) };
+  }
+}
