@@ -228,14 +228,27 @@ function setupSearch(c) {
   $('query-hint').textContent = text
     ? `embedded with ${c.encoder}, top 10`
     : 'top 10 neighbours of that item (the item itself is left out)';
+  // Hybrid needs the query as text for both lists: only a text-encoder collection has that.
+  $('mode').querySelector('option[value="hybrid"]').disabled = !text;
+  if (!text && $('mode').value === 'hybrid') $('mode').value = 'vector';
+}
+
+/** The query string of a search: the box as q or id (vector), as text (keyword), or q with hybrid=true; then the filter. */
+function searchParams(value) {
+  const mode = $('mode').value;
+  const param = mode === 'keyword' ? 'text' : ($('query').dataset.mode === 'q' ? 'q' : 'id');
+  let qs = `${param}=${encodeURIComponent(value)}${mode === 'hybrid' ? '&hybrid=true' : ''}&k=10`;
+  const filter = $('filter').value.trim();
+  if (filter) qs += `&filter=${encodeURIComponent(filter)}`;
+  return { qs, param };
 }
 
 async function runSearch(value) {
   const c = state.current;
   if (!c || !value) return;
-  const param = $('query').dataset.mode === 'q' ? 'q' : 'id';
+  const { qs, param } = searchParams(value);
   const seq = ++state.searchSeq;
-  const url = `/search?collection=${encodeURIComponent(c.name)}&${param}=${encodeURIComponent(value)}&k=10`;
+  const url = `/search?collection=${encodeURIComponent(c.name)}&${qs}`;
   const form = $('search');
   form.classList.add('busy');
   try {
@@ -260,6 +273,8 @@ function renderResults(c, reply, param) {
       h('b', {}, `${i + 1}. ${st.source}`),
       ` ${st.dims} dims · ${fmt.int(st.candidates)} candidates · `,
       h('span', { class: 'ms' }, `${fmt.ms(st.ms)} ms`))),
+    ...(reply.keyword ? [h('span', { class: 'stage', 'data-source': 'keyword' }, h('b', {}, 'keyword'), ` BM25 · ${fmt.int(reply.keyword.candidates)} hits · `, h('span', { class: 'ms' }, `${fmt.ms(reply.keyword.ms)} ms`))] : []),
+    ...(reply.filter ? [h('span', { class: 'stage', 'data-source': 'filter' }, h('b', {}, 'filter'), ` ${reply.filter.plan}${reply.filter.fallback ? ' (fell back to exact)' : ''} · ${fmt.int(reply.filter.matched)} matched`)] : []),
     h('span', { class: 'stage total' }, h('b', {}, 'total'), ' ', h('span', { class: 'ms' }, `${fmt.ms(reply.ms)} ms`)),
   );
   const rows = reply.results.map((r, i) => {
@@ -272,10 +287,20 @@ function renderResults(c, reply, param) {
       h('td', {}, id),
       h('td', { class: 'num score' }, fmt.f4(r.score)),
       h('td', { class: 'label' }, r.label ?? '—'),
-      h('td', { class: 'payload-col payload', title }, text));
+      h('td', { class: 'payload-col payload', title }, text),
+      h('td', { class: 'found' }, foundBy(r)));
   });
-  $('results').tBodies[0].replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'no results'))]));
+  $('results').tBodies[0].replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'no results'))]));
   $('search-out').hidden = false;
+}
+
+/** Which list found a hit and at which rank: "vector #3 · keyword #1" (a plain vector search has no sources). */
+function foundBy(r) {
+  if (!r.sources) return 'vector';
+  const parts = [];
+  if (r.sources.vector) parts.push(`vector #${r.sources.vector.rank}`);
+  if (r.sources.text) parts.push(`keyword #${r.sources.text.rank}`);
+  return parts.join(' · ');
 }
 
 // ---- evaluation --------------------------------------------------------------------------
