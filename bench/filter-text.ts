@@ -46,6 +46,7 @@ export async function textBench(n: number, k: number, log: (s: string) => void):
         ms.push(performance.now() - s);
         ap += apAt(labels, paras[i].genre, k);
       }
+      log(`${name}: p50 ${median(ms).toFixed(2)} ms`);
       rows.push(`| ${name} | ${median(ms).toFixed(2)} | ${quantile(ms, 0.99).toFixed(2)} | ${(ap / queries.length).toFixed(3)} |`);
     };
     // A keyword query: the paragraph's first 12 words (a long query, as a user pasting text).

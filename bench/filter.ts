@@ -27,7 +27,7 @@ const { values: a } = parseArgs({
     n: { type: 'string', default: '100000' }, d: { type: 'string', default: '768' }, queries: { type: 'string', default: '200' },
     k: { type: 'string', default: '10' }, backend: { type: 'string', default: 'auto' }, threads: { type: 'string', default: '2' },
     brown: { type: 'string', default: '2000' }, 'skip-text': { type: 'boolean', default: false },
-    selectivities: { type: 'string', default: '0.001,0.01,0.1,0.5' },
+    selectivities: { type: 'string', default: '0.001,0.01,0.1,0.5' }, 'skip-vectors': { type: 'boolean', default: false },
   },
 });
 const N = Number(a.n), D = Number(a.d), NQ = Number(a.queries), K = Number(a.k);
@@ -37,6 +37,11 @@ const SELECTIVITIES = a.selectivities.split(',').map(Number);
 interface Row { method: string; sel: number; p50: number; p99: number; recall: number; short: number }
 
 async function main(): Promise<void> {
+  if (!a['skip-vectors']) await vectorBench();
+  if (!a['skip-text']) await textBench(Number(a.brown), K, log);
+}
+
+async function vectorBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mrl-bench-filter-'));
   const kernel = await createKernel({ backend: a.backend as 'auto', threads: Number(a.threads) });
   const data = await DataContext.open({ dataDir: dir, kernel });
@@ -94,7 +99,6 @@ async function main(): Promise<void> {
     await kernel.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!a['skip-text']) await textBench(Number(a.brown), K, log);
 }
 
 await main();
