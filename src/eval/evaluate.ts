@@ -4,6 +4,7 @@ import { mrlError, MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { queryFigures } from '../core/retrieval-metrics.js';
+import { parseFilter } from '../search/filter/parse.js';
 import { flopsOfStages } from './flops.js';
 import { resolveQueries, type EvalQuery } from './query-set.js';
 import type { EvalResult, QuerySet } from './types.js';
@@ -92,9 +93,13 @@ export async function runQueries(
   };
 }
 
-/** The exact full-D run over the queries: its ids are every other run's ground truth. */
-export function exactRun(engine: Engine, collection: string, queries: EvalQuery[], onProgress?: Progress): Promise<RunFigures> {
-  return runQueries(engine, collection, queries, { exact: true }, null, onProgress);
+/**
+ * The exact full-D run over the queries: its ids are every other run's ground truth. With a
+ * filter, the truth is the exact search over the matching items (filtered runs are measured
+ * against it); a keyword query never enters the truth (hybrid runs are compared with exact vector search).
+ */
+export function exactRun(engine: Engine, collection: string, queries: EvalQuery[], onProgress?: Progress, filter?: unknown): Promise<RunFigures> {
+  return runQueries(engine, collection, queries, filter === undefined ? { exact: true } : { exact: true, filter }, null, onProgress);
 }
 
 /**
@@ -106,14 +111,15 @@ export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<E
   const search = evalSearch(opts.search);
   const rt = engine.runtime(opts.collection);
   const plan = engine.plan(rt, search); // validates the configuration before any work
+  if (search.filter !== undefined) parseFilter(search.filter);
   const queries = resolveQueries(engine, opts.collection, opts.queries);
   const labelled = queries.filter((q) => q.label !== null).length;
   if (labelled === 0) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
   const n = queries.length;
   // Exact search at full D is its own ground truth: one pass instead of two.
-  const isTruth = plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim;
+  const isTruth = plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim && search.text === undefined;
   const passes = isTruth ? 1 : 2;
-  const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, passes * n));
+  const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, passes * n), search.filter);
   const run = isTruth ? truth : await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
   const { ids: _ids, labelled: _l, ...figures } = run;
   return {

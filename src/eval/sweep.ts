@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.js';
 import { buildIndexFromRows } from '../engine/index-build.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import type { SearchDefaults } from '../store/collections.js';
+import { parseFilter } from '../search/filter/parse.js';
 import { exactRun, runQueries, type Progress, type RunFigures } from './evaluate.js';
 import { paretoFlags } from './pareto.js';
 import { resolveQueries } from './query-set.js';
@@ -32,6 +33,10 @@ export interface SweepOptions {
   apply?: boolean;
   /** Skip the exact-per-nesting-dim curve (the perDim chart). */
   perDim?: boolean;
+  /** Every run restricted by this filter (the truth too: exact search over the matching items). */
+  filter?: unknown;
+  /** Every configuration run as a hybrid search with this keyword query (the truth stays exact vector search). */
+  text?: string;
   onProgress?: Progress;
 }
 
@@ -118,13 +123,15 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
   const step = (d: number) => opts.onProgress?.(done + d, total);
   const advance = () => (done += queries.length);
 
-  const truth = await exactRun(engine, opts.collection, queries, step);
+  if (opts.filter !== undefined) parseFilter(opts.filter);
+  const within = { ...(opts.filter !== undefined ? { filter: opts.filter } : {}), ...(opts.text !== undefined ? { text: opts.text } : {}) };
+  const truth = await exactRun(engine, opts.collection, queries, step, opts.filter);
   advance();
   const exact: SweepPoint = toPoint({ indexDims: dim, search: { exact: true }, label: `exact ${dim}d` }, truth, 0);
 
   const perDim: PerDimPoint[] = [];
   for (const d of perDimDims) {
-    const f = await runQueries(engine, opts.collection, queries, { exact: true, rerank: d }, truth.ids, step);
+    const f = await runQueries(engine, opts.collection, queries, { exact: true, rerank: d, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) }, truth.ids, step);
     advance();
     perDim.push({ dims: d, mapAt10: f.mapAt10, top1: f.top1, recallAt10VsExact: f.recallAt10VsExact, latencyMs: f.latencyMs });
   }
@@ -143,7 +150,7 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
       }
       using = built;
     }
-    const f = await runQueries(engine, opts.collection, queries, c.search, truth.ids, step, using);
+    const f = await runQueries(engine, opts.collection, queries, { ...c.search, ...within }, truth.ids, step, using);
     advance();
     points.push(toPoint(c, f, (using?.index ?? engine.runtime(opts.collection).index).bytes));
   }

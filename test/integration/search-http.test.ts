@@ -113,3 +113,24 @@ test('a text-encoder collection stores its input as the text (unless storeText: 
   assert.equal(r.results[0].id, 's1');
   assert.equal(r.results[0].sources.text.rank, 1);
 });
+
+test('GET /eval and POST /eval/sweep take a filter (the truth is exact over the matching items) and a keyword query', async (t) => {
+  const { app } = await withItems(t);
+  const filter = encodeURIComponent(JSON.stringify({ 'payload.year': { $lt: 2010 } }));
+  const res = await app.inject({ url: `/eval?collection=docs&sample=40&seed=1&shortlist=100&filter=${filter}` });
+  assert.equal(res.statusCode, 200, res.body);
+  const ev = res.json();
+  assert.deepEqual(ev.config.search.filter, { 'payload.year': { $lt: 2010 } });
+  assert.ok(ev.recallAt10VsExact > 0.95, `recall ${ev.recallAt10VsExact}`);
+  const hybrid = (await app.inject({ url: `/eval?collection=docs&sample=40&seed=1&text=seven` })).json();
+  assert.equal(hybrid.config.search.text, 'seven');
+  assert.ok(hybrid.recallAt10VsExact < 1, 'a hybrid run is not the exact vector search');
+  const bad = await app.inject({ url: `/eval?collection=docs&sample=40&filter=${encodeURIComponent('{"x": 1}')}` });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().error.code, 'INVALID_FILTER');
+  const sw = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'docs', queries: { sample: 30, seed: 2 }, grid: { indexDims: [8], shortlists: [50], rerankDims: [16] }, perDim: false, filter: { label: 'odd' } } });
+  assert.equal(sw.statusCode, 200, sw.body);
+  assert.ok(sw.json().points[0].recallAt10VsExact > 0.95);
+  const badSweep = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'docs', filter: { label: { $bad: 1 } } } });
+  assert.equal(badSweep.json().error.code, 'INVALID_FILTER');
+});

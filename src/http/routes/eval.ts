@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { filterParam } from '../../search/filter/param.js';
 import { parseFunnelSpec } from '../../search/funnel-spec.js';
 import type { SearchOptions } from '../../search/options.js';
 import type { Job } from '../../eval/jobs.js';
@@ -21,7 +22,7 @@ export const evalRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) =
     schema: { tags: ['eval'], querystring: EvalQuery, response: { 200: EvalResultSchema, 202: JobReply, ...errorResponses } },
   }, async (req, reply) => {
     const { collection = DEFAULT_COLLECTION, queries, limit, sample, seed, funnel, async: background, ...s } = req.query;
-    const search: SearchOptions = { shortlist: s.shortlist, rerank: s.rerank, ef: s.ef, firstStage: s.firstStage, exact: s.exact };
+    const search: SearchOptions = { shortlist: s.shortlist, rerank: s.rerank, ef: s.ef, firstStage: s.firstStage, exact: s.exact, filter: filterParam(s.filter), text: s.text };
     if (funnel !== undefined) search.funnel = parseFunnelSpec(funnel, engine.runtime(collection).record.dim);
     const set: QuerySet | undefined = queries !== undefined ? { collection: queries, limit } : sample !== undefined || seed !== undefined ? { sample: sample ?? 1000, seed } : undefined;
     const opts = { collection, queries: set, search: Object.fromEntries(Object.entries(search).filter(([, v]) => v !== undefined)) };

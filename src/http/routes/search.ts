@@ -5,6 +5,7 @@ import type { SearchResponse } from '../../search/search.js';
 import type { QueryInput } from '../../inputs/embed.js';
 import type { RouteDeps } from '../route-deps.js';
 import { DEFAULT_COLLECTION } from '../../context.js';
+import { filterParam } from '../../search/filter/param.js';
 import { mrlError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { SearchBody, SearchQuery, SearchReply } from '../schemas/search.js';
@@ -14,16 +15,6 @@ interface QueryFields { collection?: string; vector?: number[]; input?: unknown;
 /** One of vector, input (q in a query string) and id; the engine checks that exactly one is given. */
 function toQuery(f: QueryFields): QueryInput {
   return { vector: f.vector, input: f.input ?? f.q, id: f.id };
-}
-
-/** `filter=` of a query string: the same JSON as the POST body's `filter`. */
-function filterParam(s: string | undefined): unknown {
-  if (s === undefined) return undefined;
-  try {
-    return JSON.parse(s) as unknown;
-  } catch {
-    throw mrlError('INVALID_FILTER', 'filter: the filter= parameter must be JSON (e.g. {"label":"cats"})', { at: 'filter' });
-  }
 }
 
 export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, metrics }) => {

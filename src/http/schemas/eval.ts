@@ -6,6 +6,7 @@ const StagePlan = Type.Object({ dims: Type.Integer(), keep: Type.Integer(), sour
 const SearchConfig = Type.Object({
   k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
   funnel: Type.Optional(Type.Array(FunnelStep)), firstStage: Type.Optional(Type.String()), exact: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.Unknown()), text: Type.Optional(Type.String()),
 });
 
 export const EvalQuery = Type.Object({
@@ -20,6 +21,8 @@ export const EvalQuery = Type.Object({
   funnel: Type.Optional(Type.String({ description: "'paper' or dims:keep,dims:keep,… e.g. 16:200,64:50,512:10" })),
   firstStage: Type.Optional(Type.Union([Type.Literal('index'), Type.Literal('exact')])),
   exact: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.String({ maxLength: 100_000, description: 'a search filter as JSON: every query (and the exact truth) is restricted by it' })),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'a keyword query: every query runs as a hybrid search' })),
   async: Type.Optional(Type.Boolean({ description: 'answer 202 with a job to poll instead of waiting' })),
 }, { additionalProperties: false });
 
@@ -61,6 +64,8 @@ export const SweepBody = Type.Object({
   cost: Type.Optional(Type.Union([Type.Literal('latency'), Type.Literal('flops')])),
   apply: Type.Optional(Type.Boolean()),
   perDim: Type.Optional(Type.Boolean()),
+  filter: Type.Optional(Type.Unknown({ description: 'every run (and the exact truth) restricted by this search filter' })),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'every configuration run as a hybrid search with this keyword query' })),
   async: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
