@@ -14,7 +14,8 @@ import { readBrown } from '../src/data/brown.js';
 
 /** AP@k of a ranked list of labels against the query's label (relevant: same label), over the hits found. */
 function apAt(labels: (string | null)[], want: string, k: number): number {
-  let hits = 0, sum = 0;
+  let hits = 0,
+    sum = 0;
   labels.slice(0, k).forEach((l, i) => {
     if (l === want) sum += ++hits / (i + 1);
   });
@@ -32,10 +33,16 @@ export async function textBench(n: number, k: number, log: (s: string) => void):
     ctx.createCollection({ name: 'brown', encoder: 'text-mrl' });
     const t0 = performance.now();
     for (let i = 0; i < paras.length; i += 200) {
-      await ctx.upsert('brown', paras.slice(i, i + 200).map((p, j) => ({ id: `p${i + j}`, input: p.text, label: p.genre })));
+      await ctx.upsert(
+        'brown',
+        paras.slice(i, i + 200).map((p, j) => ({ id: `p${i + j}`, input: p.text, label: p.genre })),
+      );
     }
     log(`embedded and ingested ${paras.length} Brown paragraphs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const queries = paras.map((_p, i) => i).filter((i) => i % Math.max(1, Math.floor(paras.length / 200)) === 0).slice(0, 200);
+    const queries = paras
+      .map((_p, i) => i)
+      .filter((i) => i % Math.max(1, Math.floor(paras.length / 200)) === 0)
+      .slice(0, 200);
     const rows: string[] = [];
     const run = async (name: string, f: (i: number) => Promise<(string | null)[]>) => {
       const ms: number[] = [];
@@ -52,10 +59,21 @@ export async function textBench(n: number, k: number, log: (s: string) => void):
     // A keyword query: the paragraph's first 12 words (a long query, as a user pasting text).
     const words = (i: number) => paras[i].text.split(' ').slice(0, 12).join(' ');
     await run('vector only (by id)', async (i) => (await ctx.search('brown', { id: `p${i}` }, { k })).results.map((h) => h.label));
-    await run('keyword only (first 12 words)', async (i) => (await ctx.search('brown', {}, { k: k + 1, text: words(i) })).results.filter((h) => h.id !== `p${i}`).slice(0, k).map((h) => h.label));
-    await run('hybrid RRF (by id + first 12 words)', async (i) => (await ctx.search('brown', { id: `p${i}` }, { k, text: words(i) })).results.map((h) => h.label));
-    await run('hybrid blend (by id + first 12 words)', async (i) => (await ctx.search('brown', { id: `p${i}` }, { k, text: words(i), fusion: { method: 'blend' } })).results.map((h) => h.label));
-    console.log(`\n### Keyword and hybrid search, ${paras.length} Brown paragraphs through text-mrl, ${queries.length} queries, genres as labels\n`);
+    await run('keyword only (first 12 words)', async (i) =>
+      (await ctx.search('brown', {}, { k: k + 1, text: words(i) })).results
+        .filter((h) => h.id !== `p${i}`)
+        .slice(0, k)
+        .map((h) => h.label),
+    );
+    await run('hybrid RRF (by id + first 12 words)', async (i) =>
+      (await ctx.search('brown', { id: `p${i}` }, { k, text: words(i) })).results.map((h) => h.label),
+    );
+    await run('hybrid blend (by id + first 12 words)', async (i) =>
+      (await ctx.search('brown', { id: `p${i}` }, { k, text: words(i), fusion: { method: 'blend' } })).results.map((h) => h.label),
+    );
+    console.log(
+      `\n### Keyword and hybrid search, ${paras.length} Brown paragraphs through text-mrl, ${queries.length} queries, genres as labels\n`,
+    );
     console.log('| search | p50 ms | p99 ms | mAP@10 |');
     console.log('|---|---|---|---|');
     for (const r of rows) console.log(r);

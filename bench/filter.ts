@@ -24,17 +24,33 @@ import { textBench } from './filter-text.js';
 
 const { values: a } = parseArgs({
   options: {
-    n: { type: 'string', default: '100000' }, d: { type: 'string', default: '768' }, queries: { type: 'string', default: '200' },
-    k: { type: 'string', default: '10' }, backend: { type: 'string', default: 'auto' }, threads: { type: 'string', default: '2' },
-    brown: { type: 'string', default: '2000' }, 'skip-text': { type: 'boolean', default: false },
-    selectivities: { type: 'string', default: '0.001,0.01,0.1,0.5' }, 'skip-vectors': { type: 'boolean', default: false },
+    n: { type: 'string', default: '100000' },
+    d: { type: 'string', default: '768' },
+    queries: { type: 'string', default: '200' },
+    k: { type: 'string', default: '10' },
+    backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: '2' },
+    brown: { type: 'string', default: '2000' },
+    'skip-text': { type: 'boolean', default: false },
+    selectivities: { type: 'string', default: '0.001,0.01,0.1,0.5' },
+    'skip-vectors': { type: 'boolean', default: false },
   },
 });
-const N = Number(a.n), D = Number(a.d), NQ = Number(a.queries), K = Number(a.k);
+const N = Number(a.n),
+  D = Number(a.d),
+  NQ = Number(a.queries),
+  K = Number(a.k);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const SELECTIVITIES = a.selectivities.split(',').map(Number);
 
-interface Row { method: string; sel: number; p50: number; p99: number; recall: number; short: number }
+interface Row {
+  method: string;
+  sel: number;
+  p50: number;
+  p99: number;
+  recall: number;
+  short: number;
+}
 
 async function main(): Promise<void> {
   if (!a['skip-vectors']) await vectorBench();
@@ -53,7 +69,10 @@ async function vectorBench(): Promise<void> {
     const u = Array.from({ length: N }, () => rng.int(1000));
     const t0 = performance.now();
     for (let i = 0; i < N; i += 5000) {
-      await engine.upsert('bench', Array.from({ length: Math.min(5000, N - i) }, (_, j) => ({ id: `v${i + j}`, vector: syn.row(i + j), payload: { u: u[i + j] } })));
+      await engine.upsert(
+        'bench',
+        Array.from({ length: Math.min(5000, N - i) }, (_, j) => ({ id: `v${i + j}`, vector: syn.row(i + j), payload: { u: u[i + j] } })),
+      );
     }
     log(`ingested ${N} × ${D} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const rows: Row[] = [];
@@ -65,17 +84,37 @@ async function vectorBench(): Promise<void> {
       data.items.matcher.matching(rec.id, compileFilter(parseFilter(filter), new Set(rec.indexedFields)), -1 - sel); // a version never used: not cached
       matchMs[sel] = performance.now() - tm;
       const truth: string[][] = [];
-      for (let q = 0; q < NQ; q++) truth.push((await engine.search('bench', { vector: syn.query(q) }, { k: K, exact: true, rerank: rec.rerankDim, filter })).results.map((h) => h.id));
+      for (let q = 0; q < NQ; q++)
+        truth.push(
+          (await engine.search('bench', { vector: syn.query(q) }, { k: K, exact: true, rerank: rec.rerankDim, filter })).results.map(
+            (h) => h.id,
+          ),
+        );
       const methods: [string, (q: Float32Array) => Promise<string[]>][] = [
         ['planner', async (q) => (await engine.search('bench', { vector: q }, { k: K, filter })).results.map((h) => h.id)],
-        ['exact-filtered (forced)', async (q) => (await engine.search('bench', { vector: q }, { k: K, filter, filterExactBelow: 2 })).results.map((h) => h.id)],
-        ['index-filtered (forced)', async (q) => (await engine.search('bench', { vector: q }, { k: K, filter, filterExactBelow: 0 })).results.map((h) => h.id)],
-        ['post-filter top-100', async (q) => (await engine.search('bench', { vector: q }, { k: 100 })).results.filter((h) => keep(h.payload)).slice(0, K).map((h) => h.id)],
+        [
+          'exact-filtered (forced)',
+          async (q) => (await engine.search('bench', { vector: q }, { k: K, filter, filterExactBelow: 2 })).results.map((h) => h.id),
+        ],
+        [
+          'index-filtered (forced)',
+          async (q) => (await engine.search('bench', { vector: q }, { k: K, filter, filterExactBelow: 0 })).results.map((h) => h.id),
+        ],
+        [
+          'post-filter top-100',
+          async (q) =>
+            (await engine.search('bench', { vector: q }, { k: 100 })).results
+              .filter((h) => keep(h.payload))
+              .slice(0, K)
+              .map((h) => h.id),
+        ],
       ];
       for (const [method, run] of methods) {
         for (let w = 0; w < 20; w++) await run(syn.warmupQuery(w));
         const ms: number[] = [];
-        let hit = 0, want = 0, short = 0;
+        let hit = 0,
+          want = 0,
+          short = 0;
         for (let q = 0; q < NQ; q++) {
           const s = performance.now();
           const ids = await run(syn.query(q));
@@ -92,8 +131,13 @@ async function vectorBench(): Promise<void> {
     console.log(`\n### Filtered search, ${N} × ${D}, ${NQ} queries, k = ${K}, first stage ${rec.indexDim} dims, rerank ${rec.rerankDim}\n`);
     console.log('| selectivity | method | p50 ms | p99 ms | recall@10 | fewer than k |');
     console.log('|---|---|---|---|---|---|');
-    for (const r of rows) console.log(`| ${(r.sel * 100).toFixed(1)}% | ${r.method} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.recall.toFixed(3)} | ${(r.short * 100).toFixed(0)}% |`);
-    console.log(`\nMatching seqs from SQLite (first time a filter is seen; repeats until the next write are cached): ${SELECTIVITIES.map((s) => `${(s * 100).toFixed(1)}% ${matchMs[s].toFixed(1)} ms`).join(', ')}`);
+    for (const r of rows)
+      console.log(
+        `| ${(r.sel * 100).toFixed(1)}% | ${r.method} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.recall.toFixed(3)} | ${(r.short * 100).toFixed(0)}% |`,
+      );
+    console.log(
+      `\nMatching seqs from SQLite (first time a filter is seen; repeats until the next write are cached): ${SELECTIVITIES.map((s) => `${(s * 100).toFixed(1)}% ${matchMs[s].toFixed(1)} ms`).join(', ')}`,
+    );
   } finally {
     await data.close();
     await kernel.close();

@@ -18,7 +18,10 @@ export function checkIndexedPayload(fields: readonly string[], payload: unknown,
   for (const f of fields) {
     const v = valueAt(payload, f);
     if (v !== undefined && v !== null && typeof v !== 'number' && typeof v !== 'string') {
-      throw mrlError('VALIDATION', `${at}.${f} is an indexed field: it must be a number, a string or null, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+      throw mrlError(
+        'VALIDATION',
+        `${at}.${f} is an indexed field: it must be a number, a string or null, not ${Array.isArray(v) ? 'an array' : typeof v}`,
+      );
     }
   }
 }

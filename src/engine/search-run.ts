@@ -14,7 +14,10 @@ import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 
 /** The keyword list's report: how many hits it gave and how long it took. */
-export interface KeywordReport { candidates: number; ms: number }
+export interface KeywordReport {
+  candidates: number;
+  ms: number;
+}
 /** A search's answer: hits (with each list's rank and score in a hybrid or keyword search) and how it ran. */
 export interface RunResult extends SearchResult {
   results: (SearchHit | FusedHit)[];
@@ -25,7 +28,13 @@ export interface RunResult extends SearchResult {
 
 const DEFAULT_CANDIDATES = 100;
 
-export interface RunDeps { items: ItemStore; kernel: Kernel; source: SearchSource; record: CollectionRecord; plan: (o: SearchOptions) => Plan }
+export interface RunDeps {
+  items: ItemStore;
+  kernel: Kernel;
+  source: SearchSource;
+  record: CollectionRecord;
+  plan: (o: SearchOptions) => Plan;
+}
 
 /** True when the query names a vector or a stored item (an input was embedded into a vector before). */
 function hasVectorQuery(q: Query): boolean {
@@ -44,10 +53,16 @@ export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): 
   const k = d.plan({ k: opts.k }).k;
   if (!hasVectorQuery(query)) {
     const kw = keywordList(d, match, k, filter);
-    return { results: kw.hits.map((h, i) => ({ ...h, sources: { text: { rank: i + 1, score: h.score } } })), stages: [], keyword: kw.report, mode: 'keyword' };
+    return {
+      results: kw.hits.map((h, i) => ({ ...h, sources: { text: { rank: i + 1, score: h.score } } })),
+      stages: [],
+      keyword: kw.report,
+      mode: 'keyword',
+    };
   }
   const candidates = opts.candidates ?? Math.max(DEFAULT_CANDIDATES, k);
-  if (!Number.isInteger(candidates) || candidates < k || candidates > 1000) throw mrlError('INVALID_SEARCH', `candidates must be an integer in k (${k})..1000`);
+  if (!Number.isInteger(candidates) || candidates < k || candidates > 1000)
+    throw mrlError('INVALID_SEARCH', `candidates must be an integer in k (${k})..1000`);
   fuse([], [], opts.fusion); // checks the fusion before any work
   const v = await vectorList(d, query, { ...opts, k: candidates }, filter);
   const exclude = v.excludeId;
@@ -56,7 +71,12 @@ export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): 
   return { results: fuse(v.results, text, opts.fusion, k), stages: v.stages, filter: v.filter, keyword: kw.report, mode: 'hybrid' };
 }
 
-async function vectorList(d: RunDeps, query: Query, opts: SearchOptions, filter?: CompiledFilter): Promise<SearchResult & { filter?: FilterReport; excludeId?: string }> {
+async function vectorList(
+  d: RunDeps,
+  query: Query,
+  opts: SearchOptions,
+  filter?: CompiledFilter,
+): Promise<SearchResult & { filter?: FilterReport; excludeId?: string }> {
   const { vector, exclude } = resolveQuery(d.record, d.items, query);
   const plan = d.plan(opts);
   const deps: SearchDeps = { source: d.source, vectors: d.items, rows: d.items, kernel: d.kernel };

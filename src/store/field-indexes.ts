@@ -26,7 +26,16 @@ export function syncFieldIndexes(db: Db, collectionId: number, fields: string[])
 /** Refuses to index a field that some stored item holds as a boolean, an array or an object. */
 export function checkStoredIndexable(db: Db, collectionId: number, fields: readonly string[]): void {
   for (const f of fields) {
-    const bad = db.prepare(`SELECT id FROM items WHERE collection_id = ? AND json_type(payload, '$.${f}') NOT IN ('integer', 'real', 'text', 'null') LIMIT 1`).pluck().get(collectionId) as string | undefined;
-    if (bad !== undefined) throw mrlError('INVALID_COLLECTION', `payload.${f} cannot be indexed: item '${bad}' holds a boolean, an array or an object there (indexed fields hold numbers, strings or null)`);
+    const bad = db
+      .prepare(
+        `SELECT id FROM items WHERE collection_id = ? AND json_type(payload, '$.${f}') NOT IN ('integer', 'real', 'text', 'null') LIMIT 1`,
+      )
+      .pluck()
+      .get(collectionId) as string | undefined;
+    if (bad !== undefined)
+      throw mrlError(
+        'INVALID_COLLECTION',
+        `payload.${f} cannot be indexed: item '${bad}' holds a boolean, an array or an object there (indexed fields hold numbers, strings or null)`,
+      );
   }
 }

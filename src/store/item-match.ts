@@ -1,7 +1,10 @@
 import type { Db } from './db.js';
 
 /** A compiled filter: a WHERE over `items` (src/search/filter/sql.ts). */
-export interface WhereClause { where: string; params: (string | number)[] }
+export interface WhereClause {
+  where: string;
+  params: (string | number)[];
+}
 
 const CACHE_ENTRIES = 64;
 
@@ -24,7 +27,10 @@ export class ItemMatcher {
       return hit.seqs;
     }
     // Sorted here, not by SQLite: an indexed field's rows come back in index order.
-    const rows = this.db.prepare(`SELECT seq FROM items WHERE collection_id = ? AND (${f.where})`).pluck().all(collectionId, ...f.params) as number[];
+    const rows = this.db
+      .prepare(`SELECT seq FROM items WHERE collection_id = ? AND (${f.where})`)
+      .pluck()
+      .all(collectionId, ...f.params) as number[];
     const seqs = Uint32Array.from(rows).sort();
     this.cache.set(key, { version, seqs });
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);

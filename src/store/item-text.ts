@@ -3,7 +3,10 @@ import type { Db } from './db.js';
 import { mrlError } from '../errors.js';
 
 /** A keyword hit: the item's seq and its BM25 score (higher is better). */
-export interface TextHit { seq: number; score: number }
+export interface TextHit {
+  seq: number;
+  score: number;
+}
 
 /**
  * The FTS5 side of the items (table `item_text`, rowid = seq): written inside the item
@@ -48,8 +51,12 @@ export class ItemText {
     const where = filter ? ` AND (${filter.where})` : '';
     let stmt = this.searches.get(where);
     if (!stmt) {
-      stmt = this.db.prepare(`SELECT item_text.rowid, -bm25(item_text) AS score FROM item_text JOIN items ON items.seq = item_text.rowid
-        WHERE item_text MATCH ? AND items.collection_id = ?${where} ORDER BY bm25(item_text) LIMIT ?`).raw();
+      stmt = this.db
+        .prepare(
+          `SELECT item_text.rowid, -bm25(item_text) AS score FROM item_text JOIN items ON items.seq = item_text.rowid
+        WHERE item_text MATCH ? AND items.collection_id = ?${where} ORDER BY bm25(item_text) LIMIT ?`,
+        )
+        .raw();
       if (this.searches.size > 64) this.searches.clear();
       this.searches.set(where, stmt);
     }

@@ -7,11 +7,21 @@ const DIM = 16;
 async function withItems(t: Parameters<typeof buildTestApp>[0]) {
   const built = await buildTestApp(t);
   const { app } = built;
-  const created = await app.inject({ method: 'POST', url: '/collections', payload: { name: 'docs', dim: DIM, indexDim: 8, indexedFields: ['year'] } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/collections',
+    payload: { name: 'docs', dim: DIM, indexDim: 8, indexedFields: ['year'] },
+  });
   assert.equal(created.statusCode, 201, created.body);
   assert.deepEqual(created.json().indexedFields, ['year']);
   const { vectors } = mrlLikeVectors(200, DIM, 5);
-  const items = vectors.map((v, i) => ({ id: `d${i}`, vector: v, label: i % 2 ? 'odd' : 'even', payload: { year: 2000 + (i % 20) }, text: i % 7 === 0 ? `seven times ${i}` : `plain item ${i}` }));
+  const items = vectors.map((v, i) => ({
+    id: `d${i}`,
+    vector: v,
+    label: i % 2 ? 'odd' : 'even',
+    payload: { year: 2000 + (i % 20) },
+    text: i % 7 === 0 ? `seven times ${i}` : `plain item ${i}`,
+  }));
   const ing = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'docs', items } });
   assert.equal(ing.statusCode, 200, ing.body);
   return { ...built, vectors };
@@ -44,7 +54,8 @@ test('bad filters and bad keyword queries are coded 400s that change nothing', a
     ['/search?collection=docs&text=%3F%3F', 'INVALID_QUERY'],
   ];
   for (const [req, code] of cases) {
-    const res = typeof req === 'string' ? await app.inject({ url: req }) : await app.inject({ method: 'POST', url: '/search', payload: req });
+    const res =
+      typeof req === 'string' ? await app.inject({ url: req }) : await app.inject({ method: 'POST', url: '/search', payload: req });
     assert.equal(res.statusCode, 400, `${JSON.stringify(req)}: ${res.body}`);
     assert.equal(res.json().error.code, code, JSON.stringify(req));
   }
@@ -57,7 +68,13 @@ test('keyword and hybrid search over HTTP; each hit says which list found it', a
   assert.equal(kw.mode, 'keyword');
   assert.equal(kw.results.length, 29);
   assert.deepEqual(kw.results[0].sources.text.rank, 1);
-  const hy = (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'docs', vector: vectors[7], text: 'seven', k: 10, fusion: { method: 'blend' } } })).json();
+  const hy = (
+    await app.inject({
+      method: 'POST',
+      url: '/search',
+      payload: { collection: 'docs', vector: vectors[7], text: 'seven', k: 10, fusion: { method: 'blend' } },
+    })
+  ).json();
   assert.equal(hy.mode, 'hybrid');
   assert.equal(hy.results.length, 10);
   assert.equal(hy.results[0].id, 'd7'); // first in both lists
@@ -66,16 +83,29 @@ test('keyword and hybrid search over HTTP; each hit says which list found it', a
   assert.equal(get.results.length, 3);
 });
 
-test('PATCH an item: label, payload and text change, the vector and the index do not; PATCH a collection\'s indexed fields', async (t) => {
+test("PATCH an item: label, payload and text change, the vector and the index do not; PATCH a collection's indexed fields", async (t) => {
   const { app, ctx } = await withItems(t);
   const before = (await app.inject('/collections/docs/items/d3')).json();
   const elements = ctx.engine.describe('docs').index.elements;
-  const res = await app.inject({ method: 'PATCH', url: '/collections/docs/items/d3', payload: { label: 'moved', payload: { year: 1990 }, text: 'rare zebra' } });
+  const res = await app.inject({
+    method: 'PATCH',
+    url: '/collections/docs/items/d3',
+    payload: { label: 'moved', payload: { year: 1990 }, text: 'rare zebra' },
+  });
   assert.equal(res.statusCode, 200, res.body);
   assert.deepEqual(res.json(), { ...before, label: 'moved', payload: { year: 1990 }, text: 'rare zebra' });
   assert.equal(ctx.engine.describe('docs').index.elements, elements);
-  const found = (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'docs', text: 'zebra', filter: { 'payload.year': { $lt: 2000 } } } })).json();
-  assert.deepEqual(found.results.map((h: { id: string }) => h.id), ['d3']);
+  const found = (
+    await app.inject({
+      method: 'POST',
+      url: '/search',
+      payload: { collection: 'docs', text: 'zebra', filter: { 'payload.year': { $lt: 2000 } } },
+    })
+  ).json();
+  assert.deepEqual(
+    found.results.map((h: { id: string }) => h.id),
+    ['d3'],
+  );
   assert.equal((await app.inject({ method: 'PATCH', url: '/collections/docs/items/nope', payload: { label: 'x' } })).statusCode, 404);
   assert.equal((await app.inject({ method: 'PATCH', url: '/collections/docs/items/d3', payload: { vector: [1] } })).statusCode, 400);
   const col = await app.inject({ method: 'PATCH', url: '/collections/docs', payload: { indexedFields: ['year', 'meta.lang'] } });
@@ -92,18 +122,32 @@ test('NDJSON ingest carries text; a text longer than 64 KB is refused for its li
     JSON.stringify({ id: 'n1', vector: Array(DIM).fill(0.5), text: 'walrus' }),
     JSON.stringify({ id: 'n2', vector: Array(DIM).fill(0.5), text: 'x'.repeat(65 * 1024) }),
   ].join('\n');
-  const res = await app.inject({ method: 'POST', url: '/ingest?collection=docs', headers: { 'content-type': 'application/x-ndjson' }, payload: lines });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/ingest?collection=docs',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: lines,
+  });
   assert.equal(res.statusCode, 200, res.body);
   assert.equal(res.json().upserted, 1);
   assert.equal(res.json().errors[0].code, 'PAYLOAD_TOO_LARGE');
   const kw = (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'docs', text: 'walrus' } })).json();
-  assert.deepEqual(kw.results.map((h: { id: string }) => h.id), ['n1']);
+  assert.deepEqual(
+    kw.results.map((h: { id: string }) => h.id),
+    ['n1'],
+  );
 });
 
 test('a text-encoder collection stores its input as the text (unless storeText: false); GET ?q=&hybrid=true searches with q both ways', async (t) => {
   const { app } = await buildTestApp(t);
-  for (const [name, storeText] of [['t1', true], ['t2', false]] as const) {
-    assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name, encoder: 'text-mrl', storeText } })).statusCode, 201);
+  for (const [name, storeText] of [
+    ['t1', true],
+    ['t2', false],
+  ] as const) {
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/collections', payload: { name, encoder: 'text-mrl', storeText } })).statusCode,
+      201,
+    );
     const items = ['the cat sat on the mat', 'stock prices fell sharply', 'a kitten naps'].map((input, i) => ({ id: `s${i}`, input }));
     assert.equal((await app.inject({ method: 'POST', url: '/ingest', payload: { collection: name, items } })).statusCode, 200);
     assert.equal((await app.inject(`/collections/${name}/items/s1`)).json().text, storeText ? 'stock prices fell sharply' : null);
@@ -128,9 +172,23 @@ test('GET /eval and POST /eval/sweep take a filter (the truth is exact over the 
   const bad = await app.inject({ url: `/eval?collection=docs&sample=40&filter=${encodeURIComponent('{"x": 1}')}` });
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().error.code, 'INVALID_FILTER');
-  const sw = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'docs', queries: { sample: 30, seed: 2 }, grid: { indexDims: [8], shortlists: [50], rerankDims: [16] }, perDim: false, filter: { label: 'odd' } } });
+  const sw = await app.inject({
+    method: 'POST',
+    url: '/eval/sweep',
+    payload: {
+      collection: 'docs',
+      queries: { sample: 30, seed: 2 },
+      grid: { indexDims: [8], shortlists: [50], rerankDims: [16] },
+      perDim: false,
+      filter: { label: 'odd' },
+    },
+  });
   assert.equal(sw.statusCode, 200, sw.body);
   assert.ok(sw.json().points[0].recallAt10VsExact > 0.95);
-  const badSweep = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'docs', filter: { label: { $bad: 1 } } } });
+  const badSweep = await app.inject({
+    method: 'POST',
+    url: '/eval/sweep',
+    payload: { collection: 'docs', filter: { label: { $bad: 1 } } },
+  });
   assert.equal(badSweep.json().error.code, 'INVALID_FILTER');
 });

@@ -13,7 +13,10 @@ async function fill(t: Parameters<typeof tempDir>[0], dataDir = tempDir(t)) {
   const engine = data.engine;
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 8 });
   const { vectors, labels } = mrlLikeVectors(300, DIM, 3);
-  await engine.upsert('docs', vectors.map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i], payload: { n: i }, text: textOf(i) })));
+  await engine.upsert(
+    'docs',
+    vectors.map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i], payload: { n: i }, text: textOf(i) })),
+  );
   return { engine, vectors, dataDir, data };
 }
 
@@ -26,16 +29,25 @@ test('an acknowledged item is searchable by keyword at once, ranked by BM25, ste
   assert.equal(bananas.results.length, new Set([...Array(300).keys()].filter((i) => textOf(i).includes('banana'))).size);
   for (let i = 1; i < bananas.results.length; i++) assert.ok(bananas.results[i - 1].score >= bananas.results[i].score);
   await engine.upsert('docs', [{ id: 'fresh', vector: Array(DIM).fill(1), text: 'a kumquat' }]);
-  assert.deepEqual((await engine.search('docs', {}, { text: 'kumquat' })).results.map((h) => h.id), ['fresh']);
+  assert.deepEqual(
+    (await engine.search('docs', {}, { text: 'kumquat' })).results.map((h) => h.id),
+    ['fresh'],
+  );
   await engine.upsert('docs', [{ id: 'fresh', vector: Array(DIM).fill(1), text: 'a lime' }]); // replaced: the old text goes
   assert.equal((await engine.search('docs', {}, { text: 'kumquat' })).results.length, 0);
   engine.patchItem('docs', 'v1', { text: 'quince jam' });
-  assert.deepEqual((await engine.search('docs', {}, { text: 'quince' })).results.map((h) => h.id), ['v1']);
+  assert.deepEqual(
+    (await engine.search('docs', {}, { text: 'quince' })).results.map((h) => h.id),
+    ['v1'],
+  );
   await engine.deleteItems('docs', ['v1']);
   assert.equal((await engine.search('docs', {}, { text: 'quince' })).results.length, 0);
   await data.close();
   const again = await openEngine(t, dataDir);
-  assert.deepEqual((await again.search('docs', {}, { text: 'lime' })).results.map((h) => h.id), ['fresh']);
+  assert.deepEqual(
+    (await again.search('docs', {}, { text: 'lime' })).results.map((h) => h.id),
+    ['fresh'],
+  );
   assert.equal((await again.search('docs', {}, { text: 'cafe', k: 100 })).results.length, 60);
   assert.equal(again.getItem('docs', 'v2').text, textOf(2));
 });
@@ -47,7 +59,11 @@ test('keyword search with a filter, FTS5 syntax, and coded 400s for malformed qu
   const phrase = await engine.search('docs', {}, { text: '"apple and"', textSyntax: 'fts5', k: 300 });
   assert.ok(phrase.results.length > 0 && phrase.results.every((h) => textOf(Number(h.id.slice(1))).startsWith('apple and')));
   for (const text of ['"unterminated', 'AND OR', 'apple NEAR(', '(banana']) {
-    await assert.rejects(engine.search('docs', {}, { text, textSyntax: 'fts5' }), (e: unknown) => e instanceof MrlError && e.code === 'INVALID_QUERY' && e.status === 400, text);
+    await assert.rejects(
+      engine.search('docs', {}, { text, textSyntax: 'fts5' }),
+      (e: unknown) => e instanceof MrlError && e.code === 'INVALID_QUERY' && e.status === 400,
+      text,
+    );
   }
   // The same characters as plain words are fine.
   assert.ok((await engine.search('docs', {}, { text: '"unterminated apple (' })).results.length > 0);
@@ -67,7 +83,10 @@ test('hybrid: RRF over the vector list and the keyword list, each hit with its r
   const want = [...score.entries()].sort((a, b) => b[1] - a[1]).slice(0, k);
   const r = await engine.search('docs', q, { k, exact: true, text: 'cherry cafe' });
   assert.equal(r.mode, 'hybrid');
-  assert.deepEqual(r.results.map((h) => h.id), want.map(([id]) => id));
+  assert.deepEqual(
+    r.results.map((h) => h.id),
+    want.map(([id]) => id),
+  );
   r.results.forEach((h, i) => assert.ok(Math.abs(h.score - want[i][1]) < 1e-12));
   const top = r.results[0] as { id: string; sources: { vector?: { rank: number; score: number }; text?: { rank: number } } };
   assert.equal(top.sources.vector?.rank, v.results.findIndex((h) => h.id === top.id) + 1);

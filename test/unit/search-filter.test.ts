@@ -20,17 +20,30 @@ const ITEMS: { id: string; label: string | null; payload: unknown }[] = [
 function store(t: Parameters<typeof tempDir>[0]) {
   const db = openDatabase(join(tempDir(t), 'f.db'));
   t.after(() => db.close());
-  db.prepare("INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, hnsw_m, hnsw_ef_construction, hnsw_ef_search, created_at) VALUES ('c', 4, 4, 4, 4, '[4]', 16, 100, 64, 'now')").run();
+  db.prepare(
+    "INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, hnsw_m, hnsw_ef_construction, hnsw_ef_search, created_at) VALUES ('c', 4, 4, 4, 4, '[4]', 16, 100, 64, 'now')",
+  ).run();
   const ins = db.prepare('INSERT INTO items (collection_id, id, label, payload, vector) VALUES (1, ?, ?, ?, ?)');
   for (const it of ITEMS) ins.run(it.id, it.label, it.payload === null ? null : JSON.stringify(it.payload), Buffer.alloc(16));
   db.exec("CREATE INDEX fy ON items (collection_id, json_extract(payload, '$.year'))");
   const run = (filter: unknown, indexed?: Set<string>) => {
     const c = compileFilter(parseFilter(filter), indexed);
-    return (db.prepare(`SELECT id FROM items WHERE collection_id = 1 AND (${c.where}) ORDER BY id`).pluck().all(...c.params) as string[]).join('');
+    return (
+      db
+        .prepare(`SELECT id FROM items WHERE collection_id = 1 AND (${c.where}) ORDER BY id`)
+        .pluck()
+        .all(...c.params) as string[]
+    ).join('');
   };
   const plan = (filter: unknown, indexed: Set<string>) => {
     const c = compileFilter(parseFilter(filter), indexed);
-    return (db.prepare(`EXPLAIN QUERY PLAN SELECT seq FROM items WHERE collection_id = 1 AND (${c.where})`).all(...c.params) as { detail: string }[]).map((r) => r.detail).join('; ');
+    return (
+      db.prepare(`EXPLAIN QUERY PLAN SELECT seq FROM items WHERE collection_id = 1 AND (${c.where})`).all(...c.params) as {
+        detail: string;
+      }[]
+    )
+      .map((r) => r.detail)
+      .join('; ');
   };
   return { run, plan };
 }
@@ -115,14 +128,18 @@ const BAD: [unknown, string][] = [
   [{ label: ['a'] }, 'filter.label'],
   [{ $or: [] }, 'filter.$or'],
   [{ $or: [{ label: 'a' }, 3] }, 'filter.$or[1]'],
-  [{ 'payload.a b': 1 }, "filter.payload.a b"],
+  [{ 'payload.a b': 1 }, 'filter.payload.a b'],
   [{ 'payload.': 1 }, 'filter.payload.'],
   [{ 'payload.x': { $eq: Number.NaN } }, 'filter.payload.x.$eq'],
 ];
 
 test('bad filters are INVALID_FILTER naming the place', () => {
   for (const [filter, at] of BAD) {
-    assert.throws(() => parseFilter(filter), (e: unknown) => e instanceof MrlError && e.code === 'INVALID_FILTER' && e.status === 400 && e.params.at === at, JSON.stringify(filter));
+    assert.throws(
+      () => parseFilter(filter),
+      (e: unknown) => e instanceof MrlError && e.code === 'INVALID_FILTER' && e.status === 400 && e.params.at === at,
+      JSON.stringify(filter),
+    );
   }
 });
 

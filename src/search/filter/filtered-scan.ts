@@ -37,7 +37,16 @@ function matchingSlots(m: ResidentMatrix, matched: Uint32Array, bits: Uint8Array
  * kernel's rerank entry against the resident matrix (from the store's full vectors beyond its
  * width), best `keep` first. Retries when a write moves rows during the kernel call.
  */
-export async function filteredScan(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, matched: Uint32Array, bits: Uint8Array, dims: number, keep: number): Promise<Scored> {
+export async function filteredScan(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  matched: Uint32Array,
+  bits: Uint8Array,
+  dims: number,
+  keep: number,
+): Promise<Scored> {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(matched), dims, keep);
   const q = normalizedPrefix(query, dims);
@@ -45,7 +54,11 @@ export async function filteredScan(src: SearchSource, vectors: VectorsBySeq, ker
     const version = m.version;
     const idx = matchingSlots(m, matched, bits);
     if (idx.length === 0) return { seqs: [], scores: [] };
-    const [top] = await kernelForAttempt(kernel, attempt).rerank(m, [{ query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) }], dims);
+    const [top] = await kernelForAttempt(kernel, attempt).rerank(
+      m,
+      [{ query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) }],
+      dims,
+    );
     if (m.version !== version) continue;
     return { seqs: Array.from(top.indices, (i) => m.slotSeq[idx[i]]), scores: Array.from(top.scores) };
   }

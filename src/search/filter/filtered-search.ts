@@ -1,6 +1,6 @@
 import { normalizedPrefix } from '../../core/prefix.js';
 import { toHits } from '../hits.js';
-import type { Plan, Stage } from '../options.js';
+import type { Plan } from '../options.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
 import { filteredScan, seqBitmap } from './filtered-scan.js';
@@ -10,7 +10,12 @@ import { filteredScan, seqBitmap } from './filtered-scan.js';
  * prefix, or the prefix index with a filter callback (`fallback`: it found too few, so the
  * exact scan ran after it).
  */
-export interface FilterReport { plan: 'exact-filtered' | 'index-filtered'; matched: number; selectivity: number; fallback: boolean }
+export interface FilterReport {
+  plan: 'exact-filtered' | 'index-filtered';
+  matched: number;
+  selectivity: number;
+  fallback: boolean;
+}
 
 /**
  * Below this fraction of the collection matching, the exact plan answers (measured with
@@ -32,7 +37,14 @@ const MAX_WIDEN = 4;
  * Whenever at least k live items match, k come back. `exactBelow` (a fraction, tests force
  * either plan with it) replaces the default rule: EXACT_BELOW of the rows, at least EXACT_MIN_ROWS.
  */
-export async function searchFiltered(deps: SearchDeps, vector: Float32Array, plan: Plan, matched: Uint32Array, exclude?: number, exactBelow?: number): Promise<SearchResult & { filter: FilterReport }> {
+export async function searchFiltered(
+  deps: SearchDeps,
+  vector: Float32Array,
+  plan: Plan,
+  matched: Uint32Array,
+  exclude?: number,
+  exactBelow?: number,
+): Promise<SearchResult & { filter: FilterReport }> {
   const src = deps.source;
   const selectivity = matched.length / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.length, selectivity, fallback: false };
@@ -52,6 +64,6 @@ export async function searchFiltered(deps: SearchDeps, vector: Float32Array, pla
   const exact = exactBelow === undefined ? matched.length <= Math.max(EXACT_MIN_ROWS, EXACT_BELOW * src.count) : selectivity < exactBelow;
   const useIndex = plan.stages[0].source === 'index' && !exact;
   if (useIndex) report.plan = 'index-filtered';
-  const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages as Stage[], exclude, useIndex ? indexFirst : exactFirst);
+  const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages, exclude, useIndex ? indexFirst : exactFirst);
   return { results: toHits(deps.rows, ranked, plan.k), stages: ranked.stages, filter: report };
 }

@@ -74,7 +74,9 @@ class Parser {
     }
     if (op === '$in' || op === '$nin') {
       if (!Array.isArray(v) || v.length === 0) bad(at, 'must be a non-empty list of values');
-      v.forEach((x, i) => { if (!isScalar(x)) bad(`${at}[${i}]`, 'must be a string, number, boolean or null'); });
+      v.forEach((x, i) => {
+        if (!isScalar(x)) bad(`${at}[${i}]`, 'must be a string, number, boolean or null');
+      });
       this.count(at, v.length);
       return { op: 'in', field, values: v as Scalar[], negate: op === '$nin' };
     }

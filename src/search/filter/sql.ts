@@ -1,7 +1,10 @@
 import type { CompareOp, FilterField, FilterNode, Scalar } from './ast.js';
 
 /** A WHERE clause over the `items` table (columns qualified) and its parameters in order. */
-export interface CompiledFilter { where: string; params: (string | number)[] }
+export interface CompiledFilter {
+  where: string;
+  params: (string | number)[];
+}
 
 const SQL_OP: Record<Exclude<CompareOp, '$ne'>, string> = { $eq: '=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
 
@@ -27,7 +30,7 @@ export function compileFilter(node: FilterNode, indexed: ReadonlySet<string> = n
 
 function compile(n: FilterNode, params: (string | number)[], ix: ReadonlySet<string>): string {
   const compare = (f: FilterField, op: Exclude<CompareOp, '$ne'>, v: Scalar, p: (string | number)[]) =>
-    (f.kind === 'payload' && v !== null && ix.has(f.path.join('.')) ? compareIndexed(f.path, op, v, p) : compareAny(f, op, v, p));
+    f.kind === 'payload' && v !== null && ix.has(f.path.join('.')) ? compareIndexed(f.path, op, v, p) : compareAny(f, op, v, p);
   switch (n.op) {
     case 'and':
       return n.terms.length === 0 ? '1' : `(${n.terms.map((t) => compile(t, params, ix)).join(' AND ')})`;

@@ -19,5 +19,8 @@ export function matchExpression(text: unknown, syntax: TextSyntax = 'plain'): st
   if (syntax !== 'plain') throw mrlError('INVALID_QUERY', "textSyntax must be 'plain' or 'fts5'");
   const words = [...new Set(text.match(WORD) ?? [])];
   if (words.length === 0) throw mrlError('INVALID_QUERY', `text '${text.slice(0, 100)}' has no words to search for`);
-  return words.slice(0, 256).map((w) => `"${w}"`).join(' OR ');
+  return words
+    .slice(0, 256)
+    .map((w) => `"${w}"`)
+    .join(' OR ');
 }
