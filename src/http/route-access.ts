@@ -43,8 +43,10 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /collections': { role: 'read' }, // lists only the key's own collections
   'GET /collections/:name': { role: 'read', collections: fromParams },
   'POST /collections': { role: 'admin', collections: (req) => (obj(req.body) ? [obj(req.body)!.name] : []) },
+  'PATCH /collections/:name': { role: 'admin', collections: fromParams }, // indexedFields
   'DELETE /collections/:name': { role: 'admin', collections: fromParams },
   'GET /collections/:name/items/:id': { role: 'read', collections: fromParams },
+  'PATCH /collections/:name/items/:id': { role: 'write', collections: fromParams },
   'DELETE /collections/:name/items/:id': { role: 'write', collections: fromParams },
   'POST /ingest': { role: 'write', collections: (req) => [obj(req.query)?.collection, obj(req.body)?.collection].filter((c) => c !== undefined) },
 

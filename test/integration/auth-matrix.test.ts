@@ -32,6 +32,8 @@ const CASES: Record<string, Case> = {
   'DELETE /collections/:name': { role: 'admin', ok: 200, scoped: 'hidden', req: (n) => ({ method: 'DELETE', url: `/collections/tmp${n}` }) },
   'GET /collections/:name/items/:id': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/collections/docs/items/v1' }) },
   'DELETE /collections/:name/items/:id': { role: 'write', ok: 200, scoped: 'hidden', req: (n) => ({ method: 'DELETE', url: `/collections/docs/items/del${n}` }) },
+  'PATCH /collections/:name': { role: 'admin', ok: 200, scoped: 'hidden', req: () => json('PATCH', '/collections/docs', { indexedFields: ['n'] }) },
+  'PATCH /collections/:name/items/:id': { role: 'write', ok: 200, scoped: 'hidden', req: () => json('PATCH', '/collections/docs/items/v1', { label: 'patched' }) },
   'POST /ingest': { role: 'write', ok: 200, scoped: 'hidden', req: (n) => json('POST', '/ingest', { collection: 'docs', items: [{ id: `ing${n}`, vector: Array.from({ length: 16 }, (_, j) => j + 1) }] }) },
   'GET /search': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/search?collection=docs&id=v1&k=3' }) },
   'POST /search': { role: 'read', ok: 200, scoped: 'hidden', req: () => json('POST', '/search', { collection: 'docs', id: 'v2', k: 3 }) },

@@ -23,7 +23,7 @@ function digest(db: Db): string {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-interface Base { method: 'GET' | 'POST' | 'DELETE'; path: string; query?: Record<string, string>; body?: Json; ndjson?: boolean }
+interface Base { method: 'GET' | 'POST' | 'DELETE' | 'PATCH'; path: string; query?: Record<string, string>; body?: Json; ndjson?: boolean }
 
 const vec = (seed: number) => Array.from({ length: 8 }, (_, j) => Math.fround(Math.sin(seed * 7 + j) + 0.1));
 
@@ -40,6 +40,8 @@ const BASES: Record<string, Base> = {
   'DELETE /collections/:name': { method: 'DELETE', path: '/collections/gone' },
   'GET /collections/:name/items/:id': { method: 'GET', path: '/collections/fz/items/f3' },
   'DELETE /collections/:name/items/:id': { method: 'DELETE', path: '/collections/fz/items/nothere' },
+  'PATCH /collections/:name': { method: 'PATCH', path: '/collections/fz', body: { indexedFields: ['t'] } },
+  'PATCH /collections/:name/items/:id': { method: 'PATCH', path: '/collections/fz/items/f3', body: { label: 'p', payload: { t: 'y' }, text: 'some words' } },
   'POST /ingest': { method: 'POST', path: '/ingest', body: { collection: 'fz', items: [{ id: 'n1', vector: vec(1), label: 'a', payload: { t: 'x' } }, { id: 'n2', vector: vec(2) }] } },
   'POST /ingest (ndjson)': { method: 'POST', path: '/ingest', query: { collection: 'fz' }, ndjson: true, body: [{ id: 'd1', vector: vec(3) }, { id: 'd2', vector: vec(4), label: 'b' }] },
   'GET /search': { method: 'GET', path: '/search', query: { collection: 'fz', id: 'f1', k: '3', shortlist: '10', ef: '10' } },
