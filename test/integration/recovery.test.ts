@@ -127,8 +127,13 @@ test('SIGKILL in the middle of an ingest loses no acknowledged row, and the inde
   for (let b = 0; b * 50 < acked; b++) if (b % 7 === 3) deleted.add(`r${b * 50 - 3}`);
   for (let i = 0; i < acked; i++) {
     if (deleted.has(`r${i}`)) continue;
-    assert.ok(engine.items.getById(rt.record.id, `r${i}`), `acknowledged row r${i} lost`);
+    const row = engine.items.getById(rt.record.id, `r${i}`);
+    assert.ok(row, `acknowledged row r${i} lost`);
+    assert.equal(engine.items.text.textOf(row.seq), `row${i} batch${Math.floor(i / 50)}`, `acknowledged row r${i} lost its keyword text`);
   }
+  // Keyword search sees exactly the rows SQLite holds: one per acknowledged id, none for a deleted one.
+  assert.deepEqual((await engine.search('crash', {}, { text: 'row1234' })).results.map((h) => h.id), ['r1234']);
+  for (const id of [...deleted].slice(0, 5)) assert.equal((await engine.search('crash', {}, { text: id.replace('r', 'row') })).results.length, 0, id);
   assert.ok(rt.count >= acked - deleted.size);
   assert.equal(engine.describe('crash').index.lastOpen!.loadedSnapshot, true);
   assertIndexMatchesStore(engine, 'crash');
