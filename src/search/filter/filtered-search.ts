@@ -27,8 +27,12 @@ export const EXACT_BELOW = 0.1;
 /** However small the collection, this many matching rows or fewer are always scanned exactly (well under 1 ms). */
 export const EXACT_MIN_ROWS = 2048;
 
-/** The index-filtered beam: `want` widened by up to this factor as the filter gets more selective. */
-const MAX_WIDEN = 4;
+/**
+ * The index-filtered beam is the stage's own (at least the candidates it keeps): hnswlib counts
+ * only labels the filter accepts in it, so the walk already widens by about 1/selectivity.
+ * Widening it a further 2–4× cost 50–90% more time at 10–20% selectivity for no recall gained
+ * (bench:filter, 100k rows: recall@10 1.000 either way), so it is not widened again.
+ */
 
 /**
  * A search restricted to `matched` (seqs in ascending order, from SQLite): the first stage is
@@ -54,8 +58,7 @@ export async function searchFiltered(
     return { ...r, candidates: matched.length };
   };
   const indexFirst: FirstStage = async (st, want) => {
-    const widen = Math.min(MAX_WIDEN, Math.max(1, Math.round(1 / Math.sqrt(selectivity))));
-    const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want) * widen;
+    const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want);
     const r = src.index.search(normalizedPrefix(vector, st.dims), want, ef, (seq) => bits[seq] === 1);
     if (r.seqs.length >= Math.min(want, matched.length)) return { ...r, candidates: r.seqs.length };
     report.fallback = true;
