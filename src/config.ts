@@ -16,6 +16,8 @@ export interface Config {
   /** The encoder the `default` collection is bound to when a new data dir is created ('' for none). */
   defaultEncoder: string;
   tfBackend: 'tensorflow' | 'wasm' | 'cpu';
+  /** Encoders (src/encoders/registry.ts): backend, onnxruntime threads, micro-batching of concurrent embeds, query-embedding cache entries. */
+  embed: { backend: 'auto' | 'onnx' | 'tfjs'; threads: number; batchWindowUs: number; batchMax: number; cacheSize: number };
   http: {
     port: number;
     host: string;
@@ -64,6 +66,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     modelsDir: resolve(env.MRL_MODELS_DIR || join(projectRoot(), 'models')),
     defaultEncoder: env.MRL_DEFAULT_ENCODER ?? 'text-mrl',
     tfBackend: oneOf(env, 'MRL_TF_BACKEND', 'tensorflow', ['tensorflow', 'wasm', 'cpu'] as const),
+    embed: {
+      backend: oneOf(env, 'MRL_ENCODER_BACKEND', 'auto', ['auto', 'onnx', 'tfjs'] as const),
+      threads: int(env, 'MRL_EMBED_THREADS', 1, 1, 64),
+      batchWindowUs: int(env, 'MRL_EMBED_BATCH_WINDOW_US', 0, 0, 1_000_000),
+      batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64, 1, 4096),
+      cacheSize: int(env, 'MRL_EMBED_CACHE', 1024, 0, 1_000_000),
+    },
     http: {
       port: int(env, 'PORT', 8080, 0, 65535),
       host: env.HOST || '127.0.0.1',

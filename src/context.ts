@@ -29,7 +29,7 @@ export class AppContext {
    */
   static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
     const kernel = await createKernel({ backend: config.kernel, threads: config.threads, batchWindowUs: config.batch.windowUs, batchMax: config.batch.max });
-    const encoders = new EncoderRegistry(config.modelsDir);
+    const encoders = new EncoderRegistry(config.modelsDir, config.embed);
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;
       const engineOpts = { dataDir: config.dataDir, kernel, defaults: config.defaults, encoders };
