@@ -213,6 +213,12 @@ export class EncoderRegistry {
     return { dims: d, embeddings: full.map((v) => Array.from(normalizedPrefix(v, d))) };
   }
 
+  /** Tokens the model reads for these validated inputs (0 for models without tokens, e.g. images). */
+  async countTokens(name: string, inputs: unknown[]): Promise<number> {
+    const encoder = await this.get(name);
+    return encoder.countTokens ? inputs.reduce<number>((s, x) => s + encoder.countTokens!(x), 0) : 0;
+  }
+
   async dispose(): Promise<void> {
     const all = await Promise.allSettled(this.loaded.values());
     for (const r of all) if (r.status === 'fulfilled') r.value.dispose();

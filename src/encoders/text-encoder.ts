@@ -88,6 +88,10 @@ class TextEncoder implements Encoder {
     validateText(this.manifest, input, field);
   }
 
+  countTokens(input: unknown): number {
+    return this.use.tokenize(String(input)).length;
+  }
+
   async embed(inputs: unknown[]): Promise<Float32Array[]> {
     if (this.disposed) throw new Error(`text encoder '${this.manifest.name}' is disposed`);
     inputs.forEach((input, i) => this.validate(input, `inputs[${i}]`));

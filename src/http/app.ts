@@ -15,6 +15,7 @@ import { modelRoutes } from './routes/models.js';
 import { evalRoutes } from './routes/eval.js';
 import { classifyRoutes } from './routes/classify.js';
 import { webRoutes } from './routes/web.js';
+import { openAiRoutes } from './routes/openai.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -47,6 +48,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(ingestRoutes, deps);
   await app.register(searchRoutes, deps);
   await app.register(modelRoutes, deps);
+  await app.register(openAiRoutes, deps);
   await app.register(classifyRoutes, deps);
   await app.register(evalRoutes, deps);
   await app.register(webRoutes, deps);

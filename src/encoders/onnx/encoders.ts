@@ -31,6 +31,7 @@ export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxI
   return {
     manifest,
     validate: (input, field) => validateText(manifest, input, field),
+    countTokens: (input) => useTokenIds(tokenizer, String(input)).length,
     async embed(inputs) {
       if (disposed) throw new Error(`text encoder '${manifest.name}' is disposed`);
       inputs.forEach((input, i) => validateText(manifest, input, `inputs[${i}]`));

@@ -24,8 +24,13 @@ export class OnnxRunner {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const w = new Worker(new URL(`./worker${ext}`, import.meta.url));
+    // Run from TypeScript sources (tsx), the worker registers tsx's loader itself before
+    // importing its module: hooks registered in this thread do not reach a worker's entry.
+    const fromTs = import.meta.url.endsWith('.ts');
+    const entry = new URL(`./worker${fromTs ? '.ts' : '.js'}`, import.meta.url);
+    const w = fromTs
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+      : new Worker(entry);
     this.live.clear();
     w.unref();
     w.on('message', (reply: RunnerReply) => {
