@@ -1,4 +1,5 @@
-import { cpSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { projectRoot } from '../src/paths.js';
@@ -19,6 +20,21 @@ export function modelsWithOnnx(t: TestContext, build = true): string {
     if (build) writeOnnxModel(join(dir, name));
   }
   return dir;
+}
+
+let shared: string | undefined;
+
+/** The same, built once per test process and only read (removed when the process exits). */
+export function sharedModelsWithOnnx(): string {
+  if (shared) return shared;
+  const dir = mkdtempSync(join(tmpdir(), 'mrl-models-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const src = join(projectRoot(), 'models');
+  for (const name of readdirSync(src)) {
+    cpSync(join(src, name), join(dir, name), { recursive: true, filter: (f) => !/model\.onnx/.test(f) });
+    writeOnnxModel(join(dir, name));
+  }
+  return (shared = dir);
 }
 
 /** `n` Brown-corpus sentences spread over the corpus (every paragraph's sentences, taken at a stride). */

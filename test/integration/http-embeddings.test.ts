@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { tf } from '../../src/encoders/tf-backend.js';
 import { buildTestApp } from '../helpers.js';
-import { brownSentences, cosine, fashionImages, modelsWithOnnx } from '../onnx-models.js';
+import { brownSentences, cosine, fashionImages, sharedModelsWithOnnx } from '../onnx-models.js';
 
 /** The real server on an ephemeral port over a copy of the models with their ONNX graphs. */
-async function server(t: TestContext, env: Record<string, string> = {}, models = modelsWithOnnx(t)) {
+async function server(t: TestContext, env: Record<string, string> = {}, models = sharedModelsWithOnnx()) {
   const { app, ctx } = await buildTestApp(t, { MRL_MODELS_DIR: models, ...env });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
@@ -30,7 +30,7 @@ test('/health: both encoders on onnxruntime; TF.js with the reason when asked fo
   assert.deepEqual(h2.encoders.map((e: { backend: string; fallbackReason: string }) => [e.backend, e.fallbackReason]), [['tfjs', 'MRL_ENCODER_BACKEND=tfjs'], ['tfjs', 'MRL_ENCODER_BACKEND=tfjs']]);
 });
 
-test('concurrent /embed and ?q= requests are batched, and each gets its own vectors, in order', async (t) => {
+test('concurrent /embed requests are batched, and each gets its own vectors, in order', async (t) => {
   const { post, get } = await server(t, { MRL_EMBED_CACHE: '0', MRL_EMBED_BATCH_WINDOW_US: '5000' });
   const texts = brownSentences(24);
   // References: one request per sentence, one after the other (each a batch of its own).
@@ -55,7 +55,7 @@ test('concurrent /embed and ?q= requests are batched, and each gets its own vect
   assert.ok(launches < calls, `${calls} calls in ${launches} launches: nothing was batched`);
 });
 
-test('an input that cannot be embedded fails only its own request among concurrent ones', async (t) => {
+test('a bad input fails only its own request among concurrent batched ones', async (t) => {
   const { post } = await server(t, { MRL_EMBED_CACHE: '0', MRL_EMBED_BATCH_WINDOW_US: '5000' });
   const texts = brownSentences(6);
   const ref = (await post('/embed', { model: 'text-mrl', inputs: texts })).body.embeddings as number[][];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EncoderRegistry } from '../../src/encoders/registry.js';
 import { initTf } from '../../src/encoders/tf-backend.js';
 import { defer } from '../helpers.js';
-import { brownSentences, cosine, fashionImages, modelsWithOnnx, topKNeighbours } from '../onnx-models.js';
+import { brownSentences, cosine, fashionImages, sharedModelsWithOnnx, topKNeighbours } from '../onnx-models.js';
 
 /**
  * The ONNX encoders give the TF.js encoders' answers: every embedding at cosine ≥ 0.9999 and
@@ -13,7 +13,7 @@ import { brownSentences, cosine, fashionImages, modelsWithOnnx, topKNeighbours }
 for (const [model, inputs] of [['text-mrl', brownSentences(50)], ['fashion-mrl', fashionImages(50)]] as const) {
   test(`${model}: onnxruntime embeddings agree with TF.js`, async (t) => {
     await initTf();
-    const dir = modelsWithOnnx(t);
+    const dir = sharedModelsWithOnnx();
     const onnx = new EncoderRegistry(dir, { backend: 'onnx', cacheSize: 0 });
     const tfjs = new EncoderRegistry(dir, { backend: 'tfjs', cacheSize: 0 });
     defer(t, () => onnx.dispose());
