@@ -10,7 +10,7 @@
  *     before) and cached (64 sentences asked over and over, after one warm-up pass).
  * Needs the ONNX graphs (npm run build:onnx; `prepare` builds them).
  * Flags: --iterations 200 (single-input runs on onnxruntime; TF.js and batches run fewer)
- *        --n 10000 --duration 5 (seconds per autocannon run) --threads 1 (MRL_EMBED_THREADS)
+ *        --n 10000 --duration 5 (seconds per autocannon run) --threads 2 (MRL_EMBED_THREADS)
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ import { summarise } from '../src/core/stats.js';
 import { brownSentences, fashionImages } from './samples.js';
 
 const { values: a } = parseArgs({
-  options: { iterations: { type: 'string', default: '200' }, n: { type: 'string', default: '10000' }, duration: { type: 'string', default: '5' }, threads: { type: 'string', default: '1' } },
+  options: { iterations: { type: 'string', default: '200' }, n: { type: 'string', default: '10000' }, duration: { type: 'string', default: '5' }, threads: { type: 'string', default: '2' } },
 });
 const ITER = Number(a.iterations), N = Number(a.n), DURATION = Number(a.duration), THREADS = Number(a.threads);
 const modelsDir = join(projectRoot(), 'models');

@@ -68,7 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tfBackend: oneOf(env, 'MRL_TF_BACKEND', 'tensorflow', ['tensorflow', 'wasm', 'cpu'] as const),
     embed: {
       backend: oneOf(env, 'MRL_ENCODER_BACKEND', 'auto', ['auto', 'onnx', 'tfjs'] as const),
-      threads: int(env, 'MRL_EMBED_THREADS', 1, 1, 64),
+      // Two threads halve a sentence's latency (bench/embed.ts); more mostly contend with the HTTP thread and the kernel.
+      threads: int(env, 'MRL_EMBED_THREADS', Math.min(2, cpus().length), 1, 64),
       batchWindowUs: int(env, 'MRL_EMBED_BATCH_WINDOW_US', 0, 0, 1_000_000),
       batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64, 1, 4096),
       cacheSize: int(env, 'MRL_EMBED_CACHE', 1024, 0, 1_000_000),

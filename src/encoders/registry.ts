@@ -45,7 +45,7 @@ export interface EncoderOptions {
   cacheSize: number;
 }
 
-export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { backend: 'auto', threads: 1, batchWindowUs: 0, batchMax: 64, cacheSize: 1024 };
+export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { backend: 'auto', threads: 2, batchWindowUs: 0, batchMax: 64, cacheSize: 1024 };
 
 export interface EncoderStatus { name: string; backend: EncoderBackendName; loaded: boolean; fallbackReason: string | null; batch: BatcherStats | null }
 
