@@ -7,7 +7,8 @@
  *  2. A real server (child process) on a fresh data dir: its `default` collection (text-mrl)
  *     grown to N Brown sentences (default 10k) through POST /ingest, then autocannon on
  *     GET /search?q= with 1 and 8 connections: uncached (every request a sentence not asked
- *     before) and cached (64 sentences asked over and over, after one warm-up pass).
+ *     before, whole or its first 6 words, a search box's length) and cached (64 sentences
+ *     asked over and over, after one warm-up pass).
  * Needs the ONNX graphs (npm run build:onnx; `prepare` builds them).
  * Flags: --iterations 200 (single-input runs on onnxruntime; TF.js and batches run fewer)
  *        --n 10000 --duration 5 (seconds per autocannon run) --threads 2 (MRL_EMBED_THREADS)
@@ -123,21 +124,24 @@ const health = await (await fetch(`${url}/health`)).json() as { encoders: { name
 let next = 0;
 const hot = unseen.slice(unseen.length - 64);
 const path = (q: string) => `/search?q=${encodeURIComponent(q)}`;
-function cannon(connections: number, cached: boolean): Promise<autocannon.Result> {
+/** Search-box sized queries: a sentence's first words. */
+const short = (s: string) => s.split(' ').slice(0, 6).join(' ');
+function cannon(connections: number, cached: boolean, shortQueries: boolean): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     let i = 0;
+    const query = () => (cached ? hot[i++ % hot.length] : shortQueries ? short(unseen[next++ % (unseen.length - 64)]) : unseen[next++ % (unseen.length - 64)]);
     autocannon({
       url, connections, duration: DURATION,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(cached ? hot[i++ % hot.length] : unseen[next++ % (unseen.length - 64)]) }) }],
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(query()) }) }],
     }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 for (const q of hot) await fetch(url + path(q)); // the cached runs' warm-up pass
 const http: { name: string; r: autocannon.Result }[] = [];
-for (const cached of [false, true]) {
+for (const [kind, cached] of [['sentence', false], ['short', false], ['sentence', true]] as const) {
   for (const c of [1, 8]) {
-    const r = await cannon(c, cached);
-    http.push({ name: `${c} client${c > 1 ? 's' : ''}, ${cached ? 'cached' : 'uncached'}`, r });
+    const r = await cannon(c, cached, kind === 'short');
+    http.push({ name: `${c} client${c > 1 ? 's' : ''}, ${cached ? 'cached' : 'uncached'}, ${kind === 'short' ? 'first 6 words of a sentence' : 'whole sentences'}`, r });
     log(`${http[http.length - 1].name}: ${r.requests.average} req/s`);
   }
 }
