@@ -52,7 +52,7 @@ async function compare(model: string, inputs: unknown[]) {
     const cos = a.map((v, i) => cosine(v, b[i])).sort((x, y) => x - y);
     const [na, nb] = [await neighbours(a, 10), await neighbours(b, 10)];
     const same = na.filter((x, i) => [...x].sort().join() === [...nb[i]].sort().join()).length;
-    console.log(`${model}: ${inputs.length} inputs; cosine min ${cos[0].toFixed(9)}, median ${cos[cos.length >> 1].toFixed(9)}; ` +
+    console.log(`${model}: ${inputs.length} inputs; 1 − cosine: max ${(1 - cos[0]).toExponential(1)}, median ${(1 - cos[cos.length >> 1]).toExponential(1)}; ` +
       `inputs below 0.9999: ${cos.filter((c) => c < 0.9999).length}; same top-10 neighbours: ${same}/${na.length} (${((100 * same) / na.length).toFixed(2)}%)`);
   } finally {
     await onnx.dispose();
