@@ -1,6 +1,8 @@
 # mrl-server, CPU image.
 #   build: docker build -t mrl-server .
-#   run:   docker run -d -p 8080:8080 -v mrl-data:/data mrl-server
+#   run:   docker run -d -p 8080:8080 -v mrl-data:/data -e MRL_ADMIN_KEY="$(openssl rand -base64 32)" mrl-server
+# The server listens on 0.0.0.0 here, so it refuses to start without an API key: set
+# MRL_ADMIN_KEY (an admin key, kept only as its SHA-256), or MRL_AUTH=off to serve without keys.
 # See docs/deploy.md (GPU image: docker/gpu.Dockerfile; compose: docker/compose.yaml).
 
 # ---- build stage ---------------------------------------------------------------------------
@@ -29,9 +31,16 @@ RUN npm ci --omit=optional --ignore-scripts \
  && node -e "require('better-sqlite3')(':memory:').close(); require('hnswlib-node'); require('onnxruntime-node')"
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
+# (`prepare` does it elsewhere): built from the TF.js files and USE lite in node_modules, before
+# the prune removes tsx; --strict fails the build if one does not convert.
+COPY models ./models
+COPY scripts/build-onnx-models.ts ./scripts/
 # Then production dependencies only. onnxruntime-node ships native libraries for every platform
 # (~240 MB of them for macOS, Windows and the other Linux architecture): keep this one's.
 RUN npm run build \
+ && node --import tsx scripts/build-onnx-models.ts models --strict \
+ && test -f models/text-mrl/model.onnx && test -f models/fashion-mrl/model.onnx \
  && npm prune --omit=dev --omit=optional \
  && test ! -e node_modules/typescript && test ! -e node_modules/@tensorflow/tfjs-node-gpu \
  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d \
@@ -41,6 +50,7 @@ RUN npm run build \
 # ---- runtime stage -------------------------------------------------------------------------
 FROM node:20-bookworm-slim
 # Configuration is by environment (see docs/deploy.md); these are the container's defaults.
+# No MRL_ADMIN_KEY here on purpose: a key baked into an image is a key everyone has.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
@@ -51,7 +61,7 @@ WORKDIR /app
 # dist/ ES modules.
 COPY package.json ./
 COPY migrations ./migrations
-COPY models ./models
+COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

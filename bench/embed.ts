@@ -133,7 +133,7 @@ function cannon(connections: number, cached: boolean, shortQueries: boolean): Pr
     autocannon({
       url, connections, duration: DURATION,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(query()) }) }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    }, (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)));
   });
 }
 for (const q of hot) await fetch(url + path(q)); // the cached runs' warm-up pass

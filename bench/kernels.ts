@@ -5,7 +5,8 @@
  *   node --import tsx bench/kernels.ts [--threads 2]
  */
 import * as ort from 'onnxruntime-node';
-import { createKernel, type Kernel } from '../src/compute/kernel.js';
+import { createKernel } from '../src/compute/create-kernel.js';
+import type { Kernel } from '../src/compute/kernel.js';
 import { INT64, FLOAT, model, node, tensorInfo } from '../src/compute/onnx-model.js';
 
 const threadsArg = process.argv.indexOf('--threads');

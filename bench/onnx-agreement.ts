@@ -13,7 +13,7 @@ import { scoreTopKModel } from '../src/compute/onnx-model.js';
 import { EncoderRegistry } from '../src/encoders/registry.js';
 import { initTf } from '../src/encoders/tf-backend.js';
 import { projectRoot } from '../src/paths.js';
-import { FASHION_MNIST_DIR } from '../src/train/fashion-mnist.js';
+import { FASHION_MNIST_DIR } from '../src/data/fashion-mnist.js';
 import { brownSentences, cosine, fashionImages } from './samples.js';
 
 const { values: a } = parseArgs({ options: { sentences: { type: 'string', default: '1000' }, images: { type: 'string', default: '10000' }, models: { type: 'string' } } });

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { projectRoot } from '../src/paths.js';
 import { readBrown } from '../src/data/brown.js';
-import { loadSplit } from '../src/train/fashion-mnist.js';
+import { loadSplit } from '../src/data/fashion-mnist.js';
 
 /** `n` Brown-corpus sentences spread over the corpus (every paragraph's sentences, taken at a stride). */
 export function brownSentences(n: number): string[] {

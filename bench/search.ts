@@ -1,7 +1,7 @@
 /**
  * Search benchmark: the engine's funnel (prefix HNSW shortlist → rerank) against exact search
  * and a single-stage hnswlib-node graph over the full vectors, on seeded synthetic MRL-like data.
- * Prints markdown tables in the form of DESIGN.md's "What to beat" to stdout; progress to stderr.
+ * Prints markdown tables in the form of docs/design.md's "What to beat" to stdout; progress to stderr.
  * Then queries in flight at once (--concurrency) with and without the kernels' batching window
  * (--window-us, 0 = off), side by side; --concurrent-only runs just that part.
  *
@@ -13,11 +13,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import hnswlib from 'hnswlib-node';
-import { BatchWindowKernel } from '../src/compute/batch-window.js';
-import { createKernel, type Backend, type Kernel } from '../src/compute/kernel.js';
-import { paperFunnel, type FunnelStep, type SearchOptions } from '../src/core/funnel.js';
+import { BatchWindowKernel } from '../src/compute/gpu/batch-window.js';
+import { createKernel } from '../src/compute/create-kernel.js';
+import type { Backend, Kernel } from '../src/compute/kernel.js';
+import { paperFunnel } from '../src/search/funnel-spec.js';
+import type { FunnelStep, SearchOptions } from '../src/search/options.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
-import { Engine } from '../src/engine/engine.js';
+import { DataContext } from '../src/data-context.js';
+import type { Engine } from '../src/engine/engine.js';
 import { PrefixIndex } from '../src/index/prefix-index.js';
 import { sweep } from '../src/eval/sweep.js';
 import { median, summarise, type LatencySummary } from '../src/core/stats.js';
@@ -169,11 +172,11 @@ async function main(dataDir: string): Promise<void> {
   const base = await createKernel({ backend: BACKEND, threads: THREADS });
   if (base.fallbackReason) log(`kernel fallback: ${base.fallbackReason}`);
   const kernel = new SwitchKernel(base);
-  const engine = Engine.open({ dataDir, kernel });
+  const data = await DataContext.open({ dataDir, kernel });
   try {
-    await run(engine, s, genS, base.fallbackReason, dataDir, kernel);
+    await run(data.engine, s, genS, base.fallbackReason, dataDir, kernel);
   } finally {
-    engine.close();
+    await data.close();
     await kernel.close();
   }
 }
@@ -190,8 +193,8 @@ class SwitchKernel implements Kernel {
   topK(...a: Parameters<Kernel['topK']>) {
     return this.current.topK(...a);
   }
-  topKRows(...a: Parameters<Kernel['topKRows']>) {
-    return this.current.topKRows(...a);
+  rerank(...a: Parameters<Kernel['rerank']>) {
+    return this.current.rerank(...a);
   }
   close(): Promise<void> {
     return this.base.close();
@@ -233,8 +236,7 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
   const shared: Kernel = {
     name: kernel.base.name,
     topK: kernel.base.topK.bind(kernel.base),
-    topKRows: kernel.base.topKRows.bind(kernel.base),
-    ...(kernel.base.topKRowsMulti && { topKRowsMulti: kernel.base.topKRowsMulti.bind(kernel.base) }),
+    rerank: kernel.base.rerank.bind(kernel.base),
     close: async () => {}, // the base kernel outlives the windows
   };
   const searches: [string, SearchOptions, number][] = [[funnelLabel, funnelOpts, finalDims], [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D]];
@@ -284,7 +286,7 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   for (let b = 0; b < N; b += 1000) {
     const items = [];
     for (let i = b; i < Math.min(N, b + 1000); i++) items.push({ id: `v${i}`, vector: s.row(i), label: String(s.labels[i]) });
-    engine.upsert(COLLECTION, items);
+    await engine.upsert(COLLECTION, items);
     if ((b / 1000) % 10 === 9) log(`ingested ${b + 1000}/${N}`);
   }
   const ingestS = (performance.now() - t) / 1000;

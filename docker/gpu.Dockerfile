@@ -53,7 +53,14 @@ RUN npm ci --omit=optional --ignore-scripts \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
+# (`prepare` does it elsewhere): built from the TF.js files and USE lite in node_modules, before
+# the prune removes tsx; --strict fails the build if one does not convert.
+COPY models ./models
+COPY scripts/build-onnx-models.ts ./scripts/
 RUN npm run build \
+ && node --import tsx scripts/build-onnx-models.ts models --strict \
+ && test -f models/text-mrl/model.onnx && test -f models/fashion-mrl/model.onnx \
  && npm prune --omit=dev --omit=optional \
  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d \
       ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} + \
@@ -67,6 +74,8 @@ RUN groupadd --gid 1000 node \
  && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
 # MRL_KERNEL=gpu: vector kernels on onnxruntime's CUDA provider. The CUDA base image already sets
 # NVIDIA_VISIBLE_DEVICES=all and NVIDIA_DRIVER_CAPABILITIES=compute,utility.
+# On 0.0.0.0 the server refuses to start without an API key: run with -e MRL_ADMIN_KEY=… (or an
+# explicit -e MRL_AUTH=off). No key is baked into the image.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
@@ -75,7 +84,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json ./
 COPY migrations ./migrations
-COPY models ./models
+COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -36,25 +36,69 @@ class ApiError extends Error {
   }
 }
 
-/** GET a JSON endpoint; a non-2xx reply throws ApiError with the API's { error: { code, message } }. */
+// ---- API key ------------------------------------------------------------------------------
+// A server with API keys answers 401: the page asks for a key once and keeps it for this tab
+// only (sessionStorage: gone when the tab closes, never sent anywhere but this server).
+
+const KEY_ITEM = 'mrl-api-key';
+let keyPrompt = null;
+
+/** Shows the key form (once, however many requests are waiting) and resolves with the key typed. */
+function askForKey(reason) {
+  if (keyPrompt) return keyPrompt;
+  keyPrompt = new Promise((resolve) => {
+    const form = $('key-form');
+    $('key-reason').textContent = reason;
+    form.hidden = false;
+    $('key-input').focus();
+    const submit = (e) => {
+      e.preventDefault();
+      const key = $('key-input').value.trim();
+      if (!key) return;
+      form.removeEventListener('submit', submit);
+      sessionStorage.setItem(KEY_ITEM, key);
+      $('key-input').value = '';
+      form.hidden = true;
+      keyPrompt = null;
+      resolve(key);
+    };
+    form.addEventListener('submit', submit);
+  });
+  return keyPrompt;
+}
+
+function authHeaders() {
+  const key = sessionStorage.getItem(KEY_ITEM);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** GET a JSON endpoint; a non-2xx reply throws ApiError with the API's { error: { code, message } }. 401 asks for a key and retries. */
 async function api(path) {
-  let res;
-  try {
-    res = await fetch(path, { headers: { accept: 'application/json' } });
-  } catch (e) {
-    throw new ApiError(0, 'NETWORK', `cannot reach the server (${e.message})`);
+  for (;;) {
+    let res;
+    try {
+      res = await fetch(path, { headers: { accept: 'application/json', ...authHeaders() } });
+    } catch (e) {
+      throw new ApiError(0, 'NETWORK', `cannot reach the server (${e.message})`);
+    }
+    const text = await res.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: reported below for errors, and a 2xx non-JSON reply is itself an error
+    }
+    const err = body && typeof body === 'object' ? body.error : undefined;
+    if (res.status === 401) {
+      const had = sessionStorage.getItem(KEY_ITEM) !== null;
+      sessionStorage.removeItem(KEY_ITEM);
+      await askForKey(had ? 'That key was not accepted (unknown or revoked): enter another.' : 'This server needs an API key.');
+      continue;
+    }
+    if (!res.ok) throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText));
+    if (body === null) throw new ApiError(res.status, 'BAD_REPLY', `${path} did not answer JSON`);
+    return body;
   }
-  const text = await res.text();
-  let body = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON: reported below for errors, and a 2xx non-JSON reply is itself an error
-  }
-  const err = body && typeof body === 'object' ? body.error : undefined;
-  if (!res.ok) throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? (text.slice(0, 300) || res.statusText));
-  if (body === null) throw new ApiError(res.status, 'BAD_REPLY', `${path} did not answer JSON`);
-  return body;
 }
 
 function showError(container, err) {
@@ -285,7 +329,7 @@ function dimsChart(sweep) {
   if (!pts.length) return h('p', { class: 'muted' }, 'the sweep has no per-dims points');
   return chart({
     x: { label: 'dims (log₂)', log2: true },
-    y: { label: 'mAP@10' }, // ticks are round numbers: printed as they are, so narrow ranges keep their digits
+    y: { label: 'mAP@10' }, // tick labels carry the decimals the ticks need (chart-core.js), so narrow ranges keep their digits
     layers: [{ points: pts, line: true, cls: 'series-a' }],
   });
 }
@@ -304,7 +348,7 @@ function paretoChart(sweep) {
   if (sweep.best) layers.push({ points: [point(sweep.best, 'best')], shape: 'ring', cls: 'series-best' });
   const svg = chart({
     x: { label: 'latency p50 (ms)', zero: true },
-    y: { label: 'mAP@10' }, // ticks are round numbers: printed as they are, so narrow ranges keep their digits
+    y: { label: 'mAP@10' }, // tick labels carry the decimals the ticks need (chart-core.js), so narrow ranges keep their digits
     layers,
   });
   const keys = [

@@ -1,5 +1,7 @@
 // A small SVG plotting helper: one x/y chart with linear or log2 axes and layers of marks.
-// No library: the page builds its two charts from this.
+// No library: the page builds its two charts from this. Ticks, tick labels and the value → pixel
+// map come from chart-core.js, shared with the report's charts (src/report/svg-chart.ts).
+import { axisScale } from './chart-core.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -9,25 +11,6 @@ export function s(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
   for (const c of children) if (c !== null && c !== undefined) el.append(typeof c === 'string' ? document.createTextNode(c) : c);
   return el;
-}
-
-/** About `count` round ticks covering [lo, hi] (steps of 1, 2 or 5 × 10^n). */
-export function niceTicks(lo, hi, count = 5) {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= raw) ?? 10 * mag;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toFixed(12)));
-  return ticks;
-}
-
-/** Powers of two inside [lo, hi], thinned to at most ~8 labels. */
-function log2Ticks(lo, hi) {
-  const all = [];
-  for (let e = Math.ceil(Math.log2(lo) - 1e-9); 2 ** e <= hi * (1 + 1e-9); e++) all.push(2 ** e);
-  const every = Math.max(1, Math.ceil(all.length / 8));
-  return all.filter((_, i) => i % every === 0);
 }
 
 /** Domain of one axis, padded so marks do not sit on the frame. */
@@ -43,13 +26,6 @@ function domain(values, { log2 = false, zero = false, min, max } = {}) {
   if (zero) lo = Math.min(0, lo);
   const span = hi - lo || Math.abs(hi) || 1;
   return [zero && lo === 0 ? 0 : lo - span * 0.08, hi + span * 0.08];
-}
-
-function scale([d0, d1], [r0, r1], log2) {
-  const f = log2 ? Math.log2 : (v) => v;
-  const a = f(d0);
-  const b = f(d1);
-  return (v) => r0 + ((f(v) - a) / (b - a || 1)) * (r1 - r0);
 }
 
 /** One mark: circle, square, diamond or ring (an unfilled, larger circle). */
@@ -71,25 +47,25 @@ function mark(shape, x, y, r, cls) {
 export function chart({ width = 480, height = 280, x, y, layers }) {
   const m = { left: 56, right: 18, top: 14, bottom: 44 };
   const pts = layers.flatMap((l) => l.points);
-  const xd = domain(pts.map((p) => p.x), x);
-  const yd = domain(pts.map((p) => p.y), y);
-  const sx = scale(xd, [m.left, width - m.right], x.log2);
-  const sy = scale(yd, [height - m.bottom, m.top], false);
-  const fx = x.format ?? String;
-  const fy = y.format ?? String;
+  const [xlo, xhi] = domain(pts.map((p) => p.x), x);
+  const [ylo, yhi] = domain(pts.map((p) => p.y), y);
+  const xa = axisScale({ lo: xlo, hi: xhi, log2: x.log2, target: 6, maxTicks: 8, format: x.format }, m.left, width - m.right);
+  const ya = axisScale({ lo: ylo, hi: yhi, target: 5, format: y.format }, height - m.bottom, m.top);
+  const sx = xa.map;
+  const sy = ya.map;
   const root = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'plot', role: 'img', 'aria-label': `${y.label} against ${x.label}` });
 
   const grid = s('g', { class: 'grid' });
   const axes = s('g', { class: 'axis' });
-  for (const t of x.log2 ? log2Ticks(...xd) : niceTicks(...xd, 6)) {
+  for (const t of xa.ticks) {
     const px = sx(t);
     grid.append(s('line', { x1: px, x2: px, y1: m.top, y2: height - m.bottom }));
-    axes.append(s('text', { x: px, y: height - m.bottom + 16, 'text-anchor': 'middle', class: 'tick x' }, fx(t)));
+    axes.append(s('text', { x: px, y: height - m.bottom + 16, 'text-anchor': 'middle', class: 'tick x' }, xa.format(t)));
   }
-  for (const t of niceTicks(...yd, 5)) {
+  for (const t of ya.ticks) {
     const py = sy(t);
     grid.append(s('line', { x1: m.left, x2: width - m.right, y1: py, y2: py }));
-    axes.append(s('text', { x: m.left - 6, y: py + 4, 'text-anchor': 'end', class: 'tick y' }, fy(t)));
+    axes.append(s('text', { x: m.left - 6, y: py + 4, 'text-anchor': 'end', class: 'tick y' }, ya.format(t)));
   }
   axes.append(
     s('rect', { x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom, class: 'frame' }),

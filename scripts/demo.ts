@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import { projectRoot } from '../src/paths.js';
-import { FASHION_CLASSES, FASHION_MNIST_DIR, loadSplit, type ImageSplit } from '../src/train/fashion-mnist.js';
+import { FASHION_CLASSES, FASHION_MNIST_DIR, loadSplit, type ImageSplit } from '../src/data/fashion-mnist.js';
 import type { EvalResult } from '../src/eval/types.js';
 
 const root = projectRoot();

@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import { FASHION_MNIST_DIR, loadSplit, splitFiles, type SplitName } from '../src/train/fashion-mnist.js';
-import { encodeIdx } from '../src/train/idx.js';
+import { FASHION_MNIST_DIR, loadSplit, splitFiles, type SplitName } from '../src/data/fashion-mnist.js';
+import { encodeIdx } from '../src/data/idx.js';
 
 const { values } = parseArgs({
   options: {

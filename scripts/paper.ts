@@ -12,7 +12,7 @@
  * (c); d: adaptive classification; default all), --queries N, --no-train (skip methods whose
  * models are missing), --fresh (recompute the cached embeddings and kNN figures; embeddings are
  * also re-made whenever a model's files change), --out DIR.
- * Orchestration only: the parts live in src/eval/paper/.
+ * Orchestration only: the parts live in src/report/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,16 +20,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTf } from '../src/encoders/tf-backend.js';
 import { defaultNesting } from '../src/core/prefix.js';
-import { FASHION_MNIST_DIR, loadSplit } from '../src/train/fashion-mnist.js';
-import { loadHeads } from '../src/train/model-files.js';
-import { disposeHeads, type HeadSet } from '../src/train/heads.js';
-import { paperCharts } from '../src/eval/paper/charts.js';
-import { classificationFigures } from '../src/eval/paper/classification.js';
-import { cachedEmbeddings, ensureDataset, isComplete, modelHash, paperModels, trainModel, type PaperModel } from '../src/eval/paper/models.js';
-import { prefixRows, svdRows, type SplitEmbeddings } from '../src/eval/paper/per-dim.js';
-import { resultsMarkdown } from '../src/eval/paper/results-markdown.js';
-import { retrievalFigures } from '../src/eval/paper/retrieval.js';
-import type { MethodFigures, PaperResults } from '../src/eval/paper/types.js';
+import { FASHION_MNIST_DIR, loadSplit } from '../src/data/fashion-mnist.js';
+import { loadHeads } from '../src/encoders/model-files.js';
+import { disposeHeads, type HeadSet } from '../src/encoders/heads.js';
+import { paperCharts } from '../src/report/charts.js';
+import { classificationFigures } from '../src/report/classification.js';
+import { cachedEmbeddings, ensureDataset, isComplete, modelHash, paperModels, trainModel, type PaperModel } from '../src/report/models.js';
+import { prefixRows, svdRows, type SplitEmbeddings } from '../src/report/per-dim.js';
+import { resultsMarkdown } from '../src/report/results-markdown.js';
+import { retrievalFigures } from '../src/report/retrieval.js';
+import type { MethodFigures, PaperResults } from '../src/report/types.js';
 
 const { values: argv } = parseArgs({
   options: {

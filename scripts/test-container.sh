@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container test for the CPU image (Dockerfile): `npm run test:container`, as root. Not part of `npm test`.
 #
-# Where no Docker engine and no image registry are available (see DESIGN.md, "Containers"), it
+# Where no Docker engine and no image registry are available (see docs/design.md, "Containers"), it
 #   1. installs podman, runc and debootstrap with apt-get when they are missing;
 #   2. points podman at its own containers.conf (runc, nofile=1024:1024, cgroupfs, file logs)
 #      through CONTAINERS_CONF, leaving /etc alone;
@@ -28,6 +28,8 @@ cd "$(dirname "$0")/.."
 T0=$SECONDS
 CACHE=${MRL_CONTAINER_CACHE:-/var/tmp/mrl-container-test}
 IMAGE=${MRL_TEST_IMAGE:-mrl-server:test}
+# The image listens on 0.0.0.0 and so refuses to start without a key: each server gets this one.
+ADMIN_KEY=container-test-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 MIRROR=${MRL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SLIM=docker.io/library/node:20-bookworm-slim
 FULL=docker.io/library/node:20-bookworm
@@ -94,7 +96,7 @@ jget() {
 # http METHOD PATH [BODY] [CONTENT-TYPE]: prints the body; fails unless the status is 2xx.
 http() {
   local code
-  code=$(curl -sS -m 60 -o "$WORK/body" -w '%{http_code}' -X "$1" \
+  code=$(curl -sS -m 60 -o "$WORK/body" -w '%{http_code}' -X "$1" -H "authorization: Bearer $ADMIN_KEY" \
     ${3:+-H "content-type: ${4:-application/json}" --data-binary "$3"} "$BASE$2") || fail "curl $1 $2 failed"
   [[ $code == 2?? ]] || fail "$1 $2 answered HTTP $code: $(head -c 600 "$WORK/body")"
   cat "$WORK/body"
@@ -112,7 +114,7 @@ start_server() {
   port=$(free_port)
   CONTAINERS+=("$1")
   # stderr to a file: without systemd, podman logs an error about the healthcheck timer it cannot make.
-  podman run -d --pull=never --name "$1" -p "127.0.0.1:$port:8080" -v "$2:/data" "$IMAGE" >/dev/null 2>"$WORK/run.err" ||
+  podman run -d --pull=never --name "$1" -p "127.0.0.1:$port:8080" -v "$2:/data" -e MRL_ADMIN_KEY="$ADMIN_KEY" "$IMAGE" >/dev/null 2>"$WORK/run.err" ||
     fail "podman run: $(cat "$WORK/run.err")"
   BASE=http://127.0.0.1:$port
   say "container $1 on $BASE, volume $2"
@@ -290,9 +292,17 @@ podman exec "$C1" sh -c 'test ! -e node_modules/typescript && test ! -e node_mod
 health=$(http GET /health)
 say "/health: kernel $(jget .kernel <<<"$health"), fallback $(jget .kernelFallback <<<"$health"), tf $(jget .tfBackend <<<"$health"), models $(jget .models <<<"$health")"
 [[ $(jget .kernelFallback <<<"$health") == null ]] || fail "vector kernels fell back to plain JS in the image: $(jget .kernelFallback <<<"$health")"
+# The image builds models/*/model.onnx: every shipped encoder is served by onnxruntime, none by the TF.js fallback.
+[[ $(jget '.encoders.filter((e) => e.backend !== "onnxruntime").map((e) => e.name + ": " + e.fallbackReason).join("; ")' <<<"$health") == '' ]] ||
+  fail "encoders not on onnxruntime in the image: $(jget '.encoders.filter((e) => e.backend !== "onnxruntime").map((e) => e.name + ": " + e.fallbackReason).join("; ")' <<<"$health")"
+say "encoders: $(jget '.encoders.map((e) => e.name + " on " + e.backend).join(", ")' <<<"$health")"
 http GET / | grep -q '<script type="module" src="/static/app.js">' || fail "GET / does not serve the web page"
 http GET /static/app.js >/dev/null
 say "web page and its script served"
+[[ $(curl -sS -m 10 -o /dev/null -w '%{http_code}' "$BASE/collections") == 401 ]] || fail "GET /collections without a key is not 401"
+podman run --rm --pull=never "$IMAGE" >"$WORK/nokey" 2>&1 && fail "the image started on 0.0.0.0 without MRL_ADMIN_KEY"
+grep -q 'refusing to listen on 0.0.0.0 with no API key' "$WORK/nokey" || fail "no refusal message without a key: $(head -c 600 "$WORK/nokey")"
+say "without a key: 401 from the API, and the image refuses to start without MRL_ADMIN_KEY"
 
 step "create, ingest, search"
 http POST /collections "{\"name\":\"$COLL\",\"dim\":$DIM,\"indexDim\":8,\"rerankDim\":$DIM}" >/dev/null

@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
 import { projectRoot } from './paths.js';
 import { cpus } from 'node:os';
-import { MAX_K, MAX_SHORTLIST } from './core/funnel.js';
+import { MAX_K, MAX_SHORTLIST } from './search/options.js';
 
 /** The only reader of process.env: raw strings in, a frozen, validated Config out. */
 export interface Config {
   dataDir: string;
   kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
-  /** Vector kernel batching window (compute/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
+  /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
   /** Model directories (models/<name>/manifest.json). */
@@ -30,63 +30,181 @@ export interface Config {
     maxShortlist: number;
     maxEmbedBatch: number;
   };
+  /** Access control (src/http/auth.ts): on when a key exists or mode is 'required'; 'off' disables it. */
+  auth: { mode: 'auto' | 'required' | 'off'; adminKey: string; metricsPublic: boolean };
+  /** Abuse limits (src/http/limits.ts). rateLimit null: off on loopback with no keys, 6000 otherwise; 0: off. */
+  limits: {
+    rateLimit: number | null;
+    rateLimitExpensive: number;
+    maxIngestStreams: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
 
-function int(env: NodeJS.ProcessEnv, key: string, dflt: number, lo: number, hi: number): number {
+/** What a caller may set over the environment: any field, nested groups field by field. */
+export type ConfigOverrides = { [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K] };
+
+// Step 1 reads the environment as it is (a number must parse as one); step 2 checks the merged
+// result, so that overrides pass the same checks as environment variables.
+
+function int(env: NodeJS.ProcessEnv, key: string, dflt: number): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return dflt;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${key} must be an integer in ${lo}..${hi} (got '${raw}')`);
+  if (Number.isNaN(v)) throw new ConfigError(`${key} must be an integer (got '${raw}')`);
   return v;
 }
 
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T, allowed: readonly T[]): T {
+function str<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T): T {
   const raw = env[key];
-  if (raw === undefined || raw === '') return dflt;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got '${raw}')`);
-  return raw as T;
+  return raw === undefined || raw === '' ? dflt : (raw as T);
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const k = int(env, 'MRL_DEFAULT_K', 10, 1, MAX_K);
-  const shortlist = int(env, 'MRL_DEFAULT_SHORTLIST', 200, 1, MAX_SHORTLIST);
-  if (shortlist < k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
-  if (int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K) < k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
-  const kernel = oneOf(env, 'MRL_KERNEL', 'auto', ['auto', 'onnx', 'js', 'gpu'] as const);
-  const cfg: Config = {
+function bool(env: NodeJS.ProcessEnv, key: string): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${key} must be true or false (got '${raw}')`);
+}
+
+function readEnv(env: NodeJS.ProcessEnv): Config {
+  const kernel = str<Config['kernel']>(env, 'MRL_KERNEL', 'auto');
+  return {
     dataDir: resolve(env.MRL_DATA_DIR || './data'),
     kernel,
-    threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length), 1, 256),
+    threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length)),
     // On by default only for the GPU kernel, where one launch per query wastes the device; on
     // the CPU a batch saves less than the window costs a lone query (bench/search.ts --concurrency).
-    batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0, 0, 1_000_000), max: int(env, 'MRL_BATCH_MAX', 64, 1, 4096) },
-    defaults: { k, shortlist },
+    batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0), max: int(env, 'MRL_BATCH_MAX', 64) },
+    defaults: { k: int(env, 'MRL_DEFAULT_K', 10), shortlist: int(env, 'MRL_DEFAULT_SHORTLIST', 200) },
     modelsDir: resolve(env.MRL_MODELS_DIR || join(projectRoot(), 'models')),
     defaultEncoder: env.MRL_DEFAULT_ENCODER ?? 'text-mrl',
-    tfBackend: oneOf(env, 'MRL_TF_BACKEND', 'tensorflow', ['tensorflow', 'wasm', 'cpu'] as const),
+    tfBackend: str<Config['tfBackend']>(env, 'MRL_TF_BACKEND', 'tensorflow'),
     embed: {
-      backend: oneOf(env, 'MRL_ENCODER_BACKEND', 'auto', ['auto', 'onnx', 'tfjs'] as const),
+      backend: str<Config['embed']['backend']>(env, 'MRL_ENCODER_BACKEND', 'auto'),
       // Two threads halve a sentence's latency (bench/embed.ts); more mostly contend with the HTTP thread and the kernel.
-      threads: int(env, 'MRL_EMBED_THREADS', Math.min(2, cpus().length), 1, 64),
-      batchWindowUs: int(env, 'MRL_EMBED_BATCH_WINDOW_US', 0, 0, 1_000_000),
-      batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64, 1, 4096),
-      cacheSize: int(env, 'MRL_EMBED_CACHE', 1024, 0, 1_000_000),
+      threads: int(env, 'MRL_EMBED_THREADS', Math.min(2, cpus().length)),
+      batchWindowUs: int(env, 'MRL_EMBED_BATCH_WINDOW_US', 0),
+      batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64),
+      cacheSize: int(env, 'MRL_EMBED_CACHE', 1024),
     },
     http: {
-      port: int(env, 'PORT', 8080, 0, 65535),
+      port: int(env, 'PORT', 8080),
       host: env.HOST || '127.0.0.1',
-      logLevel: oneOf(env, 'MRL_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-      bodyLimit: int(env, 'MRL_BODY_LIMIT', 1 << 20, 1024, 1 << 30),
-      ingestBodyLimit: int(env, 'MRL_INGEST_BODY_LIMIT', 64 << 20, 1024, 2 ** 31 - 1),
-      maxBatch: int(env, 'MRL_MAX_BATCH', 2000, 1, 1_000_000),
-      ndjsonBatch: int(env, 'MRL_NDJSON_BATCH', 1000, 1, 100_000),
-      maxK: int(env, 'MRL_MAX_K', MAX_K, 1, MAX_K),
-      maxShortlist: int(env, 'MRL_MAX_SHORTLIST', MAX_SHORTLIST, 1, MAX_SHORTLIST),
-      maxEmbedBatch: int(env, 'MRL_MAX_EMBED_BATCH', 256, 1, 100_000),
+      logLevel: str(env, 'MRL_LOG_LEVEL', 'info'),
+      bodyLimit: int(env, 'MRL_BODY_LIMIT', 1 << 20),
+      ingestBodyLimit: int(env, 'MRL_INGEST_BODY_LIMIT', 64 << 20),
+      maxBatch: int(env, 'MRL_MAX_BATCH', 2000),
+      ndjsonBatch: int(env, 'MRL_NDJSON_BATCH', 1000),
+      maxK: int(env, 'MRL_MAX_K', MAX_K),
+      maxShortlist: int(env, 'MRL_MAX_SHORTLIST', MAX_SHORTLIST),
+      maxEmbedBatch: int(env, 'MRL_MAX_EMBED_BATCH', 256),
     },
-    ...overrides,
+    auth: {
+      mode: str<Config['auth']['mode']>(env, 'MRL_AUTH', 'auto'),
+      adminKey: env.MRL_ADMIN_KEY ?? '',
+      metricsPublic: bool(env, 'MRL_METRICS_PUBLIC'),
+    },
+    limits: {
+      rateLimit: env.MRL_RATE_LIMIT ? int(env, 'MRL_RATE_LIMIT', 0) : null,
+      rateLimitExpensive: int(env, 'MRL_RATE_LIMIT_EXPENSIVE', 60),
+      maxIngestStreams: int(env, 'MRL_MAX_INGEST_STREAMS', 4),
+      requestTimeoutMs: int(env, 'MRL_REQUEST_TIMEOUT_MS', 300_000),
+      headersTimeoutMs: int(env, 'MRL_HEADERS_TIMEOUT_MS', 30_000),
+      keepAliveTimeoutMs: int(env, 'MRL_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+    },
   };
+}
+
+function merge(cfg: Config, o: ConfigOverrides): Config {
+  return {
+    ...cfg,
+    ...o,
+    batch: { ...cfg.batch, ...o.batch },
+    defaults: { ...cfg.defaults, ...o.defaults },
+    embed: { ...cfg.embed, ...o.embed },
+    http: { ...cfg.http, ...o.http },
+    auth: { ...cfg.auth, ...o.auth },
+    limits: { ...cfg.limits, ...o.limits },
+  };
+}
+
+/** Integer fields: where they live, the variable that sets them, their range. */
+const INTS: [get: (c: Config) => number, key: string, lo: number, hi: number][] = [
+  [(c) => c.threads, 'MRL_THREADS', 1, 256],
+  [(c) => c.batch.windowUs, 'MRL_BATCH_WINDOW_US', 0, 1_000_000],
+  [(c) => c.batch.max, 'MRL_BATCH_MAX', 1, 4096],
+  [(c) => c.defaults.k, 'MRL_DEFAULT_K', 1, MAX_K],
+  [(c) => c.defaults.shortlist, 'MRL_DEFAULT_SHORTLIST', 1, MAX_SHORTLIST],
+  [(c) => c.embed.threads, 'MRL_EMBED_THREADS', 1, 64],
+  [(c) => c.embed.batchWindowUs, 'MRL_EMBED_BATCH_WINDOW_US', 0, 1_000_000],
+  [(c) => c.embed.batchMax, 'MRL_EMBED_BATCH_MAX', 1, 4096],
+  [(c) => c.embed.cacheSize, 'MRL_EMBED_CACHE', 0, 1_000_000],
+  [(c) => c.http.port, 'PORT', 0, 65535],
+  [(c) => c.http.bodyLimit, 'MRL_BODY_LIMIT', 1024, 1 << 30],
+  [(c) => c.http.ingestBodyLimit, 'MRL_INGEST_BODY_LIMIT', 1024, 2 ** 31 - 1],
+  [(c) => c.http.maxBatch, 'MRL_MAX_BATCH', 1, 1_000_000],
+  [(c) => c.http.ndjsonBatch, 'MRL_NDJSON_BATCH', 1, 100_000],
+  [(c) => c.http.maxK, 'MRL_MAX_K', 1, MAX_K],
+  [(c) => c.http.maxShortlist, 'MRL_MAX_SHORTLIST', 1, MAX_SHORTLIST],
+  [(c) => c.http.maxEmbedBatch, 'MRL_MAX_EMBED_BATCH', 1, 100_000],
+  [(c) => c.limits.rateLimit ?? 0, 'MRL_RATE_LIMIT', 0, 1_000_000_000],
+  [(c) => c.limits.rateLimitExpensive, 'MRL_RATE_LIMIT_EXPENSIVE', 1, 1_000_000_000],
+  [(c) => c.limits.maxIngestStreams, 'MRL_MAX_INGEST_STREAMS', 1, 1000],
+  [(c) => c.limits.requestTimeoutMs, 'MRL_REQUEST_TIMEOUT_MS', 1000, 86_400_000],
+  [(c) => c.limits.headersTimeoutMs, 'MRL_HEADERS_TIMEOUT_MS', 1000, 600_000],
+  [(c) => c.limits.keepAliveTimeoutMs, 'MRL_KEEP_ALIVE_TIMEOUT_MS', 1, 600_000],
+];
+
+const ENUMS: [get: (c: Config) => string, key: string, allowed: readonly string[]][] = [
+  [(c) => c.kernel, 'MRL_KERNEL', ['auto', 'onnx', 'js', 'gpu']],
+  [(c) => c.tfBackend, 'MRL_TF_BACKEND', ['tensorflow', 'wasm', 'cpu']],
+  [(c) => c.embed.backend, 'MRL_ENCODER_BACKEND', ['auto', 'onnx', 'tfjs']],
+  [(c) => c.http.logLevel, 'MRL_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']],
+  [(c) => c.auth.mode, 'MRL_AUTH', ['auto', 'required', 'off']],
+];
+
+function check(cfg: Config): void {
+  for (const [get, key, lo, hi] of INTS) {
+    const v = get(cfg);
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${key} must be an integer in ${lo}..${hi} (got '${v}')`);
+  }
+  for (const [get, key, allowed] of ENUMS) {
+    const v = get(cfg);
+    if (!allowed.includes(v)) throw new ConfigError(`${key} must be one of ${allowed.join(', ')} (got '${v}')`);
+  }
+  for (const [v, key] of [
+    [cfg.dataDir, 'MRL_DATA_DIR'],
+    [cfg.modelsDir, 'MRL_MODELS_DIR'],
+    [cfg.http.host, 'HOST'],
+  ] as const) {
+    if (typeof v !== 'string' || v === '') throw new ConfigError(`${key} must be a non-empty string`);
+  }
+  if (typeof cfg.defaultEncoder !== 'string') throw new ConfigError('MRL_DEFAULT_ENCODER must be a string');
+  if (cfg.defaults.shortlist < cfg.defaults.k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
+  if (cfg.http.maxK < cfg.defaults.k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
+  checkAuth(cfg);
+}
+
+function checkAuth(cfg: Config): void {
+  // MRL_ADMIN_KEY: long enough to be a secret (the keys the server makes have 43 random characters).
+  const { adminKey, metricsPublic } = cfg.auth;
+  if (typeof adminKey !== 'string' || (adminKey !== '' && !/^[\x21-\x7e]{20,256}$/.test(adminKey))) {
+    throw new ConfigError('MRL_ADMIN_KEY must be 20 to 256 printable characters without spaces');
+  }
+  if (typeof metricsPublic !== 'boolean') throw new ConfigError('MRL_METRICS_PUBLIC must be true or false');
+  if (cfg.limits.headersTimeoutMs > cfg.limits.requestTimeoutMs)
+    throw new ConfigError('MRL_HEADERS_TIMEOUT_MS must not exceed MRL_REQUEST_TIMEOUT_MS');
+}
+
+/** Reads the environment, lays the overrides over it, then checks the result as a whole. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const cfg = merge(readEnv(env), overrides);
+  check(cfg);
+  for (const group of [cfg.batch, cfg.defaults, cfg.embed, cfg.http, cfg.auth, cfg.limits]) Object.freeze(group);
   return Object.freeze(cfg);
 }

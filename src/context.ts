@@ -1,61 +1,117 @@
-import { createKernel, type CreatedKernel } from './compute/kernel.js';
+import { createKernel } from './compute/create-kernel.js';
+import type { CreatedKernel } from './compute/kernel.js';
 import type { Config } from './config.js';
 import { EncoderRegistry } from './encoders/registry.js';
 import { initTf, type TfInit } from './encoders/tf-backend.js';
-import { Engine } from './engine/engine.js';
+import type { CollectionSpec } from './engine/collection-spec.js';
+import type { Engine } from './engine/engine.js';
+import { DataContext } from './data-context.js';
+import { mrlError } from './errors.js';
 import { EvalService } from './eval/service.js';
+import { checkItem } from './inputs/check-item.js';
+import { withEncoderShape } from './inputs/collection-spec.js';
+import { embedInputs, embedQuery, type ItemInput, type QueryInput } from './inputs/embed.js';
+import type { SearchOptions } from './search/options.js';
+import type { SearchResponse } from './search/search.js';
+import type { ApiKeyStore } from './store/api-keys.js';
+import type { CollectionRecord } from './store/collections.js';
+
+/** What src/http needs of the key store (routes see no store module: see .dependency-cruiser.cjs). */
+export type { ApiKey, Role } from './store/api-keys.js';
 
 export const DEFAULT_COLLECTION = 'default';
 
-/** Every long-lived resource, opened once in order and released in reverse by close(). */
+/**
+ * Every long-lived resource, opened once in order and released in reverse by close(); and the
+ * few operations that embed text and image inputs with the models before the engine is called.
+ */
 export class AppContext {
   private closed = false;
   /** Set when shutdown begins: /ready answers 503 from then on. */
   shuttingDown = false;
+  readonly engine: Engine;
+  readonly evals: EvalService;
+  /** API keys, in the data dir's SQLite (closed with it). */
+  readonly keys: ApiKeyStore;
   private constructor(
     readonly config: Config,
     readonly kernel: CreatedKernel,
     readonly encoders: EncoderRegistry,
     readonly tf: TfInit | null,
-    readonly engine: Engine,
-    readonly evals: EvalService = new EvalService(engine),
-  ) {}
+    readonly data: DataContext,
+  ) {
+    this.engine = data.engine;
+    this.evals = new EvalService(data.engine, data.evalRuns);
+    this.keys = data.keys;
+  }
 
   /**
    * Opens the kernel, the models' registry (TensorFlow.js starts only when there are models),
-   * and SQLite. With `deferLoad`, indexes load when `engine.load()` is awaited (the server
+   * and the data dir. With `deferLoad`, indexes load when `engine.load()` is awaited (the server
    * listens meanwhile and /ready says 503); otherwise they are loaded on return. With
    * `createDefault` (the server), a new data dir gets a `default` collection bound to the default encoder.
    */
   static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
     const kernel = await createKernel({ backend: config.kernel, threads: config.threads, batchWindowUs: config.batch.windowUs, batchMax: config.batch.max });
     const encoders = new EncoderRegistry(config.modelsDir, config.embed);
+    let data: DataContext | undefined;
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;
-      const engineOpts = { dataDir: config.dataDir, kernel, defaults: config.defaults, encoders };
-      const engine = opts.deferLoad ? Engine.openDeferred(engineOpts) : Engine.open(engineOpts);
-      if (opts.createDefault && engine.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
-        engine.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });
+      data = await DataContext.open({ dataDir: config.dataDir, kernel, defaults: config.defaults, deferLoad: opts.deferLoad });
+      const ctx = new AppContext(config, kernel, encoders, tf, data);
+      if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
+        ctx.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });
       }
-      return new AppContext(config, kernel, encoders, tf, engine);
+      if (config.auth.adminKey) ctx.keys.bootstrap(config.auth.adminKey);
+      return ctx;
     } catch (err) {
-      await encoders.dispose();
-      await kernel.close();
+      try {
+        await data?.close();
+      } finally {
+        await encoders.dispose();
+        await kernel.close();
+      }
       throw err;
     }
   }
 
-  /** Waits for queued cache updates, snapshots, closes SQLite, the models, then the kernel. Safe twice. */
+  /** A collection; one bound to an encoder takes the encoder's dim and nesting unless given. */
+  createCollection(spec: CollectionSpec): CollectionRecord {
+    return this.engine.createCollection(withEncoderShape(spec, this.encoders));
+  }
+
+  /** Embeds the items' inputs with the collection's encoder, then upserts the batch (all or nothing). */
+  async upsert(name: string, items: ItemInput[]): Promise<{ upserted: number }> {
+    const rec = this.engine.runtime(name).record;
+    if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
+    return this.engine.upsert(name, await embedInputs(rec, this.encoders, items));
+  }
+
+  /** Validates one item as `upsert` would; throws the coded error (NDJSON and file ingest skip such lines). */
+  checkItem(name: string, item: ItemInput): Promise<ItemInput> {
+    return checkItem(this.engine.runtime(name).record, this.encoders, item);
+  }
+
+  /** Embeds a query's input, then searches; `ms` covers both. */
+  async search(name: string, query: QueryInput, opts: SearchOptions = {}): Promise<SearchResponse> {
+    const t0 = performance.now();
+    const q = await embedQuery(this.engine.runtime(name).record, this.encoders, query);
+    return { ...(await this.engine.search(name, q, opts)), ms: performance.now() - t0 };
+  }
+
+  /** The data dir (engine drain and snapshots, then SQLite), the models, then the kernel. Safe twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.shuttingDown = true;
     try {
-      await this.engine.drain();
-      this.engine.close();
+      await this.data.close();
     } finally {
-      await this.encoders.dispose();
-      await this.kernel.close();
+      try {
+        await this.encoders.dispose();
+      } finally {
+        await this.kernel.close();
+      }
     }
   }
 }

@@ -26,6 +26,13 @@ export const ERRORS = {
   LABEL_SPACE_EXHAUSTED: { status: 507, message: 'the internal sequence reached 2^32; compact the store' },
   STORE_CORRUPT: { status: 500, message: '{detail}' },
   INTERNAL: { status: 500, message: 'internal error' },
+  UNAUTHENTICATED: { status: 401, message: '{detail}' },
+  FORBIDDEN: { status: 403, message: '{detail}' },
+  RATE_LIMITED: { status: 429, message: 'too many requests: {max} per minute{scope}; retry in {retryAfter} s' },
+  INGEST_BUSY: { status: 503, message: '{active} NDJSON ingest streams are already running (the most this server takes at once); retry later' },
+  INVALID_KEY: { status: 400, message: '{detail}' },
+  KEY_EXISTS: { status: 409, message: "an API key named '{name}' already exists" },
+  KEY_NOT_FOUND: { status: 404, message: "no API key named '{name}'" },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { AppContext } from './context.js';
 import { buildApp } from './http/app.js';
+import { checkExposure } from './http/auth.js';
 
 /**
  * Thin entry: config → context → app.listen, then load the indexes (/ready is 503 until
@@ -13,7 +14,15 @@ async function main(): Promise<void> {
     ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
     : { level: config.http.logLevel };
   const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: true });
+  let exposureWarning: string | null;
+  try {
+    exposureWarning = checkExposure(ctx);
+  } catch (err) {
+    await ctx.close();
+    throw err;
+  }
   const app = await buildApp(ctx, { logger });
+  if (exposureWarning) app.log.warn(exposureWarning);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { createKernel } from '../src/compute/kernel.js';
-import { Engine } from '../src/engine/engine.js';
+import { createKernel } from '../src/compute/create-kernel.js';
+import { DataContext } from '../src/data-context.js';
+import type { Engine } from '../src/engine/engine.js';
 
 const stacks = new WeakMap<TestContext, (() => unknown)[]>();
 
@@ -29,8 +30,8 @@ export function tempDir(t: TestContext, prefix = 'mrl-test-'): string {
 }
 
 /** mulberry32: small, seeded, good enough for test data (the trainer's own PRNG). */
-export { mulberry32 as rng } from '../src/train/rng.js';
-import { mulberry32 as rng } from '../src/train/rng.js';
+export { mulberry32 as rng } from '../src/core/rng.js';
+import { mulberry32 as rng } from '../src/core/rng.js';
 
 /** Clustered vectors whose variance decays along the dims, like MRL embeddings. */
 export function mrlLikeVectors(n: number, dim: number, seed: number, clusters = 8): { vectors: number[][]; labels: string[] } {
@@ -47,14 +48,18 @@ export function mrlLikeVectors(n: number, dim: number, seed: number, clusters = 
   return { vectors, labels };
 }
 
-export async function openEngine(t: TestContext, dataDir: string, backend: 'auto' | 'js' | 'onnx' = 'auto'): Promise<Engine> {
+/** A data dir opened with its own kernel (no models), closed (data, then kernel) when the test ends. */
+export async function openData(t: TestContext, dataDir: string, backend: 'auto' | 'js' | 'onnx' = 'auto'): Promise<DataContext> {
   const kernel = await createKernel({ backend, threads: 2 });
-  const engine = Engine.open({ dataDir, kernel });
-  defer(t, async () => {
-    engine.close();
-    await kernel.close();
-  });
-  return engine;
+  defer(t, () => kernel.close());
+  const data = await DataContext.open({ dataDir, kernel });
+  defer(t, () => data.close());
+  return data;
+}
+
+/** The engine of `openData`. */
+export async function openEngine(t: TestContext, dataDir: string, backend: 'auto' | 'js' | 'onnx' = 'auto'): Promise<Engine> {
+  return (await openData(t, dataDir, backend)).engine;
 }
 
 /** The real app over a temp data dir, loaded, closed (app then context) when the test ends. */

@@ -1,20 +1,11 @@
 /**
- * Plain TypeScript kernel: the reference for the ONNX kernel, and the fast path for tiny work.
+ * The plain TypeScript kernel: the reference for the ONNX kernel, the fast path for tiny work
+ * (create-kernel.ts routes it there), and the synchronous last try of a search.
  * Rows are the outer loop and queries the inner one, so each row is read from memory once per
  * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
  */
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
-
-/** Shape checks shared by both kernels; throws RangeError (a caller bug, not user input). */
-export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
-  const int = (v: number) => Number.isInteger(v) && v >= 0;
-  if (!int(B) || !int(n) || !int(stride) || !int(d) || !int(k)) throw new RangeError('topK: B, n, stride, d, k must be non-negative integers');
-  if (d < 1 || d > stride) throw new RangeError(`topK: need 1 <= d <= stride, got d=${d} stride=${stride}`);
-  if (k < 1) throw new RangeError(`topK: k must be >= 1, got ${k}`);
-  if (queries.length < B * d) throw new RangeError(`topK: queries has ${queries.length} values, need B*d=${B * d}`);
-  if (rows.length < n * stride) throw new RangeError(`topK: rows has ${rows.length} values, need n*stride=${n * stride}`);
-  if (rowScale.length < n) throw new RangeError(`topK: rowScale has ${rowScale.length} values, need n=${n}`);
-}
+import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 
 /** Bounded heap of (score, index); root is the worst kept entry: lowest score, then highest index. */
 class TopKHeap {
@@ -123,30 +114,21 @@ export class JsKernel implements Kernel {
     return scan(queries, B, d, rows, n, (i) => i * stride, rowScale, k);
   }
 
+  /** B queries over the same selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]): one rerank list. */
   async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
     return this.topKRowsSync(queries, B, matrix, stride, rowIdx, d, rowScale, k);
   }
 
   topKRowsSync(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): TopK[] {
-    const n = rowIdx.length;
-    checkRowsArgs(matrix, stride, rowIdx);
-    checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
-    if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
-    return scan(queries, B, d, matrix, n, (i) => rowIdx[i] * stride, rowScale, k);
+    checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
+    return scan(queries, B, d, matrix, rowIdx.length, (i) => rowIdx[i] * stride, rowScale, k);
   }
 
   /** One query at a time: the reference for the batched ONNX graph. */
-  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
-    return items.map((it) => this.topKRowsSync(it.query, 1, matrix, stride, it.rowIdx, d, it.rowScale, it.k)[0]);
+  async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    return items.map((it) => this.topKRowsSync(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k)[0]);
   }
 
   async close(): Promise<void> {}
 }
 
-/** Row indices must address whole rows of the matrix. */
-export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int32Array): void {
-  const rows = Math.floor(matrix.length / stride);
-  for (let i = 0; i < rowIdx.length; i++) {
-    if (rowIdx[i] < 0 || rowIdx[i] >= rows) throw new RangeError(`topKRows: row index ${rowIdx[i]} outside 0..${rows - 1}`);
-  }
-}

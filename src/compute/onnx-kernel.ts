@@ -1,5 +1,7 @@
 /**
- * Kernel on onnxruntime-node's CPU execution provider: one Gemm + Mul + TopK graph per call.
+ * The kernel on onnxruntime-node: one Gemm + Mul + TopK graph per exact scan, a Gather graph
+ * (or a host gather) per single rerank, one batched rows graph for several reranks at once.
+ * The CPU execution provider by default; gpu/gpu-kernel.ts creates it on a GPU provider.
  *
  * Inputs are not copied: onnxruntime-node wraps a Float32Array's memory as the OrtValue
  * (bench/kernels.ts "copy probe": a Shape-only graph, Tensor creation included, takes a median
@@ -12,8 +14,8 @@
  * setImmediate hop); a long exact search blocks the event loop for its duration.
  */
 import * as ort from 'onnxruntime-node';
-import type { Kernel, RowsQuery, TopK } from './kernel.js';
-import { checkRowsArgs, checkTopKArgs } from './js-kernel.js';
+import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 
 type Variant = 'full' | 'sliced' | 'gather' | 'rowsGather' | 'rowsDense';
@@ -118,16 +120,26 @@ export class OnnxKernel implements Kernel {
   }
 
   /**
-   * Selected rows of a wrapped (not copied) matrix: ORT gathers them natively. When the prefix
+   * One query alone goes through topKRows (ORT's Gather, or a host gather and the 'full' graph),
+   * several through one run of the batched rows graph.
+   */
+  async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    if (items.length === 1) {
+      const it = items[0];
+      return this.topKRows(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
+    }
+    return this.rowsBatched(items, matrix.data, matrix.width, d);
+  }
+
+  /**
+   * B queries over the same selected rows of a wrapped (not copied) matrix: ORT gathers them natively. When the prefix
    * is much shorter than the row, gathering whole rows wastes bandwidth, so the first d columns
    * are copied in JS instead and the 'full' graph runs on them.
    */
   async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     const n = rowIdx.length;
-    checkRowsArgs(matrix, stride, rowIdx);
-    checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
-    if (rowScale.length < n) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${n}`);
+    checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     const kk = Math.min(k, n);
     if (B === 0) return [];
     if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
@@ -150,18 +162,15 @@ export class OnnxKernel implements Kernel {
   /**
    * Many queries, each over its own candidate rows, in one run of the batched rows graph: rows
    * lists are padded to the longest (L) and the padding masked to -Inf, TopK takes the largest
-   * k any query wants, and each query keeps its own first min(k, n) entries. Arguments are
-   * assumed checked per query (the batching window does so before queueing).
+   * k any query wants, and each query keeps its own first min(k, n) entries.
    */
-  async topKRowsMulti(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
+  private async rowsBatched(items: RowsQuery[], matrix: Float32Array, stride: number, d: number): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     const B = items.length;
     let L = 0;
     let kMax = 0;
     for (const it of items) {
-      checkRowsArgs(matrix, stride, it.rowIdx);
-      checkTopKArgs(it.query, 1, matrix, 0, stride, d, it.rowScale, it.k);
-      if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`topKRowsMulti: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
+      checkSelectedRowsArgs(it.query, 1, matrix, stride, it.rowIdx, d, it.rowScale, it.k);
       L = Math.max(L, it.rowIdx.length);
       kMax = Math.max(kMax, Math.min(it.k, it.rowIdx.length));
     }

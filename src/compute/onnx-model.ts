@@ -1,5 +1,6 @@
 /**
- * A tiny protobuf encoder for the few ONNX messages we need, and the score+top-k graphs.
+ * The ONNX models the kernels run: a tiny protobuf encoder for the few ONNX messages we need,
+ * and the score + top-k graphs (exact scan, gathered rerank, batched rerank, a baked segment).
  * Field numbers are those of onnx/onnx.proto (proto2); we write only what the graphs use.
  */
 
@@ -208,8 +209,8 @@ export function gatherTopKModel(): Uint8Array {
 }
 
 /**
- * Several queries, each over its own rows of one matrix, in one run (the batching window's
- * topKRows path). Query b scores L padded candidates: the real ones first, then padding that
+ * Several queries, each over its own rows of one matrix, in one run (OnnxKernel.rerank of more
+ * than one query, e.g. reranks merged by the batching window). Query b scores L padded candidates: the real ones first, then padding that
  * P [B,L] pushes to -Inf so TopK never ranks it above a real row.
  * 'gather': Q [B,stride,1] (zero-padded past d), M [N,stride], I int32 [B,L] → Gather → [B,L,stride].
  * 'dense':  Q [B,d,1], R [B,L,d] (the candidates' first d values, gathered on the host).

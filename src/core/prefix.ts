@@ -30,6 +30,13 @@ export function normalizedPrefix(v: Float32Array | readonly number[], d: number)
   return out;
 }
 
+/** The n rows of an n×D matrix (row-major), each as normalizedPrefix(row, m): n×m, row-major. */
+export function normalizedPrefixRows(mat: Float32Array, n: number, D: number, m: number): Float32Array {
+  const out = new Float32Array(n * m);
+  for (let r = 0; r < n; r++) out.set(normalizedPrefix(mat.subarray(r * D, r * D + m), m), r * m);
+  return out;
+}
+
 /** Cosine similarity at prefix length d: p_d(a) · p_d(b). */
 export function prefixCosine(a: Float32Array | readonly number[], b: Float32Array | readonly number[], d: number): number {
   let dot = 0;

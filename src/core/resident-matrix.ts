@@ -8,7 +8,7 @@
  * Slots are grouped in blocks of `blockRows`; each block carries the value `version` had after
  * the last write to one of its slots (its stamp). A copy of some rows taken at version V is
  * still exact while the stamps of their blocks are ≤ V: what the device-resident segments
- * (compute/resident-segments.ts) check before using rows they baked into a session.
+ * (compute/gpu/resident-segments.ts) check before using rows they baked into a session.
  */
 export class ResidentMatrix {
   data: Float32Array;

@@ -1,5 +1,5 @@
 /**
- * Label-based retrieval metrics for one query, from the labels of its ranked results (DESIGN.md):
+ * Label-based retrieval metrics for one query, from the labels of its ranked results (docs/design.md):
  * rel_j = 1 when result j has the query's label, P@j = (Σ_{i≤j} rel_i)/j.
  */
 export interface QueryFigures {

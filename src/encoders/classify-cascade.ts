@@ -1,5 +1,5 @@
 import { MrlError, mrlError } from '../errors.js';
-import { argMax, checkThreshold, isConfident, type DimProbs } from '../eval/classify.js';
+import { argMax, checkThreshold, isConfident, type DimProbs } from '../core/classify-rule.js';
 import type { Encoder } from './encoder.js';
 import type { ImageEncoder } from './image-encoder.js';
 import type { EncoderRegistry } from './registry.js';

@@ -2,11 +2,11 @@ import { PNG } from 'pngjs';
 import { tf } from './tf-backend.js';
 import type { Encoder, ModelManifest } from './encoder.js';
 import { mrlError } from '../errors.js';
-import { loadHeads, loadLayersModelFromDir, readManifest } from '../train/model-files.js';
-import { disposeHeads, headLogits, type HeadSet } from '../train/heads.js';
+import { loadHeads, loadLayersModelFromDir, readManifest } from './model-files.js';
+import { disposeHeads, headLogits, type HeadSet } from './heads.js';
 
 /**
- * The 'image-mlp' loader: a model directory written by `mrl train` (see src/train/model-files.ts).
+ * The 'image-mlp' loader: a model directory written by `mrl train` (see src/encoders/model-files.ts).
  * Inputs are rows×cols grey images (28×28 for fashion-mrl), given either as an array of `rows`
  * arrays of `cols` numbers 0..255, or as a base64 PNG of exactly that size (RGB(A) is converted
  * to grey: ITU-R 601 luma, alpha composited over black, the Fashion-MNIST background).

@@ -23,7 +23,6 @@ export class CollectionRuntime {
   highestSeq = 0;
   lastOpen?: OpenReport;
   private queue: Promise<void> = Promise.resolve();
-  private pending = 0;
 
   private constructor(public record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
 
@@ -31,14 +30,8 @@ export class CollectionRuntime {
     return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting));
   }
 
-  static open(record: CollectionRecord, items: ItemStore, snapshotDir: string): CollectionRuntime {
-    const load = new Loader(record, items, snapshotDir);
-    for (let page = items.page(record.id, 0, LOAD_PAGE); page.length; page = items.page(record.id, load.lastSeq, LOAD_PAGE)) load.add(page);
-    return load.finish();
-  }
-
-  /** The same as open, yielding to the event loop between pages. */
-  static async openAsync(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
+  /** Loads a valid snapshot and replays the store beyond it (or rebuilds), yielding between pages. */
+  static async open(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
     const load = new Loader(record, items, snapshotDir);
     for (let page = items.page(record.id, 0, LOAD_PAGE); page.length; page = items.page(record.id, load.lastSeq, LOAD_PAGE)) {
       load.add(page);
@@ -47,24 +40,13 @@ export class CollectionRuntime {
     return load.finish();
   }
 
-  /** Applies a committed write to the caches now (no queued write may be pending). */
-  apply(added: Row[], removedSeqs: number[]): void {
-    if (this.pending > 0) throw new Error('a synchronous apply would overtake queued writes');
-    this.applyNow(added, removedSeqs);
-  }
-
   /** Queues a committed write; applied in commit order, in chunks that yield to the event loop. */
-  applyQueued(added: Row[], removedSeqs: number[]): Promise<void> {
-    this.pending++;
+  apply(added: Row[], removedSeqs: number[]): Promise<void> {
     const run = async () => {
-      try {
-        this.applyNow([], removedSeqs);
-        for (let i = 0; i < added.length; i += APPLY_CHUNK) {
-          if (i > 0) await yieldToLoop();
-          this.applyNow(added.slice(i, i + APPLY_CHUNK), []);
-        }
-      } finally {
-        this.pending--;
+      this.applyNow([], removedSeqs);
+      for (let i = 0; i < added.length; i += APPLY_CHUNK) {
+        if (i > 0) await yieldToLoop();
+        this.applyNow(added.slice(i, i + APPLY_CHUNK), []);
       }
     };
     const p = this.queue.then(run);
@@ -77,14 +59,7 @@ export class CollectionRuntime {
    * SQLite; their cache updates wait behind it). Used to rebuild the index at other dims.
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    this.pending++;
-    const p = this.queue.then(async () => {
-      try {
-        return await fn();
-      } finally {
-        this.pending--;
-      }
-    });
+    const p = this.queue.then(fn);
     this.queue = p.then(() => undefined, () => undefined);
     return p;
   }

@@ -1,79 +1,74 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { join } from 'node:path';
 import type { Kernel } from '../compute/kernel.js';
-import { planSearch, type SearchOptions } from '../core/funnel.js';
-import { MrlError, mrlError } from '../errors.js';
-import { removeSnapshotFiles } from '../index/snapshot.js';
-import { CollectionStore, type CollectionRecord, type SearchDefaults } from '../store/collections.js';
-import { closeDatabase, openDatabase, type Db } from '../store/db.js';
-import { ItemStore } from '../store/items.js';
 import { validateId, validateLabel, validatePayload, validateVector } from '../core/validate.js';
+import { MrlError, mrlError } from '../errors.js';
+import type { PrefixIndex } from '../index/prefix-index.js';
+import { removeSnapshotFiles } from '../index/snapshot.js';
+import { exactScan } from '../search/exact-scan.js';
+import type { SearchOptions } from '../search/options.js';
+import { planFor, type ServerDefaults } from '../search/plan.js';
+import { resolveQuery, type Query } from '../search/query.js';
+import { searchVector, type SearchResponse } from '../search/search.js';
+import { overIndex } from '../search/sources.js';
+import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
+import type { ItemStore } from '../store/items.js';
 import { CollectionRuntime } from './collection-runtime.js';
 import { buildCollectionRecord, type CollectionSpec } from './collection-spec.js';
-import { exactScan, runStages, type SearchSource, type StageReport } from './search.js';
 import { buildIndexFromRows } from './index-build.js';
-import type { PrefixIndex } from '../index/prefix-index.js';
-import { checkInput, embedInputs, embedQuery, type ItemInput } from './inputs.js';
-import type { EncoderRegistry } from '../encoders/registry.js';
 
-export type { ItemInput };
-
-export interface SearchHit { id: string; score: number; label: string | null; payload: unknown }
-export interface SearchResponse { results: SearchHit[]; stages: StageReport[]; ms: number }
-export type Query = { vector: unknown } | { id: unknown } | { input: unknown };
+/** An item as the engine takes it: a vector (text and image inputs are embedded before). */
+export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown }
 
 type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null };
 const VALIDATE_CHUNK = 250;
 
-export interface EngineOptions { dataDir: string; kernel: Kernel; defaults?: { k: number; shortlist: number }; encoders?: EncoderRegistry }
+/** What the engine is given; the context opens and closes all of it. */
+export interface EngineDeps {
+  collections: CollectionStore;
+  items: ItemStore;
+  kernel: Kernel;
+  /** Where index snapshots are written (a folder of the data dir). */
+  snapshotDir: string;
+  defaults?: ServerDefaults;
+}
 
-/** Store + caches for every collection; the one object the CLI and HTTP layers call. */
+/**
+ * Every collection's caches over the stores: the one object the CLI and HTTP layers call. Writes
+ * and opening yield to the event loop (searches keep flowing during big ingests and loads).
+ */
 export class Engine {
   private readonly runtimes = new Map<string, CollectionRuntime>();
   private readonly pendingLoad = new Map<string, CollectionRecord>();
   private closed = false;
-  /** True when this open created the database (a new data dir). */
-  isNew = false;
   readonly collections: CollectionStore;
   readonly items: ItemStore;
+  readonly kernel: Kernel;
+  readonly snapshotDir: string;
+  readonly defaults: ServerDefaults;
 
-  private constructor(readonly db: Db, readonly kernel: Kernel, readonly snapshotDir: string, readonly defaults: { k: number; shortlist: number }, readonly encoders?: EncoderRegistry) {
-    this.collections = new CollectionStore(db);
-    this.items = new ItemStore(db);
+  private constructor(deps: EngineDeps) {
+    this.collections = deps.collections;
+    this.items = deps.items;
+    this.kernel = deps.kernel;
+    this.snapshotDir = deps.snapshotDir;
+    this.defaults = deps.defaults ?? { k: 10, shortlist: 200 };
+    for (const rec of this.collections.list()) this.pendingLoad.set(rec.name, rec);
   }
 
-  /** Opens SQLite and loads (or rebuilds) every collection's caches before returning. */
-  static open(opts: EngineOptions): Engine {
-    const engine = Engine.openDeferred(opts);
-    try {
-      for (const rec of engine.pendingLoad.values()) engine.runtimes.set(rec.name, CollectionRuntime.open(rec, engine.items, engine.snapshotDir));
-      engine.pendingLoad.clear();
-    } catch (err) {
-      closeDatabase(engine.db);
-      throw err;
-    }
-    return engine;
-  }
-
-  /** Opens SQLite only; `load()` then builds the caches without blocking the event loop for long. */
-  static openDeferred(opts: EngineOptions): Engine {
-    mkdirSync(opts.dataDir, { recursive: true });
-    const snapshotDir = join(opts.dataDir, 'index');
-    mkdirSync(snapshotDir, { recursive: true });
-    const file = join(opts.dataDir, 'mrl.sqlite');
-    const isNew = !existsSync(file);
-    const db = openDatabase(file);
-    const engine = new Engine(db, opts.kernel, snapshotDir, opts.defaults ?? { k: 10, shortlist: 200 }, opts.encoders);
-    for (const rec of engine.collections.list()) engine.pendingLoad.set(rec.name, rec);
-    engine.isNew = isNew;
+  /**
+   * An engine over the stores, every collection's caches loaded (or rebuilt) on return. With
+   * `deferLoad` it returns at once and `load()` builds them (the server listens meanwhile).
+   */
+  static async open(deps: EngineDeps, opts: { deferLoad?: boolean } = {}): Promise<Engine> {
+    const engine = new Engine(deps);
+    if (!opts.deferLoad) await engine.load();
     return engine;
   }
 
   /** Loads every collection not loaded yet; `ready` is true afterwards. */
   async load(): Promise<void> {
     for (const rec of [...this.pendingLoad.values()]) {
-      const rt = await CollectionRuntime.openAsync(rec, this.items, this.snapshotDir);
+      const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir);
       if (this.closed) return;
       this.runtimes.set(rec.name, rt);
       this.pendingLoad.delete(rec.name);
@@ -96,14 +91,8 @@ export class Engine {
     throw new MrlError('COLLECTION_NOT_FOUND', { collection: String(name) });
   }
 
+  /** A collection from a full spec (one bound to an encoder has its dim filled in before). */
   createCollection(spec: CollectionSpec): CollectionRecord {
-    if (spec.encoder !== undefined && spec.encoder !== null) {
-      // A collection bound to an encoder takes its dim and nesting unless they are given.
-      const m = this.encoders?.has(String(spec.encoder)) ? this.encoders.manifest(String(spec.encoder)) : undefined;
-      if (!m) throw new MrlError('UNKNOWN_ENCODER', { encoder: String(spec.encoder) });
-      if (spec.dim !== undefined && spec.dim !== m.dim) throw mrlError('INVALID_COLLECTION', `encoder '${m.name}' makes ${m.dim}-d vectors; dim ${String(spec.dim)} does not match`);
-      spec = { ...spec, dim: m.dim, nesting: spec.nesting ?? m.nesting };
-    }
     const rec = this.collections.insert(buildCollectionRecord(spec));
     this.runtimes.set(rec.name, CollectionRuntime.create(rec));
     return rec;
@@ -123,12 +112,9 @@ export class Engine {
     };
   }
 
-  async dropCollectionAsync(name: string): Promise<void> {
+  /** Waits for the collection's queued cache updates, then removes it, its items and its snapshot. */
+  async dropCollection(name: string): Promise<void> {
     await this.runtime(name).settled();
-    this.dropCollection(name);
-  }
-
-  dropCollection(name: string): void {
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
@@ -136,43 +122,29 @@ export class Engine {
   }
 
   /**
-   * Validates the whole batch first, commits it in one transaction, then updates the caches.
-   * Nothing is changed when any item is invalid. Returns once the commit is durable.
+   * Validates the whole batch first (in chunks that yield to the event loop), commits it in one
+   * transaction, then updates the caches. Nothing is changed when any item is invalid. Resolves
+   * after the commit and once the caches hold the batch (so a client reads its own writes).
    */
-  upsert(name: string, inputs: ItemInput[]): { upserted: number } {
+  async upsert(name: string, items: ItemVector[]): Promise<{ upserted: number }> {
     const rt = this.runtime(name);
-    const res = this.items.upsert(rt.record.id, this.prepareBatch(rt, inputs, 0, inputs.length, new Map()));
-    rt.apply(res.added, res.removedSeqs);
-    return { upserted: res.added.length };
-  }
-
-  /**
-   * The same for the server: validation and cache updates run in chunks that yield to the event
-   * loop, so searches keep flowing during big ingests. Resolves after the commit and once the
-   * caches hold the batch (so a client reads its own writes).
-   */
-  async upsertAsync(name: string, raw: ItemInput[]): Promise<{ upserted: number }> {
-    let rt = this.runtime(name);
-    if (!Array.isArray(raw)) throw mrlError('VALIDATION', 'items must be an array');
-    const inputs = await embedInputs(rt.record, this.encoders, raw);
-    rt = this.runtime(name);
+    if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
     const byId = new Map<string, PreparedItem>();
-    for (let i = 0; i < inputs.length; i += VALIDATE_CHUNK) {
+    for (let i = 0; i < items.length; i += VALIDATE_CHUNK) {
       if (i > 0) await yieldToLoop();
-      this.prepareBatch(rt, inputs, i, Math.min(inputs.length, i + VALIDATE_CHUNK), byId);
+      this.prepareBatch(rt, items, i, Math.min(items.length, i + VALIDATE_CHUNK), byId);
     }
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
     const res = this.items.upsert(rt.record.id, [...byId.values()]);
-    await rt.applyQueued(res.added, res.removedSeqs);
+    await rt.apply(res.added, res.removedSeqs);
     return { upserted: res.added.length };
   }
 
-  private prepareBatch(rt: CollectionRuntime, inputs: ItemInput[], from: number, to: number, byId: Map<string, PreparedItem>): PreparedItem[] {
-    if (!Array.isArray(inputs)) throw mrlError('VALIDATION', 'items must be an array');
+  private prepareBatch(rt: CollectionRuntime, items: ItemVector[], from: number, to: number, byId: Map<string, PreparedItem>): void {
     const name = rt.record.name;
     for (let i = from; i < to; i++) {
-      const it = inputs[i];
+      const it = items[i];
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
       if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
@@ -180,34 +152,14 @@ export class Engine {
       byId.delete(id); // the last occurrence of an id wins
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload) });
     }
-    return [...byId.values()];
   }
 
-  /** Validates one item as upsert would (an input against the collection's encoder); throws the coded error. */
-  async checkItem(name: string, it: ItemInput): Promise<ItemInput> {
-    const rt = this.runtime(name);
-    if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', 'item must be an object');
-    validateId(it.id);
-    await checkInput(rt.record, this.encoders, it, 'item');
-    if (it.vector !== undefined) validateVector(it.vector, rt.record.dim, name);
-    validateLabel(it.label);
-    validatePayload(it.payload);
-    return it;
-  }
-
-  deleteItems(name: string, ids: unknown[]): { deleted: number; missing: string[] } {
+  /** Deletes ids in one transaction; resolves once the caches no longer hold them. */
+  async deleteItems(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
     const rt = this.runtime(name);
     const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
     const res = this.items.delete(rt.record.id, valid);
-    rt.apply([], res.removedSeqs);
-    return { deleted: res.removedSeqs.length, missing: res.missing };
-  }
-
-  async deleteItemsAsync(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
-    const rt = this.runtime(name);
-    const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
-    const res = this.items.delete(rt.record.id, valid);
-    await rt.applyQueued([], res.removedSeqs);
+    await rt.apply([], res.removedSeqs);
     return { deleted: res.removedSeqs.length, missing: res.missing };
   }
 
@@ -219,35 +171,23 @@ export class Engine {
   }
 
   /**
-   * Funnel search for a raw vector or a stored item's id (the item itself is left out). Options
-   * left out come from the collection's search defaults, then the server's. `using` swaps in
-   * another index over the same rows (a sweep's temporary index at other dims).
+   * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
+   * out). Options left out come from the collection's search defaults, then the server's.
+   * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
    */
   async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<SearchResponse> {
     const t0 = performance.now();
     const rt = this.runtime(name);
-    const { vector, exclude } = await this.resolveQuery(rt, query);
+    const { vector, exclude } = resolveQuery(rt.record, this.items, query);
     const plan = this.plan(rt, opts, using?.index.dim);
-    const source: SearchSource = using ? { index: using.index, matrix: rt.matrix, record: rt.record, get count() { return rt.count; } } : rt;
-    const ranked = await runStages(source, this.items, this.kernel, vector, plan.stages, exclude);
-    const results: SearchHit[] = [];
-    const found = this.items.getBySeqs(ranked.seqs.slice(0, plan.k));
-    for (let i = 0; i < ranked.seqs.length && results.length < plan.k; i++) {
-      const item = found.get(ranked.seqs[i]) ?? this.items.getBySeq(ranked.seqs[i]);
-      if (item) results.push({ id: item.id, score: ranked.scores[i], label: item.label, payload: item.payload });
-    }
-    return { results, stages: ranked.stages, ms: performance.now() - t0 };
+    const source = using ? overIndex(rt, using.index) : rt;
+    const r = await searchVector({ source, vectors: this.items, rows: this.items, kernel: this.kernel }, vector, plan, exclude);
+    return { ...r, ms: performance.now() - t0 };
   }
 
   /** The stages a search would run (validates the options). */
   plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {
-    const d = rt.record.searchDefaults;
-    const chosen = opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact;
-    const o: SearchOptions = !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
-    return planSearch(
-      { dim: rt.record.dim, indexDim, rerankDim: d.rerank ?? rt.record.rerankDim, defaults: { k: d.k ?? this.defaults.k, shortlist: d.shortlist ?? this.defaults.shortlist } },
-      o,
-    );
+    return planFor(rt.record, this.defaults, opts, indexDim);
   }
 
   /**
@@ -280,18 +220,6 @@ export class Engine {
     return exactScan(rt, this.items, this.kernel, vector, dims, k);
   }
 
-  private async resolveQuery(rt: CollectionRuntime, q: Query): Promise<{ vector: Float32Array; exclude?: number }> {
-    if (typeof q !== 'object' || q === null) throw mrlError('INVALID_SEARCH', 'a query needs a vector or an id');
-    const given = ['vector', 'id', 'input'].filter((f) => (q as Record<string, unknown>)[f] !== undefined);
-    if (given.length !== 1) throw mrlError('VALIDATION', 'give exactly one of vector, input (q) and id');
-    if ('input' in q && q.input !== undefined) return { vector: await embedQuery(rt.record, this.encoders, q.input) };
-    if ('vector' in q && q.vector !== undefined) return { vector: validateVector(q.vector, rt.record.dim, rt.record.name, 'query vector') };
-    const id = (q as { id: unknown }).id;
-    const item = this.items.getById(rt.record.id, validateId(id));
-    if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: rt.record.name });
-    return { vector: item.vector, exclude: item.seq };
-  }
-
   /** Writes a snapshot of every collection that changed since its last one. */
   snapshotAll(): number {
     let n = 0;
@@ -304,15 +232,14 @@ export class Engine {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.settled()));
   }
 
-  /** Snapshots, then closes SQLite. Safe to call twice; no snapshot if SQLite was closed under it. */
-  close(): void {
+  /**
+   * Stops loading, waits for queued cache updates, then snapshots what changed. The stores stay
+   * open: the context closes them after this. Safe to call twice.
+   */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    try {
-      if (this.db.open) this.snapshotAll();
-    } finally {
-      closeDatabase(this.db);
-    }
+    await this.drain();
+    this.snapshotAll();
   }
 }
-

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { PrefixIndex } from '../index/prefix-index.js';
-import type { ItemStore } from '../store/items.js';
+import type { VectorsBySeq } from '../search/sources.js';
 import type { CollectionRuntime } from './collection-runtime.js';
 
 const CHUNK = 256;
@@ -11,7 +11,7 @@ const CHUNK = 256;
  * chunks. The caller keeps writes out of the caches meanwhile (`exclusive`), or accepts that
  * the index reflects the rows at the start (a sweep's temporary index).
  */
-export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 'record'>, items: ItemStore, dims: number): Promise<PrefixIndex> {
+export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 'record'>, vectors: VectorsBySeq, dims: number): Promise<PrefixIndex> {
   const m = rt.matrix;
   const n = m.size;
   const seqs = Array.from(m.slotSeq.subarray(0, n));
@@ -19,7 +19,7 @@ export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 
   for (let i = 0; i < n; i += CHUNK) {
     if (i > 0) await yieldToLoop();
     const part = seqs.slice(i, i + CHUNK);
-    const fromStore = dims > m.width ? items.vectorsBySeqs(part) : null;
+    const fromStore = dims > m.width ? vectors.vectorsBySeqs(part) : null;
     for (const seq of part) {
       let v: Float32Array | undefined;
       if (fromStore) {

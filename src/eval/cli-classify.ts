@@ -1,10 +1,11 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import { loadConfig } from '../config.js';
 import { EncoderRegistry } from '../encoders/registry.js';
 import { initTf } from '../encoders/tf-backend.js';
 import { classifierFor, headProbabilities } from '../encoders/classify-cascade.js';
-import { FASHION_MNIST_DIR, loadSplit } from '../train/fashion-mnist.js';
-import { cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint, type DimProbs } from './classify.js';
+import { FASHION_MNIST_DIR, loadSplit } from '../data/fashion-mnist.js';
+import { cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint } from './classify.js';
+import type { DimProbs } from '../core/classify-rule.js';
 
 export const CLASSIFY_EVAL_USAGE = `usage: mrl eval --classify [--model fashion-mrl] [--data ${FASHION_MNIST_DIR}]
                  [--thresholds 0.5,0.6,...] [--limit N] [--json]
@@ -17,8 +18,6 @@ const DEFAULT_THRESHOLDS = [0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0
 const TARGET_SLACK = [0, 0.001, 0.005];
 const EMBED_CHUNK = 1000;
 
-class UsageError extends Error {}
-
 function parse(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
@@ -26,10 +25,9 @@ function parse(argv: string[]) {
     allowPositionals: false,
     options: {
       classify: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, thresholds: { type: 'string' },
-      limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      limit: { type: 'string' }, json: { type: 'boolean' },
     },
   });
-  if (values.help) return undefined;
   const thresholds = values.thresholds === undefined ? DEFAULT_THRESHOLDS : values.thresholds.split(',').map((s) => {
     const t = s.trim() === '' ? Number.NaN : Number(s);
     if (!(t >= 0 && t <= 1)) throw new UsageError(`--thresholds: '${s}' is not a number in [0, 1]`);
@@ -72,7 +70,7 @@ function formatReport(r: ClassifyEvalReport): string {
 }
 
 /** Embeds the test split, runs every head once, then sweeps the cascade's threshold on those tables. */
-async function evaluate(o: NonNullable<ReturnType<typeof parse>>): Promise<ClassifyEvalReport> {
+async function evaluate(o: ReturnType<typeof parse>): Promise<ClassifyEvalReport> {
   const t0 = performance.now();
   const config = loadConfig();
   await initTf(config.tfBackend);
@@ -121,17 +119,7 @@ async function evaluate(o: NonNullable<ReturnType<typeof parse>>): Promise<Class
 
 /** `mrl eval --classify`: the adaptive classification table for a model with heads. */
 export async function runClassifyEval(argv: string[]): Promise<number> {
-  let o: ReturnType<typeof parse>;
-  try {
-    o = parse(argv);
-  } catch (err) {
-    process.stderr.write(`mrl eval --classify: ${err instanceof Error ? err.message : String(err)}\n${CLASSIFY_EVAL_USAGE}\n`);
-    return 2;
-  }
-  if (o === undefined) {
-    process.stdout.write(`${CLASSIFY_EVAL_USAGE}\n`);
-    return 0;
-  }
+  const o = parse(argv); // a UsageError goes to the CLI, which prints it with the eval usage
   try {
     const report = await evaluate(o);
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
-import { parseFunnelSpec, type SearchOptions } from '../core/funnel.js';
+import { parseFunnelSpec } from '../search/funnel-spec.js';
+import type { SearchOptions } from '../search/options.js';
 import type { AppContext } from '../context.js';
 import type { QuerySet, SweepPoint, SweepResult, EvalResult } from './types.js';
 import type { SweepGrid } from './sweep.js';

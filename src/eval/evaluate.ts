@@ -1,4 +1,4 @@
-import type { SearchOptions } from '../core/funnel.js';
+import type { SearchOptions } from '../search/options.js';
 import { summarise } from '../core/stats.js';
 import { mrlError, MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -35,7 +35,7 @@ export function evalSearch(search: SearchOptions = {}): SearchOptions {
 
 /**
  * Runs every query through the server's own search path with `search`, one query at a time,
- * and scores the results: label metrics (DESIGN.md's mAP@10, the hit-normalised variant, P@10,
+ * and scores the results: label metrics (docs/design.md's mAP@10, the hit-normalised variant, P@10,
  * top-1) and recall against `truth` (the exact full-D top 10 of each query, same kernels).
  */
 export async function runQueries(

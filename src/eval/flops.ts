@@ -1,5 +1,5 @@
-import type { Stage } from '../core/funnel.js';
-import type { StageReport } from '../engine/search.js';
+import type { Stage } from '../search/options.js';
+import type { StageReport } from '../search/run-stages.js';
 import type { HnswParams } from '../index/prefix-index.js';
 
 /**

@@ -23,7 +23,7 @@ export class JobRegistry {
 
   start<T>(kind: string, collection: string, run: (progress: (done: number, total: number) => void) => Promise<T>): Job<T> {
     const job: Job<T> = { id: randomUUID(), kind, collection, state: 'running', progress: { done: 0, total: 0 }, startedAt: new Date().toISOString() };
-    this.jobs.set(job.id, job as Job);
+    this.jobs.set(job.id, job);
     run((done, total) => (job.progress = { done, total })).then(
       (result) => {
         job.result = result;

@@ -1,6 +1,7 @@
-import { mulberry32 } from '../train/rng.js';
+import { mulberry32 } from '../core/rng.js';
 import { mrlError } from '../errors.js';
-import type { Engine, Query } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { Query } from '../search/query.js';
 import type { QuerySet } from './types.js';
 
 export interface EvalQuery { query: Query; label: string | null }

@@ -1,6 +1,6 @@
 import { MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import { EvalRunStore } from '../store/eval-runs.js';
+import type { EvalRunStore } from '../store/eval-runs.js';
 import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { JobRegistry, type Job } from './jobs.js';
 import { sweep, type SweepOptions } from './sweep.js';
@@ -12,12 +12,9 @@ import type { EvalResult, SweepResult } from './types.js';
  */
 export class EvalService {
   readonly jobs = new JobRegistry();
-  private readonly runs: EvalRunStore;
   private busy: string | null = null;
 
-  constructor(private readonly engine: Engine) {
-    this.runs = new EvalRunStore(engine.db);
-  }
+  constructor(private readonly engine: Engine, private readonly runs: EvalRunStore) {}
 
   evaluate(opts: EvaluateOptions): Promise<EvalResult> {
     return this.exclusive(`eval of '${opts.collection}'`, async () => {

@@ -1,4 +1,5 @@
-import { paperFunnel, type FunnelStep, type SearchOptions } from '../core/funnel.js';
+import { paperFunnel } from '../search/funnel-spec.js';
+import type { FunnelStep, SearchOptions } from '../search/options.js';
 import { mrlError, MrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { buildIndexFromRows } from '../engine/index-build.js';

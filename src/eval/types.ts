@@ -1,4 +1,4 @@
-import type { SearchOptions } from '../core/funnel.js';
+import type { SearchOptions } from '../search/options.js';
 
 /**
  * Where an evaluation's queries come from:
@@ -12,7 +12,7 @@ export type QuerySet = { collection: string; limit?: number } | { sample: number
 
 export interface LatencyFigures { p50: number; p99: number; mean: number }
 
-/** One configuration's figures over a query set (mAP@10 as DESIGN.md defines it). */
+/** One configuration's figures over a query set (mAP@10 as docs/design.md defines it). */
 export interface EvalResult {
   collection: string;
   /** The MRL paper's mAP@10: Σ_j rel_j·P@j / 10, averaged over queries. */

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrors, installErrorHandler } from './error-handler.js';
 import { createMetrics } from './metrics.js';
 import { installValidators } from './validators.js';
 import { collectionRoutes } from './routes/collections.js';
@@ -16,6 +16,10 @@ import { evalRoutes } from './routes/eval.js';
 import { classifyRoutes } from './routes/classify.js';
 import { webRoutes } from './routes/web.js';
 import { openAiRoutes } from './routes/openai.js';
+import { keyRoutes } from './routes/keys.js';
+import { authPlugin, SECURITY_SCHEMES } from './auth.js';
+import { docsCsp, installSecurityHeaders, requestId } from './headers.js';
+import { applyHeadersTimeout, serverTimeouts } from './limits.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -28,19 +32,28 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false } },
+    genReqId: requestId,
+    frameworkErrors,
+    ...serverTimeouts(ctx.config),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  applyHeadersTimeout(app, ctx.config);
   installValidators(app);
   installErrorHandler(app);
   app.addSchema(ErrorBody);
-  const metrics = createMetrics(ctx.engine);
+  const metrics = createMetrics(ctx.engine, ctx.encoders);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
     metrics.requestSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+  await installSecurityHeaders(app);
+  await app.register(authPlugin, { ctx });
   await app.register(swagger, {
-    openapi: { info: { title: 'mrl-server', description: 'Adaptive retrieval with Matryoshka embeddings', version: '0.1.0' } },
+    openapi: {
+      info: { title: 'mrl-server', description: 'Adaptive retrieval with Matryoshka embeddings', version: '0.1.0' },
+      components: { securitySchemes: SECURITY_SCHEMES },
+    },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsCsp });
   const deps = { ctx, metrics };
   await app.register(healthRoutes, deps);
   await app.register(collectionRoutes, deps);
@@ -52,7 +65,6 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(classifyRoutes, deps);
   await app.register(evalRoutes, deps);
   await app.register(webRoutes, deps);
+  await app.register(keyRoutes, deps);
   return app;
 }
-
-export type RouteDeps = { ctx: AppContext; metrics: ReturnType<typeof createMetrics> };

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ERRORS, MrlError, type ErrorCode } from '../errors.js';
 
 function body(code: string, message: string) {
@@ -36,4 +36,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send(body('INTERNAL', ERRORS.INTERNAL.message));
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(body('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+}
+
+/** Errors fastify meets before routing (a URL that does not decode, a parameter over its length): coded like the rest. */
+export function frameworkErrors(err: FastifyError, _req: unknown, reply: FastifyReply): void {
+  const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  void reply.status(status).send(body('VALIDATION', err.message));
 }

@@ -1,30 +1,16 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { ndjsonRecords, type SourceRecord } from './ndjson-ingest.js';
 
-export type Line = { line: number; item: unknown } | { line: number; error: string };
-
-/** NDJSON: one {"id","vector","label","payload"} object per line; blank lines are skipped. */
-export async function* readNdjson(file: string): AsyncGenerator<Line> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let n = 0;
-  for await (const text of rl) {
-    n++;
-    if (text.trim() === '') continue;
-    try {
-      const item: unknown = JSON.parse(text);
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) yield { line: n, error: 'line is not a JSON object' };
-      else yield { line: n, item };
-    } catch (err) {
-      yield { line: n, error: `invalid JSON: ${(err as Error).message}` };
-    }
-  }
+/** A file of items: `.fvecs` by its extension, NDJSON otherwise. */
+export function fileRecords(file: string): AsyncIterable<SourceRecord> | Iterable<SourceRecord> {
+  return file.endsWith('.fvecs') ? readFvecs(file) : ndjsonRecords(createReadStream(file, { encoding: 'utf8' }));
 }
 
 /**
  * .fvecs (the TEXMEX format): per vector an int32 little-endian dimension d, then d float32.
  * Items get ids `${prefix}${ordinal}` (0-based); a record whose d is implausible stops the read.
  */
-export function* readFvecs(file: string, idPrefix = ''): Generator<Line> {
+export function* readFvecs(file: string, idPrefix = ''): Generator<SourceRecord> {
   const fd = openSync(file, 'r');
   const size = statSync(file).size;
   const head = Buffer.alloc(4);
@@ -34,12 +20,12 @@ export function* readFvecs(file: string, idPrefix = ''): Generator<Line> {
     while (pos < size) {
       n++;
       if (readSync(fd, head, 0, 4, pos) !== 4) {
-        yield { line: n, error: 'truncated record header' };
+        yield { line: n, code: 'VALIDATION', message: 'truncated record header' };
         return;
       }
       const d = head.readInt32LE(0);
       if (d <= 0 || d > 1 << 16 || pos + 4 + d * 4 > size) {
-        yield { line: n, error: `bad record dimension ${d} at byte ${pos}` };
+        yield { line: n, code: 'VALIDATION', message: `bad record dimension ${d} at byte ${pos}` };
         return;
       }
       const buf = Buffer.alloc(d * 4);

@@ -1,18 +1,20 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import cliProgress from 'cli-progress';
 import { genreNames, readBrown } from '../data/brown.js';
 import type { ModelManifest } from '../encoders/encoder.js';
 import { saveLayersModel } from '../encoders/text-encoder.js';
 import { initTf, tf } from '../encoders/tf-backend.js';
 import { USE_DIM, USE_MAX_TOKENS, USE_PACKAGE, useModelDir } from '../encoders/use-lite.js';
+import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import {
-  applyAdaptor, buildAdaptor, buildHeads, cachedUseEmbeddings, evaluatePrefixes, headAccuracy, heldOutDocuments,
-  prefixNeighbours, principalAxes, rng, shuffle, trainAdaptor, type PrefixReport,
-} from './text-adaptor.js';
+  applyAdaptor, buildAdaptor, buildHeads, cachedUseEmbeddings, evaluatePrefixes, heldOutDocuments,
+  prefixNeighbours, principalAxes, trainAdaptor, type PrefixReport,
+} from './text-adaptor/index.js';
+import { headAccuracy } from './evaluate.js';
 
-const USAGE = `mrl train --model text-mrl [--out models/text-mrl] [--epochs 20] [--seed 1] [--limit N]
+export const TRAIN_TEXT_USAGE = `usage: mrl train --model text-mrl [--out models/text-mrl] [--epochs 20] [--seed 1] [--limit N]
                          [--cache-dir /tmp/mrl-text-cache]
 Trains the MRL adaptor on USE-lite embeddings of the Brown corpus paragraphs (80/20 split by
 document within each genre) and writes the model directory and its manifest.`;
@@ -36,7 +38,7 @@ export const TEXT_HYPER = {
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1)) throw new Error(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1)) throw new UsageError(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${v}'`);
   return n;
 }
 
@@ -51,32 +53,17 @@ function table(dims: number[], rows: [string, PrefixReport][], key: 'recall' | '
 
 /** `mrl train --model text-mrl`: returns the process exit code. */
 export async function runTrainText(argv: string[]): Promise<number> {
-  let o;
-  try {
-    o = parseArgs({
-      args: argv,
-      options: {
-        out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
-        'cache-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (o.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let epochs: number, seed: number, limit: number;
-  try {
-    epochs = positiveInt('epochs', o.epochs, 20);
-    seed = positiveInt('seed', o.seed, 1);
-    limit = positiveInt('limit', o.limit, Number.MAX_SAFE_INTEGER);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+  // A UsageError goes to the CLI, which prints it with the train usage.
+  const o = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
+      'cache-dir': { type: 'string' },
+    },
+  }).values;
+  const epochs = positiveInt('epochs', o.epochs, 20);
+  const seed = positiveInt('seed', o.seed, 1);
+  const limit = positiveInt('limit', o.limit, Number.MAX_SAFE_INTEGER);
   const out = o.out ?? 'models/text-mrl';
   const cacheDir = o['cache-dir'] ?? '/tmp/mrl-text-cache';
   const H = TEXT_HYPER;
@@ -86,7 +73,7 @@ export async function runTrainText(argv: string[]): Promise<number> {
   const { backend } = await initTf();
   let paragraphs = readBrown();
   if (limit < paragraphs.length) {
-    const keep = new Set(shuffle(paragraphs.map((_, i) => i), rng(seed)).slice(0, limit));
+    const keep = new Set(shuffleInPlace(paragraphs.map((_, i) => i), mulberry32(seed)).slice(0, limit));
     paragraphs = paragraphs.filter((_, i) => keep.has(i));
   }
   const classes = genreNames(paragraphs);
@@ -123,7 +110,7 @@ export async function runTrainText(argv: string[]): Promise<number> {
   // Held-out figures: adaptor, plain truncation of USE, and the PCA rotation alone (the skip's init).
   const tEval = performance.now();
   const zTest = applyAdaptor(model, test.x, test.n);
-  const heads8to512 = headAccuracy(heads, zTest, test.y, H.nesting);
+  const heads8to512 = headAccuracy(heads, zTest, test.y, USE_DIM);
   tf.dispose([...heads.kernels, ...heads.biases]);
   const rotate = (x: Float32Array, n: number) => {
     const t = tf.tidy(() => tf.matMul(tf.tensor2d(x, [n, USE_DIM]), tf.tensor2d(axes, [USE_DIM, USE_DIM])));

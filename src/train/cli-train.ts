@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, UsageError } from '../cli/usage.js';
 import { existsSync } from 'node:fs';
 import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
 import { defaultNesting } from '../core/prefix.js';
-import { FASHION_CLASSES, loadSplit, splitFiles } from './fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit, splitFiles } from '../data/fashion-mnist.js';
 import { trainMrl } from './trainer.js';
-import type { Objective } from './heads.js';
-import { writeManifest } from './model-files.js';
+import type { Objective } from '../encoders/heads.js';
+import { writeManifest } from '../encoders/model-files.js';
 import { saveTrainedModel } from './save-model.js';
 import { evaluateModelDir, formatFigures } from './evaluate-model.js';
 
@@ -21,8 +21,6 @@ export const TRAIN_USAGE = `usage: mrl train --data <dir> --out <model dir> [--e
   --skip-eval  do not evaluate on the t10k split after training`;
 
 const DEFAULTS = { dim: 512, epochs: 10, batch: 256, seed: 1, hidden: 512, lr: 1e-3, name: 'fashion-mrl' };
-
-class UsageError extends Error {}
 
 function round(x: number, digits: number): number {
   return Number(x.toFixed(digits));
@@ -44,10 +42,9 @@ function parse(argv: string[]) {
       data: { type: 'string' }, out: { type: 'string' }, efficient: { type: 'boolean' }, fixed: { type: 'string' },
       dim: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
       limit: { type: 'string' }, name: { type: 'string' }, hidden: { type: 'string' }, lr: { type: 'string' },
-      'skip-eval': { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'skip-eval': { type: 'boolean' }, quiet: { type: 'boolean' },
     },
   });
-  if (values.help) return undefined;
   if (!values.data || !values.out) throw new UsageError('--data and --out are required');
   if (values.efficient && values.fixed !== undefined) throw new UsageError('--efficient and --fixed exclude each other');
   if (values.dim !== undefined && values.fixed !== undefined) throw new UsageError('--fixed D sets the dim: leave out --dim');
@@ -71,17 +68,7 @@ function parse(argv: string[]) {
 
 /** `mrl train`: trains an image encoder with the MRL loss (or MRL-E / fixed), saves it, evaluates it. */
 export async function runTrain(argv: string[]): Promise<number> {
-  let o: ReturnType<typeof parse>;
-  try {
-    o = parse(argv);
-  } catch (err) {
-    process.stderr.write(`mrl train: ${err instanceof Error ? err.message : String(err)}\n${TRAIN_USAGE}\n`);
-    return 2;
-  }
-  if (o === undefined) {
-    process.stdout.write(`${TRAIN_USAGE}\n`);
-    return 0;
-  }
+  const o = parse(argv); // a UsageError goes to the CLI, which prints it with TRAIN_USAGE
   try {
     const { backend } = await initTf();
     const train = loadSplit(o.data, 'train', o.limit);

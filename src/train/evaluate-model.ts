@@ -1,8 +1,8 @@
-import { loadHeads, loadLayersModelFromDir } from './model-files.js';
-import { disposeHeads } from './heads.js';
+import { loadHeads, loadLayersModelFromDir } from '../encoders/model-files.js';
+import { disposeHeads } from '../encoders/heads.js';
 import { embedPixels } from '../encoders/image-encoder.js';
 import { headAccuracy, knnFigures, type FiguresByDim } from './evaluate.js';
-import type { ImageSplit } from './fashion-mnist.js';
+import type { ImageSplit } from '../data/fashion-mnist.js';
 
 /**
  * Evaluates a saved model directory (the files as shipped, reloaded from disk): embeds the

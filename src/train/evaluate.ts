@@ -1,27 +1,10 @@
 import { tf } from '../encoders/tf-backend.js';
-import { headLogits, type HeadSet } from './heads.js';
+import { headLogits, type HeadSet } from '../encoders/heads.js';
+import { normalizedPrefixRows } from '../core/prefix.js';
 import { queryFigures } from '../core/retrieval-metrics.js';
 
 /** Figures keyed by metric name, then by dim (as a string, the manifest's `metrics` shape). */
 export type FiguresByDim = Record<string, Record<string, number>>;
-
-/** Rows of an N×D matrix truncated to m values, then each L2-normalised (truncate THEN normalise). */
-export function normalisedPrefixRows(mat: Float32Array, n: number, D: number, m: number): Float32Array {
-  const out = new Float32Array(n * m);
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let i = 0; i < m; i++) {
-      const x = mat[r * D + i];
-      out[r * m + i] = x;
-      s += x * x;
-    }
-    if (s > 0) {
-      const inv = 1 / Math.sqrt(s);
-      for (let i = 0; i < m; i++) out[r * m + i] *= inv;
-    }
-  }
-  return out;
-}
 
 function transpose(mat: Float32Array, n: number, m: number): Float32Array {
   const out = new Float32Array(n * m);
@@ -51,8 +34,8 @@ export async function knnFigures(input: KnnInput, dims: number[], k = 10, chunk 
   const kk = Math.min(k, nDb);
   const out: FiguresByDim = { knn1: {}, [`map${k}`]: {}, [`map${k}_hits`]: {}, [`p${k}`]: {} };
   for (const m of dims) {
-    const dbT = tf.tensor2d(transpose(normalisedPrefixRows(db, nDb, dim, m), nDb, m), [m, nDb]);
-    const q = normalisedPrefixRows(queries, nQ, dim, m);
+    const dbT = tf.tensor2d(transpose(normalizedPrefixRows(db, nDb, dim, m), nDb, m), [m, nDb]);
+    const q = normalizedPrefixRows(queries, nQ, dim, m);
     const sums = { ap: 0, apHits: 0, precision: 0, top1: 0 };
     try {
       for (let s = 0; s < nQ; s += chunk) {

@@ -1,6 +1,6 @@
 import { tf } from '../encoders/tf-backend.js';
-import { glorotUniform } from './rng.js';
-import { denseLinear, denseLinearNoInputGrad, denseRelu, denseReluNoInputGrad } from './dense-op.js';
+import { glorotUniform } from '../core/rng.js';
+import { denseLinear, denseLinearNoInputGrad, denseRelu, denseReluNoInputGrad } from '../encoders/dense-op.js';
 
 /** The image encoder: raw pixels 0..255 → ×1/255 → flatten → [Dense+ReLU]* → Dense(dim), no activation. */
 export interface MlpSpec {
@@ -51,7 +51,7 @@ export class MlpEncoder {
   forward(pixels: tf.Tensor3D): tf.Tensor2D {
     const [rows, cols] = this.spec.inputShape;
     // Rescaling layer: add(mul(x, scale), offset); kept op for op so embeddings match exactly.
-    let h = tf.add(tf.mul(pixels, PIXEL_SCALE), 0).reshape([-1, rows * cols]) as tf.Tensor2D;
+    let h = tf.add(tf.mul(pixels, PIXEL_SCALE), 0).reshape<tf.Tensor2D>([-1, rows * cols]);
     const last = this.layers.length - 1;
     this.layers.forEach((l, i) => {
       const first = i === 0;

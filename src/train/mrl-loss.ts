@@ -1,5 +1,5 @@
 import { tf } from '../encoders/tf-backend.js';
-import { headLogits, type HeadSet } from './heads.js';
+import { headLogits, type HeadSet } from '../encoders/heads.js';
 
 /**
  * The Matryoshka loss (MRL paper, eq. 1): L = Σ_{m∈M} c_m · CE(W_m·z[0:m], y), CE being the
@@ -16,6 +16,6 @@ export function mrlLoss(
     throw new Error(`${weights.length} loss weights for ${heads.dims.length} nesting dims`);
   }
   const logits = heads.dims.map((m) => headLogits(heads, z, m));
-  const terms = logits.map((l, i) => tf.mul(tf.losses.softmaxCrossEntropy(oneHot, l), weights[i]) as tf.Scalar);
-  return { loss: tf.addN(terms) as tf.Scalar, logits };
+  const terms = logits.map((l, i) => tf.mul<tf.Scalar>(tf.losses.softmaxCrossEntropy(oneHot, l), weights[i]));
+  return { loss: tf.addN(terms), logits };
 }

@@ -1,6 +1,6 @@
 import type { ModelManifest } from '../encoders/encoder.js';
 import type { TrainedModel } from './trainer.js';
-import { saveHeads, saveLayersModel, writeManifest } from './model-files.js';
+import { saveHeads, saveLayersModel, writeManifest } from '../encoders/model-files.js';
 
 /**
  * Writes a trained model as a model directory (layout in model-files.ts): the encoder as a

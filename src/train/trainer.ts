@@ -1,9 +1,9 @@
 import { tf } from '../encoders/tf-backend.js';
-import { FASHION_CLASSES, type ImageSplit } from './fashion-mnist.js';
+import { FASHION_CLASSES, type ImageSplit } from '../data/fashion-mnist.js';
 import { MlpEncoder, type MlpSpec } from './mlp.js';
-import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from './heads.js';
+import { createHeads, disposeHeads, headTensors, type HeadSet, type Objective } from '../encoders/heads.js';
 import { mrlLoss } from './mrl-loss.js';
-import { mulberry32, shuffleInPlace, subSeed } from './rng.js';
+import { mulberry32, shuffleInPlace, subSeed } from '../core/rng.js';
 import { epochProgress } from './progress.js';
 import { cosineLearningRate, ScheduledAdam } from './lr-schedule.js';
 
@@ -93,7 +93,7 @@ export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<Tr
           const z = encoder.forward(x);
           const out = mrlLoss(heads, z, tf.oneHot(yIdx, NUM_CLASSES).toFloat() as tf.Tensor2D, opts.lossWeights);
           const top = out.logits[out.logits.length - 1];
-          hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')) as tf.Scalar);
+          hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')));
           return out.loss;
         }, true, varList)!;
         lossSum += (await loss.data())[0] * idx.length;

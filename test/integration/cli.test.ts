@@ -12,7 +12,9 @@ const CLI = join(import.meta.dirname, '../../src/cli.ts');
 
 async function mrl(dataDir: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, ...args], { env: { ...process.env, MRL_KERNEL: 'js' } });
+    const r = await run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, ...args], {
+      env: { ...process.env, MRL_KERNEL: 'js' },
+    });
     return { ...r, code: 0 };
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number };
@@ -25,7 +27,13 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   const data = join(dir, 'data');
   const { vectors, labels } = mrlLikeVectors(300, 16, 9);
   const lines = vectors.map((v, i) => JSON.stringify({ id: `n${i}`, vector: v, label: labels[i], payload: { i } }));
-  lines.splice(10, 0, '{"id": "bad1", "vector": [1, 2]}', 'not json', '{"id": "bad3", "vector": ' + JSON.stringify([...vectors[0].slice(0, 15), 'x']) + '}');
+  lines.splice(
+    10,
+    0,
+    '{"id": "bad1", "vector": [1, 2]}',
+    'not json',
+    '{"id": "bad3", "vector": ' + JSON.stringify([...vectors[0].slice(0, 15), 'x']) + '}',
+  );
   writeFileSync(join(dir, 'a.ndjson'), `${lines.join('\n')}\n`);
   writeFileSync(join(dir, 'b.fvecs'), writeFvecs(vectors.slice(0, 50)));
 
@@ -36,9 +44,10 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.equal(summary.rows, 300);
   assert.equal(summary.badLines, 3);
   assert.ok(summary.rowsPerSecond > 0 && summary.seconds >= 0);
-  assert.match(ing.stderr, /line 11: DIM_MISMATCH/);
-  assert.match(ing.stderr, /line 12: invalid JSON/);
-  assert.match(ing.stderr, /line 13: INVALID_VECTOR/);
+  // The same {line, code, message} as the HTTP NDJSON reply, one per line.
+  assert.match(ing.stderr, /line 11: DIM_MISMATCH: vector has 2 values/);
+  assert.match(ing.stderr, /line 12: VALIDATION: invalid JSON/);
+  assert.match(ing.stderr, /line 13: INVALID_VECTOR: /);
 
   const fv = JSON.parse((await mrl(data, 'ingest', join(dir, 'b.fvecs'), '--collection', 'docs')).stdout);
   assert.equal(fv.rows, 50);
@@ -47,8 +56,16 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.equal(s.results.length, 5);
   assert.equal(s.results[0].id, '3'); // the .fvecs copy of n3's vector (id = its ordinal)
   assert.ok(!s.results.some((r: { id: string }) => r.id === 'n3'));
-  const v = JSON.parse((await mrl(data, 'search', '--collection', 'docs', '--vector', JSON.stringify(vectors[7]), '--funnel', '8:100,16:10')).stdout);
-  assert.deepEqual(v.results.slice(0, 2).map((r: { id: string }) => r.id).sort(), ['7', 'n7']);
+  const v = JSON.parse(
+    (await mrl(data, 'search', '--collection', 'docs', '--vector', JSON.stringify(vectors[7]), '--funnel', '8:100,16:10')).stdout,
+  );
+  assert.deepEqual(
+    v.results
+      .slice(0, 2)
+      .map((r: { id: string }) => r.id)
+      .sort(),
+    ['7', 'n7'],
+  );
 
   const show = JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout);
   assert.equal(show.count, 350);
@@ -79,7 +96,25 @@ test('mrl eval: one configuration, a sweep that applies its best point, the clas
   assert.equal(table.code, 0, table.stderr);
   assert.match(table.stdout, /index 4d→60, rerank 16d→10[\s\S]*mAP@10[\s\S]*recall@10 vs exact/);
 
-  const sw = await mrl(data, 'eval', '--sweep', '--collection', 'docs', '--sample', '50', '--index-dims', '4,16', '--shortlists', '20,60', '--funnels', '', '--cost', 'flops', '--apply', '--json');
+  const sw = await mrl(
+    data,
+    'eval',
+    '--sweep',
+    '--collection',
+    'docs',
+    '--sample',
+    '50',
+    '--index-dims',
+    '4,16',
+    '--shortlists',
+    '20,60',
+    '--funnels',
+    '',
+    '--cost',
+    'flops',
+    '--apply',
+    '--json',
+  );
   assert.equal(sw.code, 0, sw.stderr);
   const s = JSON.parse(sw.stdout);
   assert.equal(s.points.length, 4);
@@ -97,7 +132,55 @@ test('mrl eval: one configuration, a sweep that applies its best point, the clas
   const cls = await mrl(data, 'eval', '--classify', '--model', 'fashion-mrl', '--data', fixture, '--thresholds', '0,0.9,1', '--json');
   assert.equal(cls.code, 0, cls.stderr);
   const c = JSON.parse(cls.stdout) as { sweep: { threshold: number; meanDims: number }[] };
-  assert.deepEqual(c.sweep.map((p) => p.threshold), [0, 0.9, 1]);
+  assert.deepEqual(
+    c.sweep.map((p) => p.threshold),
+    [0, 0.9, 1],
+  );
   assert.equal(c.sweep[0].meanDims, 8);
   assert.equal(c.sweep[2].meanDims, 512);
+});
+
+test('mrl help lists every subcommand from one table; usage errors exit 2 with the usage', async (t) => {
+  const data = join(tempDir(t), 'data');
+  const help = await mrl(data, 'help');
+  assert.equal(help.code, 0, help.stderr);
+  for (const name of [
+    'collections create',
+    'collections list',
+    'ingest',
+    'train --data',
+    'train --model text-mrl',
+    'backup',
+    'restore',
+    'search',
+    'eval --sweep',
+    'eval --classify',
+    'help',
+  ]) {
+    assert.ok(help.stdout.includes(`mrl ${name}`), `help lists mrl ${name}`);
+  }
+  const none = await run(process.execPath, ['--import', 'tsx', CLI]).catch((e: { code: number; stdout: string }) => e);
+  assert.equal((none as { code?: number }).code, 2);
+  assert.equal((none as { stdout: string }).stdout, help.stdout);
+
+  const unknown = await mrl(data, 'frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command: frobnicate/);
+  const noFile = await mrl(data, 'ingest', '--collection', 'docs');
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /^mrl ingest: ingest needs a file and --collection\n\n {2}mrl ingest </);
+  const badFlag = await mrl(data, 'search', '--collection', 'docs', '--sweep');
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /Unknown option '--sweep'[\s\S]*mrl search --collection/);
+  // Usage errors of the commands that parse their own flags take the same path.
+  const train = await mrl(data, 'train', '--data', 'x', '--out', 'y', '--efficient', '--fixed', '64');
+  assert.equal(train.code, 2);
+  assert.match(train.stderr, /^mrl train: --efficient and --fixed exclude each other\n\nusage: mrl train --data/);
+  const cls = await mrl(data, 'eval', '--classify', '--thresholds', '2');
+  assert.equal(cls.code, 2);
+  assert.match(cls.stderr, /^mrl eval: --thresholds: '2' is not a number in \[0, 1\]/);
+
+  const trainHelp = await mrl(data, 'train', '--help');
+  assert.equal(trainHelp.code, 0);
+  assert.match(trainHelp.stdout, /--efficient {2}MRL-E[\s\S]*mrl train --model text-mrl/);
 });

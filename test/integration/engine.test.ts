@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefixCosine } from '../../src/core/prefix.js';
-import { paperFunnel } from '../../src/core/funnel.js';
+import { paperFunnel } from '../../src/search/funnel-spec.js';
 import { mrlLikeVectors, openEngine, tempDir } from '../helpers.js';
 
 const DIM = 64;
@@ -22,7 +22,7 @@ async function loaded(t: Parameters<typeof tempDir>[0], dataDir = tempDir(t)) {
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 16, rerankDim: 48, residentDim: 48 });
   const { vectors, labels } = mrlLikeVectors(N, DIM, 7);
   for (let i = 0; i < N; i += 500) {
-    engine.upsert('docs', vectors.slice(i, i + 500).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })));
+    await engine.upsert('docs', vectors.slice(i, i + 500).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })));
   }
   return { engine, vectors, dataDir };
 }
@@ -40,8 +40,8 @@ test('beyond the resident width, an exact scan over more rows than one store chu
   const engine = await openEngine(t, tempDir(t));
   engine.createCollection({ name: 'wide', dim: 16, indexDim: 4, rerankDim: 8, residentDim: 8 });
   const { vectors } = mrlLikeVectors(4500, 16, 11);
-  for (let i = 0; i < vectors.length; i += 1500) engine.upsert('wide', vectors.slice(i, i + 1500).map((v, j) => ({ id: `v${i + j}`, vector: v })));
-  engine.deleteItems('wide', ['v2', 'v3000']);
+  for (let i = 0; i < vectors.length; i += 1500) await engine.upsert('wide', vectors.slice(i, i + 1500).map((v, j) => ({ id: `v${i + j}`, vector: v })));
+  await engine.deleteItems('wide', ['v2', 'v3000']);
   for (const qi of [2, 2047, 3000]) { // 2 and 3000 were deleted: their own rows must not come back
     const r = await engine.search('wide', { vector: vectors[qi] }, { exact: true, rerank: 16, k: 25 });
     const want = bruteForce(vectors, vectors[qi], 16, 27).filter((id) => id !== 'v2' && id !== 'v3000').slice(0, 25);
@@ -95,13 +95,13 @@ test("the paper's funnel runs every stage and narrows as planned", async (t) => 
 test('upsert replaces the vector; delete removes it from store, index and matrix', async (t) => {
   const { engine, vectors } = await loaded(t);
   const rt = engine.runtime('docs');
-  engine.upsert('docs', [{ id: 'v1', vector: vectors[900], label: 'moved' }]);
+  await engine.upsert('docs', [{ id: 'v1', vector: vectors[900], label: 'moved' }]);
   assert.equal(rt.count, N);
   assert.equal(rt.index.liveCount, N);
   const r = await engine.search('docs', { vector: vectors[900] }, { k: 2 });
   assert.deepEqual(r.results.map((x) => x.id).sort(), ['v1', 'v900']);
   assert.equal(engine.getItem('docs', 'v1').label, 'moved');
-  assert.deepEqual(engine.deleteItems('docs', ['v900', 'nope']), { deleted: 1, missing: ['nope'] });
+  assert.deepEqual(await engine.deleteItems('docs', ['v900', 'nope']), { deleted: 1, missing: ['nope'] });
   assert.equal(rt.count, N - 1);
   assert.equal(rt.index.liveCount, N - 1);
   assert.equal(engine.items.count(rt.record.id), N - 1);
@@ -112,11 +112,11 @@ test('upsert replaces the vector; delete removes it from store, index and matrix
 
 test('close and reopen give identical answers, from the snapshot', async (t) => {
   const { engine, vectors, dataDir } = await loaded(t);
-  engine.deleteItems('docs', ['v7']);
+  await engine.deleteItems('docs', ['v7']);
   const queries = [{ vector: vectors[11] }, { id: 'v12' }, { vector: vectors[1499] }];
   const before = [];
   for (const q of queries) before.push(await engine.search('docs', q, { k: 10 }));
-  engine.close();
+  await engine.close();
   const again = await openEngine(t, dataDir);
   assert.equal(again.describe('docs').index.lastOpen?.loadedSnapshot, true);
   assert.equal(again.describe('docs').index.lastOpen?.replayed, 0);
@@ -143,9 +143,9 @@ test('collections: create, list, describe, drop; names and dims are checked', as
   const d = engine.describe('a');
   assert.equal(d.count, 0);
   assert.ok(d.memory.matrixBytes > 0 && d.memory.indexBytes > 0);
-  engine.dropCollection('a');
+  await engine.dropCollection('a');
   assert.throws(() => engine.describe('a'), code('COLLECTION_NOT_FOUND'));
-  assert.throws(() => engine.dropCollection('a'), code('COLLECTION_NOT_FOUND'));
+  await assert.rejects(engine.dropCollection('a'), code('COLLECTION_NOT_FOUND'));
   await assert.rejects(engine.search('a', { vector: [1] }), code('COLLECTION_NOT_FOUND'));
   const again = engine.createCollection({ name: 'a', dim: 4 });
   assert.notEqual(again.id, c.id); // ids are never reused, so old snapshots cannot be picked up

@@ -4,8 +4,6 @@ import { evaluate } from '../../src/eval/evaluate.js';
 import { sweep } from '../../src/eval/sweep.js';
 import { paretoFlags } from '../../src/eval/pareto.js';
 import { queryFigures } from '../../src/core/retrieval-metrics.js';
-import { Engine } from '../../src/engine/engine.js';
-import { createKernel } from '../../src/compute/kernel.js';
 import { mrlLikeVectors, openEngine, rng, tempDir } from '../helpers.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
@@ -24,8 +22,8 @@ test('evaluate: mAP@10 (paper and hit-normalised), P@10 and top-1 from a hand-ma
   engine.createCollection({ name: 'q', dim: 2 });
   // Ten items at growing angles from the x axis: ranked 1..10 for the query [1, 0].
   const labels = ['a', 'b', 'a', 'a', 'b', 'b', 'b', 'b', 'b', 'a'];
-  engine.upsert('db', labels.map((label, i) => ({ id: `r${i + 1}`, vector: [Math.cos(i * 0.15), Math.sin(i * 0.15)], label })));
-  engine.upsert('q', [{ id: 'q1', vector: [1, 0], label: 'a' }, { id: 'q2', vector: [1, 0.01] }]);
+  await engine.upsert('db', labels.map((label, i) => ({ id: `r${i + 1}`, vector: [Math.cos(i * 0.15), Math.sin(i * 0.15)], label })));
+  await engine.upsert('q', [{ id: 'q1', vector: [1, 0], label: 'a' }, { id: 'q2', vector: [1, 0.01] }]);
   const r = await evaluate(engine, { collection: 'db', queries: { collection: 'q' }, search: { exact: true } });
   // hits at ranks 1, 3, 4, 10: P@j = 1, 2/3, 3/4, 4/10
   const sum = 1 + 2 / 3 + 3 / 4 + 4 / 10;
@@ -44,7 +42,7 @@ test('evaluate: leave-one-out mAP@10 and recall against exact equal a brute-forc
   const engine = await openEngine(t, tempDir(t));
   const { vectors, labels } = mrlLikeVectors(300, 16, 7, 6);
   engine.createCollection({ name: 'c', dim: 16, indexDim: 4 });
-  engine.upsert('c', vectors.map((vector, i) => ({ id: `v${i}`, vector, label: labels[i] })));
+  await engine.upsert('c', vectors.map((vector, i) => ({ id: `v${i}`, vector, label: labels[i] })));
   const all = vectors.map((_, i) => i);
   const funnel = [{ dims: 2, keep: 12 }, { dims: 16, keep: 10 }];
   const [exact, lossy] = [
@@ -84,13 +82,13 @@ test('sweep picks the cheapest point within tolerance: a short prefix when it ho
   const grid = { indexDims: [8, 64], shortlists: [20, 100], rerankDims: [64], funnels: [] };
   // The neighbours are decided by the first 8 dims: an 8-d index with K=20 is within tolerance and cheapest in FLOPs.
   engine.createCollection({ name: 'front', dim: 64, nesting: [8, 16, 32, 64] });
-  engine.upsert('front', structured(300, 64, (j) => j < 8, 1));
+  await engine.upsert('front', structured(300, 64, (j) => j < 8, 1));
   const a = await sweep(engine, { collection: 'front', queries: { sample: 100 }, grid, cost: 'flops', perDim: false });
   assert.equal(a.points.length, 4);
   assert.deepEqual({ dims: a.best?.indexDims, search: a.best?.search }, { dims: 8, search: { shortlist: 20, rerank: 64 } });
   // The first 8 dims are noise: only the 64-d index reaches the recall; its smaller beam is cheaper.
   engine.createCollection({ name: 'back', dim: 64, nesting: [8, 16, 32, 64] });
-  engine.upsert('back', structured(300, 64, (j) => j >= 8, 2));
+  await engine.upsert('back', structured(300, 64, (j) => j >= 8, 2));
   const b = await sweep(engine, { collection: 'back', queries: { sample: 100 }, grid, cost: 'flops', apply: true });
   const byLabel = Object.fromEntries(b.points.map((p) => [p.label, p.recallAt10VsExact]));
   assert.ok(byLabel['index 8d → 100 → rerank 64d'] < 0.9, `8-d prefix should miss neighbours: ${JSON.stringify(byLabel)}`);
@@ -115,16 +113,13 @@ test('sweep picks the cheapest point within tolerance: a short prefix when it ho
 
 test('an applied tuning survives a restart: the snapshot at the new dims loads, answers are the same', async (t) => {
   const dir = tempDir(t);
-  const kernel = await createKernel({ backend: 'js', threads: 1 });
-  t.after(() => kernel.close());
-  let engine = Engine.open({ dataDir: dir, kernel });
+  let engine = await openEngine(t, dir, 'js');
   engine.createCollection({ name: 'c', dim: 32, nesting: [8, 16, 32] });
-  engine.upsert('c', structured(200, 32, () => true, 3));
+  await engine.upsert('c', structured(200, 32, () => true, 3));
   await sweep(engine, { collection: 'c', queries: { sample: 50 }, grid: { indexDims: [32], shortlists: [30], rerankDims: [32], funnels: [] }, apply: true, perDim: false });
   const before = await engine.search('c', { id: 'v1' });
-  engine.close();
-  engine = Engine.open({ dataDir: dir, kernel });
-  t.after(() => engine.close());
+  await engine.close();
+  engine = await openEngine(t, dir, 'js');
   const rt = engine.runtime('c');
   assert.equal(rt.lastOpen?.loadedSnapshot, true, rt.lastOpen?.reason);
   assert.equal(rt.index.dim, 32);
@@ -136,7 +131,7 @@ test('evaluate and sweep refuse bad requests before doing any work', async (t) =
   const engine = await openEngine(t, tempDir(t), 'js');
   engine.createCollection({ name: 'c', dim: 8 });
   engine.createCollection({ name: 'other', dim: 4 });
-  engine.upsert('c', [{ id: 'a', vector: [1, 0, 0, 0, 0, 0, 0, 1] }, { id: 'b', vector: [0, 1, 0, 0, 0, 0, 0, 1] }]);
+  await engine.upsert('c', [{ id: 'a', vector: [1, 0, 0, 0, 0, 0, 0, 1] }, { id: 'b', vector: [0, 1, 0, 0, 0, 0, 0, 1] }]);
   await assert.rejects(evaluate(engine, { collection: 'c', search: { k: 5 } }), { code: 'INVALID_EVAL' });
   await assert.rejects(evaluate(engine, { collection: 'c', queries: { collection: 'other' } }), { code: 'INVALID_EVAL' });
   await assert.rejects(evaluate(engine, { collection: 'c', queries: { sample: -1 } }), { code: 'INVALID_EVAL' });
@@ -151,7 +146,7 @@ test('evaluate and sweep refuse bad requests before doing any work', async (t) =
 test('a sweep can index dims beyond the resident width (rows read from the store) and apply it', async (t) => {
   const engine = await openEngine(t, tempDir(t));
   engine.createCollection({ name: 'c', dim: 32, indexDim: 8, rerankDim: 16, residentDim: 16, nesting: [8, 16, 32] });
-  engine.upsert('c', structured(300, 32, () => true, 5));
+  await engine.upsert('c', structured(300, 32, () => true, 5));
   const r = await sweep(engine, { collection: 'c', queries: { sample: 60 }, grid: { indexDims: [32], shortlists: [100], rerankDims: [32], funnels: [] }, apply: true, perDim: false });
   assert.equal(r.points[0].recallAt10VsExact, 1, 'a 32-d index with beam 100 over 300 rows is exact');
   assert.equal(engine.describe('c').index.dims, 32);

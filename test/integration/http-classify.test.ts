@@ -6,7 +6,7 @@ import { tf } from '../../src/encoders/tf-backend.js';
 import type { ImageEncoder } from '../../src/encoders/image-encoder.js';
 import { headProbabilities } from '../../src/encoders/classify-cascade.js';
 import { cascade } from '../../src/eval/classify.js';
-import { FASHION_CLASSES, loadSplit } from '../../src/train/fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit } from '../../src/data/fashion-mnist.js';
 import { buildTestApp } from '../helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));

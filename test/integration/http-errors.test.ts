@@ -91,7 +91,7 @@ test('a 5xx never leaks internals', async (t) => {
   const { app, ctx } = await buildTestApp(t);
   await app.inject({ method: 'POST', url: '/collections', payload: { name: 'docs', dim: 16 } });
   // Break the store underneath the engine: the next write fails inside SQLite.
-  ctx.engine.db.exec('DROP TABLE items');
+  ctx.data.db.exec('DROP TABLE items');
   const r = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'docs', items: [{ id: 'a', vector: good }] } });
   assert.equal(r.statusCode, 500);
   assert.deepEqual(r.json(), { error: { code: 'INTERNAL', message: 'internal error' } });

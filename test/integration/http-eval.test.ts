@@ -66,7 +66,7 @@ test('POST /eval/sweep as a job: 202 with a status URL, progress, the result, ap
 
   // A sweep stored by an earlier version (its points lack paretoRecall) is still served.
   const old = { ...result, createdAt: '2026-01-01T00:00:00.000Z', points: result.points.map(({ paretoRecall: _, ...p }: { paretoRecall: boolean }) => p) };
-  ctx.engine.db.prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', ?, ?)").run(ctx.engine.runtime('c').record.id, JSON.stringify(old), old.createdAt);
+  ctx.data.db.prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', ?, ?)").run(ctx.engine.runtime('c').record.id, JSON.stringify(old), old.createdAt);
   const again = await app.inject('/eval/latest?collection=c');
   assert.equal(again.statusCode, 200, again.body);
   assert.equal(again.json().sweep.createdAt, old.createdAt);

@@ -18,8 +18,8 @@ async function start(dataDir: string): Promise<{ proc: ChildProcess; url: string
   let buf = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.on('exit', (c) => reject(new Error(`server exited with ${c}: ${logs.join('\n')}`)));
-    proc.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => logs.push(d.toString()));
+    proc.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buf);
       if (m) resolve(m[1]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { normalizedPrefix } from '../../src/core/prefix.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { mrlLikeVectors, openEngine, tempDir } from '../helpers.js';
+import { mrlLikeVectors, openData, openEngine, tempDir } from '../helpers.js';
 
 const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
 
@@ -15,7 +15,7 @@ async function seeded(t: Parameters<typeof tempDir>[0]) {
   const engine = await openEngine(t, dataDir);
   engine.createCollection({ name: 'r', dim: 32, indexDim: 8 });
   const { vectors } = mrlLikeVectors(800, 32, 5);
-  engine.upsert('r', vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
+  await engine.upsert('r', vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
   return { engine, vectors, dataDir };
 }
 
@@ -47,13 +47,13 @@ test('invalid vectors and ids are refused and change nothing', async (t) => {
   ];
   for (const [vector, c] of bad) {
     // A good item first in the same batch: the batch is all-or-nothing.
-    assert.throws(() => engine.upsert('r', [{ id: 'new-good', vector: good }, { id: 'x', vector }]), code(c), JSON.stringify(vector).slice(-30));
+    await assert.rejects(engine.upsert('r', [{ id: 'new-good', vector: good }, { id: 'x', vector }]), code(c), JSON.stringify(vector).slice(-30));
     await assert.rejects(engine.search('r', { vector }), code(c));
   }
-  assert.throws(() => engine.upsert('r', [{ id: '', vector: good }]), code('INVALID_ID'));
-  assert.throws(() => engine.upsert('r', [{ id: 'y'.repeat(257), vector: good }]), code('INVALID_ID'));
-  assert.throws(() => engine.upsert('r', [{ id: 7, vector: good }]), code('INVALID_ID'));
-  assert.throws(() => engine.upsert('nope', [{ id: 'a', vector: good }]), code('COLLECTION_NOT_FOUND'));
+  await assert.rejects(engine.upsert('r', [{ id: '', vector: good }]), code('INVALID_ID'));
+  await assert.rejects(engine.upsert('r', [{ id: 'y'.repeat(257), vector: good }]), code('INVALID_ID'));
+  await assert.rejects(engine.upsert('r', [{ id: 7, vector: good }]), code('INVALID_ID'));
+  await assert.rejects(engine.upsert('nope', [{ id: 'a', vector: good }]), code('COLLECTION_NOT_FOUND'));
   assert.equal(rt.count, before.count);
   assert.equal(rt.index.elementCount, before.elements);
   assert.equal(engine.items.count(rt.record.id), before.stored);
@@ -64,7 +64,7 @@ test('invalid vectors and ids are refused and change nothing', async (t) => {
 test('a corrupt snapshot is rebuilt from SQLite with identical answers', async (t) => {
   const { engine, vectors, dataDir } = await seeded(t);
   const before = await engine.search('r', { vector: vectors[3] }, { k: 10 });
-  engine.close();
+  await engine.close();
   const dir = join(dataDir, 'index');
   const file = readdirSync(dir).find((f) => f.endsWith('.hnsw'))!;
   const bytes = readFileSync(join(dir, file));
@@ -77,19 +77,19 @@ test('a corrupt snapshot is rebuilt from SQLite with identical answers', async (
   assert.equal(open.replayed, 800);
   assert.deepEqual((await again.search('r', { vector: vectors[3] }, { k: 10 })).results, before.results);
   assertIndexMatchesStore(again, 'r');
-  again.close();
+  await again.close();
   assert.equal((await openEngine(t, dataDir)).describe('r').index.lastOpen!.loadedSnapshot, true); // rewritten at close
 });
 
 test('rows written or deleted behind a snapshot are replayed at open', async (t) => {
   const { engine, vectors, dataDir } = await seeded(t);
-  engine.close();
+  await engine.close();
   // Another writer (or a crash before the next snapshot) changes SQLite behind the snapshot.
   const raw = new Database(join(dataDir, 'mrl.sqlite'));
   raw.prepare("DELETE FROM items WHERE id IN ('v1', 'v2', 'v3')").run();
   raw.close();
-  const mid = await openEngine(t, dataDir);
-  mid.upsert('r', [{ id: 'v4', vector: vectors[700] }, { id: 'extra', vector: vectors[701] }]);
+  const mid = await openData(t, dataDir);
+  await mid.engine.upsert('r', [{ id: 'v4', vector: vectors[700] }, { id: 'extra', vector: vectors[701] }]);
   mid.db.close(); // die without a snapshot
   const again = await openEngine(t, dataDir);
   const open = again.describe('r').index.lastOpen!;

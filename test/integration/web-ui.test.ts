@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import type { EvalResult, LatencyFigures, SweepPoint, SweepResult } from '../../src/eval/types.js';
 import { buildTestApp, defer, mrlLikeVectors } from '../helpers.js';
+import { tickDecimals } from '../../public/chart-core.js';
 
 // Debian's package (scripts/install-chromium.sh); never a downloaded browser.
 const CHROMIUM = process.env.MRL_CHROMIUM ?? '/usr/bin/chromium';
@@ -36,6 +37,10 @@ async function launchPage(t: TestContext): Promise<{ page: Page; errors: string[
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(String(err)));
+  // The server's Content-Security-Policy: anything the page relies on that it blocks is an error here.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) errors.push(msg.text());
+  });
   return { page, errors };
 }
 
@@ -51,7 +56,7 @@ test('the page and its files are served with their types; anything else is a cod
   assert.equal(index.statusCode, 200);
   assert.match(String(index.headers['content-type']), /^text\/html/);
   assert.match(index.body, /<script type="module" src="\/static\/app\.js">/);
-  for (const [file, type] of [['app.js', /^text\/javascript/], ['plot.js', /^text\/javascript/], ['style.css', /^text\/css/]] as const) {
+  for (const [file, type] of [['app.js', /^text\/javascript/], ['plot.js', /^text\/javascript/], ['chart-core.js', /^text\/javascript/], ['style.css', /^text\/css/]] as const) {
     const r = await app.inject(`/static/${file}`);
     assert.equal(r.statusCode, 200, file);
     assert.match(String(r.headers['content-type']), type);
@@ -61,7 +66,7 @@ test('the page and its files are served with their types; anything else is a cod
     assert.equal(r.statusCode, 404, url);
     assert.equal(r.json().error.code, 'NOT_FOUND', url);
   }
-  const doc = (await app.inject('/docs/json')).json() as { paths: Record<string, unknown> };
+  const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, unknown> }>();
   assert.ok(!('/' in doc.paths) && !Object.keys(doc.paths).some((p) => p.startsWith('/static')), Object.keys(doc.paths).join(' '));
 });
 
@@ -184,6 +189,11 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
   assert.equal(await dims.locator('.series-a .mark').count(), fixture.sweep.perDim.length);
   assert.equal(await dims.locator('.series-a polyline.line').count(), 1);
   assert.deepEqual(await dims.locator('text.tick.x').allTextContents(), fixture.sweep.perDim.map((p) => String(p.dims)));
+  // y tick labels come from chart-core.js, as the report's do: every tick with the decimals they all need.
+  const yTicks = await dims.locator('text.tick.y').allTextContents();
+  assert.ok(yTicks.length >= 2, yTicks.join(' '));
+  assert.deepEqual(yTicks, yTicks.map((t) => Number(t).toFixed(tickDecimals(yTicks.map(Number)))));
+  assert.ok(yTicks.some((t) => /0$/.test(t)), `labels keep their trailing zeros: ${yTicks.join(' ')}`);
   // Chart 2: every sweep point drawn; the pareto ones joined in latency order; exact and best marked.
   const pareto = page.locator('#chart-pareto svg.plot');
   const onFront = fixture.sweep.points.filter((p) => p.pareto);
@@ -216,8 +226,8 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
   assert.equal(sweep.statusCode, 200, sweep.body);
   const ran = await app.inject('/eval?collection=shoes&sample=1');
   assert.equal(ran.statusCode, 200, ran.body);
-  const s = sweep.json() as SweepResult;
-  const e = ran.json() as EvalResult;
+  const s = sweep.json<SweepResult>();
+  const e = ran.json<EvalResult>();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const { page, errors } = await launchPage(t);
   await page.goto(`${url}/#shoes`);
@@ -235,4 +245,44 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
   assert.equal(figures.queries, String(e.queries));
   await screenshot(page, 'web-ui-real.png');
   assert.deepEqual(errors, [], 'uncaught errors in the page');
+});
+
+test('in Chromium with API keys: the page asks for a key on 401, keeps it in sessionStorage for the tab, asks again for a bad one', async (t) => {
+  const { app, ctx } = await buildTestApp(t, { MRL_ADMIN_KEY: 'web-ui-admin-key-0123456789' });
+  const reader = ctx.keys.create({ name: 'viewer', role: 'read' }).secret;
+  const admin = { authorization: 'Bearer web-ui-admin-key-0123456789' };
+  assert.equal((await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'shoes', dim: DIM, indexDim: 8 } })).statusCode, 201);
+  assert.equal((await app.inject({ method: 'POST', url: '/ingest', headers: admin, payload: { collection: 'shoes', items } })).statusCode, 200);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  const { page, errors } = await launchPage(t);
+  await page.goto(`${url}/`);
+  const form = page.locator('#key-form');
+  await form.waitFor();
+  assert.match(await page.locator('#key-reason').innerText(), /needs an API key/);
+  await page.locator('#key-input').fill('mrl_not-a-key');
+  await page.locator('#key-form button[type="submit"]').click();
+  await page.waitForFunction(() => /not accepted/.test(document.getElementById('key-reason')!.textContent ?? ''));
+  assert.equal(await form.isVisible(), true);
+  await page.locator('#key-input').fill(reader);
+  await page.locator('#key-form button[type="submit"]').click();
+  const shoes = page.locator('button.collection[data-name="shoes"]');
+  await shoes.waitFor();
+  assert.match(await shoes.innerText(), /48 items/);
+  assert.equal(await form.isVisible(), false);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('mrl-api-key')), reader);
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept for the tab only');
+  // A search with the kept key, then a reload: no second prompt.
+  await shoes.click();
+  await page.locator('#query').fill('v5');
+  await page.locator('#search button[type="submit"]').click();
+  await page.locator('#search-out').waitFor();
+  assert.equal(await page.locator('#results tbody tr').count(), 10);
+  await page.reload();
+  await shoes.waitFor();
+  assert.equal(await form.isVisible(), false);
+  // The API docs render under their own policy (Swagger UI sets inline styles).
+  await page.goto(`${url}/docs`);
+  await page.locator('.swagger-ui .info').waitFor();
+  assert.deepEqual(errors, [], 'uncaught errors or CSP violations in the page');
 });

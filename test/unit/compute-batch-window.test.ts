@@ -1,29 +1,23 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchWindowKernel } from '../../src/compute/batch-window.js';
-import { createKernel, type Kernel, type RowsQuery, type TopK } from '../../src/compute/kernel.js';
+import { BatchWindowKernel } from '../../src/compute/gpu/batch-window.js';
+import { createKernel } from '../../src/compute/create-kernel.js';
+import type { Kernel, RerankMatrix, RowsQuery, TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
+import { OnnxKernel } from '../../src/compute/onnx-kernel.js';
 import { loadConfig, ConfigError } from '../../src/config.js';
+import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { rng } from '../helpers.js';
 
 /** A real kernel with its launches counted (and optionally failing), as the window sees it. */
 class CountingKernel implements Kernel {
   readonly name: string;
-  launches = { topK: 0, topKRows: 0, topKRowsMulti: 0 };
+  launches = { topK: 0, rerank: 0 };
   /** Queries per launch, in launch order. */
   sizes: number[] = [];
-  topKRowsMulti?: Kernel['topKRowsMulti'];
-  constructor(private readonly inner: Kernel, opts: { multi?: boolean; fail?: (rows: Float32Array) => boolean } = {}) {
+  constructor(private readonly inner: Kernel, opts: { fail?: (rows: Float32Array) => boolean } = {}) {
     this.name = inner.name;
     this.fail = opts.fail ?? (() => false);
-    if (opts.multi !== false && inner.topKRowsMulti) {
-      this.topKRowsMulti = (items: RowsQuery[], matrix, stride, d) => {
-        this.launches.topKRowsMulti++;
-        this.sizes.push(items.length);
-        if (this.fail(matrix)) throw new Error('device lost'); // synchronous, on purpose
-        return inner.topKRowsMulti!(items, matrix, stride, d);
-      };
-    }
   }
   private readonly fail: (rows: Float32Array) => boolean;
   async topK(...a: Parameters<Kernel['topK']>): Promise<TopK[]> {
@@ -32,14 +26,14 @@ class CountingKernel implements Kernel {
     if (this.fail(a[2])) throw new Error('device lost');
     return this.inner.topK(...a);
   }
-  async topKRows(...a: Parameters<Kernel['topKRows']>): Promise<TopK[]> {
-    this.launches.topKRows++;
-    this.sizes.push(a[1]);
-    if (this.fail(a[2])) throw new Error('device lost');
-    return this.inner.topKRows(...a);
+  rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    this.launches.rerank++;
+    this.sizes.push(items.length);
+    if (this.fail(matrix.data)) throw new Error('device lost'); // synchronous, on purpose
+    return this.inner.rerank(matrix, items, d);
   }
   total(): number {
-    return this.launches.topK + this.launches.topKRows + this.launches.topKRowsMulti;
+    return this.launches.topK + this.launches.rerank;
   }
   /** The wrapped kernels are shared by the tests and closed in after(). */
   async close(): Promise<void> {
@@ -49,8 +43,19 @@ class CountingKernel implements Kernel {
 }
 
 const js = new JsKernel();
-const onnxP = createKernel({ backend: 'onnx', threads: 1 });
+const onnxP = OnnxKernel.create({ threads: 1 });
 after(async () => (await onnxP).close());
+
+/** The rows as a resident matrix, what a rerank reads: a copy with room for exactly its n rows (n ≥ 16), so slot n is out of range. */
+function residentOf(rows: Float32Array, stride: number): ResidentMatrix {
+  const n = rows.length / stride;
+  const m = new ResidentMatrix(stride, [], n);
+  for (let i = 0; i < n; i++) m.add(i, rows.subarray(i * stride, (i + 1) * stride));
+  return m;
+}
+
+/** The rerank of one query over rowIdx, as a list of one (the shape topKRows gives for B = 1). */
+const rerank1 = (k: Kernel, m: RerankMatrix, query: Float32Array, rowIdx: Int32Array, d: number, rowScale: Float32Array, topk: number) => k.rerank(m, [{ query, rowIdx, rowScale, k: topk }], d);
 
 /** Unit queries at d, rows with rowScale = 1/||row[0:d]||. */
 function data(seed: number, B: number, n: number, stride: number, d: number) {
@@ -117,11 +122,12 @@ test('integer data (exact arithmetic, many ties): batched equals unbatched exact
   const scale = Float32Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 0 : i % 2 ? 1 : 0.5));
   const queries = Float32Array.from({ length: B * d }, int);
   const rowIdx = Int32Array.from({ length: 700 }, () => Math.floor(r() * n));
+  const m = residentOf(rows, stride);
   for (const inner of [js, onnx]) {
     const w = window(new CountingKernel(inner));
     const q = (b: number) => queries.subarray(b * d, (b + 1) * d);
     const scans = await Promise.all(Array.from({ length: B }, (_, b) => w.topK(q(b), 1, rows, n, stride, d, scale, 40)));
-    const reranks = await Promise.all(Array.from({ length: B }, (_, b) => w.topKRows(q(b), 1, rows, stride, rowIdx.subarray(0, 600 + b * 10), d, scale, 50)));
+    const reranks = await Promise.all(Array.from({ length: B }, (_, b) => rerank1(w, m, q(b), rowIdx.subarray(0, 600 + b * 10), d, scale, 50)));
     for (let b = 0; b < B; b++) {
       const [s] = await inner.topK(q(b), 1, rows, n, stride, d, scale, 40);
       assert.deepEqual(Array.from(scans[b][0].indices), Array.from(s.indices), `${inner.name} scan ${b}`);
@@ -146,12 +152,13 @@ test('concurrent reranks over different rows: one batched-gather launch, results
       const L = i === 3 ? 3 : i === 5 ? 260 : 300 + Math.floor(r() * 200);
       return { rowIdx: Int32Array.from({ length: L }, () => Math.floor(r() * N)), scale: Float32Array.from({ length: L }, () => 0.5 + r()), k: i === 5 ? 1000 : [10, 1, 50, 7][i % 4] };
     });
+    const m = residentOf(matrix, stride);
     const counting = new CountingKernel(onnx);
     const w = window(counting);
     const q = (b: number) => queries.subarray(b * d, (b + 1) * d);
-    const got = await Promise.all(lists.map((l, b) => w.topKRows(q(b), 1, matrix, stride, l.rowIdx, d, l.scale, l.k)));
+    const got = await Promise.all(lists.map((l, b) => rerank1(w, m, q(b), l.rowIdx, d, l.scale, l.k)));
     // L=3 has bit length 2, the others 9: two groups, two launches (one of a single call).
-    assert.deepEqual(counting.launches, { topK: 0, topKRows: 1, topKRowsMulti: 1 }, `stride=${stride} d=${d}`);
+    assert.deepEqual(counting.launches, { topK: 0, rerank: 2 }, `stride=${stride} d=${d}`);
     assert.deepEqual(counting.sizes.sort((a, b) => a - b), [1, 9]);
     assert.equal(got[3][0].indices.length, 3);
     assert.equal(got[5][0].indices.length, 260);
@@ -186,12 +193,14 @@ test('maxBatch caps a launch; incompatible calls go to separate launches; no mul
   assertSame(got[12], await js.topK(q(a, 1), 1, a.rows, n - 1, stride, d, a.scale, 5), 'other n');
   await w.close();
 
-  // An inner kernel without topKRowsMulti: reranks are still served, one launch each.
-  const plain = new CountingKernel(js, { multi: false });
+  // Over the JS kernel (whose rerank scores one query at a time): still one launch, same results.
+  const plain = new CountingKernel(js);
   const w2 = window(plain);
   const idx = Int32Array.from({ length: 100 }, (_, i) => (i * 7) % n);
-  const reranks = await Promise.all([0, 1, 2].map((i) => w2.topKRows(q(a, i), 1, a.rows, stride, idx, d, a.scale, 5)));
-  assert.deepEqual(plain.launches, { topK: 0, topKRows: 3, topKRowsMulti: 0 });
+  const am = residentOf(a.rows, stride);
+  const reranks = await Promise.all([0, 1, 2].map((i) => rerank1(w2, am, q(a, i), idx, d, a.scale, 5)));
+  assert.deepEqual(plain.launches, { topK: 0, rerank: 1 });
+  assert.deepEqual(plain.sizes, [3]);
   for (let i = 0; i < 3; i++) assertSame(reranks[i], await js.topKRows(q(a, i), 1, a.rows, stride, idx, d, a.scale, 5), `rerank ${i}`);
   await w2.close();
 });
@@ -201,7 +210,8 @@ test('a failing launch rejects only its callers; a bad call rejects alone', asyn
   const [n, stride, d] = [300, 16, 16];
   const good = data(3, 4, n, stride, d);
   const poison = data(4, 4, n, stride, d);
-  const counting = new CountingKernel(onnx, { fail: (rows) => rows === poison.rows });
+  const [goodM, poisonM] = [residentOf(good.rows, stride), residentOf(poison.rows, stride)];
+  const counting = new CountingKernel(onnx, { fail: (rows) => rows === poison.rows || rows === poisonM.data });
   const w = window(counting);
   const q = (x: typeof good, i: number) => x.queries.subarray(i * d, (i + 1) * d);
   const idx = Int32Array.from({ length: 50 }, (_, i) => i * 3);
@@ -211,9 +221,9 @@ test('a failing launch rejects only its callers; a bad call rejects alone', asyn
     w.topK(q(poison, 1), 1, poison.rows, n, stride, d, poison.scale, 3),
     w.topK(q(good, 1), 1, good.rows, n, stride, d, good.scale, 0), // k = 0: RangeError, alone
     w.topK(q(good, 2), 1, good.rows, n, stride, d, good.scale, 3),
-    w.topKRows(q(poison, 2), 1, poison.rows, stride, idx, d, poison.scale, 3), // multi throws synchronously
-    w.topKRows(q(poison, 3), 1, poison.rows, stride, idx, d, poison.scale, 3),
-    w.topKRows(q(good, 3), 1, good.rows, stride, Int32Array.of(0, n), d, good.scale, 3), // row n is out of range
+    rerank1(w, poisonM, q(poison, 2), idx, d, poison.scale, 3), // the rerank launch throws synchronously
+    rerank1(w, poisonM, q(poison, 3), idx, d, poison.scale, 3),
+    rerank1(w, goodM, q(good, 3), Int32Array.of(0, n), d, good.scale, 3), // row n is out of range
   ]);
   assert.deepEqual(results.map((x) => x.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected']);
   const reason = (i: number) => (results[i] as PromiseRejectedResult).reason;
@@ -221,7 +231,7 @@ test('a failing launch rejects only its callers; a bad call rejects alone', asyn
   assert.ok(reason(3) instanceof RangeError);
   assert.ok(reason(7) instanceof RangeError);
   assert.equal(counting.launches.topK, 2); // the good pair, the poison pair
-  assert.equal(counting.launches.topKRowsMulti, 1);
+  assert.equal(counting.launches.rerank, 1);
   assertSame((results[4] as PromiseFulfilledResult<TopK[]>).value, await onnx.topK(q(good, 2), 1, good.rows, n, stride, d, good.scale, 3), 'survivor');
   // The window keeps serving after a failure.
   assertSame(await w.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3), await onnx.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3), 'after');
@@ -269,8 +279,9 @@ test('createKernel wraps the kernel when a window is configured; config reads MR
   const auto = await createKernel({ backend: 'auto', threads: 1, batchWindowUs: 500 });
   const idx = Int32Array.from({ length: 400 }, (_, i) => (i * 13) % 1000);
   const q = (b: number) => queries.subarray(b * 32, (b + 1) * 32);
+  const m = residentOf(rows, 32);
   for (const list of [(b: number) => idx.subarray(0, 400 - b), (b: number) => idx.subarray(b, b + 3)]) {
-    const got = await Promise.all([0, 1, 2].map((b) => auto.topKRows(q(b), 1, rows, 32, list(b), 32, scale, 10)));
+    const got = await Promise.all([0, 1, 2].map((b) => rerank1(auto, m, q(b), list(b), 32, scale, 10)));
     for (let b = 0; b < 3; b++) assertSame(got[b], await js.topKRows(q(b), 1, rows, 32, list(b), 32, scale, 10), `auto b=${b}`);
   }
   assert.equal(auto.batch?.stats().launches, 2);

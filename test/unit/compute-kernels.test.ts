@@ -1,8 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { autoKernel, createKernel, type Kernel, type TopK } from '../../src/compute/kernel.js';
+import { autoKernel, createKernel } from '../../src/compute/create-kernel.js';
+import type { Kernel, TopK } from '../../src/compute/kernel.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
-import { columnStrategy } from '../../src/compute/onnx-kernel.js';
+import { columnStrategy, OnnxKernel } from '../../src/compute/onnx-kernel.js';
+import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { rng } from '../helpers.js';
 
 const mulberry32 = rng;
@@ -203,7 +205,7 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   const routed = await autoKernel(async () => ({
     name: 'onnx-cpu',
     topK: (...args: Parameters<Kernel['topK']>) => (onnxCalls++, js.topK(...args)),
-    topKRows: (...args: Parameters<Kernel['topKRows']>) => (onnxCalls++, js.topKRows(...args)),
+    rerank: (...args: Parameters<Kernel['rerank']>) => (onnxCalls++, js.rerank(...args)),
     close: async () => {},
   }), 1000);
   const small = randomCase(9, 2, 10, 50, 50); // 1000 MACs: JS
@@ -211,6 +213,14 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   assert.equal(onnxCalls, 0);
   await run(routed, randomCase(9, 2, 11, 50, 50), 3); // 1100 MACs: ONNX
   assert.equal(onnxCalls, 1);
+  // A rerank is routed by the multiply-adds of all its queries together.
+  const m = new ResidentMatrix(50, [], 16);
+  for (let i = 0; i < 16; i++) m.add(i, small.rows.subarray((i % 10) * 50, (i % 10) * 50 + 50));
+  const item = (n: number) => ({ query: small.queries.subarray(0, 50), rowIdx: Int32Array.from({ length: n }, (_, i) => i), rowScale: new Float32Array(n).fill(1), k: 3 });
+  await routed.rerank(m, [item(12), item(8)], 50); // 1000 MACs: JS
+  assert.equal(onnxCalls, 1);
+  await routed.rerank(m, [item(12), item(9)], 50); // 1050 MACs: ONNX
+  assert.equal(onnxCalls, 2);
   const fb = await autoKernel(async () => {
     throw new Error('cannot load binding');
   });
@@ -218,8 +228,8 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   assert.match(fb.fallbackReason ?? '', /cannot load binding/);
 });
 
-test('topKRows over selected rows equals topK over the same rows gathered, on both kernels', async () => {
-  const onnx = await createKernel({ backend: 'onnx', threads: 1 });
+test('topKRows and rerank over selected rows equal topK over the same rows gathered, on both kernels', async () => {
+  const onnx = await OnnxKernel.create({ threads: 1 });
   const r = mulberry32(99);
   const N = 3000;
   for (const [stride, d, n, B] of [[64, 64, 500, 1], [64, 48, 700, 3], [96, 16, 200, 2], [32, 32, 1, 1]]) {
@@ -231,21 +241,28 @@ test('topKRows over selected rows equals topK over the same rows gathered, on bo
     const gathered = new Float32Array(n * d);
     rowIdx.forEach((row, i) => gathered.set(matrix.subarray(row * stride, row * stride + d), i * d));
     const want = await js.topK(queries, B, gathered, n, d, d, scale, 10);
+    const resident = new ResidentMatrix(stride, [], N);
+    for (let i = 0; i < N; i++) resident.add(i, matrix.subarray(i * stride, (i + 1) * stride));
+    const items = Array.from({ length: B }, (_, b) => ({ query: queries.subarray(b * d, (b + 1) * d), rowIdx, rowScale: scale, k: 10 }));
     for (const kernel of [js, onnx]) {
-      const got = await kernel.topKRows(queries, B, matrix, stride, rowIdx, d, scale, 10);
-      for (let b = 0; b < B; b++) {
-        assert.equal(got[b].indices.length, Math.min(10, n));
-        for (let j = 0; j < got[b].scores.length; j++) assert.ok(Math.abs(got[b].scores[j] - want[b].scores[j]) < 1e-5, `${kernel.name} stride=${stride} d=${d}`);
-        assert.deepEqual(new Set(got[b].indices), new Set(want[b].indices));
+      for (const [how, got] of [['topKRows', await kernel.topKRows(queries, B, matrix, stride, rowIdx, d, scale, 10)], ['rerank', await kernel.rerank(resident, items, d)]] as const) {
+        assert.equal(got.length, B);
+        for (let b = 0; b < B; b++) {
+          assert.equal(got[b].indices.length, Math.min(10, n));
+          for (let j = 0; j < got[b].scores.length; j++) assert.ok(Math.abs(got[b].scores[j] - want[b].scores[j]) < 1e-5, `${kernel.name} ${how} stride=${stride} d=${d}`);
+          assert.deepEqual(new Set(got[b].indices), new Set(want[b].indices));
+        }
       }
     }
   }
   await assert.rejects(onnx.topKRows(new Float32Array(8), 1, new Float32Array(80), 8, Int32Array.of(10), 8, Float32Array.of(1), 1), RangeError);
+  const m16 = new ResidentMatrix(8, [], 16); // slots 0..15
+  await assert.rejects(onnx.rerank(m16, [{ query: new Float32Array(8), rowIdx: Int32Array.of(16), rowScale: Float32Array.of(1), k: 1 }], 8), RangeError);
   await onnx.close();
 });
 
 test("createKernel('gpu') uses a GPU provider where one starts, else falls back to the CPU kernel and says why", async () => {
-  const { cudaProviderLibrary } = await import('../../src/compute/gpu.js');
+  const { cudaProviderLibrary } = await import('../../src/compute/gpu/gpu-kernel.js');
   const { existsSync } = await import('node:fs');
   const kernel = await createKernel({ backend: 'gpu', threads: 1 });
   const noGpuHere = cudaProviderLibrary() === null && !existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1');

@@ -1,16 +1,16 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWindowKernel } from '../../src/compute/batch-window.js';
+import { BatchWindowKernel } from '../../src/compute/gpu/batch-window.js';
 import { JsKernel } from '../../src/compute/js-kernel.js';
-import type { Kernel, TopK } from '../../src/compute/kernel.js';
+import type { Kernel, RerankMatrix, TopK } from '../../src/compute/kernel.js';
 import { OnnxKernel } from '../../src/compute/onnx-kernel.js';
-import { ResidentKernel } from '../../src/compute/resident-kernel.js';
-import type { ResidentOptions } from '../../src/compute/resident-segments.js';
+import { ResidentKernel } from '../../src/compute/gpu/resident-kernel.js';
+import type { ResidentOptions } from '../../src/compute/gpu/resident-segments.js';
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
-import { Engine } from '../../src/engine/engine.js';
-import { runStages } from '../../src/engine/search.js';
+import { runStages } from '../../src/search/run-stages.js';
+import { DataContext } from '../../src/data-context.js';
 import { defer, mrlLikeVectors, rng, tempDir } from '../helpers.js';
 
 // The device-resident path, forced onto onnxruntime's CPU execution provider: the same graphs,
@@ -52,6 +52,12 @@ function shortlist(r: () => number, size: number, n: number): Int32Array {
   return Int32Array.from(all.slice(0, n));
 }
 
+/** The rerank of one query over `slots`. */
+async function rerank1(k: Kernel, m: RerankMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, topk: number): Promise<TopK> {
+  const [top] = await k.rerank(m, [{ query, rowIdx: slots, rowScale: scale, k: topk }], d);
+  return top;
+}
+
 /** Same lengths, scores within 1e-5, the same index at every rank unless the two scores tie to 1e-5. */
 function assertSame(got: TopK, want: TopK, label: string): void {
   assert.equal(got.indices.length, want.indices.length, `${label}: length`);
@@ -66,7 +72,7 @@ function assertSame(got: TopK, want: TopK, label: string): void {
 async function rerankAgrees(k: Kernel, m: ResidentMatrix, q: Float32Array, slots: Int32Array, d: number, topk: number, label: string): Promise<TopK> {
   const query = normalizedPrefix(q, d);
   const scale = m.scales(slots, d);
-  const got = await k.topKMatrixRows!(m, query, slots, d, scale, topk);
+  const got = await rerank1(k, m, query, slots, d, scale, topk);
   const [onnx] = await (await onnxP).topKRows(query, 1, m.data, m.width, slots, d, scale, topk);
   const [ref] = await js.topKRows(query, 1, m.data, m.width, slots, d, scale, topk);
   assertSame(got, onnx, `${label} vs onnx`);
@@ -113,7 +119,7 @@ test('integer rows (exact arithmetic, many ties): the merged order equals a sing
   const slots = shortlist(r, 200, 180);
   const ones = new Float32Array(slots.length).fill(1);
   for (const d of [5, W]) {
-    const got = await k.topKMatrixRows(m, q.subarray(0, d), slots, d, ones, 60);
+    const got = await rerank1(k, m, q.subarray(0, d), slots, d, ones, 60);
     const [want] = await (await onnxP).topKRows(q.subarray(0, d), 1, m.data, W, slots, d, ones, 60);
     const [ref] = await js.topKRows(q.subarray(0, d), 1, m.data, W, slots, d, ones, 60);
     assert.deepEqual(Array.from(got.indices), Array.from(want.indices), `d=${d}`);
@@ -159,11 +165,10 @@ test('concurrent reranks through the batching window: one launch, one run per se
   const w = new BatchWindowKernel(k, { windowUs: 5000, maxBatch: 64 });
   const { m, r } = matrix(200, 4); // segments 0..2, tail of 8
   await k.segments.buildAll(m);
-  assert.ok(w.topKMatrixRows, 'the window offers the matrix path when the kernel has it');
   const d = 16;
   // Shortlists of 130..180 rows: one padding bucket, so one group.
   const calls = Array.from({ length: 6 }, (_, i) => ({ q: randomVec(r), slots: shortlist(r, 200, 130 + 10 * i), k: [1, 5, 10, 50, 200, 7][i] }));
-  const got = await Promise.all(calls.map((c) => w.topKMatrixRows!(m, normalizedPrefix(c.q, d), c.slots, d, m.scales(c.slots, d), c.k)));
+  const got = await Promise.all(calls.map((c) => rerank1(w, m, normalizedPrefix(c.q, d), c.slots, d, m.scales(c.slots, d), c.k)));
   assert.equal(w.stats().launches, 1);
   assert.equal(k.segments.stats().runs, 3, 'the six queries shared one run per segment');
   for (const [i, c] of calls.entries()) {
@@ -171,8 +176,11 @@ test('concurrent reranks through the batching window: one launch, one run per se
     const [want] = await js.topKRows(query, 1, m.data, W, c.slots, d, m.scales(c.slots, d), c.k);
     assertSame(got[i], want, `call ${i}`);
   }
-  // Without topKMatrixRows in the kernel, the window does not offer it (search.ts then uses topKRows).
-  assert.equal(new BatchWindowKernel(await onnxP, { windowUs: 5000, maxBatch: 8 }).topKMatrixRows, undefined);
+  // One rerank call carrying all six queries: the same, in one run per segment as well.
+  const runs = k.segments.stats().runs;
+  const together = await k.rerank(m, calls.map((c) => ({ query: normalizedPrefix(c.q, d), rowIdx: c.slots, rowScale: m.scales(c.slots, d), k: c.k })), d);
+  assert.equal(k.segments.stats().runs, runs + 3);
+  together.forEach((t, i) => assertSame(t, got[i], `together ${i}`));
   await w.close();
 });
 
@@ -205,14 +213,14 @@ test('idle matrices lose their sessions; close() releases every session and leav
   const { m: m2, r: r2 } = matrix(200, 7);
   await k2.segments.buildAll(m2);
   m2.add(m2.slotSeq[3], randomVec(r2)); // stale: a rebuild gets wanted by the next rerank
-  const pending = k2.topKMatrixRows(m2, normalizedPrefix(randomVec(r2), W), Int32Array.from({ length: 200 }, (_, i) => i), W, m2.scales(Array.from({ length: 200 }, (_, i) => i), W), 10);
+  const pending = rerank1(k2, m2, normalizedPrefix(randomVec(r2), W), Int32Array.from({ length: 200 }, (_, i) => i), W, m2.scales(Array.from({ length: 200 }, (_, i) => i), W), 10);
   assert.ok(k2.segments.scheduled);
   await k2.close(); // waits for the rerank in flight and the build the timer may have started
   await pending;
   assert.equal(k2.segments.stats().sessions, 0);
   assert.equal(k2.segments.stats().segments, 0);
   assert.equal(k2.segments.scheduled, false);
-  await assert.rejects(k2.topKMatrixRows(m2, new Float32Array(W), Int32Array.of(0), W, Float32Array.of(1), 1), /closed/);
+  await assert.rejects(rerank1(k2, m2, new Float32Array(W), Int32Array.of(0), W, Float32Array.of(1), 1), /closed/);
   await k2.close(); // twice is fine
 });
 
@@ -242,10 +250,10 @@ test('maxBytes caps the rows held in sessions', async (t) => {
 test('bad arguments reject with RangeError before anything runs', async (t) => {
   const k = await residentKernel(t);
   const { m } = matrix(100, 8);
-  await assert.rejects(k.topKMatrixRows(m, new Float32Array(W), Int32Array.of(m.data.length), W, Float32Array.of(1), 1), RangeError);
-  await assert.rejects(k.topKMatrixRows(m, new Float32Array(W), Int32Array.of(0), W + 1, Float32Array.of(1), 1), RangeError);
-  await assert.rejects(k.topKMatrixRows(m, new Float32Array(W), Int32Array.of(0, 1), W, Float32Array.of(1), 1), RangeError);
-  await assert.rejects(k.topKMatrixRows(m, new Float32Array(W), Int32Array.of(0), W, Float32Array.of(1), 0), RangeError);
+  await assert.rejects(rerank1(k, m, new Float32Array(W), Int32Array.of(m.data.length), W, Float32Array.of(1), 1), RangeError);
+  await assert.rejects(rerank1(k, m, new Float32Array(W), Int32Array.of(0), W + 1, Float32Array.of(1), 1), RangeError);
+  await assert.rejects(rerank1(k, m, new Float32Array(W), Int32Array.of(0, 1), W, Float32Array.of(1), 1), RangeError);
+  await assert.rejects(rerank1(k, m, new Float32Array(W), Int32Array.of(0), W, Float32Array.of(1), 0), RangeError);
 });
 
 test('engine: searches with resident segments equal searches without, through ingest, delete and re-upsert', async (t) => {
@@ -253,9 +261,9 @@ test('engine: searches with resident segments equal searches without, through in
   class Hooked extends ResidentKernel {
     calls = 0;
     during: (() => void) | null = null;
-    override topKMatrixRows(...a: Parameters<ResidentKernel['topKMatrixRows']>) {
+    override rerank(...a: Parameters<ResidentKernel['rerank']>) {
       this.calls++;
-      const p = super.topKMatrixRows(...a);
+      const p = super.rerank(...a);
       const hook = this.during;
       this.during = null;
       hook?.();
@@ -263,16 +271,15 @@ test('engine: searches with resident segments equal searches without, through in
     }
   }
   const kernel = new Hooked(await OnnxKernel.create({ threads: 1 }), { executionProviders: ['cpu'], segmentRows: 1024, settleMs: 0 });
-  const engine = Engine.open({ dataDir: tempDir(t), kernel });
-  defer(t, async () => {
-    engine.close();
-    await kernel.close();
-  });
+  defer(t, () => kernel.close());
+  const data = await DataContext.open({ dataDir: tempDir(t), kernel });
+  defer(t, () => data.close());
+  const engine = data.engine;
   const DIM = 32;
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 8, rerankDim: DIM, residentDim: DIM });
   const { vectors } = mrlLikeVectors(4200, DIM, 11);
   const item = (i: number, v = vectors[i]) => ({ id: `v${i}`, vector: v });
-  for (let i = 0; i < 3000; i += 1000) engine.upsert('docs', Array.from({ length: 1000 }, (_, j) => item(i + j)));
+  for (let i = 0; i < 3000; i += 1000) await engine.upsert('docs', Array.from({ length: 1000 }, (_, j) => item(i + j)));
   const rt = engine.runtime('docs');
   const m = rt.matrix;
   assert.equal(m.blockRows, 1024);
@@ -304,7 +311,7 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs, 'reranks ran on the segments');
 
   // Deletes move tail rows into both segments: both go stale and are not used until rebuilt.
-  engine.deleteItems('docs', Array.from({ length: 150 }, (_, i) => `v${i * 13}`));
+  await engine.deleteItems('docs', Array.from({ length: 150 }, (_, i) => `v${i * 13}`));
   assert.equal(kernel.segments.stats().segments, 0);
   await compare('after delete');
   await until(() => kernel.segments.stats().segments === 2, 'the rebuilds after the deletes');
@@ -313,8 +320,8 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs);
 
   // Re-upsert: new vectors for existing ids (remove + append) and new ids, enough to fill a third segment.
-  engine.upsert('docs', Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])));
-  engine.upsert('docs', Array.from({ length: 1000 }, (_, i) => item(3200 + i)));
+  await engine.upsert('docs', Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])));
+  await engine.upsert('docs', Array.from({ length: 1000 }, (_, i) => item(3200 + i)));
   assert.ok(m.size >= 3 * 1024);
   await compare('after re-upsert');
   await until(() => kernel.segments.stats().segments === 3 && kernel.segments.stats().pending === 0, 'three current segments');
@@ -323,7 +330,7 @@ test('engine: searches with resident segments equal searches without, through in
   // A delete that moves rows while a rerank runs on the segments: the search sees the matrix
   // version change, retries, and answers from the new state.
   kernel.calls = 0;
-  kernel.during = () => engine.deleteItems('docs', ['v7', 'v8', 'v9', 'v10']);
+  kernel.during = () => void engine.deleteItems('docs', ['v7', 'v8', 'v9', 'v10']);
   const runsBefore = kernel.segments.stats().runs;
   const r = await engine.search('docs', { vector: vectors[7] }, optionSets[0]);
   assert.equal(kernel.during, null, 'the delete ran during the rerank');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint, type DimProbs } from '../../src/eval/classify.js';
-import { mulberry32 as rng } from '../../src/train/rng.js';
+import { cascade, cascadeSweep, dimsForAccuracy, fixedDimAccuracy, type CascadePoint } from '../../src/eval/classify.js';
+import type { DimProbs } from '../../src/core/classify-rule.js';
+import { mulberry32 as rng } from '../../src/core/rng.js';
 
 /**
  * Three heads (dims 4, 8, 16), three classes, four rows; labels [0, 1, 2, 1].

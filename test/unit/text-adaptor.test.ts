@@ -2,10 +2,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detokenize, readBrown } from '../../src/data/brown.js';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
+import { mulberry32 as rng } from '../../src/core/rng.js';
 import {
   adaptorForward, adaptorLoss, buildAdaptor, buildHeads, heldOutDocuments, matMulNN, prefixNeighbours,
-  principalAxes, recallAtK, rng, symmetricEigen, trainAdaptor,
-} from '../../src/train/text-adaptor.js';
+  principalAxes, recallAtK, symmetricEigen, trainAdaptor,
+} from '../../src/train/text-adaptor/index.js';
+import { headAccuracy } from '../../src/train/evaluate.js';
 
 before(async () => {
   await initTf();
@@ -112,8 +114,8 @@ test('the training forward pass (matMulNN) computes what the saved layers model 
     const b = adaptorForward(model, u).dataSync();
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-5);
     // matMulNN's gradient equals tf.matMul's.
-    const p = tf.randomNormal([6, 5], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const w = tf.randomNormal([5, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const p = tf.randomNormal<tf.Rank.R2>([6, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal<tf.Rank.R2>([5, 3], 0, 1, 'float32', 2);
     const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
     const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => matMulNN(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
     for (let k = 0; k < 2; k++) {
@@ -140,4 +142,31 @@ test('a few training steps lower the MRL loss and leave no tensors behind', asyn
   assert.ok(lossNow() < before, `${lossNow()} < ${before}`);
   tf.dispose([...heads.kernels, ...heads.biases]);
   model.dispose();
+});
+
+test('headAccuracy reads the adaptor heads built by buildHeads: head m scores z[:, :m] with its own kernel', () => {
+  const n = 40;
+  const classes = 3;
+  const nesting = [8, 512];
+  const heads = buildHeads(nesting, classes, 4);
+  const r = rng(11);
+  const z = Float32Array.from({ length: n * 512 }, () => r() - 0.5);
+  const y = Int32Array.from({ length: n }, () => Math.floor(r() * classes));
+  const expected: Record<string, number> = {};
+  nesting.forEach((m, i) => {
+    const w = heads.kernels[i].dataSync();
+    let correct = 0;
+    for (let row = 0; row < n; row++) {
+      const logits = Array.from({ length: classes }, (_, c) => {
+        let s = 0;
+        for (let j = 0; j < m; j++) s += z[row * 512 + j] * w[j * classes + c];
+        return s;
+      });
+      if (logits.indexOf(Math.max(...logits)) === y[row]) correct++;
+    }
+    expected[m] = correct / n;
+  });
+  assert.deepEqual(headAccuracy(heads, z, y, 512), expected);
+  assert.notEqual(expected[8], expected[512]); // the two heads differ, so a head reading the wrong kernel fails
+  tf.dispose([...heads.kernels, ...heads.biases]);
 });

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { encodeIdx, parseIdx } from '../../src/train/idx.js';
-import { FASHION_CLASSES, loadSplit } from '../../src/train/fashion-mnist.js';
-import { mulberry32, shuffleInPlace } from '../../src/train/rng.js';
+import { encodeIdx, parseIdx } from '../../src/data/idx.js';
+import { FASHION_CLASSES, loadSplit } from '../../src/data/fashion-mnist.js';
+import { mulberry32, shuffleInPlace } from '../../src/core/rng.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));
 

@@ -2,7 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTf } from '../../src/encoders/tf-backend.js';
 import { queryFigures } from '../../src/core/retrieval-metrics.js';
-import { knnFigures, normalisedPrefixRows } from '../../src/train/evaluate.js';
+import { normalizedPrefixRows } from '../../src/core/prefix.js';
+import { knnFigures } from '../../src/train/evaluate.js';
 
 before(async () => {
   await initTf();
@@ -19,8 +20,8 @@ test("queryFigures: the paper's mAP@k divides by k, the variant by the number of
   assert.deepEqual(none, { ap: 0, apHits: 0, precision: 0, top1: 0 });
 });
 
-test('normalisedPrefixRows truncates first, then normalises', () => {
-  const rows = normalisedPrefixRows(new Float32Array([3, 4, 12, 0, 0, 0]), 2, 3, 2);
+test('normalizedPrefixRows truncates first, then normalises', () => {
+  const rows = normalizedPrefixRows(new Float32Array([3, 4, 12, 0, 0, 0]), 2, 3, 2);
   assert.deepEqual(Array.from(rows), [Math.fround(0.6), Math.fround(0.8), 0, 0]);
 });
 

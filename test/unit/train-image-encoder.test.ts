@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
 import { loadImageEncoder, type ImageEncoder } from '../../src/encoders/image-encoder.js';
 import { MrlError } from '../../src/errors.js';
-import { loadSplit } from '../../src/train/fashion-mnist.js';
+import { loadSplit } from '../../src/data/fashion-mnist.js';
 import { runTrain } from '../../src/train/cli-train.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));

@@ -1,10 +1,10 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
-import { createHeads, headLogits, headTensors } from '../../src/train/heads.js';
+import { createHeads, headLogits, headTensors } from '../../src/encoders/heads.js';
 import { mrlLoss } from '../../src/train/mrl-loss.js';
-import { denseLinear, denseRelu } from '../../src/train/dense-op.js';
-import { mulberry32 } from '../../src/train/rng.js';
+import { denseLinear, denseRelu } from '../../src/encoders/dense-op.js';
+import { mulberry32 } from '../../src/core/rng.js';
 
 before(async () => {
   await initTf();

@@ -1,5 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { UsageError } from '../../src/cli/usage.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
 import type { ModelManifest } from '../../src/encoders/encoder.js';
 import { loadImageEncoder } from '../../src/encoders/image-encoder.js';
-import { FASHION_CLASSES, loadSplit } from '../../src/train/fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit } from '../../src/data/fashion-mnist.js';
 import { trainMrl, type TrainOptions } from '../../src/train/trainer.js';
-import { headLogits, headTensors } from '../../src/train/heads.js';
+import { headLogits, headTensors } from '../../src/encoders/heads.js';
 import { saveTrainedModel } from '../../src/train/save-model.js';
-import { readManifest } from '../../src/train/model-files.js';
+import { readManifest } from '../../src/encoders/model-files.js';
 import { runTrain } from '../../src/train/cli-train.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));
@@ -111,13 +112,14 @@ test('runTrain (mrl train) trains, saves, evaluates and records figures in the m
   }
 });
 
-test('runTrain exits 2 on bad arguments, 1 when the data is missing', async () => {
+// Bad arguments are a UsageError, which `mrl` prints with the usage and exits 2 on (test/integration/cli.test.ts).
+test('runTrain refuses bad arguments with a UsageError, exits 1 when the data is missing', async () => {
   assert.equal(await runTrain(['--data', '/nonexistent', '--out', join(tmpdir(), 'mrl-never-written')]), 1);
   assert.ok(!existsSync(join(tmpdir(), 'mrl-never-written')));
-  assert.equal(await runTrain(['--out', '/tmp/x']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--efficient', '--fixed', '8']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--epochs', 'two']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--bogus']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '8', '--dim', '16']), 2);
-  assert.equal(await runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '0']), 2);
+  await assert.rejects(runTrain(['--out', '/tmp/x']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--efficient', '--fixed', '8']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--epochs', 'two']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--bogus']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '8', '--dim', '16']), UsageError);
+  await assert.rejects(runTrain(['--data', SAMPLE, '--out', '/tmp/x', '--fixed', '0']), UsageError);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
 import { loadImageEncoder } from '../../src/encoders/image-encoder.js';
-import { FASHION_CLASSES, loadSplit } from '../../src/train/fashion-mnist.js';
+import { FASHION_CLASSES, loadSplit } from '../../src/data/fashion-mnist.js';
 import { knnFigures } from '../../src/train/evaluate.js';
 
 const MODEL = fileURLToPath(new URL('../../models/fashion-mrl', import.meta.url));

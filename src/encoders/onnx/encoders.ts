@@ -45,7 +45,7 @@ export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxI
       // padded tokens stay within TEXT_MAX_PADDING of its real ones. On the CPU a GEMM over 25
       // rows is about as efficient per row as one over 200, so splitting costs ~0.1 ms a run.
       const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
-      const out: Float32Array[] = new Array(inputs.length);
+      const out = new Array<Float32Array>(inputs.length);
       for (let start = 0; start < order.length; ) {
         let end = start + 1;
         let real = ids[order[start]].length;

@@ -68,8 +68,9 @@ export function appendLayersModel(g: GraphBuilder, model: { json: LayersModelJso
         out = g.op('Reshape', [ins[0], g.int64([0, -1])]);
         break;
       case 'Dense': {
-        const act = ACTIVATIONS[String(cfg.activation ?? 'linear')];
-        if (act === undefined) throw new Error(`layer ${cfg.name}: activation ${String(cfg.activation)} is not supported`);
+        const activation = cfg.activation ?? 'linear';
+        const act = typeof activation === 'string' ? ACTIVATIONS[activation] : undefined;
+        if (act === undefined) throw new Error(`layer ${cfg.name}: activation ${JSON.stringify(activation)} is not supported`);
         out = g.matmulBias(ins[0], weight(`${cfg.name}/kernel`), cfg.use_bias === false ? undefined : weight(`${cfg.name}/bias`));
         if (act) out = g.op(act, [out]);
         break;

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
+import { canSee } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { Collection, CollectionDetail, CreateCollectionBody, NameParams } from '../schemas/collections.js';
 
@@ -12,11 +13,11 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
 
   app.post('/collections', {
     schema: { tags: ['collections'], body: CreateCollectionBody, response: { 201: Collection, ...errorResponses } },
-  }, async (req, reply) => reply.status(201).send(withCount(engine.createCollection(req.body))));
+  }, async (req, reply) => reply.status(201).send(withCount(ctx.createCollection(req.body))));
 
   app.get('/collections', {
     schema: { tags: ['collections'], response: { 200: Type.Object({ collections: Type.Array(Collection) }) } },
-  }, async () => ({ collections: engine.listCollections().map(withCount) }));
+  }, async (req) => ({ collections: engine.listCollections().filter((c) => canSee(req, c.name)).map(withCount) }));
 
   app.get('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
@@ -25,7 +26,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
   app.delete('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: Type.Object({ dropped: Type.String() }), ...errorResponses } },
   }, async (req) => {
-    await engine.dropCollectionAsync(req.params.name);
+    await engine.dropCollection(req.params.name);
     return { dropped: req.params.name };
   });
 };

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { parseFunnelSpec, type SearchOptions } from '../../core/funnel.js';
+import { parseFunnelSpec } from '../../search/funnel-spec.js';
+import type { SearchOptions } from '../../search/options.js';
 import type { Job } from '../../eval/jobs.js';
 import type { QuerySet } from '../../eval/types.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { DEFAULT_COLLECTION } from '../../context.js';
 import { errorResponses } from '../schemas/common.js';
 import { EvalQuery, EvalResultSchema, JobReply, SweepBody, SweepResultSchema } from '../schemas/eval.js';

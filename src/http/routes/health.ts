@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** Liveness, readiness (every index loaded, not shutting down) and Prometheus metrics. */
 export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx, metrics }) => {

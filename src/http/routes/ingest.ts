@@ -2,16 +2,16 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
-import type { ItemInput } from '../../engine/engine.js';
+import type { ItemInput } from '../../inputs/embed.js';
 import { MrlError, mrlError } from '../../errors.js';
-import type { RouteDeps } from '../app.js';
-import { ingestNdjson } from '../ndjson.js';
+import { ingestRecords, ndjsonRecords } from '../../io/ndjson-ingest.js';
+import type { RouteDeps } from '../route-deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { IngestBody, IngestQuery, IngestReply } from '../schemas/items.js';
 
 export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { engine, config } = ctx;
+  const { config } = ctx;
   // NDJSON bodies reach the handler as the raw stream: millions of rows never sit in memory.
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
   const jsonBody = IngestBody(config.http.maxBatch);
@@ -33,14 +33,17 @@ export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
     if (type.startsWith('application/x-ndjson')) {
       const collection = req.query.collection;
       if (!collection) throw mrlError('VALIDATION', 'NDJSON ingest needs ?collection=');
-      const r = await ingestNdjson(engine, collection, req.body as Readable, {
-        batch: config.http.ndjsonBatch, maxLineBytes: config.http.bodyLimit * 4, checkItem: (it) => engine.checkItem(collection, it),
+      ctx.engine.runtime(collection); // COLLECTION_NOT_FOUND before the body is read
+      const r = await ingestRecords(ndjsonRecords(req.body as Readable, { maxLineBytes: config.http.bodyLimit * 4 }), {
+        batch: config.http.ndjsonBatch,
+        check: (it) => ctx.checkItem(collection, it as ItemInput),
+        commit: async (batch) => (await ctx.upsert(collection, batch)).upserted,
       });
       return { collection, ...r, ms: performance.now() - t0 };
     }
     const body = req.body as Static<typeof jsonBody>;
     if (req.query.collection !== undefined && req.query.collection !== body.collection) throw mrlError('VALIDATION', 'collection in the query and the body differ');
-    const r = await engine.upsertAsync(body.collection, body.items as ItemInput[]);
+    const r = await ctx.upsert(body.collection, body.items);
     return { collection: body.collection, upserted: r.upserted, ms: performance.now() - t0 };
   });
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { EmbeddingsBody, EmbeddingsReply } from '../schemas/openai.js';
 

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SearchOptions } from '../../core/funnel.js';
-import type { Query, SearchResponse } from '../../engine/engine.js';
-import type { RouteDeps } from '../app.js';
+import type { SearchOptions } from '../../search/options.js';
+import type { SearchResponse } from '../../search/search.js';
+import type { QueryInput } from '../../inputs/embed.js';
+import type { RouteDeps } from '../route-deps.js';
 import { DEFAULT_COLLECTION } from '../../context.js';
 import { errorResponses } from '../schemas/common.js';
 import { SearchBody, SearchQuery, SearchReply } from '../schemas/search.js';
@@ -11,13 +12,13 @@ import { SearchBody, SearchQuery, SearchReply } from '../schemas/search.js';
 interface QueryFields { collection?: string; vector?: number[]; input?: unknown; q?: string; id?: string }
 
 /** One of vector, input (q in a query string) and id; the engine checks that exactly one is given. */
-function toQuery(f: QueryFields): Query {
-  return { vector: f.vector, input: f.input ?? f.q, id: f.id } as Query;
+function toQuery(f: QueryFields): QueryInput {
+  return { vector: f.vector, input: f.input ?? f.q, id: f.id };
 }
 
 export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, metrics }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { engine, config } = ctx;
+  const { config } = ctx;
   const caps = { maxK: config.http.maxK, maxShortlist: config.http.maxShortlist };
 
   const observe = (collection: string, r: SearchResponse) => {
@@ -30,7 +31,7 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, q, id, ...rest } = req.query;
     const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, exact: rest.exact };
-    return observe(collection, await engine.search(collection, toQuery({ q, id }), opts));
+    return observe(collection, await ctx.search(collection, toQuery({ q, id }), opts));
   });
 
   app.post('/search', {
@@ -38,6 +39,6 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
   }, async (req) => {
     const { collection = DEFAULT_COLLECTION, vector, input, id, ...rest } = req.body;
     const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact };
-    return observe(collection, await engine.search(collection, toQuery({ vector, input, id }), opts));
+    return observe(collection, await ctx.search(collection, toQuery({ vector, input, id }), opts));
   });
 };

@@ -1,0 +1,36 @@
+/**
+ * Argument checks shared by every kernel: shapes and row indices, checked before anything runs.
+ * They throw RangeError: a bad shape is a caller bug, never user input (routes validate that).
+ */
+import type { RerankMatrix, RowsQuery } from './kernel.js';
+
+/** topK: B queries of d values over n rows of `stride` values, n scales, k ≥ 1. */
+export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
+  const int = (v: number) => Number.isInteger(v) && v >= 0;
+  if (!int(B) || !int(n) || !int(stride) || !int(d) || !int(k)) throw new RangeError('topK: B, n, stride, d, k must be non-negative integers');
+  if (d < 1 || d > stride) throw new RangeError(`topK: need 1 <= d <= stride, got d=${d} stride=${stride}`);
+  if (k < 1) throw new RangeError(`topK: k must be >= 1, got ${k}`);
+  if (queries.length < B * d) throw new RangeError(`topK: queries has ${queries.length} values, need B*d=${B * d}`);
+  if (rows.length < n * stride) throw new RangeError(`topK: rows has ${rows.length} values, need n*stride=${n * stride}`);
+  if (rowScale.length < n) throw new RangeError(`topK: rowScale has ${rowScale.length} values, need n=${n}`);
+}
+
+/** Row indices must address whole rows of the matrix. */
+export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int32Array): void {
+  const rows = Math.floor(matrix.length / stride);
+  for (let i = 0; i < rowIdx.length; i++) {
+    if (rowIdx[i] < 0 || rowIdx[i] >= rows) throw new RangeError(`topKRows: row index ${rowIdx[i]} outside 0..${rows - 1}`);
+  }
+}
+
+/** topKRows (a single rerank list): B queries over the selected rows of a matrix, one scale per selected row. */
+export function checkSelectedRowsArgs(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): void {
+  checkRowsArgs(matrix, stride, rowIdx);
+  checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
+  if (rowScale.length < rowIdx.length) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${rowIdx.length}`);
+}
+
+/** rerank: every query over its own rows (slots) of the matrix, at prefix d. */
+export function checkRerankArgs(matrix: RerankMatrix, items: RowsQuery[], d: number): void {
+  for (const it of items) checkSelectedRowsArgs(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
+}

@@ -1,0 +1,50 @@
+import type { Kernel } from '../compute/kernel.js';
+import { normalizedPrefix } from '../core/prefix.js';
+import { exactScan } from './exact-scan.js';
+import type { Stage } from './options.js';
+import { rescore } from './rescore.js';
+import type { SearchSource, VectorsBySeq } from './sources.js';
+
+export interface StageReport { dims: number; source: Stage['source']; candidates: number; ms: number }
+export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
+
+/**
+ * Runs planned stages for one query. The first stage comes from the prefix index or an
+ * exact scan at its prefix; each later stage rescores the survivors at its dims, from the
+ * resident matrix when dims ≤ R and from the store's full vectors otherwise.
+ * `exclude` (a query item's own seq) never appears in the output.
+ */
+export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number): Promise<Ranked> {
+  const reports: StageReport[] = [];
+  let seqs: number[] = [];
+  let scores: number[] = [];
+  for (const st of stages) {
+    const t0 = performance.now();
+    const keep = st.keep;
+    const want = exclude === undefined ? keep : keep + 1;
+    let candidates: number;
+    if (st.source === 'index') {
+      ({ seqs, scores } = src.index.search(normalizedPrefix(query, st.dims), want, Math.max(st.ef ?? src.record.hnsw.efSearch, want)));
+      candidates = seqs.length;
+    } else if (st.source === 'exact') {
+      ({ seqs, scores } = await exactScan(src, vectors, kernel, query, st.dims, want));
+      candidates = src.count;
+    } else {
+      candidates = seqs.length;
+      ({ seqs, scores } = await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
+    }
+    if (exclude !== undefined) {
+      const at = seqs.indexOf(exclude);
+      if (at >= 0) {
+        seqs.splice(at, 1);
+        scores.splice(at, 1);
+      }
+    }
+    if (seqs.length > keep) {
+      seqs.length = keep;
+      scores.length = keep;
+    }
+    reports.push({ dims: st.dims, source: st.source, candidates, ms: performance.now() - t0 });
+  }
+  return { seqs, scores, stages: reports };
+}

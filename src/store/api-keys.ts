@@ -1,0 +1,109 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { MrlError, mrlError } from '../errors.js';
+import type { Db } from './db.js';
+
+export const ROLES = ['read', 'write', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A stored key as anyone may see it: never the key, never its hash. */
+export interface ApiKey {
+  name: string;
+  role: Role;
+  /** The collections the key may see; null for all. */
+  collections: string[] | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+interface Row { name: string; role: Role; collections: string | null; key_hash: Buffer; created_at: string; last_used_at: string | null }
+
+export const BOOTSTRAP_KEY_NAME = 'bootstrap';
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const COLLECTION_RE = /^.{1,64}$/su;
+/** last_used_at is written at most this often per key: a write per request would cost an fsync each. */
+const TOUCH_EVERY_MS = 60_000;
+
+const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+const toKey = (r: Row): ApiKey => ({
+  name: r.name, role: r.role, collections: r.collections === null ? null : (JSON.parse(r.collections) as string[]), createdAt: r.created_at, lastUsedAt: r.last_used_at,
+});
+
+/** 32 random bytes (256 bits), base64url, prefixed so that a leaked key is recognisable in logs and scanners. */
+export function newKeySecret(): string {
+  return `mrl_${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * API keys in SQLite (table api_keys): only SHA-256 hashes are stored. Every lookup reads the
+ * table (a handful of rows), so a key revoked by another process (the CLI) stops working on
+ * the next request, and compares each hash in constant time without stopping at a match.
+ */
+export class ApiKeyStore {
+  private readonly touched = new Map<string, number>();
+  constructor(private readonly db: Db) {}
+
+  count(): number {
+    return this.db.prepare('SELECT count(*) FROM api_keys').pluck().get() as number;
+  }
+
+  list(): ApiKey[] {
+    return (this.db.prepare('SELECT * FROM api_keys ORDER BY name').all() as Row[]).map(toKey);
+  }
+
+  /** Makes a new key; the returned secret is the only copy there will ever be. */
+  create(spec: { name: unknown; role: unknown; collections?: unknown }, secret = newKeySecret()): { key: ApiKey; secret: string } {
+    const { name, role, collections } = checkSpec(spec);
+    if (this.db.prepare('SELECT 1 FROM api_keys WHERE name = ?').get(name)) throw new MrlError('KEY_EXISTS', { name });
+    const now = new Date().toISOString();
+    this.db.prepare('INSERT INTO api_keys (name, role, collections, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(name, role, collections === null ? null : JSON.stringify(collections), sha256(secret), now);
+    return { key: { name, role, collections, createdAt: now, lastUsedAt: null }, secret };
+  }
+
+  /** Removes a key; false when there is none of that name. */
+  revoke(name: string): boolean {
+    this.touched.delete(name);
+    return this.db.prepare('DELETE FROM api_keys WHERE name = ?').run(name).changes > 0;
+  }
+
+  /** MRL_ADMIN_KEY: an unscoped admin key named `bootstrap`, replaced when the variable changes. */
+  bootstrap(secret: string): void {
+    const hash = sha256(secret);
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT * FROM api_keys WHERE name = ?').get(BOOTSTRAP_KEY_NAME) as Row | undefined;
+      if (row && row.role === 'admin' && row.collections === null && timingSafeEqual(row.key_hash, hash)) return;
+      this.db.prepare('DELETE FROM api_keys WHERE name = ? OR key_hash = ?').run(BOOTSTRAP_KEY_NAME, hash);
+      this.create({ name: BOOTSTRAP_KEY_NAME, role: 'admin' }, secret);
+    }).immediate();
+  }
+
+  /** The key a secret belongs to, or null. Reads every row and compares every hash. */
+  verify(secret: string): ApiKey | null {
+    const hash = sha256(secret);
+    let found: Row | null = null;
+    for (const row of this.db.prepare('SELECT * FROM api_keys').all() as Row[]) {
+      if (row.key_hash.length === hash.length && timingSafeEqual(row.key_hash, hash) && found === null) found = row;
+    }
+    if (found === null) return null;
+    this.touch(found.name);
+    return toKey(found);
+  }
+
+  private touch(name: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(name) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(name, now);
+    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE name = ?').run(new Date(now).toISOString(), name);
+  }
+}
+
+function checkSpec(spec: { name: unknown; role: unknown; collections?: unknown }): { name: string; role: Role; collections: string[] | null } {
+  const { name, role, collections } = spec;
+  if (typeof name !== 'string' || !NAME_RE.test(name)) throw mrlError('INVALID_KEY', 'a key name is 1 to 64 letters, digits, _ . - (starting with a letter or digit)');
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw mrlError('INVALID_KEY', `role must be one of ${ROLES.join(', ')}`);
+  if (collections === undefined || collections === null) return { name, role: role as Role, collections: null };
+  if (!Array.isArray(collections) || collections.length === 0 || collections.length > 1000 || !collections.every((c) => typeof c === 'string' && COLLECTION_RE.test(c))) {
+    throw mrlError('INVALID_KEY', 'collections is a non-empty list of collection names, or absent for all');
+  }
+  return { name, role: role as Role, collections: [...new Set(collections as string[])] };
+}
