@@ -31,9 +31,16 @@ RUN npm ci --omit=optional --ignore-scripts \
  && node -e "require('better-sqlite3')(':memory:').close(); require('hnswlib-node'); require('onnxruntime-node')"
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
+# (`prepare` does it elsewhere): built from the TF.js files and USE lite in node_modules, before
+# the prune removes tsx; --strict fails the build if one does not convert.
+COPY models ./models
+COPY scripts/build-onnx-models.ts ./scripts/
 # Then production dependencies only. onnxruntime-node ships native libraries for every platform
 # (~240 MB of them for macOS, Windows and the other Linux architecture): keep this one's.
 RUN npm run build \
+ && node --import tsx scripts/build-onnx-models.ts models --strict \
+ && test -f models/text-mrl/model.onnx && test -f models/fashion-mrl/model.onnx \
  && npm prune --omit=dev --omit=optional \
  && test ! -e node_modules/typescript && test ! -e node_modules/@tensorflow/tfjs-node-gpu \
  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d \
@@ -54,7 +61,7 @@ WORKDIR /app
 # dist/ ES modules.
 COPY package.json ./
 COPY migrations ./migrations
-COPY models ./models
+COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -53,7 +53,14 @@ RUN npm ci --omit=optional --ignore-scripts \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
+# (`prepare` does it elsewhere): built from the TF.js files and USE lite in node_modules, before
+# the prune removes tsx; --strict fails the build if one does not convert.
+COPY models ./models
+COPY scripts/build-onnx-models.ts ./scripts/
 RUN npm run build \
+ && node --import tsx scripts/build-onnx-models.ts models --strict \
+ && test -f models/text-mrl/model.onnx && test -f models/fashion-mrl/model.onnx \
  && npm prune --omit=dev --omit=optional \
  && find node_modules/onnxruntime-node/bin/napi-v6 -mindepth 2 -maxdepth 2 -type d \
       ! -path "*/linux/$(node -p process.arch)" -exec rm -rf {} + \
@@ -77,7 +84,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json ./
 COPY migrations ./migrations
-COPY models ./models
+COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -292,6 +292,10 @@ podman exec "$C1" sh -c 'test ! -e node_modules/typescript && test ! -e node_mod
 health=$(http GET /health)
 say "/health: kernel $(jget .kernel <<<"$health"), fallback $(jget .kernelFallback <<<"$health"), tf $(jget .tfBackend <<<"$health"), models $(jget .models <<<"$health")"
 [[ $(jget .kernelFallback <<<"$health") == null ]] || fail "vector kernels fell back to plain JS in the image: $(jget .kernelFallback <<<"$health")"
+# The image builds models/*/model.onnx: every shipped encoder is served by onnxruntime, none by the TF.js fallback.
+[[ $(jget '.encoders.filter((e) => e.backend !== "onnxruntime").map((e) => e.name + ": " + e.fallbackReason).join("; ")' <<<"$health") == '' ]] ||
+  fail "encoders not on onnxruntime in the image: $(jget '.encoders.filter((e) => e.backend !== "onnxruntime").map((e) => e.name + ": " + e.fallbackReason).join("; ")' <<<"$health")"
+say "encoders: $(jget '.encoders.map((e) => e.name + " on " + e.backend).join(", ")' <<<"$health")"
 http GET / | grep -q '<script type="module" src="/static/app.js">' || fail "GET / does not serve the web page"
 http GET /static/app.js >/dev/null
 say "web page and its script served"

@@ -16,6 +16,8 @@ export interface Config {
   /** The encoder the `default` collection is bound to when a new data dir is created ('' for none). */
   defaultEncoder: string;
   tfBackend: 'tensorflow' | 'wasm' | 'cpu';
+  /** Encoders (src/encoders/registry.ts): backend, onnxruntime threads, micro-batching of concurrent embeds, query-embedding cache entries. */
+  embed: { backend: 'auto' | 'onnx' | 'tfjs'; threads: number; batchWindowUs: number; batchMax: number; cacheSize: number };
   http: {
     port: number;
     host: string;
@@ -82,6 +84,14 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
     modelsDir: resolve(env.MRL_MODELS_DIR || join(projectRoot(), 'models')),
     defaultEncoder: env.MRL_DEFAULT_ENCODER ?? 'text-mrl',
     tfBackend: str<Config['tfBackend']>(env, 'MRL_TF_BACKEND', 'tensorflow'),
+    embed: {
+      backend: str<Config['embed']['backend']>(env, 'MRL_ENCODER_BACKEND', 'auto'),
+      // Two threads halve a sentence's latency (bench/embed.ts); more mostly contend with the HTTP thread and the kernel.
+      threads: int(env, 'MRL_EMBED_THREADS', Math.min(2, cpus().length)),
+      batchWindowUs: int(env, 'MRL_EMBED_BATCH_WINDOW_US', 0),
+      batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64),
+      cacheSize: int(env, 'MRL_EMBED_CACHE', 1024),
+    },
     http: {
       port: int(env, 'PORT', 8080),
       host: env.HOST || '127.0.0.1',
@@ -116,6 +126,7 @@ function merge(cfg: Config, o: ConfigOverrides): Config {
     ...o,
     batch: { ...cfg.batch, ...o.batch },
     defaults: { ...cfg.defaults, ...o.defaults },
+    embed: { ...cfg.embed, ...o.embed },
     http: { ...cfg.http, ...o.http },
     auth: { ...cfg.auth, ...o.auth },
     limits: { ...cfg.limits, ...o.limits },
@@ -129,6 +140,10 @@ const INTS: [get: (c: Config) => number, key: string, lo: number, hi: number][] 
   [(c) => c.batch.max, 'MRL_BATCH_MAX', 1, 4096],
   [(c) => c.defaults.k, 'MRL_DEFAULT_K', 1, MAX_K],
   [(c) => c.defaults.shortlist, 'MRL_DEFAULT_SHORTLIST', 1, MAX_SHORTLIST],
+  [(c) => c.embed.threads, 'MRL_EMBED_THREADS', 1, 64],
+  [(c) => c.embed.batchWindowUs, 'MRL_EMBED_BATCH_WINDOW_US', 0, 1_000_000],
+  [(c) => c.embed.batchMax, 'MRL_EMBED_BATCH_MAX', 1, 4096],
+  [(c) => c.embed.cacheSize, 'MRL_EMBED_CACHE', 0, 1_000_000],
   [(c) => c.http.port, 'PORT', 0, 65535],
   [(c) => c.http.bodyLimit, 'MRL_BODY_LIMIT', 1024, 1 << 30],
   [(c) => c.http.ingestBodyLimit, 'MRL_INGEST_BODY_LIMIT', 1024, 2 ** 31 - 1],
@@ -148,6 +163,7 @@ const INTS: [get: (c: Config) => number, key: string, lo: number, hi: number][] 
 const ENUMS: [get: (c: Config) => string, key: string, allowed: readonly string[]][] = [
   [(c) => c.kernel, 'MRL_KERNEL', ['auto', 'onnx', 'js', 'gpu']],
   [(c) => c.tfBackend, 'MRL_TF_BACKEND', ['tensorflow', 'wasm', 'cpu']],
+  [(c) => c.embed.backend, 'MRL_ENCODER_BACKEND', ['auto', 'onnx', 'tfjs']],
   [(c) => c.http.logLevel, 'MRL_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']],
   [(c) => c.auth.mode, 'MRL_AUTH', ['auto', 'required', 'off']],
 ];
@@ -189,6 +205,6 @@ function checkAuth(cfg: Config): void {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const cfg = merge(readEnv(env), overrides);
   check(cfg);
-  for (const group of [cfg.batch, cfg.defaults, cfg.http, cfg.auth, cfg.limits]) Object.freeze(group);
+  for (const group of [cfg.batch, cfg.defaults, cfg.embed, cfg.http, cfg.auth, cfg.limits]) Object.freeze(group);
   return Object.freeze(cfg);
 }

@@ -53,7 +53,7 @@ export class AppContext {
    */
   static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
     const kernel = await createKernel({ backend: config.kernel, threads: config.threads, batchWindowUs: config.batch.windowUs, batchMax: config.batch.max });
-    const encoders = new EncoderRegistry(config.modelsDir);
+    const encoders = new EncoderRegistry(config.modelsDir, config.embed);
     let data: DataContext | undefined;
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;

@@ -118,6 +118,13 @@ export function model(g: GraphSpec, opset = 17, irVersion = 8): Uint8Array {
 
 const littleEndian = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 
+/** TensorProto (float, any rank; dims [] is a scalar): dims=1, data_type=2, name=8, raw_data=9 (little-endian). */
+export function floatInitializer(name: string, dims: number[], data: Float32Array): Uint8Array {
+  if (!littleEndian) throw new Error('raw_data is little-endian; this platform is not');
+  if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`initializer ${name}: ${data.length} values for [${dims.join(', ')}]`);
+  return concat([...dims.map((d) => fInt(1, d)), fInt(2, FLOAT), fStr(8, name), fBytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]);
+}
+
 /**
  * model() plus one large float initializer (a segment of matrix rows, hundreds of MB), laid out
  * so that its data is written once, by the caller, at `dataOffset` (the generic writer copies

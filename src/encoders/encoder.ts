@@ -32,6 +32,8 @@ export interface Encoder {
   validate(input: unknown, field: string): void;
   /** Full-D embeddings (not normalised) of validated inputs, one Float32Array of length D each. */
   embed(inputs: unknown[]): Promise<Float32Array[]>;
+  /** Tokens the model reads for one validated input (text encoders; usage in POST /v1/embeddings). */
+  countTokens?(input: unknown): number;
   /** Releases the model's tensors. */
   dispose(): void;
 }

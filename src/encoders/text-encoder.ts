@@ -64,6 +64,14 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return manifest;
 }
 
+/** The text encoders' input check (TF.js and ONNX alike). */
+export function validateText(manifest: ModelManifest, input: unknown, field: string): asserts input is string {
+  if (typeof input !== 'string') throw mrlError('VALIDATION', `${field} must be a string, got ${input === null ? 'null' : typeof input}`, { field });
+  if (input.trim().length === 0) throw mrlError('VALIDATION', `${field} must be a non-empty string (not only whitespace)`, { field });
+  const max = (manifest.input as { maxLength: number }).maxLength;
+  if (input.length > max) throw mrlError('VALIDATION', `${field} has ${input.length} characters, at most ${max} are accepted`, { field });
+}
+
 class TextEncoder implements Encoder {
   private disposed = false;
   private inFlight = 0;
@@ -77,10 +85,11 @@ class TextEncoder implements Encoder {
   ) {}
 
   validate(input: unknown, field: string): void {
-    if (typeof input !== 'string') throw mrlError('VALIDATION', `${field} must be a string, got ${input === null ? 'null' : typeof input}`, { field });
-    if (input.trim().length === 0) throw mrlError('VALIDATION', `${field} must be a non-empty string (not only whitespace)`, { field });
-    const max = (this.manifest.input as { maxLength: number }).maxLength;
-    if (input.length > max) throw mrlError('VALIDATION', `${field} has ${input.length} characters, at most ${max} are accepted`, { field });
+    validateText(this.manifest, input, field);
+  }
+
+  countTokens(input: unknown): number {
+    return this.use.tokenize(String(input)).length;
   }
 
   async embed(inputs: unknown[]): Promise<Float32Array[]> {

@@ -115,6 +115,16 @@ export class SentencePieceTokenizer {
   }
 }
 
+/** The vocabulary shipped beside the graph, as a tokenizer (what an ONNX encoder needs of UseLite). */
+export async function loadUseTokenizer(dir = useModelDir()): Promise<SentencePieceTokenizer> {
+  return new SentencePieceTokenizer(JSON.parse(await readFile(join(dir, 'vocab.json'), 'utf8')) as VocabEntry[]);
+}
+
+/** Token ids as the graph sees them (at most USE_MAX_TOKENS). */
+export function useTokenIds(tokenizer: SentencePieceTokenizer, text: string): number[] {
+  return tokenizer.encode(text).slice(0, USE_MAX_TOKENS);
+}
+
 /** Options of UseLite.embed. */
 export interface EmbedOptions {
   /** Most sentences per graph call. */
@@ -149,7 +159,7 @@ export class UseLite {
 
   /** Token ids as the graph sees them (at most USE_MAX_TOKENS). */
   tokenize(text: string): number[] {
-    return this.tokenizer.encode(text).slice(0, USE_MAX_TOKENS);
+    return useTokenIds(this.tokenizer, text);
   }
 
   /**

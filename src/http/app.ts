@@ -15,6 +15,7 @@ import { modelRoutes } from './routes/models.js';
 import { evalRoutes } from './routes/eval.js';
 import { classifyRoutes } from './routes/classify.js';
 import { webRoutes } from './routes/web.js';
+import { openAiRoutes } from './routes/openai.js';
 import { keyRoutes } from './routes/keys.js';
 import { authPlugin, SECURITY_SCHEMES } from './auth.js';
 import { docsCsp, installSecurityHeaders, requestId } from './headers.js';
@@ -39,7 +40,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   installValidators(app);
   installErrorHandler(app);
   app.addSchema(ErrorBody);
-  const metrics = createMetrics(ctx.engine);
+  const metrics = createMetrics(ctx.engine, ctx.encoders);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
     metrics.requestSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -60,6 +61,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(ingestRoutes, deps);
   await app.register(searchRoutes, deps);
   await app.register(modelRoutes, deps);
+  await app.register(openAiRoutes, deps);
   await app.register(classifyRoutes, deps);
   await app.register(evalRoutes, deps);
   await app.register(webRoutes, deps);

@@ -1,8 +1,9 @@
 import client from 'prom-client';
+import type { EncoderRegistry } from '../encoders/registry.js';
 import type { Engine } from '../engine/engine.js';
 
 /** One registry per app (so tests can build several apps): request, search-stage and collection metrics. */
-export function createMetrics(engine: Engine) {
+export function createMetrics(engine: Engine, encoders: EncoderRegistry) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'mrl_' });
   const requestSeconds = new client.Histogram({
@@ -33,6 +34,15 @@ export function createMetrics(engine: Engine) {
     name: 'mrl_matrix_bytes', help: 'memory of the resident rerank matrix', labelNames: ['collection'] as const, registers: [registry],
     collect() { fill(this, (n) => engine.runtime(n).matrix.bytes); },
   });
+  // Encoder counters, read from the registry when scraped (counters set to its running totals).
+  const total = (name: string, help: string, read: () => number) => new client.Counter({
+    name, help, registers: [registry],
+    collect() { this.reset(); this.inc(read()); },
+  });
+  total('mrl_embed_cache_hits_total', 'query embeddings served from the cache', () => encoders.cache.hits);
+  total('mrl_embed_cache_misses_total', 'query embeddings not in the cache (computed)', () => encoders.cache.misses);
+  total('mrl_embed_batches_total', 'encoder launches (each serves one or more concurrent embed calls)', () => encoders.status().reduce((s, e) => s + (e.batch?.launches ?? 0), 0));
+  total('mrl_embed_batched_calls_total', 'embed calls served by those launches', () => encoders.status().reduce((s, e) => s + (e.batch?.calls ?? 0), 0));
   return { registry, requestSeconds, stageSeconds };
 }
 

@@ -55,6 +55,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
 
   'GET /models': { role: 'read' },
   'POST /embed': { role: 'read', expensive: (req, image) => image(obj(req.body)?.model) },
+  // OpenAI's embeddings API over the same encoders: the same access as POST /embed.
+  'POST /v1/embeddings': { role: 'read', expensive: (req, image) => image(obj(req.body)?.model) },
   'POST /classify': { role: 'read', expensive: (req, image) => image(obj(req.body)?.model) },
 
   // Running an evaluation records it as the collection's latest result: a write.

@@ -39,6 +39,7 @@ const CASES: Record<string, Case> = {
   'POST /search': { role: 'read', ok: 200, scoped: 'hidden', req: () => json('POST', '/search', { collection: 'docs', id: 'v2', k: 3 }) },
   'GET /models': { role: 'read', ok: 200, scoped: 'allowed', req: () => ({ url: '/models' }) },
   'POST /embed': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/embed', { model: 'none-here', inputs: ['x'] }) },
+  'POST /v1/embeddings': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/v1/embeddings', { model: 'none-here', input: 'x' }) },
   'POST /classify': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/classify', { model: 'none-here', inputs: ['x'] }) },
   'GET /eval': { role: 'write', ok: 200, scoped: 'hidden', req: () => ({ url: '/eval?collection=docs&sample=12&seed=1' }) },
   'POST /eval/sweep': { role: 'write', ok: 200, scoped: 'hidden', req: () => json('POST', '/eval/sweep', { collection: 'docs', queries: { sample: 12, seed: 1 }, grid: { indexDims: [8], shortlists: [20] }, perDim: false }) },

@@ -48,6 +48,7 @@ const BASES: Record<string, Base> = {
   'POST /search': { method: 'POST', path: '/search', body: { collection: 'fz', vector: vec(5), k: 3, shortlist: 10, rerank: 8, funnel: [{ dims: 4, keep: 10 }, { dims: 8, keep: 3 }] } },
   'GET /models': { method: 'GET', path: '/models' },
   'POST /embed': { method: 'POST', path: '/embed', body: { model: 'none', inputs: ['a'], dims: 4 } },
+  'POST /v1/embeddings': { method: 'POST', path: '/v1/embeddings', body: { model: 'none', input: ['a'], dimensions: 4, encoding_format: 'float' } },
   'POST /classify': { method: 'POST', path: '/classify', body: { model: 'none', inputs: ['a'], threshold: 0.5 } },
   'GET /eval': { method: 'GET', path: '/eval', query: { collection: 'fz', sample: '8', seed: '1', shortlist: '10' } },
   'POST /eval/sweep': { method: 'POST', path: '/eval/sweep', body: { collection: 'fz', queries: { sample: 8, seed: 1 }, grid: { indexDims: [4], shortlists: [10] }, perDim: false } },

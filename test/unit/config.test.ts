@@ -57,3 +57,16 @@ test('loadConfig: the auth and limits sections go through the same checks, overr
   assert.equal(loadConfig({}).limits.rateLimit, null);
   assert.ok(Object.isFrozen(cfg.auth) && Object.isFrozen(cfg.limits));
 });
+
+test('loadConfig: the encoder section (MRL_ENCODER_BACKEND, MRL_EMBED_*) is read, merged and checked like the rest', () => {
+  const dflt = loadConfig({});
+  assert.equal(dflt.embed.backend, 'auto');
+  assert.equal(dflt.embed.cacheSize, 1024);
+  assert.throws(() => loadConfig({ MRL_ENCODER_BACKEND: 'cuda' }), /MRL_ENCODER_BACKEND must be one of auto, onnx, tfjs/);
+  assert.throws(() => loadConfig({ MRL_EMBED_THREADS: '0' }), /MRL_EMBED_THREADS must be an integer in 1\.\.64/);
+  assert.throws(() => loadConfig({}, { embed: { batchMax: 5000 } }), /MRL_EMBED_BATCH_MAX/);
+  assert.throws(() => loadConfig({ MRL_EMBED_CACHE: '-1' }), /MRL_EMBED_CACHE/);
+  const cfg = loadConfig({ MRL_ENCODER_BACKEND: 'tfjs', MRL_EMBED_CACHE: '0' }, { embed: { batchWindowUs: 500 } });
+  assert.deepEqual([cfg.embed.backend, cfg.embed.cacheSize, cfg.embed.batchWindowUs, cfg.embed.batchMax], ['tfjs', 0, 500, 64]);
+  assert.ok(Object.isFrozen(cfg.embed));
+});

@@ -11,11 +11,18 @@ export const healthRoutes: FastifyPluginAsync<RouteDeps> = async (app, { ctx, me
       kernelResident: Type.Union([Type.Object({ segments: Type.Number(), bytes: Type.Number(), pending: Type.Number(), builds: Type.Number(), runs: Type.Number(), failures: Type.Number(), lastError: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
       tfBackend: Type.Union([Type.String(), Type.Null()]), tfTried: Type.Array(Type.Object({ backend: Type.String(), error: Type.String() })),
       models: Type.Array(Type.String()), uptimeSeconds: Type.Number(),
+      encoders: Type.Array(Type.Object({
+        name: Type.String(), backend: Type.Union([Type.Literal('onnxruntime'), Type.Literal('tfjs')]), loaded: Type.Boolean(), fallbackReason: Type.Union([Type.String(), Type.Null()]),
+        batch: Type.Union([Type.Object({ windowUs: Type.Number(), maxBatch: Type.Number(), launches: Type.Number(), calls: Type.Number(), inputs: Type.Number() }), Type.Null()]),
+      })),
+      embedCache: Type.Object({ capacity: Type.Number(), size: Type.Number(), hits: Type.Number(), misses: Type.Number() }),
     }) } },
   }, async () => ({
     status: 'ok' as const, kernel: ctx.kernel.name, kernelFallback: ctx.kernel.fallbackReason ?? null, kernelBatch: ctx.kernel.batch?.stats() ?? null,
     kernelResident: ctx.kernel.resident?.stats() ?? null,
     tfBackend: ctx.tf?.backend ?? null, tfTried: ctx.tf?.tried ?? [], models: ctx.encoders.names(), uptimeSeconds: process.uptime(),
+    encoders: ctx.encoders.status(),
+    embedCache: { capacity: ctx.encoders.cache.capacity, size: ctx.encoders.cache.size, hits: ctx.encoders.cache.hits, misses: ctx.encoders.cache.misses },
   }));
 
   app.get('/ready', {

@@ -1,0 +1,94 @@
+import { Worker } from 'node:worker_threads';
+
+/** A feed as it crosses to the worker: typed array plus shape. */
+export interface Feed { type: 'float32' | 'int32'; data: Float32Array | Int32Array; dims: number[] }
+
+export type RunnerRequest =
+  | { id: number; type: 'load'; key: string; file: string; threads: number }
+  | { id: number; type: 'run'; key: string; feeds: Record<string, Feed>; output: string }
+  | { id: number; type: 'release'; key: string };
+export type RunnerReply = { id: number; error?: string; data?: Float32Array; dims?: number[] };
+
+/**
+ * The main thread's handle on the onnxruntime worker (./worker.ts): sessions are loaded there
+ * by file, runs are messages (feeds transferred, not copied). One worker per registry; a crash
+ * of the worker rejects what was pending and the next call starts a new one.
+ */
+export class OnnxRunner {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(r: RunnerReply): void; reject(e: Error): void }>();
+  private readonly loaded = new Map<string, { file: string; threads: number }>();
+  /** Sessions the current worker holds (a restarted worker holds none). */
+  private readonly live = new Set<string>();
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // Run from TypeScript sources (tsx), the worker registers tsx's loader itself before
+    // importing its module: hooks registered in this thread do not reach a worker's entry.
+    const fromTs = import.meta.url.endsWith('.ts');
+    const entry = new URL(`./worker${fromTs ? '.ts' : '.js'}`, import.meta.url);
+    const w = fromTs
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+      : new Worker(entry);
+    this.live.clear();
+    w.unref();
+    w.on('message', (reply: RunnerReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.error !== undefined) p.reject(new Error(reply.error));
+      else p.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`onnxruntime worker exited with code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+
+  private call(msg: RunnerRequest, transfer: ArrayBuffer[] = []): Promise<RunnerReply> {
+    const w = this.start();
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      w.postMessage(msg, transfer);
+    });
+  }
+
+  async load(key: string, file: string, threads: number): Promise<void> {
+    await this.call({ id: this.nextId++, type: 'load', key, file, threads });
+    this.loaded.set(key, { file, threads });
+    this.live.add(key);
+  }
+
+  /** Runs session `key`; returns output `output` as float32 with its shape. The feeds' buffers are transferred. */
+  async run(key: string, feeds: Record<string, Feed>, output: string): Promise<{ data: Float32Array; dims: number[] }> {
+    const spec = this.loaded.get(key);
+    if (!spec) throw new Error(`ONNX session '${key}' is not loaded`);
+    if (!this.worker || !this.live.has(key)) await this.load(key, spec.file, spec.threads);
+    const transfer = Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer);
+    const reply = await this.call({ id: this.nextId++, type: 'run', key, feeds, output }, transfer);
+    return { data: reply.data!, dims: reply.dims! };
+  }
+
+  async release(key: string): Promise<void> {
+    this.loaded.delete(key);
+    if (!this.live.delete(key) || !this.worker) return;
+    await this.call({ id: this.nextId++, type: 'release', key });
+  }
+
+  /** Ends the worker (its sessions with it). */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.loaded.clear();
+    if (w) await w.terminate();
+    for (const p of this.pending.values()) p.reject(new Error('onnxruntime worker closed'));
+    this.pending.clear();
+  }
+}
