@@ -2,7 +2,7 @@
  * Argument checks shared by every kernel: shapes and row indices, checked before anything runs.
  * They throw RangeError: a bad shape is a caller bug, never user input (routes validate that).
  */
-import type { RerankMatrix, RowsQuery } from './kernel.js';
+import type { QuantizedMatrix, RerankMatrix, RowsQuery } from './kernel.js';
 
 /** topK: B queries of d values over n rows of `stride` values, n scales, k ≥ 1. */
 export function checkTopKArgs(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): void {
@@ -33,4 +33,18 @@ export function checkSelectedRowsArgs(queries: Float32Array, B: number, matrix: 
 /** rerank: every query over its own rows (slots) of the matrix, at prefix d. */
 export function checkRerankArgs(matrix: RerankMatrix, items: RowsQuery[], d: number): void {
   for (const it of items) checkSelectedRowsArgs(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
+}
+
+/** rerankQuantized: slots below matrix.size, 1 ≤ d ≤ width, a scale per row, k ≥ 1. */
+export function checkQuantizedArgs(matrix: QuantizedMatrix, items: RowsQuery[], d: number): void {
+  if (!Number.isInteger(d) || d < 1 || d > matrix.width) throw new RangeError(`rerankQuantized: need 1 <= d <= width, got d=${d} width=${matrix.width}`);
+  const rows = Math.min(matrix.size, Math.floor((matrix.type === 'f16' ? matrix.half.length : matrix.codes.length) / matrix.width));
+  for (const it of items) {
+    if (!Number.isInteger(it.k) || it.k < 1) throw new RangeError(`rerankQuantized: k must be >= 1, got ${it.k}`);
+    if (it.query.length < d) throw new RangeError(`rerankQuantized: query has ${it.query.length} values, need ${d}`);
+    if (it.rowScale.length < it.rowIdx.length) throw new RangeError(`rerankQuantized: rowScale has ${it.rowScale.length} values, need ${it.rowIdx.length}`);
+    for (let i = 0; i < it.rowIdx.length; i++) {
+      if (it.rowIdx[i] < 0 || it.rowIdx[i] >= rows) throw new RangeError(`rerankQuantized: row index ${it.rowIdx[i]} outside 0..${rows - 1}`);
+    }
+  }
 }

@@ -66,6 +66,11 @@ export async function autoKernel(loadOnnx: () => Promise<Kernel>, maxJsMacs = JS
       for (const it of items) macs += it.rowIdx.length * d;
       return (macs <= maxJsMacs ? js : onnx).rerank(matrix, items, d);
     },
+    rerankQuantized(matrix, items, d) {
+      let macs = 0;
+      for (const it of items) macs += it.rowIdx.length * d;
+      return (macs <= maxJsMacs || !onnx.rerankQuantized ? js : onnx).rerankQuantized!(matrix, items, d);
+    },
     close: () => onnx.close(),
   };
 }

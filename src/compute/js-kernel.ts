@@ -4,8 +4,9 @@
  * Rows are the outer loop and queries the inner one, so each row is read from memory once per
  * call whatever B is; every query keeps a bounded min-heap of its best k (worst at the root).
  */
-import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import { HALF_TABLE } from '../core/quantize.js';
+import { checkQuantizedArgs, checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
+import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 
 /** Bounded heap of (score, index); root is the worst kept entry: lowest score, then highest index. */
 class TopKHeap {
@@ -84,6 +85,54 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
   return s0 + s1 + s2 + s3;
 }
 
+/** q[0 .. d) · codes[co .. co+d) (int8 codes, the row's scale applied by the caller). */
+function dotInt8(q: Float32Array, codes: Int8Array, co: number, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const end4 = d - (d & 3);
+  let i = 0;
+  for (; i < end4; i += 4) {
+    s0 += q[i] * codes[co + i];
+    s1 += q[i + 1] * codes[co + i + 1];
+    s2 += q[i + 2] * codes[co + i + 2];
+    s3 += q[i + 3] * codes[co + i + 3];
+  }
+  for (; i < d; i++) s0 += q[i] * codes[co + i];
+  return s0 + s1 + s2 + s3;
+}
+
+/** q[0 .. d) · half[ho .. ho+d) decoded through HALF_TABLE. */
+function dotHalf(q: Float32Array, half: Uint16Array, ho: number, d: number): number {
+  const t = HALF_TABLE;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const end4 = d - (d & 3);
+  let i = 0;
+  for (; i < end4; i += 4) {
+    s0 += q[i] * t[half[ho + i]];
+    s1 += q[i + 1] * t[half[ho + i + 1]];
+    s2 += q[i + 2] * t[half[ho + i + 2]];
+    s3 += q[i + 3] * t[half[ho + i + 3]];
+  }
+  for (; i < d; i++) s0 += q[i] * t[half[ho + i]];
+  return s0 + s1 + s2 + s3;
+}
+
+/** One query's top k over its quantised rows (slots), as scan() ranks them. */
+function scanQuantized(m: QuantizedMatrix, it: RowsQuery, d: number): TopK {
+  const n = it.rowIdx.length;
+  const heap = new TopKHeap(Math.min(it.k, n));
+  if (heap.k === 0) return heap.drain();
+  const w = m.width;
+  const int8 = m.type === 'int8';
+  for (let i = 0; i < n; i++) {
+    const slot = it.rowIdx[i];
+    const scale = it.rowScale[i];
+    let s = 0;
+    if (scale !== 0) s = Math.fround((int8 ? dotInt8(it.query, m.codes, slot * w, d) * m.codeScale[slot] : dotHalf(it.query, m.half, slot * w, d)) * scale);
+    heap.push(s, i);
+  }
+  return heap.drain();
+}
+
 /** Top k of B queries over n rows, row i starting at rowOffset(i) in `data`. */
 function scan(queries: Float32Array, B: number, d: number, data: Float32Array, n: number, rowOffset: (i: number) => number, rowScale: Float32Array, k: number): TopK[] {
   const kk = Math.min(k, n);
@@ -127,6 +176,15 @@ export class JsKernel implements Kernel {
   /** One query at a time: the reference for the batched ONNX graph. */
   async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     return items.map((it) => this.topKRowsSync(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k)[0]);
+  }
+
+  async rerankQuantized(matrix: QuantizedMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    return this.rerankQuantizedSync(matrix, items, d);
+  }
+
+  rerankQuantizedSync(matrix: QuantizedMatrix, items: RowsQuery[], d: number): TopK[] {
+    checkQuantizedArgs(matrix, items, d);
+    return items.map((it) => scanQuantized(matrix, it, d));
   }
 
   async close(): Promise<void> {}

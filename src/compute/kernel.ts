@@ -27,6 +27,21 @@ export interface RerankMatrix {
   rangeVersion(from: number, count: number): number;
 }
 
+/**
+ * A resident matrix whose rows are quantised (core/quantize.ts): type 'f16' holds `width`
+ * halves per slot in `half`; type 'int8' holds `width` codes per slot in `codes`, row value j
+ * being codes[slot·width + j] · codeScale[slot]. core/resident-matrix.ts's ResidentMatrix of
+ * either type is one.
+ */
+export interface QuantizedMatrix {
+  readonly type: 'f16' | 'int8';
+  readonly width: number;
+  readonly size: number;
+  readonly half: Uint16Array;
+  readonly codes: Int8Array;
+  readonly codeScale: Float32Array;
+}
+
 export interface Kernel {
   readonly name: string; // 'onnx-cpu', 'js', 'onnx-cuda', 'onnx-webgpu'
   /**
@@ -47,6 +62,12 @@ export interface Kernel {
    * since it copied them to a device (gpu/resident-kernel.ts).
    */
   rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]>;
+  /**
+   * As rerank, over quantised rows: row j is decoded (a half, or codes times the row's scale)
+   * before the product, then times items[i].rowScale[j]. Optional: a kernel without it leaves
+   * these reranks to the JS kernel (src/search/rescore.ts).
+   */
+  rerankQuantized?(matrix: QuantizedMatrix, items: RowsQuery[], d: number): Promise<TopK[]>;
   close(): Promise<void>;
 }
 

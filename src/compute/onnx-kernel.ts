@@ -14,9 +14,11 @@
  * setImmediate hop); a long exact search blocks the event loop for its duration.
  */
 import * as ort from 'onnxruntime-node';
-import { checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import { checkQuantizedArgs, checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
+import { JsKernel } from './js-kernel.js';
+import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK } from './kernel.js';
 import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
+import { QuantizedRerank } from './onnx-quantized.js';
 
 type Variant = 'full' | 'sliced' | 'gather' | 'rowsGather' | 'rowsDense';
 
@@ -76,6 +78,8 @@ export class OnnxKernel implements Kernel {
     const single = await make({ ...base, intraOpNumThreads: 1 });
     const parallel = threads > 1 && !opts.provider ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
     const kernel = new OnnxKernel(single, opts.provider ? null : parallel);
+    // Quantised rows on the CPU only: a GPU provider would copy the whole code matrix per run.
+    if (!opts.provider) kernel.quantized = await QuantizedRerank.create({ ...base, intraOpNumThreads: 1 });
     if (opts.provider) {
       kernel.name = `onnx-${opts.provider}`;
       kernel.gatherOnHost = true;
@@ -90,6 +94,7 @@ export class OnnxKernel implements Kernel {
    * MB) would cross the bus for a shortlist of a few hundred rows.
    */
   private gatherOnHost = false;
+  private quantized: QuantizedRerank | null = null;
 
   /** Multiply-adds from which a call is worth several threads. */
   static readonly PARALLEL_MIN_MACS = 1 << 22;
@@ -129,6 +134,14 @@ export class OnnxKernel implements Kernel {
       return this.topKRows(it.query, 1, matrix.data, matrix.width, it.rowIdx, d, it.rowScale, it.k);
     }
     return this.rowsBatched(items, matrix.data, matrix.width, d);
+  }
+
+  /** Reranks over int8 or f16 rows (onnx-quantized.ts); the JS kernel's loops where no session exists. */
+  async rerankQuantized(matrix: QuantizedMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    if (this.closed) throw new Error('OnnxKernel is closed');
+    checkQuantizedArgs(matrix, items, d);
+    if (!this.quantized) return new JsKernel().rerankQuantizedSync(matrix, items, d);
+    return this.quantized.run(matrix, items, d, unpack);
   }
 
   /**
@@ -217,6 +230,7 @@ export class OnnxKernel implements Kernel {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...Object.values(this.single), ...Object.values(this.parallel ?? {})].map((s) => s.release()));
+    await this.quantized?.release();
   }
 }
 

@@ -1,6 +1,11 @@
+import { encodeHalfRow, encodeInt8Row, HALF_TABLE, type ResidentType } from './quantize.js';
+import { SeqSlots } from './seq-slots.js';
+
 /**
- * The rerank prefix of every live vector, resident in memory: one contiguous Float32Array,
- * one row of `width` (R) values per slot. Rows are kept dense (a removed row is replaced by
+ * The rerank prefix of every live vector, resident in memory: one contiguous typed array, one
+ * row of `width` (R) values per slot: float32 in `data` (type 'f32'), or the codes of
+ * quantize.ts in `half` ('f16') or `codes` + `codeScale` ('int8'); the arrays of the other
+ * types stay empty. Every piece of storage is a plain typed array. Rows are kept dense (a removed row is replaced by
  * the last one) so exact scans pass the whole buffer to a kernel without copying.
  * Prefix norms at the nesting dims ≤ R are kept per row so any such prefix is renormalised
  * without touching the row; other prefix lengths are computed on demand.
@@ -12,10 +17,15 @@
  */
 export class ResidentMatrix {
   data: Float32Array;
+  /** f16 rows (type 'f16'). */
+  half: Uint16Array;
+  /** int8 rows and their per-row scales (type 'int8'): row value j ≈ codes[j] · codeScale. */
+  codes: Int8Array;
+  codeScale: Float32Array;
   /** seq of the row in each slot (seqs are < 2^32). */
   slotSeq: Uint32Array;
   private norms: Float32Array;
-  private readonly seqSlot = new Map<number, number>();
+  private readonly seqSlot = new SeqSlots();
   private readonly normIndex = new Map<number, number>();
   private capacity: number;
   size = 0;
@@ -27,13 +37,19 @@ export class ResidentMatrix {
   /** Per block: `version` after the last write to one of its slots (0: never written). */
   private stamps: Float64Array;
 
-  constructor(readonly width: number, nesting: number[], initialCapacity = 1024, opts: { blockRows?: number } = {}) {
+  readonly type: ResidentType;
+
+  constructor(readonly width: number, nesting: number[], initialCapacity = 1024, opts: { blockRows?: number; type?: ResidentType } = {}) {
+    this.type = opts.type ?? 'f32';
     const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
     dims.forEach((d, i) => this.normIndex.set(d, i));
     this.blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
     if (!Number.isInteger(this.blockRows) || this.blockRows < 1) throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
     this.capacity = Math.max(16, initialCapacity);
-    this.data = new Float32Array(this.capacity * width);
+    this.data = new Float32Array(this.type === 'f32' ? this.capacity * width : 0);
+    this.half = new Uint16Array(this.type === 'f16' ? this.capacity * width : 0);
+    this.codes = new Int8Array(this.type === 'int8' ? this.capacity * width : 0);
+    this.codeScale = new Float32Array(this.type === 'int8' ? this.capacity : 0);
     this.slotSeq = new Uint32Array(this.capacity);
     this.norms = new Float32Array(this.capacity * dims.length);
     this.stamps = new Float64Array(Math.ceil(this.capacity / this.blockRows));
@@ -66,7 +82,17 @@ export class ResidentMatrix {
   }
 
   get bytes(): number {
-    return this.data.byteLength + this.slotSeq.byteLength + this.norms.byteLength;
+    const b = this.breakdown;
+    return b.rows + b.norms + b.slots;
+  }
+
+  /** Bytes of the rows, of the prefix norms (and int8 scales), of the slot ↔ seq maps. */
+  get breakdown(): { rows: number; norms: number; slots: number } {
+    return {
+      rows: this.data.byteLength + this.half.byteLength + this.codes.byteLength,
+      norms: this.norms.byteLength + this.codeScale.byteLength,
+      slots: this.slotSeq.byteLength + this.seqSlot.bytes,
+    };
   }
 
   has(seq: number): boolean {
@@ -88,7 +114,9 @@ export class ResidentMatrix {
     }
     const w = this.width;
     const off = slot * w;
-    this.data.set(v.subarray(0, w), off);
+    if (this.type === 'f32') this.data.set(v.subarray(0, w), off);
+    else if (this.type === 'f16') encodeHalfRow(v, w, this.half, off);
+    else this.codeScale[slot] = encodeInt8Row(v, w, this.codes, off);
     const nd = this.normIndex.size;
     let s = 0;
     let d = 0;
@@ -107,7 +135,12 @@ export class ResidentMatrix {
     if (slot !== last) {
       const w = this.width;
       const nd = this.normIndex.size;
-      this.data.copyWithin(slot * w, last * w, (last + 1) * w);
+      if (this.type === 'f32') this.data.copyWithin(slot * w, last * w, (last + 1) * w);
+      else if (this.type === 'f16') this.half.copyWithin(slot * w, last * w, (last + 1) * w);
+      else {
+        this.codes.copyWithin(slot * w, last * w, (last + 1) * w);
+        this.codeScale[slot] = this.codeScale[last];
+      }
       this.norms.copyWithin(slot * nd, last * nd, (last + 1) * nd);
       const moved = this.slotSeq[last];
       this.slotSeq[slot] = moved;
@@ -124,8 +157,16 @@ export class ResidentMatrix {
   /** Grows by half: a doubling would leave up to half of a large matrix unused. */
   private grow(): void {
     const cap = Math.ceil(this.capacity * 1.5);
-    const data = new Float32Array(cap * this.width);
-    data.set(this.data);
+    const grown = <T extends Float32Array | Uint16Array | Int8Array>(a: T, make: (n: number) => T, per: number): T => {
+      if (a.length === 0) return a;
+      const b = make(cap * per);
+      b.set(a as never);
+      return b;
+    };
+    const data = grown(this.data, (n) => new Float32Array(n), this.width);
+    this.half = grown(this.half, (n) => new Uint16Array(n), this.width);
+    this.codes = grown(this.codes, (n) => new Int8Array(n), this.width);
+    this.codeScale = grown(this.codeScale, (n) => new Float32Array(n), 1);
     const slotSeq = new Uint32Array(cap);
     slotSeq.set(this.slotSeq);
     const norms = new Float32Array(cap * this.normIndex.size);
@@ -143,10 +184,20 @@ export class ResidentMatrix {
   norm(slot: number, d: number): number {
     const idx = this.normIndex.get(d);
     if (idx !== undefined) return this.norms[slot * this.normIndex.size + idx];
-    const off = slot * this.width;
     let s = 0;
-    for (let i = 0; i < d; i++) s += this.data[off + i] * this.data[off + i];
+    const row = this.row(slot, d);
+    for (let i = 0; i < d; i++) s += row[i] * row[i];
     return Math.sqrt(s);
+  }
+
+  /** The first d values of one slot's row as float32 (a view for 'f32', decoded otherwise). */
+  row(slot: number, d = this.width): Float32Array {
+    const off = slot * this.width;
+    if (this.type === 'f32') return this.data.subarray(off, off + d);
+    const out = new Float32Array(d);
+    if (this.type === 'f16') for (let i = 0; i < d; i++) out[i] = HALF_TABLE[this.half[off + i]];
+    else for (let i = 0; i < d; i++) out[i] = this.codes[off + i] * this.codeScale[slot];
+    return out;
   }
 
   /** Copies the first d values of the given slots into a dense n×d block, plus 1/||row[0:d]||. */
@@ -155,10 +206,8 @@ export class ResidentMatrix {
     const n = slots.length;
     const rows = new Float32Array(n * d);
     const scale = new Float32Array(n);
-    const w = this.width;
     for (let i = 0; i < n; i++) {
-      const off = slots[i] * w;
-      rows.set(this.data.subarray(off, off + d), i * d);
+      rows.set(this.row(slots[i], d), i * d);
       const nrm = this.norm(slots[i], d);
       scale[i] = nrm > 0 ? 1 / nrm : 0;
     }
@@ -168,8 +217,10 @@ export class ResidentMatrix {
   /** 1/||row[0:d]|| of the given slots (0 for a zero prefix). */
   scales(slots: ArrayLike<number>, d: number): Float32Array {
     const out = new Float32Array(slots.length);
+    const idx = this.normIndex.get(d);
+    const nd = this.normIndex.size;
     for (let i = 0; i < slots.length; i++) {
-      const nrm = this.norm(slots[i], d);
+      const nrm = idx === undefined ? this.norm(slots[i], d) : this.norms[slots[i] * nd + idx];
       out[i] = nrm > 0 ? 1 / nrm : 0;
     }
     return out;

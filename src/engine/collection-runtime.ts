@@ -27,7 +27,7 @@ export class CollectionRuntime {
   private constructor(public record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
 
   static create(record: CollectionRecord): CollectionRuntime {
-    return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting));
+    return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }));
   }
 
   /** Loads a valid snapshot and replays the store beyond it (or rebuilds), yielding between pages. */
@@ -122,7 +122,7 @@ class Loader {
     this.count = items.count(record.id);
     this.snap = loadSnapshot(snapshotDir, record.id, record.indexDim, record.hnsw, items.highestIssuedSeq());
     const index = this.snap.index ?? PrefixIndex.create(record.indexDim, record.hnsw, this.count);
-    this.rt = CollectionRuntime.assemble(record, index, new ResidentMatrix(record.residentDim, record.nesting, this.count));
+    this.rt = CollectionRuntime.assemble(record, index, new ResidentMatrix(record.residentDim, record.nesting, this.count, { type: record.residentType }));
     this.inIndex = this.snap.index ? new Set(index.labels()) : new Set<number>();
   }
 

@@ -1,4 +1,5 @@
 import { defaultNesting } from '../core/prefix.js';
+import { RESIDENT_TYPES, type ResidentType } from '../core/quantize.js';
 import { validateCollectionName } from '../core/validate.js';
 import { mrlError } from '../errors.js';
 import type { NewCollection } from '../store/collections.js';
@@ -12,6 +13,8 @@ export interface CollectionSpec {
   indexDim?: unknown;
   rerankDim?: unknown;
   residentDim?: unknown;
+  /** 'f32' (default), 'f16' or 'int8': how the resident rerank rows are held. */
+  residentType?: unknown;
   nesting?: unknown;
   encoder?: unknown;
   hnsw?: { m?: unknown; efConstruction?: unknown; efSearch?: unknown };
@@ -56,9 +59,11 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
     nesting = [...new Set(spec.nesting.map((d, i) => int(d, `nesting[${i}]`, 1, dim)))].sort((a, b) => a - b);
   }
   if (spec.encoder !== undefined && spec.encoder !== null && typeof spec.encoder !== 'string') throw mrlError('INVALID_COLLECTION', 'encoder must be a model name');
+  const residentType = (spec.residentType ?? 'f32') as ResidentType;
+  if (!RESIDENT_TYPES.includes(residentType)) throw mrlError('INVALID_COLLECTION', `residentType must be one of ${RESIDENT_TYPES.join(', ')}`);
   const h = spec.hnsw ?? {};
   return {
-    name, dim, indexDim, rerankDim, residentDim, nesting, distance: 'cosine',
+    name, dim, indexDim, rerankDim, residentDim, residentType, nesting, distance: 'cosine',
     encoder: (spec.encoder as string | undefined) ?? null,
     hnsw: {
       m: int(h.m ?? 16, 'hnsw.m', 2, 128),

@@ -16,6 +16,7 @@ import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } fro
 import { buildIndexFromRows } from './index-build.js';
 import { checkIndexedPayload } from './indexed-fields.js';
 import { runSearch, type RunResult } from './search-run.js';
+import { RowCache } from './row-cache.js';
 
 /** An item as the engine takes it: a vector (text and image inputs are embedded before). */
 export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown; text?: unknown }
@@ -40,6 +41,8 @@ export interface EngineDeps {
 export class Engine {
   private readonly runtimes = new Map<string, CollectionRuntime>();
   private readonly pendingLoad = new Map<string, CollectionRecord>();
+  /** Result rows by collection id (search hits); writes that remove rows forget them at once. */
+  private readonly rowCaches = new Map<number, RowCache>();
   private closed = false;
   readonly collections: CollectionStore;
   readonly items: ItemStore;
@@ -109,8 +112,23 @@ export class Engine {
       ...rt.record,
       count: rt.count,
       index: { state: 'ready', dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
-      memory: { indexBytes: rt.index.bytes, matrixBytes: rt.matrix.bytes, residentDim: rt.matrix.width },
+      memory: this.memory(rt),
     };
+  }
+
+  /** Bytes per structure: the index (estimate), the resident matrix in all and by part, cached result rows. */
+  private memory(rt: CollectionRuntime) {
+    const m = rt.matrix.breakdown;
+    return {
+      indexBytes: rt.index.bytes, matrixBytes: rt.matrix.bytes, rowBytes: m.rows, normBytes: m.norms, slotBytes: m.slots,
+      metadataCacheBytes: this.rows(rt.record.id).bytes, residentDim: rt.matrix.width, residentType: rt.matrix.type,
+    };
+  }
+
+  private rows(collectionId: number): RowCache {
+    let c = this.rowCaches.get(collectionId);
+    if (!c) this.rowCaches.set(collectionId, (c = new RowCache(this.items)));
+    return c;
   }
 
   /** Waits for the collection's queued cache updates, then removes it, its items and its snapshot. */
@@ -119,6 +137,7 @@ export class Engine {
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
+    this.rowCaches.delete(rt.record.id);
     removeSnapshotFiles(this.snapshotDir, rt.record.id);
   }
 
@@ -137,7 +156,11 @@ export class Engine {
     }
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
-    const res = this.items.upsert(rt.record.id, [...byId.values()]);
+    const written = [...byId.values()];
+    const res = this.items.upsert(rt.record.id, written);
+    const cache = this.rows(rt.record.id);
+    cache.forget(res.removedSeqs);
+    cache.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
     await rt.apply(res.added, res.removedSeqs);
     return { upserted: res.added.length };
   }
@@ -161,6 +184,7 @@ export class Engine {
     const rt = this.runtime(name);
     const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
     const res = this.items.delete(rt.record.id, valid);
+    this.rows(rt.record.id).forget(res.removedSeqs);
     await rt.apply([], res.removedSeqs);
     return { deleted: res.removedSeqs.length, missing: res.missing };
   }
@@ -185,7 +209,9 @@ export class Engine {
       ...(patch.payload !== undefined ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) } : {}),
       ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
     };
+    const seq = this.items.getById(rt.record.id, key)?.seq;
     if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
+    if (seq !== undefined) this.rows(rt.record.id).forget([seq]); // the row changed under its seq
     return this.getItem(name, key);
   }
 
@@ -207,7 +233,7 @@ export class Engine {
     const rt = this.runtime(name);
     const source = using ? overIndex(rt, using.index) : rt;
     const plan = (o: SearchOptions) => this.plan(rt, o, using?.index.dim);
-    const r = await runSearch({ items: this.items, kernel: this.kernel, source, record: rt.record, plan }, query, opts);
+    const r = await runSearch({ items: this.items, rows: this.rows(rt.record.id), kernel: this.kernel, source, record: rt.record, plan }, query, opts);
     return { ...r, ms: performance.now() - t0 };
   }
 

@@ -7,7 +7,7 @@ const CHUNK = 256;
 
 /**
  * A new prefix index at `dims` over the rows the resident matrix holds now, read from the
- * matrix when it is wide enough and from SQLite otherwise; yields to the event loop between
+ * matrix when it is wide enough and holds float32, from SQLite otherwise; yields to the event loop between
  * chunks. The caller keeps writes out of the caches meanwhile (`exclusive`), or accepts that
  * the index reflects the rows at the start (a sweep's temporary index).
  */
@@ -19,7 +19,8 @@ export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 
   for (let i = 0; i < n; i += CHUNK) {
     if (i > 0) await yieldToLoop();
     const part = seqs.slice(i, i + CHUNK);
-    const fromStore = dims > m.width ? vectors.vectorsBySeqs(part) : null;
+    // Quantised rows would lower the graph's recall: an index is built from the float32 vectors.
+    const fromStore = dims > m.width || m.type !== 'f32' ? vectors.vectorsBySeqs(part) : null;
     for (const seq of part) {
       let v: Float32Array | undefined;
       if (fromStore) {

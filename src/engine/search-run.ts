@@ -9,7 +9,7 @@ import { matchExpression } from '../search/hybrid/keyword.js';
 import type { Plan, SearchOptions } from '../search/options.js';
 import { resolveQuery, type Query } from '../search/query.js';
 import { searchVector, type SearchDeps, type SearchResult } from '../search/search.js';
-import type { SearchSource } from '../search/sources.js';
+import type { RowsBySeq, SearchSource } from '../search/sources.js';
 import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 
@@ -30,6 +30,8 @@ const DEFAULT_CANDIDATES = 100;
 
 export interface RunDeps {
   items: ItemStore;
+  /** Result rows for hits (the engine's cache over `items`). */
+  rows: RowsBySeq;
   kernel: Kernel;
   source: SearchSource;
   record: CollectionRecord;
@@ -79,7 +81,7 @@ async function vectorList(
 ): Promise<SearchResult & { filter?: FilterReport; excludeId?: string }> {
   const { vector, exclude } = resolveQuery(d.record, d.items, query);
   const plan = d.plan(opts);
-  const deps: SearchDeps = { source: d.source, vectors: d.items, rows: d.items, kernel: d.kernel };
+  const deps: SearchDeps = { source: d.source, vectors: d.items, rows: d.rows, kernel: d.kernel };
   const excludeId = exclude === undefined ? undefined : String((query as { id: unknown }).id);
   if (!filter) return { ...(await searchVector(deps, vector, plan, exclude)), excludeId };
   const matched = d.items.matcher.matching(d.record.id, filter, d.items.writeVersion(d.record.id));
@@ -89,6 +91,6 @@ async function vectorList(
 function keywordList(d: RunDeps, match: string, limit: number, filter?: CompiledFilter): { hits: SearchHit[]; report: KeywordReport } {
   const t0 = performance.now();
   const found = d.items.text.search(d.record.id, match, limit, filter);
-  const hits = toHits(d.items, { seqs: found.map((h) => h.seq), scores: found.map((h) => h.score) }, limit);
+  const hits = toHits(d.rows, { seqs: found.map((h) => h.seq), scores: found.map((h) => h.score) }, limit);
   return { hits, report: { candidates: found.length, ms: performance.now() - t0 } };
 }

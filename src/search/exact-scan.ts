@@ -1,20 +1,41 @@
-import type { Kernel } from '../compute/kernel.js';
+import type { Kernel, TopK } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
-import { kernelForAttempt } from './retry.js';
+import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { rerankRows, rerankRowsSync, syncKernel } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
 import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
-/** Brute force over every live row at prefix `dims`: the ground truth. */
+/** The arguments of a scan of every slot at prefix `dims`: all rows, as a rerank of every slot for quantised ones. */
+function allRows(m: ResidentMatrix, q: Float32Array, dims: number, k: number) {
+  const rowIdx = new Int32Array(m.type === 'f32' ? 0 : m.size);
+  for (let i = 0; i < rowIdx.length; i++) rowIdx[i] = i;
+  return { query: q, rowIdx, rowScale: m.scaleAll(dims), k };
+}
+
+async function scanAll(kernel: Kernel, m: ResidentMatrix, q: Float32Array, dims: number, k: number): Promise<TopK> {
+  const it = allRows(m, q, dims, k);
+  if (m.type === 'f32') return (await kernel.topK(q, 1, m.data, m.size, m.width, dims, it.rowScale, k))[0];
+  return (await rerankRows(kernel, m, it, dims))[0];
+}
+
+function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number): TopK {
+  const it = allRows(m, q, dims, k);
+  if (m.type === 'f32') return syncKernel.topKSync(q, 1, m.data, m.size, m.width, dims, it.rowScale, k)[0];
+  return rerankRowsSync(m, it, dims);
+}
+
+/**
+ * Brute force over every live row at prefix `dims`: the ground truth (over quantised rows, the
+ * plan's refine stage makes the top exact). Runs again on the synchronous JS kernel only when a
+ * write moved rows while the kernel ran.
+ */
 export async function exactScan(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<Scored> {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
+  if (m.size === 0) return { seqs: [], scores: [] };
   const q = normalizedPrefix(query, dims);
-  for (let attempt = 1; ; attempt++) {
-    if (m.size === 0) return { seqs: [], scores: [] };
-    const version = m.version;
-    const size = m.size;
-    const [top] = await kernelForAttempt(kernel, attempt).topK(q, 1, m.data, size, m.width, dims, m.scaleAll(dims), k);
-    if (m.version !== version) continue;
-    return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
-  }
+  const version = m.version;
+  let top = await scanAll(kernel, m, q, dims, k);
+  if (m.version !== version) top = scanAllSync(m, q, dims, k);
+  return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
 }

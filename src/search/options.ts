@@ -28,8 +28,14 @@ export interface SearchOptions {
   candidates?: number;
   /** Filtered searches: below this fraction of matching rows the exact plan runs (default measured). */
   filterExactBelow?: number;
+  /**
+   * A final stage rescoring the best `refine` candidates (at least k) at the last stage's dims
+   * from the store's full vectors, so returned scores are exact. 0 = none. Default: 4·k for a
+   * collection with quantised resident rows (when its last stage reads them), else none.
+   */
+  refine?: number;
 }
 
 /** One step of a planned search: where its candidates come from, at which dims, how many it keeps. */
-export interface Stage { dims: number; keep: number; source: 'index' | 'exact' | 'rerank'; ef?: number }
+export interface Stage { dims: number; keep: number; source: 'index' | 'exact' | 'rerank' | 'refine'; ef?: number }
 export interface Plan { k: number; stages: Stage[] }

@@ -1,15 +1,16 @@
 import { mrlError } from '../errors.js';
 import { MAX_K, MAX_SHORTLIST, type FunnelStep, type Plan, type SearchOptions, type Stage } from './options.js';
+import { withRefine, type RefinedCollection } from './refine.js';
 
 export interface PlanShape { dim: number; indexDim: number; rerankDim: number; defaults: { k: number; shortlist: number } }
 /** The server's defaults for what neither the request nor the collection sets. */
 export interface ServerDefaults { k: number; shortlist: number }
 /** What planning reads of a collection (its record satisfies this). */
-export interface PlannedCollection {
+export interface PlannedCollection extends RefinedCollection {
   dim: number;
   indexDim: number;
   rerankDim: number;
-  searchDefaults: Pick<SearchOptions, 'k' | 'shortlist' | 'rerank' | 'ef' | 'funnel'>;
+  searchDefaults: Pick<SearchOptions, 'k' | 'shortlist' | 'rerank' | 'ef' | 'funnel' | 'refine'>;
 }
 
 function intIn(v: unknown, name: string, lo: number, hi: number): number {
@@ -27,10 +28,11 @@ export function planFor(record: PlannedCollection, server: ServerDefaults, opts:
   const d = record.searchDefaults;
   const chosen = opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact;
   const o: SearchOptions = !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
-  return planSearch(
+  const plan = planSearch(
     { dim: record.dim, indexDim, rerankDim: d.rerank ?? record.rerankDim, defaults: { k: d.k ?? server.k, shortlist: d.shortlist ?? server.shortlist } },
     o,
   );
+  return withRefine(plan, opts.refine ?? d.refine, record);
 }
 
 /**

@@ -1,8 +1,25 @@
-import type { Kernel } from '../compute/kernel.js';
+import type { Kernel, RowsQuery } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
-import { kernelForAttempt } from './retry.js';
+import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { rerankRows, rerankRowsSync, slotsHold } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
 import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
+
+/** The candidates the matrix holds, their slots and 1/||row[0:dims]||. */
+function select(m: ResidentMatrix, seqs: number[], dims: number): { live: number[]; slots: Int32Array; scale: Float32Array } {
+  const live: number[] = [];
+  const all = new Int32Array(seqs.length);
+  let n = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const slot = m.slotOf(seqs[i]);
+    if (slot !== undefined) {
+      live.push(seqs[i]);
+      all[n++] = slot;
+    }
+  }
+  const slots = all.subarray(0, n);
+  return { live, slots, scale: m.scales(slots, dims) };
+}
 
 /**
  * Rescores candidates at `dims` and keeps the best `keep`: from the resident matrix when dims
@@ -12,24 +29,18 @@ export async function rescore(src: SearchSource, vectors: VectorsBySeq, kernel: 
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, seqs, dims, keep);
   const q = normalizedPrefix(query, dims);
-  for (let attempt = 1; ; attempt++) {
-    const version = m.version;
-    const live: number[] = [];
-    const slots: number[] = [];
-    for (const s of seqs) {
-      const slot = m.slotOf(s);
-      if (slot !== undefined) {
-        live.push(s);
-        slots.push(slot);
-      }
-    }
+  const version = m.version;
+  let { live, slots, scale } = select(m, seqs, dims);
+  if (live.length === 0) return { seqs: [], scores: [] };
+  // A kernel given the matrix itself may score unchanged parts of it from a device copy.
+  let [top] = await rerankRows(kernel, m, { query: q, rowIdx: slots, rowScale: scale, k: keep }, dims);
+  if (m.version !== version && !slotsHold(m, slots, live)) {
+    ({ live, slots, scale } = select(m, seqs, dims));
     if (live.length === 0) return { seqs: [], scores: [] };
-    const run = kernelForAttempt(kernel, attempt);
-    const idx = Int32Array.from(slots);
-    const scale = m.scales(slots, dims);
-    // A kernel given the matrix itself may score unchanged parts of it from a device copy.
-    const [top] = await run.rerank(m, [{ query: q, rowIdx: idx, rowScale: scale, k: keep }], dims);
-    if (m.version !== version) continue;
-    return { seqs: Array.from(top.indices, (i) => live[i]), scores: Array.from(top.scores) };
+    const item: RowsQuery = { query: q, rowIdx: slots, rowScale: scale, k: keep };
+    top = rerankRowsSync(m, item, dims);
   }
+  const out = new Array<number>(top.indices.length);
+  for (let i = 0; i < out.length; i++) out[i] = live[top.indices[i]];
+  return { seqs: out, scores: Array.from(top.scores) };
 }

@@ -2,6 +2,7 @@ import type { Kernel } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
 import { exactScan } from './exact-scan.js';
 import type { Stage } from './options.js';
+import { rescoreFromStore } from './rescore-store.js';
 import { rescore } from './rescore.js';
 import type { SearchSource, VectorsBySeq } from './sources.js';
 
@@ -13,7 +14,8 @@ export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; 
 /**
  * Runs planned stages for one query. The first stage comes from the prefix index or an
  * exact scan at its prefix; each later stage rescores the survivors at its dims, from the
- * resident matrix when dims ≤ R and from the store's full vectors otherwise.
+ * resident matrix when dims ≤ R and from the store's full vectors otherwise (as does a
+ * final refine stage, always).
  * `exclude` (a query item's own seq) never appears in the output; `first` replaces the first stage.
  */
 export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number, first?: FirstStage): Promise<Ranked> {
@@ -35,7 +37,10 @@ export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel
       candidates = src.count;
     } else {
       candidates = seqs.length;
-      ({ seqs, scores } = await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
+      // refine: the best few again, from the full vectors (exact scores over quantised rows).
+      ({ seqs, scores } = st.source === 'refine'
+        ? await rescoreFromStore(vectors, kernel, query, seqs, st.dims, keep)
+        : await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
     }
     if (exclude !== undefined) {
       const at = seqs.indexOf(exclude);

@@ -1,9 +1,13 @@
 import type { Db } from './db.js';
+import type { ResidentType } from '../core/quantize.js';
 import { MrlError } from '../errors.js';
 import { checkStoredIndexable, syncFieldIndexes } from './field-indexes.js';
 
-/** A collection's default search configuration (set by `eval --sweep --apply`, or by hand). */
-export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[] }
+/**
+ * A collection's default search configuration (set by `eval --sweep --apply`, or by hand).
+ * `refine`: how many of the best candidates a final stage rescores from the full vectors.
+ */
+export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[]; refine?: number }
 
 export interface CollectionRecord {
   id: number;
@@ -12,6 +16,8 @@ export interface CollectionRecord {
   indexDim: number;
   rerankDim: number;
   residentDim: number;
+  /** How the resident rows are held (core/quantize.ts). */
+  residentType: ResidentType;
   nesting: number[];
   distance: 'cosine';
   encoder: string | null;
@@ -27,13 +33,13 @@ export interface CollectionRecord {
 interface Row {
   id: number; name: string; dim: number; index_dim: number; rerank_dim: number; resident_dim: number;
   nesting: string; distance: string; encoder: string | null; hnsw_m: number; hnsw_ef_construction: number;
-  hnsw_ef_search: number; search_defaults: string | null; created_at: string; indexed_fields: string; store_text: number;
+  hnsw_ef_search: number; search_defaults: string | null; created_at: string; indexed_fields: string; store_text: number; resident_type: ResidentType;
 }
 
 function fromRow(r: Row): CollectionRecord {
   return {
     id: r.id, name: r.name, dim: r.dim, indexDim: r.index_dim, rerankDim: r.rerank_dim, residentDim: r.resident_dim,
-    nesting: JSON.parse(r.nesting) as number[], distance: 'cosine', encoder: r.encoder,
+    residentType: r.resident_type, nesting: JSON.parse(r.nesting) as number[], distance: 'cosine', encoder: r.encoder,
     hnsw: { m: r.hnsw_m, efConstruction: r.hnsw_ef_construction, efSearch: r.hnsw_ef_search },
     searchDefaults: r.search_defaults ? (JSON.parse(r.search_defaults) as SearchDefaults) : {},
     indexedFields: JSON.parse(r.indexed_fields) as string[], storeText: r.store_text !== 0,
@@ -52,10 +58,10 @@ export class CollectionStore {
     const id = this.db.transaction(() => {
       const info = this.db
         .prepare(`INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
-          hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at, indexed_fields, store_text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+          hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at, indexed_fields, store_text, resident_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
         .run(c.name, c.dim, c.indexDim, c.rerankDim, c.residentDim, JSON.stringify(c.nesting), c.distance, c.encoder,
           c.hnsw.m, c.hnsw.efConstruction, c.hnsw.efSearch, JSON.stringify(c.searchDefaults), new Date().toISOString(),
-          JSON.stringify(c.indexedFields), c.storeText ? 1 : 0);
+          JSON.stringify(c.indexedFields), c.storeText ? 1 : 0, c.residentType);
       const id = Number(info.lastInsertRowid);
       syncFieldIndexes(this.db, id, c.indexedFields);
       return id;

@@ -9,6 +9,8 @@ export const CreateCollectionBody = Type.Object({
   indexDim: Type.Optional(Type.Integer({ minimum: 1 })),
   rerankDim: Type.Optional(Type.Integer({ minimum: 1 })),
   residentDim: Type.Optional(Type.Integer({ minimum: 1 })),
+  // Checked by the engine (INVALID_COLLECTION names the allowed values).
+  residentType: Type.Optional(Type.String({ description: 'f32 (default), f16 or int8: how the resident rerank rows are held' })),
   nesting: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 64 })),
   encoder: Type.Optional(Type.String()),
   hnsw: Type.Optional(Type.Object({
@@ -27,6 +29,7 @@ export const Collection = Type.Object({
   indexDim: Type.Integer(),
   rerankDim: Type.Integer(),
   residentDim: Type.Integer(),
+  residentType: Type.String(),
   nesting: Type.Array(Type.Integer()),
   distance: Type.String(),
   encoder: Type.Union([Type.String(), Type.Null()]),
@@ -34,6 +37,7 @@ export const Collection = Type.Object({
   searchDefaults: Type.Object({
     k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
     funnel: Type.Optional(Type.Array(Type.Object({ dims: Type.Integer(), keep: Type.Integer() }))),
+    refine: Type.Optional(Type.Integer()),
   }),
   indexedFields: Type.Array(Type.String()),
   storeText: Type.Boolean(),
@@ -48,7 +52,12 @@ export const CollectionDetail = Type.Intersect([Collection, Type.Object({
       loadedSnapshot: Type.Boolean(), reason: Type.String(), replayed: Type.Integer(), removed: Type.Integer(), rows: Type.Integer(), ms: Type.Number(),
     })]),
   }),
-  memory: Type.Object({ indexBytes: Type.Integer(), matrixBytes: Type.Integer(), residentDim: Type.Integer() }),
+  memory: Type.Object({
+    indexBytes: Type.Integer(), matrixBytes: Type.Integer({ description: 'rowBytes + normBytes + slotBytes' }),
+    rowBytes: Type.Integer(), normBytes: Type.Integer({ description: 'prefix norms, and int8 row scales' }), slotBytes: Type.Integer(),
+    metadataCacheBytes: Type.Integer({ description: 'result rows cached for search hits (estimate)' }),
+    residentDim: Type.Integer(), residentType: Type.String(),
+  }),
 })]);
 
 export const NameParams = Type.Object({ name: CollectionName });

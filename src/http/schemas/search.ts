@@ -15,6 +15,7 @@ export const SearchQuery = (c: Caps) => Type.Object({
   filter: Type.Optional(Type.String({ maxLength: 100_000, description: 'a filter as JSON, as in the POST body' })),
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query (BM25); with q, a hybrid search' })),
   hybrid: Type.Optional(Type.Boolean({ description: 'use q as the keyword query too (a text-encoder collection)' })),
+  refine: Type.Optional(Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' })),
 }, { additionalProperties: false });
 
 const Fusion = Type.Object({
@@ -40,6 +41,7 @@ export const SearchBody = (c: Caps) => Type.Object({
   textSyntax: Type.Optional(Type.Union([Type.Literal('plain'), Type.Literal('fts5')])),
   fusion: Type.Optional(Fusion),
   candidates: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'depth of each list of a hybrid search (default 100)' })),
+  refine: Type.Optional(Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' })),
 }, { additionalProperties: false });
 
 const ListPlace = Type.Object({ rank: Type.Integer(), score: Type.Number() });
