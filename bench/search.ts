@@ -7,6 +7,9 @@
  *
  *   npm run bench:search -- --n 100000 --d 768 --queries 1000 [--json out.json]
  *   npm run bench:search -- --concurrent-only --concurrency 1,8,32 --window-us 0,200 [--backend gpu]
+ *   npm run bench:search -- --resident-types f32,int8,f16 [--refine 40]   (quantised resident rows)
+ * Every funnel setting is also run as an in-process sketch (bench/sketch.ts: the same index,
+ * a plain JS rerank) in the same run, with the engine ÷ sketch ratio of their p50s.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { PrefixIndex } from '../src/index/prefix-index.js';
 import { sweep } from '../src/eval/sweep.js';
 import { median, summarise, type LatencySummary } from '../src/core/stats.js';
+import { FunnelSketch } from './sketch.js';
 import { generateSynthetic, type SyntheticData } from './synthetic.js';
 
 const { values: argv } = parseArgs({
@@ -48,6 +52,8 @@ const { values: argv } = parseArgs({
     'concurrent-only': { type: 'boolean', default: false },
     'skip-tune': { type: 'boolean', default: false },
     'tune-queries': { type: 'string', default: '300' },
+    'resident-types': { type: 'string', default: 'f32,int8' },
+    refine: { type: 'string' },
     json: { type: 'string' },
   },
   strict: true,
@@ -86,6 +92,10 @@ if (INDEX_DIM > D) throw new Error('--index-dim must be at most --d');
 const RESIDENT = Math.max(...RERANKS);
 const WARMUP = 50;
 const COLLECTION = 'bench';
+const RESIDENT_TYPES = argv['resident-types'].split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== 'f32');
+for (const t of RESIDENT_TYPES) if (t !== 'f16' && t !== 'int8') throw new Error(`--resident-types takes f32, f16 and int8, got '${t}'`);
+const REFINE = argv.refine === undefined ? undefined : Number(argv.refine);
+if (REFINE !== undefined && (!Number.isInteger(REFINE) || REFINE < 0)) throw new Error('--refine must be a non-negative integer');
 
 let loadStart: number[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -387,9 +397,9 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   const matrixMem = `resident matrix ${mb(desc.memory.matrixBytes)}`;
   const funnelMem = `index ${mb(snapshotBytes)} (snapshot) + ${matrixMem}`;
   const fromEngine = (r: Awaited<ReturnType<Engine['search']>>): Result => ({ ids: r.results.map((h) => h.id), engineMs: r.ms, stages: r.stages });
-  const addEngineRow = async (system: string, setting: string, opts: SearchOptions, finalDims: number, memory: string, build: string, note?: string) => {
+  const addEngineRow = async (system: string, setting: string, opts: SearchOptions, finalDims: number, memory: string, build: string, note?: string, collection = COLLECTION) => {
     log(`measuring ${system} ${setting}`);
-    const { lat, results } = await measure(s, (q) => engine.search(COLLECTION, { vector: q }, opts).then(fromEngine));
+    const { lat, results } = await measure(s, (q) => engine.search(collection, { vector: q }, opts).then(fromEngine));
     const row: Row = {
       system, setting, finalDims, lat, memory, build, note,
       recall: recallAt(results, truth.get(finalDims)!),
@@ -412,6 +422,45 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
       funnelRows.push(await addEngineRow('funnel: prefix HNSW → rerank', `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, { k: K, shortlist: sl, rerank: r }, r, funnelMem, `${indexBuildS.toFixed(1)} s`));
     }
   }
+  // The same settings as an in-process sketch (the index built above, a plain JS rerank).
+  const sketch = new FunnelSketch(fresh, s.data, N, D);
+  const sketchRows: { setting: string; engine: Row; lat: LatencySummary; recall: number }[] = [];
+  let fi = 0;
+  for (const sl of SHORTLISTS) {
+    for (const r of RERANKS) {
+      sketch.prepare(r);
+      log(`measuring the sketch K=${sl}, D_r=${r}`);
+      const { lat, results } = await measure(s, (q) => ({ ids: sketch.search(q, sl, r, K, rec.hnsw.efSearch).map((i) => `v${i}`) }));
+      sketchRows.push({ setting: `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, engine: funnelRows[fi++], lat, recall: recallAt(results, truth.get(r)!) });
+      log(`  p50 ${ms(lat.p50)} ms; engine ÷ sketch ${(funnelRows[fi - 1].lat.p50 / lat.p50).toFixed(2)}`);
+    }
+  }
+
+  // Quantised resident rows: the same data in a collection per type, the same settings.
+  const quantRows: { type: string; row: Row; rowBytes: number; normBytes: number }[] = [];
+  const f32Mem = engine.describe(COLLECTION).memory;
+  for (const type of RESIDENT_TYPES) {
+    const name = `${COLLECTION}-${type}`;
+    engine.createCollection({ name, dim: D, indexDim: INDEX_DIM, rerankDim: RESIDENT, residentDim: RESIDENT, residentType: type });
+    t = performance.now();
+    for (let b = 0; b < N; b += 1000) {
+      const items = [];
+      for (let i = b; i < Math.min(N, b + 1000); i++) items.push({ id: `v${i}`, vector: s.row(i), label: String(s.labels[i]) });
+      await engine.upsert(name, items);
+    }
+    log(`ingested ${name} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const mem = engine.describe(name).memory;
+    for (const sl of SHORTLISTS) {
+      for (const r of RERANKS) {
+        const opts: SearchOptions = { k: K, shortlist: sl, rerank: r, ...(REFINE === undefined ? {} : { refine: REFINE }) };
+        const row = await addEngineRow(`funnel, ${type} rows`, `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}, refine ${REFINE ?? `${4 * K} (default)`}`, opts, r, `rows ${mb(mem.rowBytes)}`, '–', undefined, name);
+        rows.pop();
+        quantRows.push({ type, row, rowBytes: mem.rowBytes, normBytes: mem.normBytes });
+      }
+    }
+    await engine.dropCollection(name);
+  }
+
   const pf = paperFunnel(D);
   funnelRows.push(await addEngineRow('paper funnel', pf.map((st) => `${st.dims}:${st.keep}`).join('→'), { k: K, funnel: pf }, D, matrixMem, '–',
     `first stage at ${pf[0].dims} dims is an exact scan (the index is at ${INDEX_DIM})`));
@@ -501,6 +550,26 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
     out.push(`| ${r.system} | ${r.setting}${extra.length ? ` (${extra.join('; ')})` : ''} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${f(r.recall)} (@${r.finalDims}) | ${f(r.recallFullD)} | ${r.memory} | ${r.build} |`);
   }
   out.push('');
+  out.push('The engine beside an in-process sketch of the same stages (bench/sketch.ts: the same prefix index, then a plain JS rerank over a Float32Array), measured in this run:');
+  out.push('');
+  out.push(`| setting | engine p50 ms | sketch p50 ms | engine ÷ sketch | engine recall@${K} | sketch recall@${K} |`);
+  out.push('| --- | --- | --- | --- | --- | --- |');
+  for (const x of sketchRows) out.push(`| ${x.setting} | ${ms(x.engine.lat.p50)} | ${ms(x.lat.p50)} | ${(x.engine.lat.p50 / x.lat.p50).toFixed(2)} | ${f(x.engine.recall)} | ${f(x.recall)} |`);
+  if (quantRows.length) {
+    out.push('');
+    out.push(`Resident rows: float32 against quantised (same data, same settings; refine = the best few rescored from SQLite's full vectors). Rows / norms+scales of the f32 matrix: ${mb(f32Mem.rowBytes)} / ${mb(f32Mem.normBytes)}.`);
+    out.push('');
+    out.push(`| rows | setting | p50 ms | p99 ms | recall@${K} vs exact at final dims | same vs f32 | rows | norms + scales | stages p50 |`);
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const fr of funnelRows.slice(0, SHORTLISTS.length * RERANKS.length)) {
+      out.push(`| f32 | ${fr.setting} | ${ms(fr.lat.p50)} | ${ms(fr.lat.p99)} | ${f(fr.recall, 4)} | – | ${mb(f32Mem.rowBytes)} | ${mb(f32Mem.normBytes)} | ${(fr.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`);
+    }
+    quantRows.forEach((q, i) => {
+      const base = funnelRows[i % (SHORTLISTS.length * RERANKS.length)];
+      out.push(`| ${q.type} | ${q.row.setting} | ${ms(q.row.lat.p50)} | ${ms(q.row.lat.p99)} | ${f(q.row.recall, 4)} | ${(q.row.recall - base.recall >= 0 ? '+' : '') + (q.row.recall - base.recall).toFixed(4)} | ${mb(q.rowBytes)} (÷${(f32Mem.rowBytes / q.rowBytes).toFixed(1)}) | ${mb(q.normBytes)} | ${(q.row.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`);
+    });
+  }
+  out.push('');
   out.push('Engine path only (the `ms` search returns) and per-stage medians (ms; candidates in):');
   out.push('');
   const atLeast = (recall: number) => hnswRows.find((r) => r.recall >= recall);
@@ -553,6 +622,8 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
       config: { n: N, d: D, queries: NQ, k: K, indexDim: INDEX_DIM, shortlist: SHORTLISTS, rerank: RERANKS, clusters: CLUSTERS, seed: SEED, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, hnswEfs: EFS, residentDim: RESIDENT, hnsw: rec.hnsw, warmup: WARMUP },
       setup: { cpus: cpus().length, loadStart, loadEnd: loadavg(), generateS: genS, ingestS, ingestRowsPerS: N / ingestS, indexBuildS, snapshotS, snapshotBytes, memory: desc.memory, rssAfterIngest, rssEnd, maxRss, truthS, truthCrossCheck: { agree, of: checkQ }, hnswFull },
       rows: ordered,
+      sketch: sketchRows.map((x) => ({ setting: x.setting, engineP50: x.engine.lat.p50, sketchP50: x.lat.p50, ratio: x.engine.lat.p50 / x.lat.p50, sketchRecall: x.recall })),
+      resident: quantRows.map((q) => ({ type: q.type, setting: q.row.setting, lat: q.row.lat, recall: q.row.recall, rowBytes: q.rowBytes, normBytes: q.normBytes })),
       tuning: tuning && { best: tuning.best, points: tuning.points.length, tolerance: tuning.tolerance },
       concurrency: conc,
       summary: { funnel: headline.setting, ...summary },

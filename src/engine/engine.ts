@@ -5,6 +5,7 @@ import { MrlError, mrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactScan } from '../search/exact-scan.js';
+import { rescoreFromStore } from '../search/rescore-store.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, type ServerDefaults } from '../search/plan.js';
 import type { Query } from '../search/query.js';
@@ -266,10 +267,15 @@ export class Engine {
     return rt.record;
   }
 
-  /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
+  /**
+   * Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). Over
+   * quantised rows the scan keeps 4·k, rescored from the full vectors (as a search's refine).
+   */
   async exact(name: string, vector: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
     const rt = this.runtime(name);
-    return exactScan(rt, this.items, this.kernel, vector, dims, k);
+    if (rt.matrix.type === 'f32' || dims > rt.matrix.width) return exactScan(rt, this.items, this.kernel, vector, dims, k);
+    const wide = await exactScan(rt, this.items, this.kernel, vector, dims, 4 * k);
+    return rescoreFromStore(this.items, this.kernel, vector, wide.seqs, dims, k);
   }
 
   /** Writes a snapshot of every collection that changed since its last one. */

@@ -1,7 +1,7 @@
 import type { Kernel, TopK } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
-import { rerankRows, rerankRowsSync, syncKernel } from './retry.js';
+import { lastTry, rerankRows, rerankRowsSync, syncKernel } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
 import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
@@ -26,16 +26,19 @@ function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number
 
 /**
  * Brute force over every live row at prefix `dims`: the ground truth (over quantised rows, the
- * plan's refine stage makes the top exact). Runs again on the synchronous JS kernel only when a
- * write moved rows while the kernel ran.
+ * plan's refine stage makes the top exact). Runs again (retry.ts) only when a write changed the
+ * matrix while the kernel ran.
  */
 export async function exactScan(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<Scored> {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
   if (m.size === 0) return { seqs: [], scores: [] };
   const q = normalizedPrefix(query, dims);
-  const version = m.version;
-  let top = await scanAll(kernel, m, q, dims, k);
-  if (m.version !== version) top = scanAllSync(m, q, dims, k);
-  return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
+  for (let attempt = 1; ; attempt++) {
+    if (m.size === 0) return { seqs: [], scores: [] };
+    const version = m.version;
+    const top = lastTry(attempt) ? scanAllSync(m, q, dims, k) : await scanAll(kernel, m, q, dims, k);
+    if (m.version !== version) continue;
+    return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
+  }
 }

@@ -1,7 +1,7 @@
 import type { Kernel, RowsQuery } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
-import { rerankRows, rerankRowsSync, slotsHold } from './retry.js';
+import { lastTry, rerankRows, rerankRowsSync, slotsHold } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
 import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
@@ -29,18 +29,16 @@ export async function rescore(src: SearchSource, vectors: VectorsBySeq, kernel: 
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, seqs, dims, keep);
   const q = normalizedPrefix(query, dims);
-  const version = m.version;
-  let { live, slots, scale } = select(m, seqs, dims);
-  if (live.length === 0) return { seqs: [], scores: [] };
-  // A kernel given the matrix itself may score unchanged parts of it from a device copy.
-  let [top] = await rerankRows(kernel, m, { query: q, rowIdx: slots, rowScale: scale, k: keep }, dims);
-  if (m.version !== version && !slotsHold(m, slots, live)) {
-    ({ live, slots, scale } = select(m, seqs, dims));
+  for (let attempt = 1; ; attempt++) {
+    const version = m.version;
+    const { live, slots, scale } = select(m, seqs, dims);
     if (live.length === 0) return { seqs: [], scores: [] };
     const item: RowsQuery = { query: q, rowIdx: slots, rowScale: scale, k: keep };
-    top = rerankRowsSync(m, item, dims);
+    // A kernel given the matrix itself may score unchanged parts of it from a device copy.
+    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
+    if (m.version !== version && !slotsHold(m, slots, live)) continue;
+    const out = new Array<number>(top.indices.length);
+    for (let i = 0; i < out.length; i++) out[i] = live[top.indices[i]];
+    return { seqs: out, scores: Array.from(top.scores) };
   }
-  const out = new Array<number>(top.indices.length);
-  for (let i = 0; i < out.length; i++) out[i] = live[top.indices[i]];
-  return { seqs: out, scores: Array.from(top.scores) };
 }

@@ -6,9 +6,16 @@ import type { ResidentMatrix } from '../core/resident-matrix.js';
  * Kernels may run after an event-loop turn (onnxruntime-node hops through setImmediate), and a
  * write applied in that turn can move rows of the resident matrix. A matrix-based step runs
  * once; only when the matrix changed meanwhile does it check its rows, and only when they moved
- * does it run again on the synchronous JS kernel, which nothing can interleave with.
+ * does it run again: once more on its kernel, then on the synchronous JS kernel, which nothing
+ * can interleave with.
  */
 export const syncKernel = new JsKernel();
+const TRIES = 3;
+
+/** Whether try number `attempt` (from 1) of a matrix-based step runs on the synchronous JS kernel. */
+export function lastTry(attempt: number): boolean {
+  return attempt >= TRIES;
+}
 
 /**
  * True when every slot still holds the seq it held when the step began. A row only ever moves

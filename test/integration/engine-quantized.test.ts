@@ -38,6 +38,10 @@ test('int8 and f16 collections: the default refine stage returns exact full-D co
       const brute = vectors.map((v, i) => ({ i, s: prefixCosine(q, v, DIM) })).sort((a, b) => b.s - a.s).slice(0, 10).map((x) => `v${x.i}`);
       assert.deepEqual(exact.results.map((h) => h.id), brute, `${type} exact`);
       for (const h of exact.results) assert.ok(Math.abs(h.score - cosine(q, h.id)) < 1e-6);
+      // engine.exact (evaluation's ground truth) is exact over quantised rows too.
+      const truth = await engine.exact(type, Float32Array.from(q), DIM, 10);
+      assert.deepEqual(truth.seqs.map((seq) => engine.items.getBySeq(seq)?.id), brute, `${type} engine.exact`);
+      truth.seqs.forEach((seq, i) => assert.ok(Math.abs(truth.scores[i] - cosine(q, engine.items.getBySeq(seq)!.id)) < 1e-6));
     }
     // refine: 0 turns it off: scores then come from the quantised rows (close, not exact).
     const off = await engine.search(type, { vector: vectors[3] }, { k: 10, shortlist: 100, refine: 0 });
