@@ -128,7 +128,7 @@ async function measure(s: SyntheticData, fn: (q: Float32Array) => Result | Promi
     if (r instanceof Promise) await r;
   }
   const lat = new Float64Array(NQ);
-  const results: Result[] = new Array(NQ);
+  const results = new Array<Result>(NQ);
   const start = performance.now();
   for (let i = 0; i < NQ; i++) {
     const q = s.query(i);
@@ -228,7 +228,7 @@ async function measureConcurrent(s: SyntheticData, inFlight: number, count: numb
   };
   await pool(Math.min(WARMUP, 2 * inFlight + 10), (i) => s.warmupQuery(i % WARMUP), () => {});
   const lat = new Float64Array(count);
-  const results: Result[] = new Array(count);
+  const results = new Array<Result>(count);
   const start = performance.now();
   await pool(count, (i) => s.query(i), (i, r, t) => {
     lat[i] = t;

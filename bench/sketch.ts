@@ -11,7 +11,12 @@ export class FunnelSketch {
   private readonly inv = new Map<number, Float32Array>();
 
   /** `index` holds row i under label i + 1; `data` is n × d, row-major. */
-  constructor(private readonly index: PrefixIndex, private readonly data: Float32Array, private readonly n: number, private readonly d: number) {}
+  constructor(
+    private readonly index: PrefixIndex,
+    private readonly data: Float32Array,
+    private readonly n: number,
+    private readonly d: number,
+  ) {}
 
   /** 1/||row[0:r]|| of every row, computed once per r (outside the timed queries). */
   prepare(r: number): void {
@@ -36,7 +41,10 @@ export class FunnelSketch {
     for (const label of seqs) {
       const row = label - 1;
       const o = row * this.d;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       let j = 0;
       for (; j + 3 < r; j += 4) {
         a0 += qq[j] * data[o + j];

@@ -22,7 +22,16 @@ export function quantizedGatherTopKModel(type: 'int8' | 'f16'): Uint8Array {
       node('Cast', ['Md'], ['Mf'], [{ name: 'to', i: FLOAT }]),
       node('Gemm', ['Q', 'Mf'], ['G'], [{ name: 'transB', i: 1 }]),
       node('Mul', ['G', 'S'], ['Y']),
-      node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+      node(
+        'TopK',
+        ['Y', 'K'],
+        ['values', 'indices'],
+        [
+          { name: 'axis', i: -1 },
+          { name: 'largest', i: 1 },
+          { name: 'sorted', i: 1 },
+        ],
+      ),
     ],
     inputs: [
       tensorInfo('Q', FLOAT, ['B', 'd']),
@@ -50,12 +59,18 @@ export class QuantizedRerank {
   }
 
   /** One run per query (arguments checked by the caller). */
-  async run(m: QuantizedMatrix, items: RowsQuery[], d: number, unpack: (out: ort.InferenceSession.ReturnType, B: number, kk: number) => TopK[]): Promise<TopK[]> {
+  async run(
+    m: QuantizedMatrix,
+    items: RowsQuery[],
+    d: number,
+    unpack: (out: ort.InferenceSession.ReturnType, B: number, kk: number) => TopK[],
+  ): Promise<TopK[]> {
     const w = m.width;
     const rows = Math.floor((m.type === 'int8' ? m.codes.length : m.half.length) / w);
-    const M = m.type === 'int8'
-      ? new ort.Tensor('int8', m.codes.subarray(0, rows * w), [rows, w])
-      : new ort.Tensor('float16', m.half.subarray(0, rows * w), [rows, w]);
+    const M =
+      m.type === 'int8'
+        ? new ort.Tensor('int8', m.codes.subarray(0, rows * w), [rows, w])
+        : new ort.Tensor('float16', m.half.subarray(0, rows * w), [rows, w]);
     const out: TopK[] = [];
     for (const it of items) {
       const n = it.rowIdx.length;

@@ -160,7 +160,7 @@ export class ResidentMatrix {
     const grown = <T extends Float32Array | Uint16Array | Int8Array>(a: T, make: (n: number) => T, per: number): T => {
       if (a.length === 0) return a;
       const b = make(cap * per);
-      b.set(a as never);
+      b.set(a);
       return b;
     };
     const data = grown(this.data, (n) => new Float32Array(n), this.width);

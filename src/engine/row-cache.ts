@@ -15,11 +15,19 @@ export class RowCache implements RowsBySeq {
   private readonly rows = new Map<number, { row: ResultRow; bytes: number }>();
   private total = 0;
 
-  constructor(private readonly store: RowsBySeq, private readonly maxBytes = ROW_CACHE_BYTES) {}
+  constructor(
+    private readonly store: RowsBySeq,
+    private readonly maxBytes = ROW_CACHE_BYTES,
+  ) {}
 
   /** Rows just committed (payload as its JSON text, as written). */
   written(rows: { seq: number; id: string; label: string | null; payload: string | null }[]): void {
-    for (const r of rows) this.remember(r.seq, { id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) }, r.payload?.length ?? 0);
+    for (const r of rows)
+      this.remember(
+        r.seq,
+        { id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) },
+        r.payload?.length ?? 0,
+      );
   }
 
   getBySeqs(seqs: number[]): Map<number, ResultRow> {

@@ -29,7 +29,14 @@ function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number
  * plan's refine stage makes the top exact). Runs again (retry.ts) only when a write changed the
  * matrix while the kernel ran.
  */
-export async function exactScan(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, dims: number, k: number): Promise<Scored> {
+export async function exactScan(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  dims: number,
+  k: number,
+): Promise<Scored> {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
   if (m.size === 0) return { seqs: [], scores: [] };

@@ -2,7 +2,10 @@ import { mrlError } from '../errors.js';
 import { MAX_SHORTLIST, type Plan } from './options.js';
 
 /** What the refine stage reads of a collection (its record satisfies this). */
-export interface RefinedCollection { residentDim: number; residentType?: 'f32' | 'f16' | 'int8' }
+export interface RefinedCollection {
+  residentDim: number;
+  residentType?: 'f32' | 'f16' | 'int8';
+}
 
 /**
  * Appends the `refine` stage: the last stage keeps max(refine, k) candidates (no more than it

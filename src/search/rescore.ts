@@ -25,7 +25,15 @@ function select(m: ResidentMatrix, seqs: number[], dims: number): { live: number
  * Rescores candidates at `dims` and keeps the best `keep`: from the resident matrix when dims
  * ≤ its width (candidates no longer in it are dropped), from the store's full vectors otherwise.
  */
-export async function rescore(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<Scored> {
+export async function rescore(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  seqs: number[],
+  dims: number,
+  keep: number,
+): Promise<Scored> {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, seqs, dims, keep);
   const q = normalizedPrefix(query, dims);

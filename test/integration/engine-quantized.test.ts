@@ -11,7 +11,10 @@ const { vectors, labels } = mrlLikeVectors(N, DIM, 21);
 async function fill(engine: Engine, name: string, residentType?: string, extra: Record<string, unknown> = {}) {
   engine.createCollection({ name, dim: DIM, indexDim: 16, rerankDim: DIM, residentDim: DIM, residentType, ...extra });
   for (let i = 0; i < N; i += 400) {
-    await engine.upsert(name, vectors.slice(i, i + 400).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })));
+    await engine.upsert(
+      name,
+      vectors.slice(i, i + 400).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })),
+    );
   }
 }
 
@@ -28,25 +31,49 @@ test('int8 and f16 collections: the default refine stage returns exact full-D co
     for (const qi of [3, 400, 999]) {
       const q = vectors[qi];
       const r = await engine.search(type, { vector: q }, { k: 10, shortlist: 100 });
-      assert.deepEqual(r.stages.map((s) => s.source), ['index', 'rerank', 'refine']);
+      assert.deepEqual(
+        r.stages.map((s) => s.source),
+        ['index', 'rerank', 'refine'],
+      );
       assert.equal(r.stages[1].candidates, 100);
       assert.equal(r.stages[2].candidates, 40, 'the rerank keeps 4·k for the refine stage');
       assert.equal(r.results.length, 10);
       for (const h of r.results) assert.ok(Math.abs(h.score - cosine(q, h.id)) < 1e-6, `${type}: ${h.id} ${h.score} vs ${cosine(q, h.id)}`);
       const exact = await engine.search(type, { vector: q }, { k: 10, exact: true });
-      assert.deepEqual(exact.stages.map((s) => s.source), ['exact', 'refine']);
-      const brute = vectors.map((v, i) => ({ i, s: prefixCosine(q, v, DIM) })).sort((a, b) => b.s - a.s).slice(0, 10).map((x) => `v${x.i}`);
-      assert.deepEqual(exact.results.map((h) => h.id), brute, `${type} exact`);
+      assert.deepEqual(
+        exact.stages.map((s) => s.source),
+        ['exact', 'refine'],
+      );
+      const brute = vectors
+        .map((v, i) => ({ i, s: prefixCosine(q, v, DIM) }))
+        .sort((a, b) => b.s - a.s)
+        .slice(0, 10)
+        .map((x) => `v${x.i}`);
+      assert.deepEqual(
+        exact.results.map((h) => h.id),
+        brute,
+        `${type} exact`,
+      );
       for (const h of exact.results) assert.ok(Math.abs(h.score - cosine(q, h.id)) < 1e-6);
       // engine.exact (evaluation's ground truth) is exact over quantised rows too.
       const truth = await engine.exact(type, Float32Array.from(q), DIM, 10);
-      assert.deepEqual(truth.seqs.map((seq) => engine.items.getBySeq(seq)?.id), brute, `${type} engine.exact`);
+      assert.deepEqual(
+        truth.seqs.map((seq) => engine.items.getBySeq(seq)?.id),
+        brute,
+        `${type} engine.exact`,
+      );
       truth.seqs.forEach((seq, i) => assert.ok(Math.abs(truth.scores[i] - cosine(q, engine.items.getBySeq(seq)!.id)) < 1e-6));
     }
     // refine: 0 turns it off: scores then come from the quantised rows (close, not exact).
     const off = await engine.search(type, { vector: vectors[3] }, { k: 10, shortlist: 100, refine: 0 });
-    assert.deepEqual(off.stages.map((s) => s.source), ['index', 'rerank']);
-    assert.ok(off.results.some((h) => Math.abs(h.score - cosine(vectors[3], h.id)) > 1e-6), 'without refine the scores are the quantised ones');
+    assert.deepEqual(
+      off.stages.map((s) => s.source),
+      ['index', 'rerank'],
+    );
+    assert.ok(
+      off.results.some((h) => Math.abs(h.score - cosine(vectors[3], h.id)) > 1e-6),
+      'without refine the scores are the quantised ones',
+    );
     for (const h of off.results) assert.ok(Math.abs(h.score - cosine(vectors[3], h.id)) < 0.02);
   }
 });
@@ -56,18 +83,41 @@ test('refine on a float32 collection: off by default, exact scores when asked, a
   await fill(engine, 'f', undefined, { rerankDim: 48, residentDim: 48 });
   const q = vectors[77];
   const plain = await engine.search('f', { vector: q }, { k: 5, shortlist: 50 });
-  assert.deepEqual(plain.stages.map((s) => s.source), ['index', 'rerank']);
+  assert.deepEqual(
+    plain.stages.map((s) => s.source),
+    ['index', 'rerank'],
+  );
   const refined = await engine.search('f', { vector: q }, { k: 5, shortlist: 50, refine: 20 });
-  assert.deepEqual(refined.stages.map((s) => [s.source, s.candidates]), [['index', 50], ['rerank', 50], ['refine', 20]]);
-  assert.deepEqual(refined.results.map((h) => h.id), plain.results.map((h) => h.id));
+  assert.deepEqual(
+    refined.stages.map((s) => [s.source, s.candidates]),
+    [
+      ['index', 50],
+      ['rerank', 50],
+      ['refine', 20],
+    ],
+  );
+  assert.deepEqual(
+    refined.results.map((h) => h.id),
+    plain.results.map((h) => h.id),
+  );
   for (const h of refined.results) assert.ok(Math.abs(h.score - cosine(q, h.id, 48)) < 1e-6);
   collections.updateSearchDefaults('f', { refine: 15 });
   const rec = collections.get('f');
   engine.runtime('f').swap(rec, engine.runtime('f').index);
   const byDefault = await engine.search('f', { vector: q }, { k: 5, shortlist: 50 });
-  assert.deepEqual(byDefault.stages.map((s) => [s.source, s.candidates]), [['index', 50], ['rerank', 50], ['refine', 15]]);
+  assert.deepEqual(
+    byDefault.stages.map((s) => [s.source, s.candidates]),
+    [
+      ['index', 50],
+      ['rerank', 50],
+      ['refine', 15],
+    ],
+  );
   for (const bad of [-1, 1.5, 'x', 20_000]) {
-    await assert.rejects(engine.search('f', { vector: q }, { refine: bad as number }), (e: { code?: string }) => e.code === 'INVALID_SEARCH');
+    await assert.rejects(
+      engine.search('f', { vector: q }, { refine: bad as number }),
+      (e: { code?: string }) => e.code === 'INVALID_SEARCH',
+    );
   }
 });
 
@@ -78,7 +128,9 @@ test('f16 and int8 collections survive a restart: same rows, same answers, recor
   for (const type of ['f16', 'int8']) {
     await fill(first.engine, type, type);
     await first.engine.deleteItems(type, ['v5', 'v6']);
-    before[type] = await Promise.all([1, 500, 1100].map((qi) => first.engine.search(type, { vector: vectors[qi] }, { k: 10, shortlist: 80 }).then((r) => r.results)));
+    before[type] = await Promise.all(
+      [1, 500, 1100].map((qi) => first.engine.search(type, { vector: vectors[qi] }, { k: 10, shortlist: 80 }).then((r) => r.results)),
+    );
   }
   await first.close();
   const second = await openData(t, dir);
@@ -86,14 +138,16 @@ test('f16 and int8 collections survive a restart: same rows, same answers, recor
     const d = second.engine.describe(type);
     assert.equal(d.residentType, type);
     assert.equal(d.count, N - 2);
-    const after = await Promise.all([1, 500, 1100].map((qi) => second.engine.search(type, { vector: vectors[qi] }, { k: 10, shortlist: 80 }).then((r) => r.results)));
+    const after = await Promise.all(
+      [1, 500, 1100].map((qi) => second.engine.search(type, { vector: vectors[qi] }, { k: 10, shortlist: 80 }).then((r) => r.results)),
+    );
     assert.deepEqual(after, before[type], type);
     assert.ok(!after.flat().some((h) => h.id === 'v5' || h.id === 'v6'));
   }
   const m = second.engine.describe('int8').memory;
   assert.equal(m.residentType, 'int8');
   const f32Rows = (N - 2) * DIM * 4;
-  assert.ok(m.rowBytes >= f32Rows / 4 && m.rowBytes < f32Rows / 4 * 1.6, `int8 rows ${m.rowBytes} vs f32 ${f32Rows}`);
+  assert.ok(m.rowBytes >= f32Rows / 4 && m.rowBytes < (f32Rows / 4) * 1.6, `int8 rows ${m.rowBytes} vs f32 ${f32Rows}`);
 });
 
 test('result rows come from the cache but never stale: a replaced id shows its new payload, a deleted one is gone', async (t) => {
@@ -114,7 +168,10 @@ test('result rows come from the cache but never stale: a replaced id shows its n
 test('an invalid residentType is a coded 400 (INVALID_COLLECTION), from the engine and over HTTP', async (t) => {
   const { engine } = await openData(t, tempDir(t));
   for (const bad of ['f64', 'INT8', 8, '']) {
-    assert.throws(() => engine.createCollection({ name: 'x', dim: 8, residentType: bad }), (e: { code?: string }) => e.code === 'INVALID_COLLECTION');
+    assert.throws(
+      () => engine.createCollection({ name: 'x', dim: 8, residentType: bad }),
+      (e: { code?: string }) => e.code === 'INVALID_COLLECTION',
+    );
   }
   const { app } = await buildTestApp(t);
   const res = await app.inject({ method: 'POST', url: '/collections', payload: { name: 'x', dim: 8, residentType: 'f64' } });
@@ -125,5 +182,6 @@ test('an invalid residentType is a coded 400 (INVALID_COLLECTION), from the engi
   const shown = (await app.inject('/collections/y')).json();
   assert.equal(shown.residentType, 'f16');
   assert.equal(shown.memory.residentType, 'f16');
-  for (const k of ['indexBytes', 'matrixBytes', 'rowBytes', 'normBytes', 'slotBytes', 'metadataCacheBytes']) assert.equal(typeof shown.memory[k], 'number', k);
+  for (const k of ['indexBytes', 'matrixBytes', 'rowBytes', 'normBytes', 'slotBytes', 'metadataCacheBytes'])
+    assert.equal(typeof shown.memory[k], 'number', k);
 });

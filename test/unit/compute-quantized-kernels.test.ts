@@ -13,11 +13,13 @@ const N = 400;
 function matrices(seed: number) {
   const r = rng(seed);
   const vectors = Array.from({ length: N }, () => Float32Array.from({ length: W }, (_, j) => (r() - 0.5) / Math.sqrt(1 + j / 8)));
-  const ms = Object.fromEntries((['f32', 'f16', 'int8'] as const).map((type) => {
-    const m = new ResidentMatrix(W, [16, 32, W], N, { type });
-    vectors.forEach((v, i) => m.add(i + 1, v));
-    return [type, m];
-  })) as Record<'f32' | 'f16' | 'int8', ResidentMatrix>;
+  const ms = Object.fromEntries(
+    (['f32', 'f16', 'int8'] as const).map((type) => {
+      const m = new ResidentMatrix(W, [16, 32, W], N, { type });
+      vectors.forEach((v, i) => m.add(i + 1, v));
+      return [type, m];
+    }),
+  ) as Record<'f32' | 'f16' | 'int8', ResidentMatrix>;
   return { vectors, ms, r };
 }
 
@@ -29,7 +31,10 @@ function byPosition(top: TopK, n: number): Float64Array {
 }
 
 function query(r: () => number, m: ResidentMatrix, d: number, n: number): RowsQuery {
-  const q = normalizedPrefix(Float32Array.from({ length: W }, () => r() - 0.5), d);
+  const q = normalizedPrefix(
+    Float32Array.from({ length: W }, () => r() - 0.5),
+    d,
+  );
   const rowIdx = Int32Array.from({ length: n }, () => Math.floor(r() * N));
   return { query: q, rowIdx, rowScale: m.scales(rowIdx, d), k: n };
 }
@@ -65,12 +70,15 @@ test('JS kernel: a quantised rerank ranks as topK over its decoded rows, and ref
     const [ref] = js.topKSync(it.query, 1, rows, 50, 32, 32, it.rowScale, 7);
     assert.deepEqual(Array.from(top.indices), Array.from(ref.indices), type);
     for (let j = 0; j < 7; j++) assert.ok(Math.abs(top.scores[j] - ref.scores[j]) < 1e-6);
-    await assert.rejects(js.rerankQuantized(m as never, [{ ...it, rowIdx: Int32Array.of(N) , rowScale: Float32Array.of(1) }], 32), RangeError);
+    await assert.rejects(
+      js.rerankQuantized(m as never, [{ ...it, rowIdx: Int32Array.of(N), rowScale: Float32Array.of(1) }], 32),
+      RangeError,
+    );
     await assert.rejects(js.rerankQuantized(m as never, [it], W + 1), RangeError);
   }
 });
 
-test('ONNX kernel: quantised reranks equal the JS kernel\'s (same codes) up to float rounding', async (t) => {
+test("ONNX kernel: quantised reranks equal the JS kernel's (same codes) up to float rounding", async (t) => {
   const onnx: Kernel = await OnnxKernel.create({ threads: 1 });
   defer(t, () => onnx.close());
   const { ms, r } = matrices(13);
