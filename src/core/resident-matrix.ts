@@ -86,6 +86,12 @@ export class ResidentMatrix {
     return b.rows + b.norms + b.slots;
   }
 
+  /** What GET /collections/:c reports of the matrix: bytes in all and by part, width and type. */
+  get memory() {
+    const b = this.breakdown;
+    return { matrixBytes: this.bytes, rowBytes: b.rows, normBytes: b.norms, slotBytes: b.slots, residentDim: this.width, residentType: this.type };
+  }
+
   /** Bytes of the rows, of the prefix norms (and int8 scales), of the slot ↔ seq maps. */
   get breakdown(): { rows: number; norms: number; slots: number } {
     return {

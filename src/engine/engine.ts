@@ -4,8 +4,7 @@ import { validateId, validateLabel, validatePayload, validateText, validateVecto
 import { MrlError, mrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
-import { exactScan } from '../search/exact-scan.js';
-import { rescoreFromStore } from '../search/rescore-store.js';
+import { exactTop } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, type ServerDefaults } from '../search/plan.js';
 import type { Query } from '../search/query.js';
@@ -119,11 +118,7 @@ export class Engine {
 
   /** Bytes per structure: the index (estimate), the resident matrix in all and by part, cached result rows. */
   private memory(rt: CollectionRuntime) {
-    const m = rt.matrix.breakdown;
-    return {
-      indexBytes: rt.index.bytes, matrixBytes: rt.matrix.bytes, rowBytes: m.rows, normBytes: m.norms, slotBytes: m.slots,
-      metadataCacheBytes: this.rows(rt.record.id).bytes, residentDim: rt.matrix.width, residentType: rt.matrix.type,
-    };
+    return { indexBytes: rt.index.bytes, ...rt.matrix.memory, metadataCacheBytes: this.rows(rt.record.id).bytes };
   }
 
   private rows(collectionId: number): RowCache {
@@ -267,15 +262,9 @@ export class Engine {
     return rt.record;
   }
 
-  /**
-   * Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). Over
-   * quantised rows the scan keeps 4·k, rescored from the full vectors (as a search's refine).
-   */
+  /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
   async exact(name: string, vector: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
-    const rt = this.runtime(name);
-    if (rt.matrix.type === 'f32' || dims > rt.matrix.width) return exactScan(rt, this.items, this.kernel, vector, dims, k);
-    const wide = await exactScan(rt, this.items, this.kernel, vector, dims, 4 * k);
-    return rescoreFromStore(this.items, this.kernel, vector, wide.seqs, dims, k);
+    return exactTop(this.runtime(name), this.items, this.kernel, vector, dims, k);
   }
 
   /** Writes a snapshot of every collection that changed since its last one. */

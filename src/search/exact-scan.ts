@@ -49,3 +49,17 @@ export async function exactScan(
     return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
   }
 }
+
+/** exactScan, exact over quantised rows too: their scan keeps 4·k, rescored from the full vectors (as a refine stage). */
+export async function exactTop(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  dims: number,
+  k: number,
+): Promise<Scored> {
+  if (src.matrix.type === 'f32' || dims > src.matrix.width) return exactScan(src, vectors, kernel, query, dims, k);
+  const wide = await exactScan(src, vectors, kernel, query, dims, 4 * k);
+  return rescoreFromStore(vectors, kernel, query, wide.seqs, dims, k);
+}

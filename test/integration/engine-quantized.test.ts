@@ -185,3 +185,23 @@ test('an invalid residentType is a coded 400 (INVALID_COLLECTION), from the engi
   for (const k of ['indexBytes', 'matrixBytes', 'rowBytes', 'normBytes', 'slotBytes', 'metadataCacheBytes'])
     assert.equal(typeof shown.memory[k], 'number', k);
 });
+
+test('filtered and patched searches over int8 rows: matches only, exact scores, patched metadata shown', async (t) => {
+  const { engine } = await openData(t, tempDir(t));
+  await fill(engine, 'q', 'int8');
+  const q = vectors[8];
+  const r = await engine.search('q', { vector: q }, { k: 5, filter: { label: labels[8] } });
+  assert.equal(r.results.length, 5);
+  for (const h of r.results) {
+    assert.equal(h.label, labels[8]);
+    assert.ok(Math.abs(h.score - cosine(q, h.id)) < 1e-6);
+  }
+  const first = (await engine.search('q', { vector: q }, { k: 1 })).results[0];
+  assert.equal(first.id, 'v8');
+  engine.patchItem('q', 'v8', { payload: { n: 'patched' } });
+  assert.deepEqual(
+    (await engine.search('q', { vector: q }, { k: 1 })).results[0].payload,
+    { n: 'patched' },
+    'the cached row follows a patch',
+  );
+});

@@ -2,7 +2,7 @@ import type { Kernel } from '../../compute/kernel.js';
 import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import { rescoreFromStore } from '../rescore-store.js';
-import { rerankRows, rerankRowsSync } from '../retry.js';
+import { lastTry, rerankRows, rerankRowsSync } from '../retry.js';
 import type { Scored, SearchSource, VectorsBySeq } from '../sources.js';
 
 /** A bitmap over seqs: bits[seq] === 1 for each matching seq (seqs ascending). */
@@ -55,7 +55,7 @@ export async function filteredScan(
     const idx = matchingSlots(m, matched, bits);
     if (idx.length === 0) return { seqs: [], scores: [] };
     const item = { query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) };
-    const top = attempt >= 3 ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
+    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
     if (m.version !== version) continue;
     return { seqs: Array.from(top.indices, (i) => m.slotSeq[idx[i]]), scores: Array.from(top.scores) };
   }
