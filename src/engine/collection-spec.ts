@@ -17,6 +17,8 @@ export interface CollectionSpec {
   hnsw?: { m?: unknown; efConstruction?: unknown; efSearch?: unknown };
   indexedFields?: unknown;
   storeText?: unknown;
+  /** Recall@10 searches aim for by default (the quality guard picks the configuration from the latest sweep). */
+  targetRecall?: unknown;
 }
 
 /** At most this many indexed payload fields per collection (each is one SQLite index). */
@@ -57,6 +59,8 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
   }
   if (spec.encoder !== undefined && spec.encoder !== null && typeof spec.encoder !== 'string') throw mrlError('INVALID_COLLECTION', 'encoder must be a model name');
   const h = spec.hnsw ?? {};
+  const t = spec.targetRecall;
+  if (t !== undefined && (typeof t !== 'number' || !(t > 0 && t <= 1))) throw mrlError('INVALID_COLLECTION', 'targetRecall must be a number in (0, 1]');
   return {
     name, dim, indexDim, rerankDim, residentDim, nesting, distance: 'cosine',
     encoder: (spec.encoder as string | undefined) ?? null,
@@ -65,7 +69,7 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
       efConstruction: int(h.efConstruction ?? 100, 'hnsw.efConstruction', 8, 2000),
       efSearch: int(h.efSearch ?? 64, 'hnsw.efSearch', 1, 10000),
     },
-    searchDefaults: {},
+    searchDefaults: t === undefined ? {} : { targetRecall: t },
     indexedFields: validateIndexedFields(spec.indexedFields),
     storeText: storeText(spec.storeText),
   };

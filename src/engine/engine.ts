@@ -6,12 +6,16 @@ import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactScan } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
-import { planFor, type ServerDefaults } from '../search/plan.js';
+import { planFor, withRecallTarget, type ServerDefaults } from '../search/plan.js';
+import type { Plan } from '../search/options.js';
 import type { Query } from '../search/query.js';
+import type { SearchResult } from '../search/search.js';
 import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
+import type { StoredRotation } from '../store/quality.js';
 import { CollectionRuntime } from './collection-runtime.js';
+import { BoundRotations, type RotationSource } from './rotations.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
 import { buildIndexFromRows } from './index-build.js';
 import { checkIndexedPayload } from './indexed-fields.js';
@@ -31,7 +35,14 @@ export interface EngineDeps {
   /** Where index snapshots are written (a folder of the data dir). */
   snapshotDir: string;
   defaults?: ServerDefaults;
+  /** Rotations bound to collections by `adapt` (src/quality/adapt.ts). */
+  rotations?: RotationSource;
 }
+
+/** A search as it ran, in the collection's own (rotated) space: what the quality audit re-runs. */
+export interface SearchEvent { collection: string; vector: Float32Array; exclude?: number; plan: Plan; response: SearchResult }
+/** Chooses search options for a recall target (src/quality/recall-target.ts); null: none fits. */
+export type RecallResolver = (record: CollectionRecord, target: number) => SearchOptions | null;
 
 /**
  * Every collection's caches over the stores: the one object the CLI and HTTP layers call. Writes
@@ -46,6 +57,10 @@ export class Engine {
   readonly kernel: Kernel;
   readonly snapshotDir: string;
   readonly defaults: ServerDefaults;
+  /** Listeners told after each committed upsert and each search (off their path: they must only queue work). */
+  readonly hooks = { upserted: [] as ((collection: string) => void)[], searched: [] as ((e: SearchEvent) => void)[] };
+  recallResolver?: RecallResolver;
+  private readonly rotations: BoundRotations;
 
   private constructor(deps: EngineDeps) {
     this.collections = deps.collections;
@@ -53,6 +68,7 @@ export class Engine {
     this.kernel = deps.kernel;
     this.snapshotDir = deps.snapshotDir;
     this.defaults = deps.defaults ?? { k: 10, shortlist: 200 };
+    this.rotations = new BoundRotations(deps.rotations);
     for (const rec of this.collections.list()) this.pendingLoad.set(rec.name, rec);
   }
 
@@ -131,14 +147,16 @@ export class Engine {
     const rt = this.runtime(name);
     if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
     const byId = new Map<string, PreparedItem>();
-    for (let i = 0; i < items.length; i += VALIDATE_CHUNK) {
+    const chunk = this.rotations.chunk(rt.record, VALIDATE_CHUNK);
+    for (let i = 0; i < items.length; i += chunk) {
       if (i > 0) await yieldToLoop();
-      this.prepareBatch(rt, items, i, Math.min(items.length, i + VALIDATE_CHUNK), byId);
+      this.prepareBatch(rt, items, i, Math.min(items.length, i + chunk), byId);
     }
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
     const res = this.items.upsert(rt.record.id, [...byId.values()]);
     await rt.apply(res.added, res.removedSeqs);
+    for (const f of this.hooks.upserted) f(name);
     return { upserted: res.added.length };
   }
 
@@ -149,7 +167,7 @@ export class Engine {
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
       if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
-      const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
+      const vector = this.rotations.toStored(rt.record, validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`));
       byId.delete(id); // the last occurrence of an id wins
       checkIndexedPayload(rt.record.indexedFields, it.payload, `items[${i}].payload`);
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload), text: validateText(it.text, `items[${i}].text`) });
@@ -169,7 +187,7 @@ export class Engine {
     const rt = this.runtime(name);
     const item = this.items.getById(rt.record.id, validateId(id));
     if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: name });
-    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(item.vector) };
+    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(this.rotations.toRaw(rt.record, item.vector)) };
   }
 
   /**
@@ -197,19 +215,44 @@ export class Engine {
     return rec;
   }
 
+  /** The rotation bound to a collection (cached), or null. */
+  rotation(record: CollectionRecord): Float32Array | null {
+    return this.rotations.of(record);
+  }
+
+  /** Binds an orthogonal rotation to an empty collection: its vectors are stored and searched as v·R. */
+  bindRotation(name: string, rotation: StoredRotation): void {
+    const rt = this.runtime(name);
+    this.rotations.bind(rt.record, rt.count, rotation);
+  }
+
+
   /**
    * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
    * out). Options left out come from the collection's search defaults, then the server's.
    * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
+   * `observe`: a user's search (HTTP, CLI), told to `hooks.searched` (the recall audit); an
+   * evaluation's searches are not.
    */
-  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<RunResult & { ms: number }> {
+  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }, observe = false): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
     const source = using ? overIndex(rt, using.index) : rt;
-    const plan = (o: SearchOptions) => this.plan(rt, o, using?.index.dim);
-    const r = await runSearch({ items: this.items, kernel: this.kernel, source, record: rt.record, plan }, query, opts);
+    const plan = (o: SearchOptions) => this.plan(rt, withRecallTarget(rt.record, o, this.recallResolver), using?.index.dim);
+    const seen = observe && !using && this.hooks.searched.length > 0;
+    const r = await runSearch(
+      {
+        items: this.items, kernel: this.kernel, source, record: rt.record, plan,
+        // A stored item's vector is already in the collection's space; a raw one is rotated into it.
+        toStored: (v) => this.rotations.toStored(rt.record, v),
+        observe: seen ? (vector, exclude, p, result) => { for (const f of this.hooks.searched) f({ collection: name, vector, exclude, plan: p, response: result }); } : undefined,
+      },
+      query, opts,
+    );
     return { ...r, ms: performance.now() - t0 };
   }
+
+
 
   /** The stages a search would run (validates the options). */
   plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {

@@ -3,7 +3,11 @@ import { MrlError } from '../errors.js';
 import { checkStoredIndexable, syncFieldIndexes } from './field-indexes.js';
 
 /** A collection's default search configuration (set by `eval --sweep --apply`, or by hand). */
-export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[] }
+export interface SearchDefaults {
+  k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[];
+  /** Recall@10 every search aims for unless it says otherwise (the quality guard picks the configuration). */
+  targetRecall?: number;
+}
 
 export interface CollectionRecord {
   id: number;
