@@ -53,21 +53,16 @@ export type ConfigOverrides = { [K in keyof Config]?: Config[K] extends object ?
 // Step 1 reads the environment as it is (a number must parse as one); step 2 checks the merged
 // result, so that overrides pass the same checks as environment variables.
 
-function int(env: NodeJS.ProcessEnv, key: string, dflt: number): number {
+function int(env: NodeJS.ProcessEnv, key: string, dflt: number, what = 'an integer'): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return dflt;
   const v = Number(raw);
-  if (Number.isNaN(v)) throw new ConfigError(`${key} must be an integer (got '${raw}')`);
+  if (Number.isNaN(v)) throw new ConfigError(`${key} must be ${what} (got '${raw}')`);
   return v;
 }
 
-function num(env: NodeJS.ProcessEnv, key: string, dflt: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (Number.isNaN(v)) throw new ConfigError(`${key} must be a number (got '${raw}')`);
-  return v;
-}
+/** A number that need not be an integer (its range is checked with the rest). */
+const num = (env: NodeJS.ProcessEnv, key: string, dflt: number) => int(env, key, dflt, 'a number');
 
 function str<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T): T {
   const raw = env[key];

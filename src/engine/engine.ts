@@ -7,14 +7,13 @@ import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactScan } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, withRecallTarget, type ServerDefaults } from '../search/plan.js';
-import type { Plan } from '../search/options.js';
 import type { Query } from '../search/query.js';
-import type { SearchResult } from '../search/search.js';
 import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 import type { StoredRotation } from '../store/quality.js';
 import { CollectionRuntime } from './collection-runtime.js';
+import { EngineHooks } from './hooks.js';
 import { BoundRotations, type RotationSource } from './rotations.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
 import { buildIndexFromRows } from './index-build.js';
@@ -39,11 +38,6 @@ export interface EngineDeps {
   rotations?: RotationSource;
 }
 
-/** A search as it ran, in the collection's own (rotated) space: what the quality audit re-runs. */
-export interface SearchEvent { collection: string; vector: Float32Array; exclude?: number; plan: Plan; response: SearchResult }
-/** Chooses search options for a recall target (src/quality/recall-target.ts); null: none fits. */
-export type RecallResolver = (record: CollectionRecord, target: number) => SearchOptions | null;
-
 /**
  * Every collection's caches over the stores: the one object the CLI and HTTP layers call. Writes
  * and opening yield to the event loop (searches keep flowing during big ingests and loads).
@@ -57,9 +51,7 @@ export class Engine {
   readonly kernel: Kernel;
   readonly snapshotDir: string;
   readonly defaults: ServerDefaults;
-  /** Listeners told after each committed upsert and each search (off their path: they must only queue work). */
-  readonly hooks = { upserted: [] as ((collection: string) => void)[], searched: [] as ((e: SearchEvent) => void)[] };
-  recallResolver?: RecallResolver;
+  readonly hooks = new EngineHooks();
   private readonly rotations: BoundRotations;
 
   private constructor(deps: EngineDeps) {
@@ -226,7 +218,6 @@ export class Engine {
     this.rotations.bind(rt.record, rt.count, rotation);
   }
 
-
   /**
    * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
    * out). Options left out come from the collection's search defaults, then the server's.
@@ -238,21 +229,13 @@ export class Engine {
     const t0 = performance.now();
     const rt = this.runtime(name);
     const source = using ? overIndex(rt, using.index) : rt;
-    const plan = (o: SearchOptions) => this.plan(rt, withRecallTarget(rt.record, o, this.recallResolver), using?.index.dim);
-    const seen = observe && !using && this.hooks.searched.length > 0;
-    const r = await runSearch(
-      {
-        items: this.items, kernel: this.kernel, source, record: rt.record, plan,
-        // A stored item's vector is already in the collection's space; a raw one is rotated into it.
-        toStored: (v) => this.rotations.toStored(rt.record, v),
-        observe: seen ? (vector, exclude, p, result) => { for (const f of this.hooks.searched) f({ collection: name, vector, exclude, plan: p, response: result }); } : undefined,
-      },
-      query, opts,
-    );
+    const plan = (o: SearchOptions) => this.plan(rt, withRecallTarget(rt.record, o, this.hooks.recallResolver), using?.index.dim);
+    // A stored item's vector is already in the collection's space; a raw one is rotated into it.
+    const toStored = (v: Float32Array) => this.rotations.toStored(rt.record, v);
+    const observer = observe && !using ? this.hooks.observer(name) : undefined;
+    const r = await runSearch({ items: this.items, kernel: this.kernel, source, record: rt.record, plan, toStored, observe: observer }, query, opts);
     return { ...r, ms: performance.now() - t0 };
   }
-
-
 
   /** The stages a search would run (validates the options). */
   plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {

@@ -85,7 +85,13 @@ export async function adaptCollection(engine: Engine, source: string, opts: Adap
       const rows = engine.items.getBySeqs(page.map((p) => p.seq));
       const batch = page.flatMap(({ seq, vector }) => {
         const row = rows.get(seq);
-        const item = { id: row?.id, label: row?.label, payload: row?.payload, text: engine.items.text.textOf(seq), vector: prior ? unrotate(vector, prior, dim) : vector };
+        const item = {
+          id: row?.id,
+          label: row?.label,
+          payload: row?.payload,
+          text: engine.items.text.textOf(seq),
+          vector: prior ? unrotate(vector, prior, dim) : vector,
+        };
         return row ? [item] : [];
       });
       copied += (await engine.upsert(opts.target, batch)).upserted;

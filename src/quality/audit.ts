@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine, SearchEvent } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
+import type { SearchEvent } from '../engine/hooks.js';
 import { runStages } from '../search/run-stages.js';
 import type { AuditStage, AuditSummary } from './types.js';
 

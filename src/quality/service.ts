@@ -53,7 +53,7 @@ export class QualityService {
   ) {
     this.audit = new RecallAudit(engine, auditRate, (m) => this.warn(m));
     engine.hooks.upserted.push((name) => this.afterUpsert(name));
-    engine.recallResolver = (rec, target) => pickForRecall(this.latestSweep(rec.id), rec.indexDim, target)?.search ?? null;
+    engine.hooks.recallResolver = (rec, target) => pickForRecall(this.latestSweep(rec.id), rec.indexDim, target)?.search ?? null;
   }
 
   /** The stored report (computed first when there is none, or with `refresh`), with the audit. */

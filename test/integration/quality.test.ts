@@ -17,7 +17,9 @@ async function load(app: App, name: string, rows: number[][], spec: Record<strin
     201,
   );
   for (let i = 0; i < rows.length; i += 1000) {
-    const items = rows.slice(i, i + 1000).map((vector, j) => ({ id: `v${i + j}`, vector, label: labels[i + j], payload: { n: i + j }, text: `item number ${i + j}` }));
+    const items = rows
+      .slice(i, i + 1000)
+      .map((vector, j) => ({ id: `v${i + j}`, vector, label: labels[i + j], payload: { n: i + j }, text: `item number ${i + j}` }));
     const r = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: name, items } });
     assert.equal(r.statusCode, 200, r.body);
   }
