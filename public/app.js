@@ -1,6 +1,7 @@
 // The mrl-server page: collections, search (by text or by id) and the latest evaluation.
 // Plain DOM; every value from the API goes in as text, never as HTML.
 import { chart, legend } from './plot.js';
+import { qualityChart, qualitySummary } from './quality.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -11,6 +12,7 @@ const state = {
   current: null,
   searchSeq: 0,
   evalSeq: 0,
+  qualitySeq: 0,
 };
 
 // ---- helpers -----------------------------------------------------------------------------
@@ -193,6 +195,7 @@ async function selectCollection(name, { keepResults = false } = {}) {
     $('search-error').replaceChildren();
   }
   loadEval(c.name);
+  loadQuality(c, false);
   try {
     const detail = await api(`/collections/${encodeURIComponent(name)}`);
     if (state.current?.name === name) renderFacts(detail, detail);
@@ -417,6 +420,34 @@ function evalTable(name, ev, sweep) {
       `; tolerance recall ${sweep.tolerance.recall}, mAP@10 ${sweep.tolerance.mapAt10}${sweep.applied ? '; applied as the collection defaults' : ''}.`));
   }
   return out;
+}
+
+// ---- quality -----------------------------------------------------------------------------
+
+/** The stored report when the listing shows one (no work on the server); otherwise a button that computes it. */
+async function loadQuality(c, compute) {
+  const seq = ++state.qualitySeq;
+  $('quality-error').replaceChildren();
+  if (!c.quality && !compute) {
+    $('quality-body').hidden = true;
+    const button = h('button', { type: 'button', onclick: () => loadQuality(c, true) }, 'compute the report');
+    $('quality-empty').replaceChildren('No quality report yet (computed at 5,000 items, then at every doubling) — ', button);
+    $('quality-empty').hidden = false;
+    return;
+  }
+  try {
+    const report = await api(`/collections/${encodeURIComponent(c.name)}/quality`);
+    if (seq !== state.qualitySeq) return;
+    $('quality-empty').hidden = true;
+    $('quality-body').hidden = false;
+    $('chart-quality').replaceChildren(...qualityChart(report));
+    $('quality-summary').replaceChildren(...qualitySummary(report, h));
+  } catch (err) {
+    if (seq !== state.qualitySeq) return;
+    $('quality-body').hidden = true;
+    $('quality-empty').hidden = true;
+    showError($('quality-error'), err);
+  }
 }
 
 // ---- wiring ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ export interface Config {
   tfBackend: 'tensorflow' | 'wasm' | 'cpu';
   /** Encoders (src/encoders/registry.ts): backend, onnxruntime threads, micro-batching of concurrent embeds, query-embedding cache entries. */
   embed: { backend: 'auto' | 'onnx' | 'tfjs'; threads: number; batchWindowUs: number; batchMax: number; cacheSize: number };
+  /** Share of searches the quality guard re-runs exactly at full D in idle time (0 = none, 1 = all). */
+  auditRate: number;
   http: {
     port: number;
     host: string;
@@ -51,13 +53,16 @@ export type ConfigOverrides = { [K in keyof Config]?: Config[K] extends object ?
 // Step 1 reads the environment as it is (a number must parse as one); step 2 checks the merged
 // result, so that overrides pass the same checks as environment variables.
 
-function int(env: NodeJS.ProcessEnv, key: string, dflt: number): number {
+function int(env: NodeJS.ProcessEnv, key: string, dflt: number, what = 'an integer'): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return dflt;
   const v = Number(raw);
-  if (Number.isNaN(v)) throw new ConfigError(`${key} must be an integer (got '${raw}')`);
+  if (Number.isNaN(v)) throw new ConfigError(`${key} must be ${what} (got '${raw}')`);
   return v;
 }
+
+/** A number that need not be an integer (its range is checked with the rest). */
+const num = (env: NodeJS.ProcessEnv, key: string, dflt: number) => int(env, key, dflt, 'a number');
 
 function str<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T): T {
   const raw = env[key];
@@ -92,6 +97,7 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
       batchMax: int(env, 'MRL_EMBED_BATCH_MAX', 64),
       cacheSize: int(env, 'MRL_EMBED_CACHE', 1024),
     },
+    auditRate: num(env, 'MRL_AUDIT_RATE', 0.01),
     http: {
       port: int(env, 'PORT', 8080),
       host: env.HOST || '127.0.0.1',
@@ -188,6 +194,8 @@ function check(cfg: Config): void {
   if (cfg.defaults.shortlist < cfg.defaults.k) throw new ConfigError('MRL_DEFAULT_SHORTLIST must be at least MRL_DEFAULT_K');
   if (cfg.http.maxK < cfg.defaults.k) throw new ConfigError('MRL_MAX_K must be at least MRL_DEFAULT_K');
   checkAuth(cfg);
+  if (typeof cfg.auditRate !== 'number' || !(cfg.auditRate >= 0 && cfg.auditRate <= 1))
+    throw new ConfigError(`MRL_AUDIT_RATE must be a number in 0..1 (got '${cfg.auditRate}')`);
 }
 
 function checkAuth(cfg: Config): void {

@@ -43,6 +43,7 @@ export class AppContext {
     this.engine = data.engine;
     this.evals = new EvalService(data.engine, data.evalRuns);
     this.keys = data.keys;
+    data.quality.resweep = (opts) => this.evals.sweep(opts);
   }
 
   /**
@@ -57,7 +58,7 @@ export class AppContext {
     let data: DataContext | undefined;
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;
-      data = await DataContext.open({ dataDir: config.dataDir, kernel, defaults: config.defaults, deferLoad: opts.deferLoad });
+      data = await DataContext.open({ dataDir: config.dataDir, kernel, defaults: config.defaults, deferLoad: opts.deferLoad, auditRate: config.auditRate });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
         ctx.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });
@@ -96,7 +97,7 @@ export class AppContext {
   async search(name: string, query: QueryInput, opts: SearchOptions = {}): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const q = await embedQuery(this.engine.runtime(name).record, this.encoders, query);
-    return { ...(await this.engine.search(name, q, opts)), ms: performance.now() - t0 };
+    return { ...(await this.engine.search(name, q, opts, undefined, true)), ms: performance.now() - t0 };
   }
 
   /** The data dir (engine drain and snapshots, then SQLite), the models, then the kernel. Safe twice. */

@@ -9,8 +9,14 @@ import { CollectionStore } from './store/collections.js';
 import { closeDatabase, openDatabase, type Db } from './store/db.js';
 import { EvalRunStore } from './store/eval-runs.js';
 import { ItemStore } from './store/items.js';
+import { QualityReportStore, RotationStore } from './store/quality.js';
+import { QualityService } from './quality/service.js';
 
-export interface DataOptions { dataDir: string; kernel: Kernel; defaults?: ServerDefaults; deferLoad?: boolean }
+export interface DataOptions {
+  dataDir: string; kernel: Kernel; defaults?: ServerDefaults; deferLoad?: boolean;
+  /** Share of searches the quality guard re-runs exactly (MRL_AUDIT_RATE; default 0.01). */
+  auditRate?: number;
+}
 
 /**
  * One data dir: SQLite, the stores over it and the engine over them (its index snapshots in
@@ -26,6 +32,7 @@ export class DataContext {
     readonly evalRuns: EvalRunStore,
     readonly keys: ApiKeyStore,
     readonly engine: Engine,
+    readonly quality: QualityService,
     /** True when this open created the database (a new data dir). */
     readonly isNew: boolean,
   ) {}
@@ -40,8 +47,11 @@ export class DataContext {
     try {
       const collections = new CollectionStore(db);
       const items = new ItemStore(db);
-      const engine = await Engine.open({ collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults }, { deferLoad: opts.deferLoad });
-      return new DataContext(db, collections, items, new EvalRunStore(db), new ApiKeyStore(db), engine, isNew);
+      const rotations = new RotationStore(db);
+      const engine = await Engine.open({ collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults, rotations }, { deferLoad: opts.deferLoad });
+      const evalRuns = new EvalRunStore(db);
+      const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
+      return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew);
     } catch (err) {
       closeDatabase(db);
       throw err;
@@ -53,6 +63,7 @@ export class DataContext {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.quality.close();
       if (this.db.open) await this.engine.close();
     } finally {
       closeDatabase(this.db);

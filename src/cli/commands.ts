@@ -4,6 +4,7 @@ import { runCollections } from './collections.js';
 import { runEval } from './eval.js';
 import { runIngest } from './ingest.js';
 import { KEYS_USAGE, runKeys } from './keys.js';
+import { runQuality } from './quality.js';
 import { runSearch } from './search.js';
 import { parseFlags, UsageError, withoutDataDir } from './usage.js';
 
@@ -80,6 +81,12 @@ export const COMMANDS: readonly Command[] = [
     name: 'keys',
     usage: KEYS_USAGE,
     run: runKeys,
+  },
+  {
+    name: 'quality',
+    usage: `  mrl quality <name> [--refresh] [--sample 500] [--seed 1]
+                                     is the collection Matryoshka? (the stored report, computed when missing)`,
+    run: runQuality,
   },
   {
     name: 'help',

@@ -20,6 +20,8 @@ export interface CollectionSpec {
   hnsw?: { m?: unknown; efConstruction?: unknown; efSearch?: unknown };
   indexedFields?: unknown;
   storeText?: unknown;
+  /** Recall@10 searches aim for by default (the quality guard picks the configuration from the latest sweep). */
+  targetRecall?: unknown;
 }
 
 /** At most this many indexed payload fields per collection (each is one SQLite index). */
@@ -62,6 +64,8 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
   const residentType = (spec.residentType ?? 'f32') as ResidentType;
   if (!RESIDENT_TYPES.includes(residentType)) throw mrlError('INVALID_COLLECTION', `residentType must be one of ${RESIDENT_TYPES.join(', ')}`);
   const h = spec.hnsw ?? {};
+  const t = spec.targetRecall;
+  if (t !== undefined && (typeof t !== 'number' || !(t > 0 && t <= 1))) throw mrlError('INVALID_COLLECTION', 'targetRecall must be a number in (0, 1]');
   return {
     name, dim, indexDim, rerankDim, residentDim, residentType, nesting, distance: 'cosine',
     encoder: (spec.encoder as string | undefined) ?? null,
@@ -70,7 +74,7 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
       efConstruction: int(h.efConstruction ?? 100, 'hnsw.efConstruction', 8, 2000),
       efSearch: int(h.efSearch ?? 64, 'hnsw.efSearch', 1, 10000),
     },
-    searchDefaults: {},
+    searchDefaults: t === undefined ? {} : { targetRecall: t },
     indexedFields: validateIndexedFields(spec.indexedFields),
     storeText: storeText(spec.storeText),
   };

@@ -6,12 +6,15 @@ import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactTop } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
-import { planFor, type ServerDefaults } from '../search/plan.js';
+import { planFor, withRecallTarget, type ServerDefaults } from '../search/plan.js';
 import type { Query } from '../search/query.js';
 import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
+import type { StoredRotation } from '../store/quality.js';
 import { CollectionRuntime } from './collection-runtime.js';
+import { EngineHooks } from './hooks.js';
+import { BoundRotations, type RotationSource } from './rotations.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
 import { buildIndexFromRows } from './index-build.js';
 import { checkIndexedPayload } from './indexed-fields.js';
@@ -32,6 +35,8 @@ export interface EngineDeps {
   /** Where index snapshots are written (a folder of the data dir). */
   snapshotDir: string;
   defaults?: ServerDefaults;
+  /** Rotations bound to collections by `adapt` (src/quality/adapt.ts). */
+  rotations?: RotationSource;
 }
 
 /**
@@ -49,6 +54,8 @@ export class Engine {
   readonly kernel: Kernel;
   readonly snapshotDir: string;
   readonly defaults: ServerDefaults;
+  readonly hooks = new EngineHooks();
+  private readonly rotations: BoundRotations;
 
   private constructor(deps: EngineDeps) {
     this.collections = deps.collections;
@@ -56,6 +63,7 @@ export class Engine {
     this.kernel = deps.kernel;
     this.snapshotDir = deps.snapshotDir;
     this.defaults = deps.defaults ?? { k: 10, shortlist: 200 };
+    this.rotations = new BoundRotations(deps.rotations);
     for (const rec of this.collections.list()) this.pendingLoad.set(rec.name, rec);
   }
 
@@ -146,9 +154,10 @@ export class Engine {
     const rt = this.runtime(name);
     if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
     const byId = new Map<string, PreparedItem>();
-    for (let i = 0; i < items.length; i += VALIDATE_CHUNK) {
+    const chunk = this.rotations.chunk(rt.record, VALIDATE_CHUNK);
+    for (let i = 0; i < items.length; i += chunk) {
       if (i > 0) await yieldToLoop();
-      this.prepareBatch(rt, items, i, Math.min(items.length, i + VALIDATE_CHUNK), byId);
+      this.prepareBatch(rt, items, i, Math.min(items.length, i + chunk), byId);
     }
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
@@ -158,6 +167,7 @@ export class Engine {
     cache.forget(res.removedSeqs);
     cache.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
     await rt.apply(res.added, res.removedSeqs);
+    for (const f of this.hooks.upserted) f(name);
     return { upserted: res.added.length };
   }
 
@@ -168,7 +178,7 @@ export class Engine {
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
       if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
-      const vector = validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`);
+      const vector = this.rotations.toStored(rt.record, validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`));
       byId.delete(id); // the last occurrence of an id wins
       checkIndexedPayload(rt.record.indexedFields, it.payload, `items[${i}].payload`);
       byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload), text: validateText(it.text, `items[${i}].text`) });
@@ -189,7 +199,7 @@ export class Engine {
     const rt = this.runtime(name);
     const item = this.items.getById(rt.record.id, validateId(id));
     if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: name });
-    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(item.vector) };
+    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(this.rotations.toRaw(rt.record, item.vector)) };
   }
 
   /**
@@ -219,17 +229,33 @@ export class Engine {
     return rec;
   }
 
+  /** The rotation bound to a collection (cached), or null. */
+  rotation(record: CollectionRecord): Float32Array | null {
+    return this.rotations.of(record);
+  }
+
+  /** Binds an orthogonal rotation to an empty collection: its vectors are stored and searched as v·R. */
+  bindRotation(name: string, rotation: StoredRotation): void {
+    const rt = this.runtime(name);
+    this.rotations.bind(rt.record, rt.count, rotation);
+  }
+
   /**
    * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
    * out). Options left out come from the collection's search defaults, then the server's.
    * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
+   * `observe`: a user's search (HTTP, CLI), told to `hooks.searched` (the recall audit); an
+   * evaluation's searches are not.
    */
-  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }): Promise<RunResult & { ms: number }> {
+  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }, observe = false): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
     const source = using ? overIndex(rt, using.index) : rt;
-    const plan = (o: SearchOptions) => this.plan(rt, o, using?.index.dim);
-    const r = await runSearch({ items: this.items, rows: this.rows(rt.record.id), kernel: this.kernel, source, record: rt.record, plan }, query, opts);
+    const plan = (o: SearchOptions) => this.plan(rt, withRecallTarget(rt.record, o, this.hooks.recallResolver), using?.index.dim);
+    // A stored item's vector is already in the collection's space; a raw one is rotated into it.
+    const toStored = (v: Float32Array) => this.rotations.toStored(rt.record, v);
+    const observer = observe && !using ? this.hooks.observer(name) : undefined;
+    const r = await runSearch({ items: this.items, rows: this.rows(rt.record.id), kernel: this.kernel, source, record: rt.record, plan, toStored, observe: observer }, query, opts);
     return { ...r, ms: performance.now() - t0 };
   }
 

@@ -36,6 +36,10 @@ export interface RunDeps {
   source: SearchSource;
   record: CollectionRecord;
   plan: (o: SearchOptions) => Plan;
+  /** A raw query vector as the collection stores it (rotated when `adapt` bound a rotation to it). */
+  toStored?: (v: Float32Array) => Float32Array;
+  /** Told of each plain vector search as it ran, in the collection's space (the recall audit). */
+  observe?: (vector: Float32Array, exclude: number | undefined, plan: Plan, result: SearchResult) => void;
 }
 
 /** True when the query names a vector or a stored item (an input was embedded into a vector before). */
@@ -51,7 +55,7 @@ function hasVectorQuery(q: Query): boolean {
 export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): Promise<RunResult> {
   const filter = opts.filter === undefined ? undefined : compileFilter(parseFilter(opts.filter), new Set(d.record.indexedFields));
   const match = opts.text === undefined ? undefined : matchExpression(opts.text, opts.textSyntax);
-  if (match === undefined) return { ...(await vectorList(d, query, opts, filter)), mode: 'vector' };
+  if (match === undefined) return { ...(await vectorList(d, query, opts, filter, filter ? undefined : d.observe)), mode: 'vector' };
   const k = d.plan({ k: opts.k }).k;
   if (!hasVectorQuery(query)) {
     const kw = keywordList(d, match, k, filter);
@@ -78,12 +82,19 @@ async function vectorList(
   query: Query,
   opts: SearchOptions,
   filter?: CompiledFilter,
+  observe?: RunDeps['observe'],
 ): Promise<SearchResult & { filter?: FilterReport; excludeId?: string }> {
-  const { vector, exclude } = resolveQuery(d.record, d.items, query);
+  const resolved = resolveQuery(d.record, d.items, query);
+  const exclude = resolved.exclude;
+  const vector = exclude === undefined && d.toStored ? d.toStored(resolved.vector) : resolved.vector;
   const plan = d.plan(opts);
   const deps: SearchDeps = { source: d.source, vectors: d.items, rows: d.rows, kernel: d.kernel };
   const excludeId = exclude === undefined ? undefined : String((query as { id: unknown }).id);
-  if (!filter) return { ...(await searchVector(deps, vector, plan, exclude)), excludeId };
+  if (!filter) {
+    const r = await searchVector(deps, vector, plan, exclude);
+    observe?.(vector, exclude, plan, r);
+    return { ...r, excludeId };
+  }
   const matched = d.items.matcher.matching(d.record.id, filter, d.items.writeVersion(d.record.id));
   return { ...(await searchFiltered(deps, vector, plan, matched, exclude, opts.filterExactBelow)), excludeId };
 }

@@ -172,7 +172,7 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
     applied = true;
   }
   return {
-    collection: opts.collection, queries: queries.length, exact, perDim, points, best,
+    collection: opts.collection, queries: queries.length, items: rt.count, exact, perDim, points, best,
     tolerance: tol, applied, ms: performance.now() - t0, createdAt: new Date().toISOString(),
   };
 }

@@ -62,6 +62,8 @@ export interface SweepPoint {
 export interface SweepResult {
   collection: string;
   queries: number;
+  /** Live items when the sweep ran (the quality guard re-sweeps once the collection has doubled). */
+  items?: number;
   exact: SweepPoint;
   perDim: PerDimPoint[];
   points: SweepPoint[];

@@ -20,6 +20,7 @@ import { keyRoutes } from './routes/keys.js';
 import { authPlugin, SECURITY_SCHEMES } from './auth.js';
 import { docsCsp, installSecurityHeaders, requestId } from './headers.js';
 import { applyHeadersTimeout, serverTimeouts } from './limits.js';
+import { qualityRoutes } from './routes/quality.js';
 import { ErrorBody } from './schemas/common.js';
 
 export interface AppOptions { logger?: boolean | object }
@@ -40,7 +41,8 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   installValidators(app);
   installErrorHandler(app);
   app.addSchema(ErrorBody);
-  const metrics = createMetrics(ctx.engine, ctx.encoders);
+  const metrics = createMetrics(ctx.engine, ctx.encoders, ctx.data.quality);
+  ctx.data.quality.log = { warn: (msg) => app.log.warn(msg) };
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
     metrics.requestSeconds.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -64,6 +66,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(openAiRoutes, deps);
   await app.register(classifyRoutes, deps);
   await app.register(evalRoutes, deps);
+  await app.register(qualityRoutes, deps);
   await app.register(webRoutes, deps);
   await app.register(keyRoutes, deps);
   return app;

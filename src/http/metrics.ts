@@ -1,9 +1,10 @@
 import client from 'prom-client';
 import type { EncoderRegistry } from '../encoders/registry.js';
 import type { Engine } from '../engine/engine.js';
+import type { QualityService } from '../quality/service.js';
 
 /** One registry per app (so tests can build several apps): request, search-stage and collection metrics. */
-export function createMetrics(engine: Engine, encoders: EncoderRegistry) {
+export function createMetrics(engine: Engine, encoders: EncoderRegistry, quality?: QualityService) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'mrl_' });
   const requestSeconds = new client.Histogram({
@@ -43,7 +44,26 @@ export function createMetrics(engine: Engine, encoders: EncoderRegistry) {
   total('mrl_embed_cache_misses_total', 'query embeddings not in the cache (computed)', () => encoders.cache.misses);
   total('mrl_embed_batches_total', 'encoder launches (each serves one or more concurrent embed calls)', () => encoders.status().reduce((s, e) => s + (e.batch?.launches ?? 0), 0));
   total('mrl_embed_batched_calls_total', 'embed calls served by those launches', () => encoders.status().reduce((s, e) => s + (e.batch?.calls ?? 0), 0));
+  if (quality) auditMetrics(registry, quality);
   return { registry, requestSeconds, stageSeconds };
+}
+
+/** The live recall audit (src/quality/audit.ts): searches audited, their recall, neighbours each stage dropped. */
+function auditMetrics(registry: client.Registry, quality: QualityService): void {
+  const searches = new client.Counter({ name: 'mrl_audit_searches_total', help: 'searches re-run exactly at full D by the recall audit', labelNames: ['collection'] as const, registers: [registry] });
+  const recall = new client.Histogram({
+    name: 'mrl_audit_recall_at_10', help: 'recall@10 of audited answers against exact full-D search', labelNames: ['collection'] as const, registers: [registry],
+    buckets: [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1],
+  });
+  const dropped = new client.Counter({
+    name: 'mrl_audit_dropped_neighbours_total', help: 'true top-10 neighbours an audited search lost, by stage',
+    labelNames: ['collection', 'stage', 'source', 'dims'] as const, registers: [registry],
+  });
+  quality.audit.listeners.push((a) => {
+    searches.inc({ collection: a.collection });
+    recall.observe({ collection: a.collection }, a.recall);
+    for (const s of a.stages) dropped.inc({ collection: a.collection, stage: String(s.stage), source: s.source, dims: String(s.dims) }, s.dropped);
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -68,6 +68,14 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /eval/jobs/:id': { role: 'read', job: true },
   'GET /eval/latest': { role: 'read', collections: fromQuery },
 
+  // The quality guard: reading a stored report is cheap; recomputing one (or the first) scans a sample exactly.
+  'GET /collections/:name/quality': {
+    role: 'read', collections: fromParams,
+    expensive: (req) => ['refresh', 'sample', 'seed'].some((k) => obj(req.query)?.[k] !== undefined),
+  },
+  // Creates a collection (the target) from another's items: as creating one does.
+  'POST /collections/:name/adapt': { role: 'admin', collections: (req) => [...fromParams(req), obj(req.body)?.target].filter((c) => c !== undefined), expensive: () => true },
+
   'POST /keys': { role: 'admin', unscoped: true },
   'GET /keys': { role: 'admin', unscoped: true },
   'DELETE /keys/:name': { role: 'admin', unscoped: true },

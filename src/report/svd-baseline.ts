@@ -1,4 +1,4 @@
-import { symmetricEigen } from '../train/text-adaptor/eigen.js';
+import { symmetricEigen } from '../core/eigen.js';
 
 /**
  * The MRL paper's "SVD" baseline (section 4.2): the principal axes of a fixed-feature model's

@@ -34,8 +34,18 @@ export interface SearchOptions {
    * collection with quantised resident rows (when its last stage reads them), else none.
    */
   refine?: number;
+  /** A recall@10 target: the cheapest configuration of the latest sweep meeting it (src/quality/recall-target.ts). */
+  recall?: number;
+  /**
+   * Adaptive shortlist: widen the first stage (doubling, up to `cap`, default 8× the shortlist)
+   * while its last candidate is within `ratio` (default 0.5) relative distance of the k-th.
+   */
+  adaptive?: boolean | { ratio?: number; cap?: number };
 }
 
+/** Adaptive shortlist of a first stage (src/search/widen.ts): widen while crowded, doubling up to `cap`. */
+export interface Widen { k: number; ratio: number; cap: number }
+
 /** One step of a planned search: where its candidates come from, at which dims, how many it keeps. */
-export interface Stage { dims: number; keep: number; source: 'index' | 'exact' | 'rerank' | 'refine'; ef?: number }
+export interface Stage { dims: number; keep: number; source: 'index' | 'exact' | 'rerank' | 'refine'; ef?: number; widen?: Widen }
 export interface Plan { k: number; stages: Stage[] }

@@ -1,6 +1,7 @@
 import { mrlError } from '../errors.js';
-import { MAX_K, MAX_SHORTLIST, type FunnelStep, type Plan, type SearchOptions, type Stage } from './options.js';
+import { MAX_K, MAX_SHORTLIST, type FunnelStep, type Plan, type SearchOptions, type Stage, type Widen } from './options.js';
 import { withRefine, type RefinedCollection } from './refine.js';
+import { DEFAULT_WIDEN_FACTOR, DEFAULT_WIDEN_RATIO } from './widen.js';
 
 export interface PlanShape { dim: number; indexDim: number; rerankDim: number; defaults: { k: number; shortlist: number } }
 /** The server's defaults for what neither the request nor the collection sets. */
@@ -69,7 +70,20 @@ export function planSearch(shape: PlanShape, o: SearchOptions): Plan {
   }
   const stages: Stage[] = steps.map((s, i) => ({ ...s, source: i === 0 ? firstSource : 'rerank' }));
   if (ef !== undefined && firstSource === 'index') stages[0].ef = ef;
+  const widen = widenOf(o.adaptive, k, stages[0].keep);
+  if (widen && stages.length > 1) stages[0].widen = widen;
   return { k: Math.min(k, stages[stages.length - 1].keep), stages };
+}
+
+/** The adaptive-shortlist option, checked: how far the first stage may widen its `keep`. */
+function widenOf(a: SearchOptions['adaptive'], k: number, keep: number): Widen | undefined {
+  if (a === undefined || a === false) return undefined;
+  if (a !== true && (typeof a !== 'object' || a === null)) throw mrlError('INVALID_SEARCH', 'adaptive must be true or { ratio, cap }');
+  const o = a === true ? {} : a;
+  const ratio = o.ratio ?? DEFAULT_WIDEN_RATIO;
+  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 10)) throw mrlError('INVALID_SEARCH', 'adaptive.ratio must be a number in (0, 10]');
+  const cap = o.cap === undefined ? Math.min(MAX_SHORTLIST, keep * DEFAULT_WIDEN_FACTOR) : intIn(o.cap, 'adaptive.cap', keep, MAX_SHORTLIST);
+  return { k, ratio, cap };
 }
 
 /** A funnel's steps, checked: dims never decrease, keep never increases, the last keeps at least k. */
@@ -86,4 +100,20 @@ function funnelSteps(funnel: unknown, dim: number, k: number): FunnelStep[] {
   const last = steps[steps.length - 1];
   if (last.keep < k) steps[steps.length - 1] = { ...last, keep: Math.min(k, steps.length > 1 ? steps[steps.length - 2].keep : k) };
   return steps;
+}
+
+/**
+ * A recall target (the request's `recall`, else the collection's `targetRecall`) becomes the
+ * options `resolve` picks for it (src/quality/recall-target.ts: the cheapest configuration of
+ * the latest sweep meeting it), unless the request picks a shape of its own.
+ */
+export function withRecallTarget<R extends { searchDefaults: { targetRecall?: number } }>(
+  record: R, opts: SearchOptions, resolve?: (record: R, target: number) => SearchOptions | null,
+): SearchOptions {
+  const target = opts.recall ?? record.searchDefaults.targetRecall;
+  if (target === undefined) return opts;
+  if (typeof target !== 'number' || !(target > 0 && target <= 1)) throw mrlError('INVALID_SEARCH', 'recall must be a number in (0, 1]');
+  if (!resolve || opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact) return opts;
+  const chosen = resolve(record, target);
+  return chosen ? { ...chosen, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } : opts;
 }

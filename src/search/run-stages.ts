@@ -6,7 +6,11 @@ import { rescoreFromStore } from './rescore-store.js';
 import { rescore } from './rescore.js';
 import type { SearchSource, VectorsBySeq } from './sources.js';
 
-export interface StageReport { dims: number; source: Stage['source']; candidates: number; ms: number }
+export interface StageReport {
+  dims: number; source: Stage['source']; candidates: number; ms: number;
+  /** The shortlist an adaptive first stage widened to (src/search/widen.ts); absent when it did not. */
+  widened?: number;
+}
 export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
 /** A first stage run by the caller instead (a filtered search's): `want` candidates at `st.dims`. */
 export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; scores: number[]; candidates: number }>;

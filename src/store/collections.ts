@@ -7,7 +7,11 @@ import { checkStoredIndexable, syncFieldIndexes } from './field-indexes.js';
  * A collection's default search configuration (set by `eval --sweep --apply`, or by hand).
  * `refine`: how many of the best candidates a final stage rescores from the full vectors.
  */
-export interface SearchDefaults { k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[]; refine?: number }
+export interface SearchDefaults {
+  k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[]; refine?: number;
+  /** Recall@10 every search aims for unless it says otherwise (the quality guard picks the configuration). */
+  targetRecall?: number;
+}
 
 export interface CollectionRecord {
   id: number;

@@ -16,6 +16,12 @@ export class EvalRunStore {
     })();
   }
 
+  /** The id of the newest result of a kind (cheap: lets readers cache the parsed result). */
+  latestId(collectionId: number, kind: EvalKind): number | null {
+    const r = this.db.prepare('SELECT id FROM eval_runs WHERE collection_id = ? AND kind = ? ORDER BY id DESC LIMIT 1').pluck().get(collectionId, kind) as number | undefined;
+    return r ?? null;
+  }
+
   latest<T>(collectionId: number, kind: EvalKind): T | null {
     const r = this.db.prepare('SELECT result FROM eval_runs WHERE collection_id = ? AND kind = ? ORDER BY id DESC LIMIT 1').pluck().get(collectionId, kind) as string | undefined;
     return r === undefined ? null : (JSON.parse(r) as T);

@@ -45,6 +45,8 @@ const CASES: Record<string, Case> = {
   'POST /eval/sweep': { role: 'write', ok: 200, scoped: 'hidden', req: () => json('POST', '/eval/sweep', { collection: 'docs', queries: { sample: 12, seed: 1 }, grid: { indexDims: [8], shortlists: [20] }, perDim: false }) },
   'GET /eval/jobs/:id': { role: 'read', ok: 200, scoped: 'hidden', hiddenCode: 'JOB_NOT_FOUND', req: () => ({ url: `/eval/jobs/${jobId}` }) },
   'GET /eval/latest': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/eval/latest?collection=docs' }) },
+  'GET /collections/:name/quality': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/collections/docs/quality?sample=12' }) },
+  'POST /collections/:name/adapt': { role: 'admin', ok: 201, scoped: 'hidden', req: (n) => json('POST', '/collections/docs/adapt', { target: `pca${n}`, sample: 40 }) },
   'POST /keys': { role: 'admin', ok: 201, scoped: 'forbidden', req: (n) => json('POST', '/keys', { name: `made${n}`, role: 'read' }) },
   'GET /keys': { role: 'admin', ok: 200, scoped: 'forbidden', req: () => ({ url: '/keys' }) },
   'DELETE /keys/:name': { role: 'admin', ok: 204, scoped: 'forbidden', req: (n) => ({ method: 'DELETE', url: `/keys/gone${n}` }) },

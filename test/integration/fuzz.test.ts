@@ -54,6 +54,8 @@ const BASES: Record<string, Base> = {
   'POST /eval/sweep': { method: 'POST', path: '/eval/sweep', body: { collection: 'fz', queries: { sample: 8, seed: 1 }, grid: { indexDims: [4], shortlists: [10] }, perDim: false } },
   'GET /eval/jobs/:id': { method: 'GET', path: '/eval/jobs/0f0f0f0f-0000-4000-8000-000000000000' },
   'GET /eval/latest': { method: 'GET', path: '/eval/latest', query: { collection: 'fz' } },
+  'GET /collections/:name/quality': { method: 'GET', path: '/collections/fz/quality', query: { sample: '8', seed: '1' } },
+  'POST /collections/:name/adapt': { method: 'POST', path: '/collections/fz/adapt', body: { target: 'fz-pca', method: 'pca', sample: 20 } },
   'POST /keys': { method: 'POST', path: '/keys', body: { name: 'fuzzed', role: 'read', collections: ['fz'] } },
   'GET /keys': { method: 'GET', path: '/keys' },
   'DELETE /keys/:name': { method: 'DELETE', path: '/keys/nokey' },

@@ -9,7 +9,9 @@ import { Collection, CollectionDetail, CreateCollectionBody, NameParams, UpdateC
 export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const engine = ctx.engine;
-  const withCount = <T extends { name: string }>(c: T) => ({ ...c, count: engine.isLoaded(c.name) ? engine.runtime(c.name).count : 0 });
+  const withCount = <T extends { name: string; id: number }>(c: T) => ({
+    ...c, count: engine.isLoaded(c.name) ? engine.runtime(c.name).count : 0, quality: ctx.data.quality.verdict(c.id),
+  });
 
   app.post('/collections', {
     schema: { tags: ['collections'], body: CreateCollectionBody, response: { 201: Collection, ...errorResponses } },

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { CollectionName } from './common.js';
+import { QualitySummary } from './quality.js';
 
 const IndexedFields = Type.Array(Type.String({ minLength: 1, maxLength: 520 }), { maxItems: 16, description: 'payload paths with an SQLite index, e.g. ["year", "meta.lang"]' });
 
@@ -13,6 +14,7 @@ export const CreateCollectionBody = Type.Object({
   residentType: Type.Optional(Type.String({ description: 'f32 (default), f16 or int8: how the resident rerank rows are held' })),
   nesting: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 64 })),
   encoder: Type.Optional(Type.String()),
+  targetRecall: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'recall@10 searches aim for (needs a stored sweep)' })),
   hnsw: Type.Optional(Type.Object({
     m: Type.Optional(Type.Integer()), efConstruction: Type.Optional(Type.Integer()), efSearch: Type.Optional(Type.Integer()),
   }, { additionalProperties: false })),
@@ -38,11 +40,13 @@ export const Collection = Type.Object({
     k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
     funnel: Type.Optional(Type.Array(Type.Object({ dims: Type.Integer(), keep: Type.Integer() }))),
     refine: Type.Optional(Type.Integer()),
+    targetRecall: Type.Optional(Type.Number()),
   }),
   indexedFields: Type.Array(Type.String()),
   storeText: Type.Boolean(),
   createdAt: Type.String(),
   count: Type.Integer(),
+  quality: Type.Optional(QualitySummary),
 });
 
 export const CollectionDetail = Type.Intersect([Collection, Type.Object({

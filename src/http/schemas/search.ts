@@ -16,6 +16,7 @@ export const SearchQuery = (c: Caps) => Type.Object({
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query (BM25); with q, a hybrid search' })),
   hybrid: Type.Optional(Type.Boolean({ description: 'use q as the keyword query too (a text-encoder collection)' })),
   refine: Type.Optional(Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' })),
+  recall: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it' })),
 }, { additionalProperties: false });
 
 const Fusion = Type.Object({
@@ -33,6 +34,9 @@ export const SearchBody = (c: Caps) => Type.Object({
   shortlist: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
   rerank: Type.Optional(Type.Integer({ minimum: 1 })),
   funnel: Type.Optional(Type.Array(FunnelStep, { minItems: 1, maxItems: 16 })),
+  adaptive: Type.Optional(Type.Union([Type.Boolean(), Type.Object({
+    ratio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10 })), cap: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
+  }, { additionalProperties: false })], { description: 'widen the shortlist (doubling, up to cap) while its boundary is crowded' })),
   firstStage: Type.Optional(Type.Union([Type.Literal('index'), Type.Literal('exact')])),
   ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
   exact: Type.Optional(Type.Boolean()),
@@ -42,6 +46,7 @@ export const SearchBody = (c: Caps) => Type.Object({
   fusion: Type.Optional(Fusion),
   candidates: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'depth of each list of a hybrid search (default 100)' })),
   refine: Type.Optional(Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' })),
+  recall: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it' })),
 }, { additionalProperties: false });
 
 const ListPlace = Type.Object({ rank: Type.Integer(), score: Type.Number() });
@@ -51,7 +56,10 @@ export const SearchReply = Type.Object({
     id: Type.String(), score: Type.Number(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(),
     sources: Type.Optional(Type.Object({ vector: Type.Optional(ListPlace), text: Type.Optional(ListPlace) })),
   })),
-  stages: Type.Array(Type.Object({ dims: Type.Integer(), source: Type.String(), candidates: Type.Integer(), ms: Type.Number() })),
+  stages: Type.Array(Type.Object({
+    dims: Type.Integer(), source: Type.String(), candidates: Type.Integer(), ms: Type.Number(),
+    widened: Type.Optional(Type.Integer({ description: 'the shortlist an adaptive first stage widened to' })),
+  })),
   mode: Type.Optional(Type.String({ description: 'vector, keyword or hybrid' })),
   filter: Type.Optional(Type.Object({ plan: Type.String(), matched: Type.Integer(), selectivity: Type.Number(), fallback: Type.Boolean() })),
   keyword: Type.Optional(Type.Object({ candidates: Type.Integer(), ms: Type.Number() })),

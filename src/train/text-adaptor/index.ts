@@ -5,7 +5,7 @@
  */
 export * from './use-cache.js';
 export * from './split.js';
-export * from './eigen.js';
+export { symmetricEigen } from '../../core/eigen.js';
 export * from './pca.js';
 export * from './matmul-nn.js';
 export * from './model.js';

@@ -1,5 +1,5 @@
 import { tf } from '../../encoders/tf-backend.js';
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigen } from '../../core/eigen.js';
 import { matMulNN } from './matmul-nn.js';
 
 /**

@@ -1,4 +1,7 @@
 /**
+ * Pure TS, float64, no dependencies: shared by the text adaptor's PCA start, the report's SVD
+ * baseline and the quality guard's PCA rotation (src/quality/adapt.ts).
+ *
  * Symmetric eigendecomposition: Householder reduction to tridiagonal form, then implicit QL
  * with shifts (Golub & Van Loan §8.3), in float64. `a` (n x n, row-major) is overwritten with
  * the eigenvectors as COLUMNS; returns the eigenvalues (unsorted).

@@ -1,0 +1,68 @@
+import { randomRotationSteps, rotateRows } from '../core/rotation.js';
+import { mulberry32, subSeed } from '../core/rng.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { prefixCurve } from './prefix-recall.js';
+import type { PrefixFigures } from './types.js';
+import { gainOf } from './verdict.js';
+
+/** Multiply-adds of rotation between event-loop turns (a few ms); a row costs D². */
+const ROTATE_WORK = 4_000_000;
+
+/**
+ * The report's per-prefix figures for a sample (n×D rows, row-major): exact search at each
+ * nesting prefix against full D, on the rows as they are and after a seeded random orthogonal
+ * rotation of the sample (its dims then carry no order: the baseline the gain is measured
+ * against). `queries` rows of the sample, chosen by `seed`, are searched, each left out.
+ */
+export async function measurePrefixes(
+  rows: Float32Array,
+  n: number,
+  dim: number,
+  nesting: number[],
+  queries: number,
+  seed: number,
+): Promise<PrefixFigures[]> {
+  const dims = [...new Set([...nesting.filter((d) => d >= 1 && d < dim), dim])].sort((a, b) => a - b);
+  const picks = pickQueries(n, queries, subSeed(seed, 'queries'));
+  const plain = await prefixCurve(rows, n, dim, picks, dims);
+  const rot = await drain(randomRotationSteps(dim, subSeed(seed, 'rotation')));
+  const rotated = rows.slice();
+  const chunk = Math.max(1, Math.floor(ROTATE_WORK / dim ** 2));
+  for (let r = 0; r < n; r += chunk) {
+    rotateRows(rotated, rot, dim, r, Math.min(n, r + chunk));
+    await yieldToLoop();
+  }
+  const base = await prefixCurve(rotated, n, dim, picks, dims);
+  return plain.map((p, i) => ({
+    dims: p.dims,
+    recallAt10: p.recallAt10,
+    shortlistRecall: p.shortlistRecall,
+    rotatedShortlistRecall: base[i].shortlistRecall,
+    gain: p.dims === dim ? 0 : gainOf(p.shortlistRecall, base[i].shortlistRecall),
+    shortlistFor099: p.shortlistFor099,
+  }));
+}
+
+/** `count` distinct row indices in 0..n-1, seeded (partial Fisher–Yates). */
+export function pickQueries(n: number, count: number, seed: number): number[] {
+  const r = mulberry32(seed);
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const m = Math.min(n, count);
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(r() * (n - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, m);
+}
+
+/** Runs a generator to its return value, yielding to the event loop every few ms. */
+async function drain<T>(steps: Generator<unknown, T, void>): Promise<T> {
+  let slice = performance.now();
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    if (performance.now() - slice > 8) {
+      await yieldToLoop();
+      slice = performance.now();
+    }
+  }
+}

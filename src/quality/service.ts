@@ -1,0 +1,185 @@
+import type { Engine } from '../engine/engine.js';
+import { MrlError } from '../errors.js';
+import type { QualityReportStore, RotationStore } from '../store/quality.js';
+import { adaptCollection, checkAdapt, type AdaptOptions, type AdaptResult } from './adapt.js';
+import { RecallAudit } from './audit.js';
+import { dueForReport } from './milestones.js';
+import type { SweepOptions } from '../eval/sweep.js';
+import type { SweepResult } from '../eval/types.js';
+import { pickForRecall } from './recall-target.js';
+import { dueForResweep, resweepOptions } from './resweep.js';
+import { computeReport, type ReportOptions } from './report.js';
+import type { AdaptedBefore, QualityReply, QualityReport, Verdict } from './types.js';
+
+/** What the guard reads of the stored sweeps (the store of evaluation runs satisfies it). */
+export interface SweepSource {
+  latest<T>(collectionId: number, kind: 'sweep'): T | null;
+  latestId(collectionId: number, kind: 'sweep'): number | null;
+}
+export interface QualityLog {
+  warn(msg: string): void;
+}
+
+const KEEP_WARNINGS = 50;
+type Summary = Pick<QualityReport, 'verdict' | 'maxGain' | 'items' | 'recommendation'>;
+
+/**
+ * The quality guard of every collection: stored Matryoshka reports (recomputed in the
+ * background at ingest milestones, one at a time, off the search path), the live recall
+ * audit, searches to a recall target, and `adapt`.
+ */
+export class QualityService {
+  readonly audit: RecallAudit;
+  /** The latest warnings (also sent to `log`). */
+  readonly warnings: string[] = [];
+  log: QualityLog = { warn: () => undefined };
+  /** Runs a sweep (the evaluation service's, set by the app context): re-sweeps of collections with a recall target. */
+  resweep?: (opts: SweepOptions) => Promise<unknown>;
+  private readonly resweeping = new Map<string, Promise<void>>();
+  private readonly resweepFailed = new Set<number>();
+  private readonly inFlight = new Map<string, Promise<QualityReport>>();
+  private readonly summaries = new Map<number, Summary | null>();
+  private readonly warnedIngest = new Set<number>();
+  private readonly sweepCache = new Map<number, { id: number | null; sweep: unknown }>();
+  private background: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly reports: QualityReportStore,
+    private readonly rotations: Pick<RotationStore, 'get'>,
+    private readonly sweeps: SweepSource,
+    auditRate: number,
+  ) {
+    this.audit = new RecallAudit(engine, auditRate, (m) => this.warn(m));
+    engine.hooks.upserted.push((name) => this.afterUpsert(name));
+    engine.hooks.recallResolver = (rec, target) => pickForRecall(this.latestSweep(rec.id), rec.indexDim, target)?.search ?? null;
+  }
+
+  /** The stored report (computed first when there is none, or with `refresh`), with the audit. */
+  async report(collection: string, opts: ReportOptions & { refresh?: boolean } = {}): Promise<QualityReply> {
+    const rec = this.engine.runtime(collection).record;
+    let r = opts.refresh || opts.sample !== undefined || opts.seed !== undefined ? null : this.reports.latest<QualityReport>(rec.id);
+    r ??= await this.compute(collection, opts);
+    return { ...r, audit: this.audit.summary(collection), targetRecall: rec.searchDefaults.targetRecall ?? null };
+  }
+
+  /** The stored verdict of a collection, if any (GET /collections). */
+  verdict(collectionId: number): { verdict: Verdict; maxGain: number; items: number } | null {
+    const r = this.summary(collectionId);
+    return r ? { verdict: r.verdict, maxGain: r.maxGain, items: r.items } : null;
+  }
+
+  /** The stored report's headline, cached (read on every upsert and every listing). */
+  private summary(collectionId: number): Summary | null {
+    let r = this.summaries.get(collectionId);
+    if (r === undefined) {
+      const full = this.reports.latest<QualityReport>(collectionId);
+      r = full ? { verdict: full.verdict, maxGain: full.maxGain, items: full.items, recommendation: full.recommendation } : null;
+      this.summaries.set(collectionId, r);
+    }
+    return r;
+  }
+
+  /** Computes and stores a report; a second call for the same collection waits for the first. */
+  compute(collection: string, opts: ReportOptions = {}): Promise<QualityReport> {
+    const running = this.inFlight.get(collection);
+    if (running) return running;
+    const p = (async () => {
+      const r: QualityReport = await computeReport(this.engine, collection, opts);
+      const rt = this.engine.runtime(collection); // still there?
+      const rot = this.rotations.get(rt.record.id);
+      if (rot) r.adapted = { source: rot.source, method: rot.method, before: (rot.before as AdaptedBefore | undefined) ?? null };
+      this.reports.save(rt.record.id, r.items, r);
+      this.summaries.delete(rt.record.id);
+      return r;
+    })().finally(() => this.inFlight.delete(collection));
+    this.inFlight.set(collection, p);
+    return p;
+  }
+
+  /** Fits a PCA rotation into a new collection, then reports both (recall@10 of each prefix before and after). */
+  async adapt(collection: string, opts: AdaptOptions): Promise<AdaptResult & { before: QualityReport; after: QualityReport }> {
+    checkAdapt(this.engine, collection, opts); // a refused request computes nothing
+    const before = await this.report(collection);
+    const summary: AdaptedBefore = {
+      verdict: before.verdict,
+      maxGain: before.maxGain,
+      recallAt10: before.prefixes.map((p) => ({ dims: p.dims, recallAt10: p.recallAt10 })),
+    };
+    const res = await adaptCollection(this.engine, collection, opts, summary);
+    const after = await this.compute(opts.target, { seed: before.seed, sample: before.queries });
+    const strip = ({ audit: _a, targetRecall: _t, ...r }: QualityReply) => r;
+    return { ...res, before: strip(before), after };
+  }
+
+  /** Resolves once background reports and queued audits are done. */
+  async idle(): Promise<void> {
+    await this.background;
+    await Promise.all(this.inFlight.values());
+    await Promise.all(this.resweeping.values());
+    await this.audit.idle();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.audit.stop();
+    await this.background.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight.values(), ...this.resweeping.values()]);
+  }
+
+  private afterUpsert(name: string): void {
+    if (this.closed) return;
+    const rt = this.engine.runtime(name);
+    const stored = this.summary(rt.record.id);
+    const { dim, indexDim, id } = rt.record;
+    if (stored?.verdict === 'not-matryoshka' && indexDim < dim / 2 && !this.warnedIngest.has(id)) {
+      this.warnedIngest.add(id);
+      this.warn(
+        `collection '${name}' is not Matryoshka (gain ${stored.maxGain.toFixed(2)}) but its index reads ${indexDim} of ${dim} dims: ${stored.recommendation}`,
+      );
+    }
+    if (rt.record.searchDefaults.targetRecall !== undefined) this.maybeResweep(name, id, rt.count);
+    if (!this.inFlight.has(name) && dueForReport(rt.count, stored?.items ?? null)) {
+      // Chained: one background report at a time; errors (a drop meanwhile) are only logged.
+      this.background = this.background.then(() =>
+        this.compute(name).catch((err: unknown) => {
+          if (!(err instanceof MrlError && err.code === 'COLLECTION_NOT_FOUND'))
+            this.warn(`quality report of '${name}' failed: ${(err as Error).message}`);
+        }),
+      );
+    }
+  }
+
+  /** A background sweep over the latest one's grid once the collection has doubled since (one at a time per collection). */
+  private maybeResweep(name: string, id: number, count: number): void {
+    const prev = this.latestSweep(id);
+    if (!this.resweep || this.resweeping.has(name) || !dueForResweep(count, prev)) return;
+    const run = this.resweep(resweepOptions(name, prev!))
+      .then(
+        () => void this.resweepFailed.delete(id),
+        (err: unknown) => {
+          const busy = err instanceof MrlError && (err.code === 'EVAL_BUSY' || err.code === 'COLLECTION_NOT_FOUND');
+          if (!busy && !this.resweepFailed.has(id)) this.warn(`re-sweep of '${name}' failed: ${(err as Error).message}`);
+          if (!busy) this.resweepFailed.add(id);
+        },
+      )
+      .finally(() => this.resweeping.delete(name));
+    this.resweeping.set(name, run);
+  }
+
+  private latestSweep(collectionId: number): SweepResult | null {
+    const id = this.sweeps.latestId(collectionId, 'sweep');
+    const hit = this.sweepCache.get(collectionId);
+    if (hit && hit.id === id) return hit.sweep as SweepResult | null;
+    const sweep = id === null ? null : this.sweeps.latest<SweepResult>(collectionId, 'sweep');
+    this.sweepCache.set(collectionId, { id, sweep });
+    return sweep;
+  }
+
+  private warn(msg: string): void {
+    this.warnings.push(msg);
+    if (this.warnings.length > KEEP_WARNINGS) this.warnings.shift();
+    this.log.warn(msg);
+  }
+}
