@@ -121,7 +121,7 @@ function cannon(url: string, opts: { duration: number; connections: number }): P
     autocannon({
       url, connections: opts.connections, duration: opts.duration,
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` }) }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    }, (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)));
   });
 }
 

@@ -28,6 +28,11 @@ export function parseFlags<O extends Options>(argv: string[], options: O) {
   return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
 }
 
+/** parseArgs for a command that takes only its own flags (no positionals, no common flags): their values. */
+export function parseOptions<O extends Options>(argv: string[], options: O) {
+  return parseArgs({ args: argv, options, allowPositionals: false, strict: true }).values;
+}
+
 /** A number flag: undefined when absent, else Number(value) (the engine checks ranges). */
 export const num = (v: string | boolean | undefined): number | undefined => (typeof v === 'string' ? Number(v) : undefined);
 

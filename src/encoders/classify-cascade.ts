@@ -87,7 +87,7 @@ export async function classifyCascade(
   const dims = cascadeDims(enc, opts.dims);
   const embeddings = await encoders.embed(model, inputs);
   const classes = enc.manifest.classes ?? [];
-  const results: CascadeLabel[] = new Array(embeddings.length);
+  const results = new Array<CascadeLabel>(embeddings.length);
   let pending = embeddings.map((_, i) => i);
   for (let k = 0; k < dims.length && pending.length > 0; k++) {
     const last = k === dims.length - 1;

@@ -68,8 +68,28 @@ function readWeightFiles(dir: string, manifest: tf.io.WeightsManifestConfig): [t
   return [specs, tf.io.concatenateArrayBuffers(parts)];
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The parts of a TF.js model.json (layers or graph model) the loaders read: a modelTopology object and a weightsManifest of { paths, weights } groups. */
+function isModelJson(v: unknown): v is tf.io.ModelJSON {
+  return (
+    isRecord(v) &&
+    isRecord(v.modelTopology) &&
+    Array.isArray(v.weightsManifest) &&
+    v.weightsManifest.every((g: unknown) => isRecord(g) && Array.isArray(g.weights) && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string'))
+  );
+}
+
+/** Parses a TF.js model.json; `file` names it in the error when its shape is not one. */
+export function parseModelJson(text: string, file: string): tf.io.ModelJSON {
+  const json: unknown = JSON.parse(text);
+  if (!isModelJson(json)) throw new Error(`${file}: not a TF.js model.json (expected a modelTopology object and a weightsManifest list)`);
+  return json;
+}
+
 export async function loadLayersModelFromDir(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(join(dir, MODEL_FILES.model), 'utf8')) as tf.io.ModelJSON;
+  const file = join(dir, MODEL_FILES.model);
+  const json = parseModelJson(readFileSync(file, 'utf8'), file);
   const artifacts = await tf.io.getModelArtifactsForJSON(json, async (m) => readWeightFiles(dir, m));
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }

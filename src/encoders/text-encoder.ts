@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mrlError } from '../errors.js';
 import type { Encoder, ModelManifest } from './encoder.js';
+import { parseModelJson } from './model-files.js';
 import { initTf, tf } from './tf-backend.js';
 import { USE_DIM, UseLite } from './use-lite.js';
 
@@ -40,8 +41,9 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 
 /** Reads a layers model written by saveLayersModel (one weights file). */
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8'));
-  const group = json.weightsManifest?.[0] as tf.io.WeightsManifestConfig[number] | undefined;
+  const file = join(dir, MODEL_JSON);
+  const json = parseModelJson(await readFile(file, 'utf8'), file);
+  const group = json.weightsManifest.at(0);
   if (!group || group.paths.length !== 1) throw new Error(`${dir}/${MODEL_JSON}: expected one weights file`);
   const buf = await readFile(join(dir, group.paths[0]));
   const expected = group.weights.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { parseModelJson } from './model-files.js';
 import { tf } from './tf-backend.js';
 
 /**
@@ -143,11 +144,12 @@ export class UseLite {
   ) {}
 
   static async load(dir = useModelDir()): Promise<UseLite> {
+    const file = join(dir, 'model.json');
     const [modelJson, vocab] = await Promise.all([
-      readFile(join(dir, 'model.json'), 'utf8').then((s) => JSON.parse(s)),
+      readFile(file, 'utf8').then((s) => parseModelJson(s, file)),
       readFile(join(dir, 'vocab.json'), 'utf8').then((s) => JSON.parse(s) as VocabEntry[]),
     ]);
-    const groups = modelJson.weightsManifest as tf.io.WeightsManifestConfig;
+    const groups = modelJson.weightsManifest;
     const shards = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(join(dir, p)))));
     const all = Buffer.concat(shards);
     const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
@@ -199,7 +201,7 @@ export class UseLite {
     const { maxBatch = 64, maxTokens = 2048, transform, onBatch } = opts;
     const ids = texts.map((t) => this.tokenize(t));
     const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
-    const out: Float32Array[] = new Array(texts.length);
+    const out = new Array<Float32Array>(texts.length);
     for (let start = 0; start < order.length; ) {
       let end = start + 1;
       while (end < order.length && end - start < maxBatch && (end - start + 1) * ids[order[end]].length <= maxTokens) end++;

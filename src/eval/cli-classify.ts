@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from '../cli/usage.js';
+import { parseOptions, UsageError } from '../cli/usage.js';
 import { loadConfig } from '../config.js';
 import { EncoderRegistry } from '../encoders/registry.js';
 import { initTf } from '../encoders/tf-backend.js';
@@ -19,14 +19,9 @@ const TARGET_SLACK = [0, 0.001, 0.005];
 const EMBED_CHUNK = 1000;
 
 function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      classify: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, thresholds: { type: 'string' },
-      limit: { type: 'string' }, json: { type: 'boolean' },
-    },
+  const values = parseOptions(argv, {
+    classify: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, thresholds: { type: 'string' },
+    limit: { type: 'string' }, json: { type: 'boolean' },
   });
   const thresholds = values.thresholds === undefined ? DEFAULT_THRESHOLDS : values.thresholds.split(',').map((s) => {
     const t = s.trim() === '' ? Number.NaN : Number(s);

@@ -57,17 +57,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   });
   await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsCsp });
   const deps = { ctx, metrics };
-  await app.register(healthRoutes, deps);
-  await app.register(collectionRoutes, deps);
-  await app.register(itemRoutes, deps);
-  await app.register(ingestRoutes, deps);
-  await app.register(searchRoutes, deps);
-  await app.register(modelRoutes, deps);
-  await app.register(openAiRoutes, deps);
-  await app.register(classifyRoutes, deps);
-  await app.register(evalRoutes, deps);
-  await app.register(qualityRoutes, deps);
-  await app.register(webRoutes, deps);
-  await app.register(keyRoutes, deps);
+  const routes = [healthRoutes, collectionRoutes, itemRoutes, ingestRoutes, searchRoutes, modelRoutes, openAiRoutes, classifyRoutes, evalRoutes, qualityRoutes, webRoutes, keyRoutes];
+  for (const plugin of routes) await app.register(plugin, deps);
   return app;
 }

@@ -112,6 +112,28 @@ function marker(shape: MarkerShape, x: number, y: number, color: string): string
   }
 }
 
+/** Where one tick draws, from its position along the axis: grid line and tick as [x1, y1, x2, y2], label as [x, y, text-anchor]. */
+interface TickPlace {
+  grid: [number, number, number, number];
+  tick: [number, number, number, number];
+  label: [number, number, string];
+}
+
+const line = (cls: string, [x1, y1, x2, y2]: TickPlace['grid'], stroke: string) =>
+  `<line class="${cls}" x1="${num(x1)}" y1="${num(y1)}" x2="${num(x2)}" y2="${num(y2)}" stroke="${stroke}"/>`;
+
+/** One axis's group: a grid line, a tick and a tick label per tick (placed by `at`), then the axis label. */
+function axisGroup(name: 'x' | 'y', scale: AxisScale, at: (v: number) => TickPlace, axisLabel: string): string[] {
+  const out = [`<g class="axis axis-${name}">`];
+  for (const t of scale.ticks) {
+    const { grid, tick, label: [x, y, anchor] } = at(scale.map(t));
+    out.push(line('grid', grid, '#e5e5e5'), line('tick', tick, '#333333'));
+    out.push(`<text class="tick-label" x="${num(x)}" y="${num(y)}" text-anchor="${anchor}">${escapeXml(scale.format(t))}</text>`);
+  }
+  out.push(axisLabel, '</g>');
+  return out;
+}
+
 /** Renders the chart as a standalone SVG document (a string ending in a newline). */
 export function renderChart(spec: ChartSpec): string {
   const height = spec.height ?? 420;
@@ -131,25 +153,11 @@ export function renderChart(spec: ChartSpec): string {
   out.push(`<text class="title" x="${num(width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`);
 
   // Grid, ticks and tick labels.
-  out.push('<g class="axis axis-x">');
-  for (const t of xs.ticks) {
-    const x = xs.map(t);
-    out.push(`<line class="grid" x1="${num(x)}" y1="${num(plot.y1)}" x2="${num(x)}" y2="${num(plot.y0)}" stroke="#e5e5e5"/>`);
-    out.push(`<line class="tick" x1="${num(x)}" y1="${num(plot.y0)}" x2="${num(x)}" y2="${num(plot.y0 + 5)}" stroke="#333333"/>`);
-    out.push(`<text class="tick-label" x="${num(x)}" y="${num(plot.y0 + 19)}" text-anchor="middle">${escapeXml(xs.format(t))}</text>`);
-  }
-  out.push(`<text class="axis-label" x="${num((plot.x0 + plot.x1) / 2)}" y="${num(height - 14)}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`);
-  out.push('</g>');
-  out.push('<g class="axis axis-y">');
-  for (const t of ys.ticks) {
-    const y = ys.map(t);
-    out.push(`<line class="grid" x1="${num(plot.x0)}" y1="${num(y)}" x2="${num(plot.x1)}" y2="${num(y)}" stroke="#e5e5e5"/>`);
-    out.push(`<line class="tick" x1="${num(plot.x0 - 5)}" y1="${num(y)}" x2="${num(plot.x0)}" y2="${num(y)}" stroke="#333333"/>`);
-    out.push(`<text class="tick-label" x="${num(plot.x0 - 8)}" y="${num(y + 4)}" text-anchor="end">${escapeXml(ys.format(t))}</text>`);
-  }
+  const xLabel = `<text class="axis-label" x="${num((plot.x0 + plot.x1) / 2)}" y="${num(height - 14)}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`;
+  out.push(...axisGroup('x', xs, (x) => ({ grid: [x, plot.y1, x, plot.y0], tick: [x, plot.y0, x, plot.y0 + 5], label: [x, plot.y0 + 19, 'middle'] }), xLabel));
   const yMid = (plot.y0 + plot.y1) / 2;
-  out.push(`<text class="axis-label" x="16" y="${num(yMid)}" text-anchor="middle" transform="rotate(-90 16 ${num(yMid)})">${escapeXml(spec.y.label)}</text>`);
-  out.push('</g>');
+  const yLabel = `<text class="axis-label" x="16" y="${num(yMid)}" text-anchor="middle" transform="rotate(-90 16 ${num(yMid)})">${escapeXml(spec.y.label)}</text>`;
+  out.push(...axisGroup('y', ys, (y) => ({ grid: [plot.x0, y, plot.x1, y], tick: [plot.x0 - 5, y, plot.x0, y], label: [plot.x0 - 8, y + 4, 'end'] }), yLabel));
   out.push(`<rect class="frame" x="${num(plot.x0)}" y="${num(plot.y1)}" width="${num(plot.x1 - plot.x0)}" height="${num(plot.y0 - plot.y1)}" fill="none" stroke="#333333"/>`);
 
   // Series: one path (when drawn as a line) and its markers per series.

@@ -24,19 +24,15 @@ function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number
   return rerankRowsSync(m, it, dims);
 }
 
+/** The k best live rows of a collection for `query` at prefix `dims`; rows past the matrix's width are read from `vectors`. */
+type ExactSearch = (src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, dims: number, k: number) => Promise<Scored>;
+
 /**
  * Brute force over every live row at prefix `dims`: the ground truth (over quantised rows, the
  * plan's refine stage makes the top exact). Runs again (retry.ts) only when a write changed the
  * matrix while the kernel ran.
  */
-export async function exactScan(
-  src: SearchSource,
-  vectors: VectorsBySeq,
-  kernel: Kernel,
-  query: Float32Array,
-  dims: number,
-  k: number,
-): Promise<Scored> {
+export const exactScan: ExactSearch = async (src, vectors, kernel, query, dims, k) => {
   const m = src.matrix;
   if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
   if (m.size === 0) return { seqs: [], scores: [] };
@@ -48,18 +44,11 @@ export async function exactScan(
     if (m.version !== version) continue;
     return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
   }
-}
+};
 
 /** exactScan, exact over quantised rows too: their scan keeps 4·k, rescored from the full vectors (as a refine stage). */
-export async function exactTop(
-  src: SearchSource,
-  vectors: VectorsBySeq,
-  kernel: Kernel,
-  query: Float32Array,
-  dims: number,
-  k: number,
-): Promise<Scored> {
+export const exactTop: ExactSearch = async (src, vectors, kernel, query, dims, k) => {
   if (src.matrix.type === 'f32' || dims > src.matrix.width) return exactScan(src, vectors, kernel, query, dims, k);
   const wide = await exactScan(src, vectors, kernel, query, dims, 4 * k);
   return rescoreFromStore(vectors, kernel, query, wide.seqs, dims, k);
-}
+};

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parseArgs, UsageError } from '../cli/usage.js';
+import { parseOptions, UsageError } from '../cli/usage.js';
 import cliProgress from 'cli-progress';
 import { genreNames, readBrown } from '../data/brown.js';
 import type { ModelManifest } from '../encoders/encoder.js';
@@ -54,13 +54,10 @@ function table(dims: number[], rows: [string, PrefixReport][], key: 'recall' | '
 /** `mrl train --model text-mrl`: returns the process exit code. */
 export async function runTrainText(argv: string[]): Promise<number> {
   // A UsageError goes to the CLI, which prints it with the train usage.
-  const o = parseArgs({
-    args: argv,
-    options: {
-      out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
-      'cache-dir': { type: 'string' },
-    },
-  }).values;
+  const o = parseOptions(argv, {
+    out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
+    'cache-dir': { type: 'string' },
+  });
   const epochs = positiveInt('epochs', o.epochs, 20);
   const seed = positiveInt('seed', o.seed, 1);
   const limit = positiveInt('limit', o.limit, Number.MAX_SAFE_INTEGER);

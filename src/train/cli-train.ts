@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from '../cli/usage.js';
+import { parseOptions, UsageError } from '../cli/usage.js';
 import { existsSync } from 'node:fs';
 import { initTf } from '../encoders/tf-backend.js';
 import type { ModelManifest } from '../encoders/encoder.js';
@@ -34,16 +34,11 @@ function posInt(raw: string | undefined, name: string, fallback: number): number
 }
 
 function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      data: { type: 'string' }, out: { type: 'string' }, efficient: { type: 'boolean' }, fixed: { type: 'string' },
-      dim: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
-      limit: { type: 'string' }, name: { type: 'string' }, hidden: { type: 'string' }, lr: { type: 'string' },
-      'skip-eval': { type: 'boolean' }, quiet: { type: 'boolean' },
-    },
+  const values = parseOptions(argv, {
+    data: { type: 'string' }, out: { type: 'string' }, efficient: { type: 'boolean' }, fixed: { type: 'string' },
+    dim: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
+    limit: { type: 'string' }, name: { type: 'string' }, hidden: { type: 'string' }, lr: { type: 'string' },
+    'skip-eval': { type: 'boolean' }, quiet: { type: 'boolean' },
   });
   if (!values.data || !values.out) throw new UsageError('--data and --out are required');
   if (values.efficient && values.fixed !== undefined) throw new UsageError('--efficient and --fixed exclude each other');

@@ -38,15 +38,6 @@ type Group = ScanGroup | RerankGroup;
 const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
 const truncate = (t: TopK, kk: number): TopK => (t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) });
 
-/** Calls fn, turning a synchronous throw into a rejection. */
-function launch(fn: () => Promise<TopK[]>): Promise<TopK[]> {
-  try {
-    return fn();
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
-
 export class BatchWindowKernel implements Kernel {
   readonly name: string;
   private groups: Group[] = [];
@@ -73,15 +64,13 @@ export class BatchWindowKernel implements Kernel {
     return { windowUs: this.opts.windowUs, maxBatch: this.opts.maxBatch, calls, launches, queries, meanBatchSize: launches ? queries / launches : 0 };
   }
 
-  topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
-    if (this.closed) return Promise.reject(new Error('kernel is closed'));
-    try {
-      checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (B === 0) return Promise.resolve([]);
-    if (n === 0) return Promise.resolve(emptyLists(B));
+  // async: a closed window or a bad call rejects (with the check's RangeError), never throws; the
+  // body still runs synchronously up to the queueing, so calls join groups in call order.
+  async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+    if (this.closed) throw new Error('kernel is closed');
+    checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
+    if (B === 0) return [];
+    if (n === 0) return emptyLists(B);
     this.counts.calls++;
     return new Promise((resolve, reject) => {
       const caller: Caller = { queries: queries.subarray(0, B * d), B, k, resolve, reject };
@@ -97,16 +86,12 @@ export class BatchWindowKernel implements Kernel {
     });
   }
 
-  rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
-    if (this.closed) return Promise.reject(new Error('kernel is closed'));
-    try {
-      checkRerankArgs(matrix, items, d);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+    if (this.closed) throw new Error('kernel is closed');
+    checkRerankArgs(matrix, items, d);
     let L = 0;
     for (const it of items) L = Math.max(L, it.rowIdx.length);
-    if (L === 0) return Promise.resolve(emptyLists(items.length));
+    if (L === 0) return emptyLists(items.length);
     const stride = matrix.width;
     const B = items.length;
     this.counts.calls++;
@@ -183,7 +168,7 @@ export class BatchWindowKernel implements Kernel {
     void done.finally(() => this.inflight.delete(done));
   }
 
-  /** Results per caller, in order. */
+  /** Results per caller, in order; async, so an inner kernel that throws synchronously rejects it too. */
   private async launchGroup(g: Group): Promise<TopK[][]> {
     const inner = this.inner;
     if (g.kind === 'scan') {
@@ -191,7 +176,7 @@ export class BatchWindowKernel implements Kernel {
       this.count(1, g.nq);
       if (calls.length === 1) {
         const c = calls[0];
-        return [await launch(() => inner.topK(c.queries, c.B, rows, n, stride, d, rowScale, c.k))];
+        return [await inner.topK(c.queries, c.B, rows, n, stride, d, rowScale, c.k)];
       }
       const stacked = new Float32Array(g.nq * d);
       let kMax = 0;
@@ -201,13 +186,13 @@ export class BatchWindowKernel implements Kernel {
         o += c.B;
         kMax = Math.max(kMax, c.k);
       }
-      const all = await launch(() => inner.topK(stacked, g.nq, rows, n, stride, d, rowScale, kMax));
+      const all = await inner.topK(stacked, g.nq, rows, n, stride, d, rowScale, kMax);
       return split(all, calls, (c) => Math.min(c.k, n));
     }
     const { matrix, d, calls } = g;
     this.count(1, g.nq);
     const items = calls.length === 1 ? calls[0].items : calls.flatMap((c) => c.items);
-    const all = await launch(() => inner.rerank(matrix, items, d));
+    const all = await inner.rerank(matrix, items, d);
     if (all.length !== items.length) throw new Error(`batched launch returned ${all.length} lists for ${items.length} queries`);
     const out: TopK[][] = [];
     let o = 0;

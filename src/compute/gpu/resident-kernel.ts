@@ -39,12 +39,7 @@ export class ResidentKernel implements Kernel {
   /** items[i].rowIdx are slots of `matrix`; result[i] as Kernel.rerank says. */
   rerank(matrix: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     if (this.closed) return Promise.reject(new Error('kernel is closed'));
-    let p: Promise<TopK[]>;
-    try {
-      p = this.splitBySegment(matrix, items, d);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    const p = this.splitBySegment(matrix, items, d);
     this.inflight.add(p);
     void p.catch(() => {}).finally(() => this.inflight.delete(p));
     return p;
@@ -59,8 +54,11 @@ export class ResidentKernel implements Kernel {
     await this.inner.close();
   }
 
-  /** Synchronous up to the launches: segments are checked and held against the matrix as it is now. */
-  private splitBySegment(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
+  /**
+   * Synchronous up to the launches (no await before them): segments are checked and held against
+   * the matrix as it is now. async, so bad arguments reject (RangeError) instead of throwing.
+   */
+  private async splitBySegment(m: RerankMatrix, items: RowsQuery[], d: number): Promise<TopK[]> {
     checkRerankArgs(m, items, d);
     const S = this.segments.segmentRows(m);
     const held = new Map<number, Segment | null>();
