@@ -24,12 +24,20 @@ import { generateSynthetic } from './synthetic.js';
 
 const { values: a } = parseArgs({
   options: {
-    n: { type: 'string', default: '100000' }, d: { type: 'string', default: '768' }, rate: { type: 'string', default: '200' },
-    duration: { type: 'string', default: '20' }, 'step-duration': { type: 'string', default: '10' },
-    'ingest-during': { type: 'string', default: '20000' }, kernel: { type: 'string', default: 'auto' },
+    n: { type: 'string', default: '100000' },
+    d: { type: 'string', default: '768' },
+    rate: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '20' },
+    'step-duration': { type: 'string', default: '10' },
+    'ingest-during': { type: 'string', default: '20000' },
+    kernel: { type: 'string', default: 'auto' },
   },
 });
-const N = Number(a.n), D = Number(a.d), RATE = Number(a.rate), DURATION = Number(a.duration), STEP = Number(a['step-duration']);
+const N = Number(a.n),
+  D = Number(a.d),
+  RATE = Number(a.rate),
+  DURATION = Number(a.duration),
+  STEP = Number(a['step-duration']);
 const EXTRA = Number(a['ingest-during']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -55,7 +63,16 @@ async function writeNdjson(file: string, data: { row(i: number): Float32Array },
 /** One keep-alive pool for every paced run, warmed before the first, so connection set-up is not measured. */
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-interface Paced { rate: number; sent: number; ok: number; errors: number; served: number; p50: number; p99: number; max: number }
+interface Paced {
+  rate: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  served: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 /**
  * Open-loop load: one request every 1000/rate ms for `seconds`, latency measured from each
@@ -73,23 +90,29 @@ async function paced(url: string, rate: number, seconds: number): Promise<Paced>
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    pending.push(new Promise<void>((resolve) => {
-      const req = request({ agent, host: u.hostname, port: u.port, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          lat.push(performance.now() - due);
-          if (process.env.MRL_BENCH_TRACE && performance.now() - due > 20) log(`slow: due +${(due - t0).toFixed(0)} ms, took ${(performance.now() - due).toFixed(0)} ms`);
-          if (res.statusCode === 200) ok++;
-          else errors++;
+    pending.push(
+      new Promise<void>((resolve) => {
+        const req = request(
+          { agent, host: u.hostname, port: u.port, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              lat.push(performance.now() - due);
+              if (process.env.MRL_BENCH_TRACE && performance.now() - due > 20)
+                log(`slow: due +${(due - t0).toFixed(0)} ms, took ${(performance.now() - due).toFixed(0)} ms`);
+              if (res.statusCode === 200) ok++;
+              else errors++;
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => {
+          errors++;
           resolve();
         });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end();
-    }));
+        req.end();
+      }),
+    );
   }
   await Promise.all(pending);
   const wall = (performance.now() - t0) / 1000;
@@ -118,10 +141,17 @@ async function ingest(url: string, file: string): Promise<{ upserted: number; fa
 
 function cannon(url: string, opts: { duration: number; connections: number }): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon({
-      url, connections: opts.connections, duration: opts.duration,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` }) }],
-    }, (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)));
+    autocannon(
+      {
+        url,
+        connections: opts.connections,
+        duration: opts.duration,
+        requests: [
+          { method: 'GET', setupRequest: (req) => ({ ...req, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` }) },
+        ],
+      },
+      (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)),
+    );
   });
 }
 
@@ -155,7 +185,11 @@ async function main() {
     const extraFile = join(dataDir, 'extra.ndjson');
     await writeNdjson(mainFile, data, 0, N);
     await writeNdjson(extraFile, data, N, N + EXTRA);
-    await fetch(`${url}/collections`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', dim: D }) });
+    await fetch(`${url}/collections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', dim: D }),
+    });
     log('ingesting over HTTP (NDJSON)…');
     const ing = await ingest(url, mainFile);
     log(`ingested ${ing.upserted} rows in ${ing.seconds.toFixed(1)} s`);
@@ -172,7 +206,9 @@ async function main() {
       steps.push({ connections, r });
       log(`  ${connections} connections → ${r.requests.average.toFixed(0)} req/s, p99 ${r.latency.p99} ms`);
     }
-    const sustained = steps.filter((s) => s.r.latency.p99 < 50 && s.r.non2xx + s.r.errors === 0).sort((x, y) => y.r.requests.average - x.r.requests.average)[0];
+    const sustained = steps
+      .filter((s) => s.r.latency.p99 < 50 && s.r.non2xx + s.r.errors === 0)
+      .sort((x, y) => y.r.requests.average - x.r.requests.average)[0];
 
     let during: Paced | undefined;
     let extraIngest: Awaited<ReturnType<typeof ingest>> | undefined;
@@ -192,7 +228,14 @@ async function main() {
       '| --- | --- | --- | --- | --- |',
       prow(`paced ${RATE} req/s (open loop), ${DURATION} s`, fixed),
       ...steps.map((s) => row(`autocannon closed loop, ${s.connections} connection${s.connections > 1 ? 's' : ''}, ${STEP} s`, s.r)),
-      ...(during ? [prow(`paced ${RATE} req/s during an NDJSON ingest of ${EXTRA} rows (${(extraIngest!.upserted / extraIngest!.seconds).toFixed(0)} rows/s)`, during)] : []),
+      ...(during
+        ? [
+            prow(
+              `paced ${RATE} req/s during an NDJSON ingest of ${EXTRA} rows (${(extraIngest!.upserted / extraIngest!.seconds).toFixed(0)} rows/s)`,
+              during,
+            ),
+          ]
+        : []),
       '',
       `highest throughput with p99 < 50 ms: ${sustained ? `${sustained.r.requests.average.toFixed(0)} req/s (${sustained.connections} connections, p99 ${sustained.r.latency.p99} ms)` : 'none'}`,
       `target: p99 < 20 ms at ${RATE} req/s → ${fixed.p99 < 20 ? 'met' : 'NOT met'} (p99 ${fixed.p99.toFixed(2)} ms)`,

@@ -48,11 +48,16 @@ export async function classifierFor(encoders: EncoderRegistry, model: string): P
 /** The cascade's dims: `dims` (each one a head dim, no repeats) sorted ascending, or all head dims. */
 export function cascadeDims(enc: ImageEncoder, dims?: number[]): number[] {
   if (dims === undefined) return [...enc.headDims];
-  if (!Array.isArray(dims) || dims.length === 0) throw mrlError('VALIDATION', 'dims: expected a non-empty array of head dims', { field: 'dims' });
+  if (!Array.isArray(dims) || dims.length === 0)
+    throw mrlError('VALIDATION', 'dims: expected a non-empty array of head dims', { field: 'dims' });
   const seen = new Set<number>();
   for (const d of dims) {
     if (!enc.headDims.includes(d)) {
-      throw mrlError('VALIDATION', `dims: model '${enc.manifest.name}' has no classification head at ${String(d)} (heads at ${enc.headDims.join(', ')})`, { field: 'dims' });
+      throw mrlError(
+        'VALIDATION',
+        `dims: model '${enc.manifest.name}' has no classification head at ${String(d)} (heads at ${enc.headDims.join(', ')})`,
+        { field: 'dims' },
+      );
     }
     if (seen.has(d)) throw mrlError('VALIDATION', `dims: ${d} is repeated`, { field: 'dims' });
     seen.add(d);
@@ -91,7 +96,10 @@ export async function classifyCascade(
   let pending = embeddings.map((_, i) => i);
   for (let k = 0; k < dims.length && pending.length > 0; k++) {
     const last = k === dims.length - 1;
-    const probs = enc.classify(pending.map((i) => embeddings[i]), dims[k]);
+    const probs = enc.classify(
+      pending.map((i) => embeddings[i]),
+      dims[k],
+    );
     const next: number[] = [];
     pending.forEach((i, j) => {
       const { index, value } = argMax(probs[j], 0, probs[j].length);
@@ -99,7 +107,13 @@ export async function classifyCascade(
         next.push(i);
         return;
       }
-      results[i] = { label: classes[index] ?? String(index), classIndex: index, confidence: value, dims: dims[k], dimsTried: dims.slice(0, k + 1) };
+      results[i] = {
+        label: classes[index] ?? String(index),
+        classIndex: index,
+        confidence: value,
+        dims: dims[k],
+        dimsTried: dims.slice(0, k + 1),
+      };
     });
     pending = next;
   }

@@ -61,10 +61,12 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
 
 function readWeightFiles(dir: string, manifest: tf.io.WeightsManifestConfig): [tf.io.WeightsManifestEntry[], ArrayBuffer] {
   const specs = manifest.flatMap((group) => group.weights);
-  const parts = manifest.flatMap((group) => group.paths.map((p) => {
-    const buf = readFileSync(join(dir, p));
-    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-  }));
+  const parts = manifest.flatMap((group) =>
+    group.paths.map((p) => {
+      const buf = readFileSync(join(dir, p));
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    }),
+  );
   return [specs, tf.io.concatenateArrayBuffers(parts)];
 }
 
@@ -76,7 +78,9 @@ function isModelJson(v: unknown): v is tf.io.ModelJSON {
     isRecord(v) &&
     isRecord(v.modelTopology) &&
     Array.isArray(v.weightsManifest) &&
-    v.weightsManifest.every((g: unknown) => isRecord(g) && Array.isArray(g.weights) && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string'))
+    v.weightsManifest.every(
+      (g: unknown) => isRecord(g) && Array.isArray(g.weights) && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string'),
+    )
   );
 }
 

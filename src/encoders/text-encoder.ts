@@ -61,14 +61,16 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
 export async function readManifest(dir: string): Promise<ModelManifest> {
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
   if (manifest.loader !== 'text-use-adaptor') throw new Error(`${dir}: loader is '${manifest.loader}', not 'text-use-adaptor'`);
-  if (manifest.input?.kind !== 'text' || !(manifest.input.maxLength > 0)) throw new Error(`${dir}: input must be { kind: 'text', maxLength > 0 }`);
+  if (manifest.input?.kind !== 'text' || !(manifest.input.maxLength > 0))
+    throw new Error(`${dir}: input must be { kind: 'text', maxLength > 0 }`);
   if (manifest.dim !== USE_DIM) throw new Error(`${dir}: dim ${manifest.dim}, the adaptor outputs ${USE_DIM}`);
   return manifest;
 }
 
 /** The text encoders' input check (TF.js and ONNX alike). */
 export function validateText(manifest: ModelManifest, input: unknown, field: string): asserts input is string {
-  if (typeof input !== 'string') throw mrlError('VALIDATION', `${field} must be a string, got ${input === null ? 'null' : typeof input}`, { field });
+  if (typeof input !== 'string')
+    throw mrlError('VALIDATION', `${field} must be a string, got ${input === null ? 'null' : typeof input}`, { field });
   if (input.trim().length === 0) throw mrlError('VALIDATION', `${field} must be a non-empty string (not only whitespace)`, { field });
   const max = (manifest.input as { maxLength: number }).maxLength;
   if (input.length > max) throw mrlError('VALIDATION', `${field} has ${input.length} characters, at most ${max} are accepted`, { field });
@@ -99,12 +101,12 @@ class TextEncoder implements Encoder {
     inputs.forEach((input, i) => this.validate(input, `inputs[${i}]`));
     if (inputs.length === 0) return [];
     this.inFlight++;
-    const run = this.queue.then(() =>
-      this.use.embed(inputs as string[], { transform: (u) => this.adaptor.predict(u) as tf.Tensor2D }),
-    );
-    this.queue = run.catch(() => undefined).finally(() => {
-      if (--this.inFlight === 0 && this.disposed) this.release();
-    });
+    const run = this.queue.then(() => this.use.embed(inputs as string[], { transform: (u) => this.adaptor.predict(u) as tf.Tensor2D }));
+    this.queue = run
+      .catch(() => undefined)
+      .finally(() => {
+        if (--this.inFlight === 0 && this.disposed) this.release();
+      });
     return run;
   }
 

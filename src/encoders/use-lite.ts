@@ -46,8 +46,14 @@ export class SentencePieceTokenizer {
   private readonly unkScore: number;
 
   /** `reserved`: leading rows (unk, <s>, </s>, extra ids) that never match text. */
-  constructor(readonly vocab: VocabEntry[], reserved = 6) {
-    const known = vocab.slice(reserved).map((v) => v[1]).filter((s): s is number => typeof s === 'number' && s <= 0);
+  constructor(
+    readonly vocab: VocabEntry[],
+    reserved = 6,
+  ) {
+    const known = vocab
+      .slice(reserved)
+      .map((v) => v[1])
+      .filter((s): s is number => typeof s === 'number' && s <= 0);
     const minScore = Math.min(...known);
     this.scores = new Float64Array(vocab.length);
     for (let id = reserved; id < vocab.length; id++) {
@@ -202,7 +208,7 @@ export class UseLite {
     const ids = texts.map((t) => this.tokenize(t));
     const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
     const out = new Array<Float32Array>(texts.length);
-    for (let start = 0; start < order.length; ) {
+    for (let start = 0; start < order.length;) {
       let end = start + 1;
       while (end < order.length && end - start < maxBatch && (end - start + 1) * ids[order[end]].length <= maxTokens) end++;
       const rows = order.slice(start, end);

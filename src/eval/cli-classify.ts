@@ -20,16 +20,24 @@ const EMBED_CHUNK = 1000;
 
 function parse(argv: string[]) {
   const values = parseOptions(argv, {
-    classify: { type: 'boolean' }, model: { type: 'string' }, data: { type: 'string' }, thresholds: { type: 'string' },
-    limit: { type: 'string' }, json: { type: 'boolean' },
+    classify: { type: 'boolean' },
+    model: { type: 'string' },
+    data: { type: 'string' },
+    thresholds: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
   });
-  const thresholds = values.thresholds === undefined ? DEFAULT_THRESHOLDS : values.thresholds.split(',').map((s) => {
-    const t = s.trim() === '' ? Number.NaN : Number(s);
-    if (!(t >= 0 && t <= 1)) throw new UsageError(`--thresholds: '${s}' is not a number in [0, 1]`);
-    return t;
-  });
+  const thresholds =
+    values.thresholds === undefined
+      ? DEFAULT_THRESHOLDS
+      : values.thresholds.split(',').map((s) => {
+          const t = s.trim() === '' ? Number.NaN : Number(s);
+          if (!(t >= 0 && t <= 1)) throw new UsageError(`--thresholds: '${s}' is not a number in [0, 1]`);
+          return t;
+        });
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
-  if (!(limit === Infinity || (Number.isInteger(limit) && limit > 0))) throw new UsageError(`--limit must be a positive integer, got '${values.limit}'`);
+  if (!(limit === Infinity || (Number.isInteger(limit) && limit > 0)))
+    throw new UsageError(`--limit must be a positive integer, got '${values.limit}'`);
   return { model: values.model ?? 'fashion-mrl', data: values.data ?? FASHION_MNIST_DIR, thresholds, limit, json: values.json === true };
 }
 
@@ -52,14 +60,18 @@ function formatReport(r: ClassifyEvalReport): string {
   for (const f of r.fixed) lines.push(`${String(f.dims).padStart(10)}   ${pct(f.accuracy).padStart(8)}`);
   lines.push('', ' threshold   accuracy   mean dims   D/mean');
   for (const p of r.sweep) {
-    lines.push(`${String(p.threshold).padStart(10)}   ${pct(p.accuracy).padStart(8)}   ${p.meanDims.toFixed(1).padStart(9)}   ${(r.fullDims / p.meanDims).toFixed(1).padStart(5)}×`);
+    lines.push(
+      `${String(p.threshold).padStart(10)}   ${pct(p.accuracy).padStart(8)}   ${p.meanDims.toFixed(1).padStart(9)}   ${(r.fullDims / p.meanDims).toFixed(1).padStart(5)}×`,
+    );
   }
   lines.push('');
   for (const t of r.targets) {
     const what = t.slack === 0 ? `full-D accuracy ${pct(t.target)}` : `full-D accuracy − ${(100 * t.slack).toFixed(1)}% = ${pct(t.target)}`;
-    lines.push(t.point === null
-      ? `${what}: not reached by any swept threshold`
-      : `${what} reached at threshold ${t.point.threshold}: ${pct(t.point.accuracy)} at mean dims ${t.point.meanDims.toFixed(1)} = ${r.fullDims}/${t.point.meanDims.toFixed(1)} = ${t.smaller!.toFixed(1)}× smaller`);
+    lines.push(
+      t.point === null
+        ? `${what}: not reached by any swept threshold`
+        : `${what} reached at threshold ${t.point.threshold}: ${pct(t.point.accuracy)} at mean dims ${t.point.meanDims.toFixed(1)} = ${r.fullDims}/${t.point.meanDims.toFixed(1)} = ${t.smaller!.toFixed(1)}× smaller`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -74,17 +86,20 @@ async function evaluate(o: ReturnType<typeof parse>): Promise<ClassifyEvalReport
     const enc = await classifierFor(encoders, o.model);
     const test = loadSplit(o.data, 't10k', o.limit);
     const [rows, cols] = enc.manifest.input.kind === 'image' ? enc.manifest.input.shape : [0, 0];
-    if (test.rows !== rows || test.cols !== cols) throw new Error(`${o.data}: images are ${test.rows}×${test.cols}, ${o.model} takes ${rows}×${cols}`);
+    if (test.rows !== rows || test.cols !== cols)
+      throw new Error(`${o.data}: images are ${test.rows}×${test.cols}, ${o.model} takes ${rows}×${cols}`);
     if (test.count === 0) throw new Error(`${o.data}: the t10k split is empty`);
     const dims = [...enc.headDims];
     const px = rows * cols;
     const parts: DimProbs[][] = [];
     for (let start = 0; start < test.count; start += EMBED_CHUNK) {
       const n = Math.min(EMBED_CHUNK, test.count - start);
-      const images = Array.from({ length: n }, (_, i) => Array.from({ length: rows }, (_, r) => {
-        const at = (start + i) * px + r * cols;
-        return Array.from(test.images.subarray(at, at + cols));
-      }));
+      const images = Array.from({ length: n }, (_, i) =>
+        Array.from({ length: rows }, (_, r) => {
+          const at = (start + i) * px + r * cols;
+          return Array.from(test.images.subarray(at, at + cols));
+        }),
+      );
       parts.push(headProbabilities(enc, await enc.embed(images), dims));
     }
     const numClasses = parts[0][0].probs.length / Math.min(EMBED_CHUNK, test.count);

@@ -23,7 +23,9 @@ import { applyHeadersTimeout, serverTimeouts } from './limits.js';
 import { qualityRoutes } from './routes/quality.js';
 import { ErrorBody } from './schemas/common.js';
 
-export interface AppOptions { logger?: boolean | object }
+export interface AppOptions {
+  logger?: boolean | object;
+}
 
 /** The service as a Fastify instance over an opened context; server.ts only starts it. */
 export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -57,7 +59,20 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   });
   await app.register(swaggerUi, { routePrefix: '/docs', transformStaticCSP: docsCsp });
   const deps = { ctx, metrics };
-  const routes = [healthRoutes, collectionRoutes, itemRoutes, ingestRoutes, searchRoutes, modelRoutes, openAiRoutes, classifyRoutes, evalRoutes, qualityRoutes, webRoutes, keyRoutes];
+  const routes = [
+    healthRoutes,
+    collectionRoutes,
+    itemRoutes,
+    ingestRoutes,
+    searchRoutes,
+    modelRoutes,
+    openAiRoutes,
+    classifyRoutes,
+    evalRoutes,
+    qualityRoutes,
+    webRoutes,
+    keyRoutes,
+  ];
   for (const plugin of routes) await app.register(plugin, deps);
   return app;
 }

@@ -9,6 +9,7 @@ export function withEncoderShape(spec: CollectionSpec, registry: EncoderRegistry
   const name = typeof spec.encoder === 'string' ? spec.encoder : JSON.stringify(spec.encoder);
   const m = registry.has(name) ? registry.manifest(name) : undefined;
   if (!m) throw new MrlError('UNKNOWN_ENCODER', { encoder: name });
-  if (spec.dim !== undefined && spec.dim !== m.dim) throw mrlError('INVALID_COLLECTION', `encoder '${m.name}' makes ${m.dim}-d vectors; dim ${JSON.stringify(spec.dim)} does not match`);
+  if (spec.dim !== undefined && spec.dim !== m.dim)
+    throw mrlError('INVALID_COLLECTION', `encoder '${m.name}' makes ${m.dim}-d vectors; dim ${JSON.stringify(spec.dim)} does not match`);
   return { ...spec, dim: m.dim, nesting: spec.nesting ?? m.nesting };
 }

@@ -126,7 +126,11 @@ const line = (cls: string, [x1, y1, x2, y2]: TickPlace['grid'], stroke: string) 
 function axisGroup(name: 'x' | 'y', scale: AxisScale, at: (v: number) => TickPlace, axisLabel: string): string[] {
   const out = [`<g class="axis axis-${name}">`];
   for (const t of scale.ticks) {
-    const { grid, tick, label: [x, y, anchor] } = at(scale.map(t));
+    const {
+      grid,
+      tick,
+      label: [x, y, anchor],
+    } = at(scale.map(t));
     out.push(line('grid', grid, '#e5e5e5'), line('tick', tick, '#333333'));
     out.push(`<text class="tick-label" x="${num(x)}" y="${num(y)}" text-anchor="${anchor}">${escapeXml(scale.format(t))}</text>`);
   }
@@ -144,37 +148,74 @@ export function renderChart(spec: ChartSpec): string {
   const m = { left: 70, right: 20 + legendWidth, top: 40, bottom: 56 };
   const plot = { x0: m.left, x1: width - m.right, y0: height - m.bottom, y1: m.top };
   const all = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const xs = makeScale(spec.x, all.map((p) => p.x), plot.x0, plot.x1);
-  const ys = makeScale(spec.y, all.map((p) => p.y), plot.y0, plot.y1);
+  const xs = makeScale(
+    spec.x,
+    all.map((p) => p.x),
+    plot.x0,
+    plot.x1,
+  );
+  const ys = makeScale(
+    spec.y,
+    all.map((p) => p.y),
+    plot.y0,
+    plot.y1,
+  );
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`,
+  );
   out.push(`<title>${escapeXml(spec.title)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text class="title" x="${num(width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`);
+  out.push(
+    `<text class="title" x="${num(width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
+  );
 
   // Grid, ticks and tick labels.
   const xLabel = `<text class="axis-label" x="${num((plot.x0 + plot.x1) / 2)}" y="${num(height - 14)}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`;
-  out.push(...axisGroup('x', xs, (x) => ({ grid: [x, plot.y1, x, plot.y0], tick: [x, plot.y0, x, plot.y0 + 5], label: [x, plot.y0 + 19, 'middle'] }), xLabel));
+  out.push(
+    ...axisGroup(
+      'x',
+      xs,
+      (x) => ({ grid: [x, plot.y1, x, plot.y0], tick: [x, plot.y0, x, plot.y0 + 5], label: [x, plot.y0 + 19, 'middle'] }),
+      xLabel,
+    ),
+  );
   const yMid = (plot.y0 + plot.y1) / 2;
   const yLabel = `<text class="axis-label" x="16" y="${num(yMid)}" text-anchor="middle" transform="rotate(-90 16 ${num(yMid)})">${escapeXml(spec.y.label)}</text>`;
-  out.push(...axisGroup('y', ys, (y) => ({ grid: [plot.x0, y, plot.x1, y], tick: [plot.x0 - 5, y, plot.x0, y], label: [plot.x0 - 8, y + 4, 'end'] }), yLabel));
-  out.push(`<rect class="frame" x="${num(plot.x0)}" y="${num(plot.y1)}" width="${num(plot.x1 - plot.x0)}" height="${num(plot.y0 - plot.y1)}" fill="none" stroke="#333333"/>`);
+  out.push(
+    ...axisGroup(
+      'y',
+      ys,
+      (y) => ({ grid: [plot.x0, y, plot.x1, y], tick: [plot.x0 - 5, y, plot.x0, y], label: [plot.x0 - 8, y + 4, 'end'] }),
+      yLabel,
+    ),
+  );
+  out.push(
+    `<rect class="frame" x="${num(plot.x0)}" y="${num(plot.y1)}" width="${num(plot.x1 - plot.x0)}" height="${num(plot.y0 - plot.y1)}" fill="none" stroke="#333333"/>`,
+  );
 
   // Series: one path (when drawn as a line) and its markers per series.
   spec.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const shape = s.marker ?? MARKERS[i % MARKERS.length];
-    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.x.log2 || p.x > 0) && (!spec.y.log2 || p.y > 0));
+    const pts = s.points.filter(
+      (p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!spec.x.log2 || p.x > 0) && (!spec.y.log2 || p.y > 0),
+    );
     out.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
     if (s.line !== false && pts.length > 0) {
       const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${num(xs.map(p.x))},${num(ys.map(p.y))}`).join('');
-      out.push(`<path class="series-line" d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      out.push(
+        `<path class="series-line" d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     }
     for (const p of pts) {
       const x = xs.map(p.x);
       const y = ys.map(p.y);
       out.push(marker(shape, x, y, color));
-      if (p.label !== undefined) out.push(`<text class="point-label" x="${num(x + 6)}" y="${num(y - 6)}" font-size="10" fill="${color}">${escapeXml(p.label)}</text>`);
+      if (p.label !== undefined)
+        out.push(
+          `<text class="point-label" x="${num(x + 6)}" y="${num(y - 6)}" font-size="10" fill="${color}">${escapeXml(p.label)}</text>`,
+        );
     }
     out.push('</g>');
   });
@@ -186,12 +227,17 @@ export function renderChart(spec: ChartSpec): string {
     const shape = s.marker ?? MARKERS[i % MARKERS.length];
     const x = plot.x1 + 16;
     const y = plot.y1 + 10 + i * 20;
-    if (s.line !== false) out.push(`<line x1="${num(x)}" y1="${num(y)}" x2="${num(x + 24)}" y2="${num(y)}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (s.line !== false)
+      out.push(
+        `<line x1="${num(x)}" y1="${num(y)}" x2="${num(x + 24)}" y2="${num(y)}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     out.push(marker(shape, x + 12, y, color));
     out.push(`<text class="legend-label" x="${num(x + 30)}" y="${num(y + 4)}">${escapeXml(s.name)}</text>`);
   });
   (spec.note ?? []).forEach((line, j) => {
-    out.push(`<text class="note" x="${num(plot.x1 + 16)}" y="${num(plot.y1 + 20 + spec.series.length * 20 + j * 15)}" font-size="10.5" fill="#555555">${escapeXml(line)}</text>`);
+    out.push(
+      `<text class="note" x="${num(plot.x1 + 16)}" y="${num(plot.y1 + 20 + spec.series.length * 20 + j * 15)}" font-size="10.5" fill="#555555">${escapeXml(line)}</text>`,
+    );
   });
   out.push('</g>');
   out.push('</svg>');

@@ -25,7 +25,14 @@ function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number
 }
 
 /** The k best live rows of a collection for `query` at prefix `dims`; rows past the matrix's width are read from `vectors`. */
-type ExactSearch = (src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, dims: number, k: number) => Promise<Scored>;
+type ExactSearch = (
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  dims: number,
+  k: number,
+) => Promise<Scored>;
 
 /**
  * Brute force over every live row at prefix `dims`: the ground truth (over quantised rows, the

@@ -9,8 +9,16 @@ import { initTf, tf } from '../encoders/tf-backend.js';
 import { USE_DIM, USE_MAX_TOKENS, USE_PACKAGE, useModelDir } from '../encoders/use-lite.js';
 import { mulberry32, shuffleInPlace } from '../core/rng.js';
 import {
-  applyAdaptor, buildAdaptor, buildHeads, cachedUseEmbeddings, evaluatePrefixes, heldOutDocuments,
-  prefixNeighbours, principalAxes, trainAdaptor, type PrefixReport,
+  applyAdaptor,
+  buildAdaptor,
+  buildHeads,
+  cachedUseEmbeddings,
+  evaluatePrefixes,
+  heldOutDocuments,
+  prefixNeighbours,
+  principalAxes,
+  trainAdaptor,
+  type PrefixReport,
 } from './text-adaptor/index.js';
 import { headAccuracy } from './evaluate.js';
 
@@ -38,7 +46,8 @@ export const TEXT_HYPER = {
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1)) throw new UsageError(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < (name === 'seed' ? 0 : 1))
+    throw new UsageError(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${v}'`);
   return n;
 }
 
@@ -55,7 +64,10 @@ function table(dims: number[], rows: [string, PrefixReport][], key: 'recall' | '
 export async function runTrainText(argv: string[]): Promise<number> {
   // A UsageError goes to the CLI, which prints it with the train usage.
   const o = parseOptions(argv, {
-    out: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
+    out: { type: 'string' },
+    epochs: { type: 'string' },
+    seed: { type: 'string' },
+    limit: { type: 'string' },
     'cache-dir': { type: 'string' },
   });
   const epochs = positiveInt('epochs', o.epochs, 20);
@@ -70,17 +82,29 @@ export async function runTrainText(argv: string[]): Promise<number> {
   const { backend } = await initTf();
   let paragraphs = readBrown();
   if (limit < paragraphs.length) {
-    const keep = new Set(shuffleInPlace(paragraphs.map((_, i) => i), mulberry32(seed)).slice(0, limit));
+    const keep = new Set(
+      shuffleInPlace(
+        paragraphs.map((_, i) => i),
+        mulberry32(seed),
+      ).slice(0, limit),
+    );
     paragraphs = paragraphs.filter((_, i) => keep.has(i));
   }
   const classes = genreNames(paragraphs);
   const held = heldOutDocuments(paragraphs, H.heldOutFraction, seed);
   log(`tfjs backend ${backend}; ${paragraphs.length} paragraphs, ${classes.length} genres, ${held.size} held-out documents`);
 
-  const bar = new cliProgress.SingleBar({ format: 'USE embeddings {bar} {value}/{total} {duration}s', stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: 'USE embeddings {bar} {value}/{total} {duration}s', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(paragraphs.length, 0);
   const t0 = performance.now();
-  const all = await cachedUseEmbeddings(paragraphs.map((p) => p.text), cacheDir, (done) => bar.update(done));
+  const all = await cachedUseEmbeddings(
+    paragraphs.map((p) => p.text),
+    cacheDir,
+    (done) => bar.update(done),
+  );
   bar.stop();
   const useSeconds = (performance.now() - t0) / 1000;
 
@@ -99,7 +123,9 @@ export async function runTrainText(argv: string[]): Promise<number> {
   const model = buildAdaptor({ hidden: H.hidden, seed, skipKernel: axes });
   const heads = buildHeads(H.nesting, classes.length, seed);
   const { losses } = await trainAdaptor(model, heads, train.x, train.y, classes.length, {
-    ...H, epochs, seed,
+    ...H,
+    epochs,
+    seed,
     onEpoch: (e, loss, s) => log(`epoch ${e}/${epochs} loss ${loss.toFixed(4)} ${s.toFixed(0)} s`),
   });
   const trainSeconds = (performance.now() - tTrain) / 1000;
@@ -148,7 +174,16 @@ export async function runTrainText(argv: string[]): Promise<number> {
       heldOut: { documents: held.size, paragraphs: test.n, split: 'by document within each genre' },
       useEmbeddingSeconds: +useSeconds.toFixed(1),
       backend,
-      hyper: { hidden: H.hidden, batch: H.batch, learningRate: H.learningRate, headLearningRate: H.headLearningRate, tau: H.tau, mseWeight: H.mseWeight, clsWeight: H.clsWeight, dimWeights: H.dimWeights },
+      hyper: {
+        hidden: H.hidden,
+        batch: H.batch,
+        learningRate: H.learningRate,
+        headLearningRate: H.headLearningRate,
+        tau: H.tau,
+        mseWeight: H.mseWeight,
+        clsWeight: H.clsWeight,
+        dimWeights: H.dimWeights,
+      },
       genreHeads: 'trained with the adaptor (MRL classification term), not shipped',
       finalLoss: +losses[losses.length - 1].toFixed(4),
       command: `mrl train --model text-mrl --out ${out} --epochs ${epochs} --seed ${seed}${limit < Number.MAX_SAFE_INTEGER ? ` --limit ${limit}` : ''}`,

@@ -29,16 +29,27 @@ function round(x: number, digits: number): number {
 function posInt(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'seed')) throw new UsageError(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${raw}'`);
+  if (!Number.isInteger(n) || n < 0 || (n === 0 && name !== 'seed'))
+    throw new UsageError(`--${name} must be a ${name === 'seed' ? 'non-negative' : 'positive'} integer, got '${raw}'`);
   return n;
 }
 
 function parse(argv: string[]) {
   const values = parseOptions(argv, {
-    data: { type: 'string' }, out: { type: 'string' }, efficient: { type: 'boolean' }, fixed: { type: 'string' },
-    dim: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' },
-    limit: { type: 'string' }, name: { type: 'string' }, hidden: { type: 'string' }, lr: { type: 'string' },
-    'skip-eval': { type: 'boolean' }, quiet: { type: 'boolean' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    efficient: { type: 'boolean' },
+    fixed: { type: 'string' },
+    dim: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    limit: { type: 'string' },
+    name: { type: 'string' },
+    hidden: { type: 'string' },
+    lr: { type: 'string' },
+    'skip-eval': { type: 'boolean' },
+    quiet: { type: 'boolean' },
   });
   if (!values.data || !values.out) throw new UsageError('--data and --out are required');
   if (values.efficient && values.fixed !== undefined) throw new UsageError('--efficient and --fixed exclude each other');
@@ -47,9 +58,17 @@ function parse(argv: string[]) {
   const dim = values.fixed !== undefined ? posInt(values.fixed, 'fixed', 0) : posInt(values.dim, 'dim', DEFAULTS.dim);
   const lr = values.lr === undefined ? DEFAULTS.lr : Number(values.lr);
   if (!(lr > 0 && lr < 1)) throw new UsageError(`--lr must be in (0, 1), got '${values.lr}'`);
-  const hidden = (values.hidden ?? String(DEFAULTS.hidden)).split(',').filter((s) => s !== '').map((s) => posInt(s, 'hidden', 0));
+  const hidden = (values.hidden ?? String(DEFAULTS.hidden))
+    .split(',')
+    .filter((s) => s !== '')
+    .map((s) => posInt(s, 'hidden', 0));
   return {
-    data: values.data, out: values.out, objective, dim, lr, hidden,
+    data: values.data,
+    out: values.out,
+    objective,
+    dim,
+    lr,
+    hidden,
     nesting: objective === 'fixed' ? [dim] : defaultNesting(dim),
     epochs: posInt(values.epochs, 'epochs', DEFAULTS.epochs),
     batch: posInt(values.batch, 'batch', DEFAULTS.batch),
@@ -67,10 +86,18 @@ export async function runTrain(argv: string[]): Promise<number> {
   try {
     const { backend } = await initTf();
     const train = loadSplit(o.data, 'train', o.limit);
-    process.stderr.write(`mrl train: ${o.objective} dim ${o.dim} nesting [${o.nesting.join(', ')}] on ${train.count} images, backend ${backend}\n`);
+    process.stderr.write(
+      `mrl train: ${o.objective} dim ${o.dim} nesting [${o.nesting.join(', ')}] on ${train.count} images, backend ${backend}\n`,
+    );
     const trained = await trainMrl(train, {
-      objective: o.objective, spec: { inputShape: [train.rows, train.cols], hidden: o.hidden, dim: o.dim },
-      nesting: o.nesting, epochs: o.epochs, batchSize: o.batch, learningRate: o.lr, seed: o.seed, progress: o.progress,
+      objective: o.objective,
+      spec: { inputShape: [train.rows, train.cols], hidden: o.hidden, dim: o.dim },
+      nesting: o.nesting,
+      epochs: o.epochs,
+      batchSize: o.batch,
+      learningRate: o.lr,
+      seed: o.seed,
+      progress: o.progress,
     });
     const manifest: ModelManifest = {
       name: o.name,
@@ -80,11 +107,22 @@ export async function runTrain(argv: string[]): Promise<number> {
       nesting: o.nesting,
       objective: o.objective,
       training: {
-        data: `fashion-mnist train (${o.data})`, examples: train.count, epochs: o.epochs,
-        seconds: round(trained.seconds, 1), seed: o.seed, batchSize: o.batch, learningRate: o.lr,
-        optimizer: 'adam, cosine decay to 5%', architecture: `rescale(1/255) → flatten → ${o.hidden.map((h) => `dense ${h} relu → `).join('')}dense ${o.dim}`,
+        data: `fashion-mnist train (${o.data})`,
+        examples: train.count,
+        epochs: o.epochs,
+        seconds: round(trained.seconds, 1),
+        seed: o.seed,
+        batchSize: o.batch,
+        learningRate: o.lr,
+        optimizer: 'adam, cosine decay to 5%',
+        architecture: `rescale(1/255) → flatten → ${o.hidden.map((h) => `dense ${h} relu → `).join('')}dense ${o.dim}`,
         backend,
-        history: trained.history.map((h) => ({ epoch: h.epoch, loss: round(h.loss, 4), accuracy: round(h.accuracy, 4), seconds: round(h.seconds, 1) })),
+        history: trained.history.map((h) => ({
+          epoch: h.epoch,
+          loss: round(h.loss, 4),
+          accuracy: round(h.accuracy, 4),
+          seconds: round(h.seconds, 1),
+        })),
       },
       metrics: {},
       classes: [...FASHION_CLASSES],
@@ -100,13 +138,17 @@ export async function runTrain(argv: string[]): Promise<number> {
       const t0 = performance.now();
       const test = loadSplit(o.data, 't10k');
       const figures = await evaluateModelDir(o.out, train, test, defaultNesting(o.dim));
-      manifest.metrics = Object.fromEntries(Object.entries(figures).map(([k, byDim]) => [k, Object.fromEntries(Object.entries(byDim).map(([d, v]) => [d, round(v, 6)]))]));
+      manifest.metrics = Object.fromEntries(
+        Object.entries(figures).map(([k, byDim]) => [k, Object.fromEntries(Object.entries(byDim).map(([d, v]) => [d, round(v, 6)]))]),
+      );
       manifest.training.evalSeconds = round((performance.now() - t0) / 1000, 1);
       manifest.training.testExamples = test.count;
       writeManifest(o.out, manifest);
       process.stdout.write(formatFigures(manifest.metrics));
     }
-    process.stdout.write(`${JSON.stringify({ out: o.out, objective: o.objective, dim: o.dim, trainSeconds: manifest.training.seconds})}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ out: o.out, objective: o.objective, dim: o.dim, trainSeconds: manifest.training.seconds })}\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`mrl train: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -28,15 +28,42 @@ export interface BatchWindowOptions {
   maxRowsFloats?: number;
 }
 
-interface Settle { resolve(r: TopK[]): void; reject(err: unknown): void }
-interface Caller extends Settle { queries: Float32Array; B: number; k: number }
-interface RerankCaller extends Settle { items: RowsQuery[] }
-interface ScanGroup { kind: 'scan'; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array; calls: Caller[]; nq: number }
-interface RerankGroup { kind: 'rerank'; matrix: RerankMatrix; d: number; bucket: number; calls: RerankCaller[]; nq: number; maxL: number }
+interface Settle {
+  resolve(r: TopK[]): void;
+  reject(err: unknown): void;
+}
+interface Caller extends Settle {
+  queries: Float32Array;
+  B: number;
+  k: number;
+}
+interface RerankCaller extends Settle {
+  items: RowsQuery[];
+}
+interface ScanGroup {
+  kind: 'scan';
+  rows: Float32Array;
+  n: number;
+  stride: number;
+  d: number;
+  rowScale: Float32Array;
+  calls: Caller[];
+  nq: number;
+}
+interface RerankGroup {
+  kind: 'rerank';
+  matrix: RerankMatrix;
+  d: number;
+  bucket: number;
+  calls: RerankCaller[];
+  nq: number;
+  maxL: number;
+}
 type Group = ScanGroup | RerankGroup;
 
 const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
-const truncate = (t: TopK, kk: number): TopK => (t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) });
+const truncate = (t: TopK, kk: number): TopK =>
+  t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) };
 
 export class BatchWindowKernel implements Kernel {
   readonly name: string;
@@ -49,8 +76,12 @@ export class BatchWindowKernel implements Kernel {
   private counts = { calls: 0, launches: 0, queries: 0 };
   private readonly maxRowsFloats: number;
 
-  constructor(readonly inner: Kernel, readonly opts: BatchWindowOptions) {
-    if (!(opts.windowUs > 0) || !Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new RangeError('BatchWindowKernel: windowUs must be > 0 and maxBatch a positive integer');
+  constructor(
+    readonly inner: Kernel,
+    readonly opts: BatchWindowOptions,
+  ) {
+    if (!(opts.windowUs > 0) || !Number.isInteger(opts.maxBatch) || opts.maxBatch < 1)
+      throw new RangeError('BatchWindowKernel: windowUs must be > 0 and maxBatch a positive integer');
     this.name = inner.name;
     this.maxRowsFloats = opts.maxRowsFloats ?? 1 << 24;
   }
@@ -61,12 +92,28 @@ export class BatchWindowKernel implements Kernel {
 
   stats(): BatchStats {
     const { calls, launches, queries } = this.counts;
-    return { windowUs: this.opts.windowUs, maxBatch: this.opts.maxBatch, calls, launches, queries, meanBatchSize: launches ? queries / launches : 0 };
+    return {
+      windowUs: this.opts.windowUs,
+      maxBatch: this.opts.maxBatch,
+      calls,
+      launches,
+      queries,
+      meanBatchSize: launches ? queries / launches : 0,
+    };
   }
 
   // async: a closed window or a bad call rejects (with the check's RangeError), never throws; the
   // body still runs synchronously up to the queueing, so calls join groups in call order.
-  async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  async topK(
+    queries: Float32Array,
+    B: number,
+    rows: Float32Array,
+    n: number,
+    stride: number,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]> {
     if (this.closed) throw new Error('kernel is closed');
     checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
     if (B === 0) return [];
@@ -74,7 +121,10 @@ export class BatchWindowKernel implements Kernel {
     this.counts.calls++;
     return new Promise((resolve, reject) => {
       const caller: Caller = { queries: queries.subarray(0, B * d), B, k, resolve, reject };
-      let g = this.groups.find((x): x is ScanGroup => x.kind === 'scan' && x.rows === rows && x.n === n && x.stride === stride && x.d === d && x.rowScale === rowScale);
+      let g = this.groups.find(
+        (x): x is ScanGroup =>
+          x.kind === 'scan' && x.rows === rows && x.n === n && x.stride === stride && x.d === d && x.rowScale === rowScale,
+      );
       if (g && g.nq + B > this.opts.maxBatch) {
         this.flush(g);
         g = undefined;

@@ -15,7 +15,11 @@ import type { Segment, SegmentQuery } from './resident-segment.js';
 import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
 
 /** One part of one query's candidates: the positions (in its shortlist) of the rows scored, and their top k. */
-interface Part { b: number; positions: Int32Array; top: TopK }
+interface Part {
+  b: number;
+  positions: Int32Array;
+  top: TopK;
+}
 
 export class ResidentKernel implements Kernel {
   readonly name: string;
@@ -23,7 +27,10 @@ export class ResidentKernel implements Kernel {
   private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
 
-  constructor(readonly inner: Kernel, opts: ResidentOptions) {
+  constructor(
+    readonly inner: Kernel,
+    opts: ResidentOptions,
+  ) {
     this.name = inner.name;
     this.segments = new ResidentSegments(opts);
   }
@@ -100,20 +107,33 @@ export class ResidentKernel implements Kernel {
 
   private async hostParts(m: RerankMatrix, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
-    const tops = await this.onHost(m, sub.map((s) => s.item), d);
+    const tops = await this.onHost(
+      m,
+      sub.map((s) => s.item),
+      d,
+    );
     return sub.map((s, x) => ({ b: s.b, positions: s.positions, top: tops[x] }));
   }
 
   private async onSegment(m: RerankMatrix, i: number, seg: Segment, items: RowsQuery[], lists: number[][], d: number): Promise<Part[]> {
     const sub = subsets(items, lists);
     const base = i * this.segments.segmentRows(m);
-    const queries: SegmentQuery[] = sub.map(({ item }) => ({ query: item.query, local: item.rowIdx.map((slot) => slot - base), scale: item.rowScale, k: item.k }));
+    const queries: SegmentQuery[] = sub.map(({ item }) => ({
+      query: item.query,
+      local: item.rowIdx.map((slot) => slot - base),
+      scale: item.rowScale,
+      k: item.k,
+    }));
     let tops: TopK[];
     try {
       tops = await this.segments.score(seg, m.width, d, queries);
     } catch (err) {
       this.segments.failed(m, i, err);
-      tops = await this.onHost(m, sub.map((s) => s.item), d);
+      tops = await this.onHost(
+        m,
+        sub.map((s) => s.item),
+        d,
+      );
     }
     return sub.map((s, x) => ({ b: s.b, positions: s.positions, top: tops[x] }));
   }
@@ -126,7 +146,16 @@ function subsets(items: RowsQuery[], lists: number[][]): { b: number; positions:
     if (list.length === 0) return;
     const it = items[b];
     const positions = Int32Array.from(list);
-    out.push({ b, positions, item: { query: it.query, rowIdx: Int32Array.from(positions, (j) => it.rowIdx[j]), rowScale: Float32Array.from(positions, (j) => it.rowScale[j]), k: it.k } });
+    out.push({
+      b,
+      positions,
+      item: {
+        query: it.query,
+        rowIdx: Int32Array.from(positions, (j) => it.rowIdx[j]),
+        rowScale: Float32Array.from(positions, (j) => it.rowScale[j]),
+        k: it.k,
+      },
+    });
   });
   return out;
 }
@@ -143,7 +172,8 @@ function merge(items: RowsQuery[], parts: Part[]): TopK[] {
       return { indices: top.indices.map((x) => positions[x]).subarray(0, kk), scores: top.scores.subarray(0, kk) };
     }
     const all: { s: number; pos: number }[] = [];
-    for (const { positions, top } of mine) for (let r = 0; r < top.indices.length; r++) all.push({ s: top.scores[r], pos: positions[top.indices[r]] });
+    for (const { positions, top } of mine)
+      for (let r = 0; r < top.indices.length; r++) all.push({ s: top.scores[r], pos: positions[top.indices[r]] });
     all.sort((x, y) => y.s - x.s || x.pos - y.pos);
     const n = Math.min(kk, all.length);
     const indices = new Int32Array(n);
