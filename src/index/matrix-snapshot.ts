@@ -30,6 +30,8 @@ export interface MatrixManifest {
 }
 
 const manifestPath = (dir: string, collectionId: number) => join(dir, `m${collectionId}.manifest.json`);
+/** Distinguishes files written in the same millisecond. */
+let written = 0;
 
 /** Views of the first `rows` slots of each part, as bytes. */
 function partBytes(part: MatrixPart, rows: number): Buffer {
@@ -48,7 +50,7 @@ function inChunks(bytes: number, fn: (from: number, len: number) => void): void 
  * Synchronous: no write can move rows while it runs.
  */
 export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: ResidentMatrix, lastSeq: number): MatrixManifest {
-  const file = `m${collectionId}.${Date.now().toString(36)}-${process.pid}.bin`;
+  const file = `m${collectionId}.${Date.now().toString(36)}-${process.pid}-${written++}.bin`;
   const tmp = join(dir, `${file}.tmp`);
   const rows = matrix.size;
   const hash = createHash('sha256');
@@ -118,7 +120,7 @@ function mismatch(m: MatrixManifest, collectionId: number, probe: ResidentMatrix
   return same ? null : 'matrix snapshot parts differ from the matrix';
 }
 
-/** Reads every part's bytes into `matrix` (hashing them); the hash, or a reason it failed. */
+/** Reads every part's first `rows` slots into `matrix`, hashing the bytes; throws on a short file. */
 function readParts(file: string, matrix: ResidentMatrix, rows: number, hash: Hash): void {
   const fd = openSync(file, 'r');
   try {
