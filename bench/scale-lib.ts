@@ -88,7 +88,12 @@ export async function groundTruth(dir: string, s: SyntheticData, nq: number, ker
 }
 
 /** A full-D hnswlib graph over the rows (labels = ordinals), read from the cache or built and written. */
-export function fullDIndex(dir: string, s: SyntheticData, m: number, efConstruction: number): { index: InstanceType<typeof hnswlib.HierarchicalNSW>; buildS: number | null; bytes: number } {
+export function fullDIndex(
+  dir: string,
+  s: SyntheticData,
+  m: number,
+  efConstruction: number,
+): { index: InstanceType<typeof hnswlib.HierarchicalNSW>; buildS: number | null; bytes: number } {
   const file = join(dir, `hnsw-full-m${m}-ef${efConstruction}.bin`);
   const index = new hnswlib.HierarchicalNSW('ip', s.d);
   if (existsSync(file)) {
@@ -114,7 +119,10 @@ export async function httpIngest(base: string, collection: string, files: string
   let rows = 0;
   for (const file of files) {
     const res = await fetch(`${base}/ingest?collection=${collection}`, {
-      method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: createReadStream(file) as unknown as BodyInit, duplex: 'half',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: createReadStream(file) as unknown as BodyInit,
+      duplex: 'half',
     } as RequestInit);
     const body = (await res.json()) as { upserted?: number; failed?: number };
     if (res.status !== 200 || body.failed) throw new Error(`ingest of ${file}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
@@ -123,13 +131,21 @@ export async function httpIngest(base: string, collection: string, files: string
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }
 
-export interface Measured { lat: LatencySummary; recall: number }
+export interface Measured {
+  lat: LatencySummary;
+  recall: number;
+}
 
 /**
  * `count` queries with `clients` of them in flight at once (1: one after the other), after a
  * short warm-up; latency per query, QPS over the run, recall@10 against `truth`.
  */
-export async function measure(s: SyntheticData, truth: number[][], clients: number, fn: (q: Float32Array) => Promise<number[]> | number[]): Promise<Measured> {
+export async function measure(
+  s: SyntheticData,
+  truth: number[][],
+  clients: number,
+  fn: (q: Float32Array) => Promise<number[]> | number[],
+): Promise<Measured> {
   const count = truth.length;
   for (let i = 0; i < Math.min(50, count); i++) await fn(s.warmupQuery(i));
   const lat = new Float64Array(count);
@@ -152,7 +168,11 @@ export async function measure(s: SyntheticData, truth: number[][], clients: numb
 /** POST /search for a vector; the result ids as row ordinals. */
 export function httpSearch(base: string, collection: string, opts: object): (q: Float32Array) => Promise<number[]> {
   return async (q) => {
-    const res = await fetch(`${base}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ collection, vector: Array.from(q), k: 10, ...opts }) });
+    const res = await fetch(`${base}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ collection, vector: Array.from(q), k: 10, ...opts }),
+    });
     if (res.status !== 200) throw new Error(`search: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { results: { id: string }[] }).results.map((r) => ordinal(r.id));
   };

@@ -16,7 +16,7 @@
  * .fvecs and NDJSON files, the exact ground truth, the full-D hnswlib graph); the server's data
  * dir is made fresh each run (its ingest is what is measured) and removed after.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,9 +25,23 @@ import { loadConfig } from '../src/config.js';
 import { AppContext } from '../src/context.js';
 import { sweep } from '../src/eval/sweep.js';
 import { buildApp } from '../src/http/app.js';
-import { ingestFile } from '../src/io/ingest-file.js';
+import type { ItemInput } from '../src/inputs/embed.js';
+import { ingestRecords } from '../src/io/ndjson-ingest.js';
+import { fileRecords } from '../src/io/readers.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
-import { folder, fullDIndex, fvecsFile, groundTruth, httpIngest, httpSearch, log, measure, ndjsonFiles, ordinal, type Measured } from './scale-lib.js';
+import {
+  folder,
+  fullDIndex,
+  fvecsFile,
+  groundTruth,
+  httpIngest,
+  httpSearch,
+  log,
+  measure,
+  ndjsonFiles,
+  ordinal,
+  type Measured,
+} from './scale-lib.js';
 import { generateSynthetic } from './synthetic.js';
 
 const { values: argv } = parseArgs({
@@ -78,12 +92,29 @@ const s1 = (x: number) => x.toFixed(1);
 const rss = () => process.memoryUsage().rss;
 const since = (t0: number) => (performance.now() - t0) / 1000;
 
-interface SearchRow { system: string; setting: string; recall: number; one: Measured; many: Measured; http1?: Measured; httpMany?: Measured; bytes: string }
+interface SearchRow {
+  system: string;
+  setting: string;
+  recall: number;
+  one: Measured;
+  many: Measured;
+  http1?: Measured;
+  httpMany?: Measured;
+  bytes: string;
+}
 
 async function main(): Promise<void> {
   const cacheDir = folder(argv.cache, `${argv.shape}-n${N}-d${D}-s${argv.seed}`);
   log(`N=${N} D=${D} shape=${argv.shape} queries=${NQ} clients=${CLIENTS}${QUICK ? ' (quick)' : ''}; cache ${cacheDir}`);
-  const s = generateSynthetic({ n: N, d: D, queries: NQ, clusters: posInt(argv.clusters, 'clusters'), seed: posInt(argv.seed, 'seed'), noise: SHAPES[argv.shape], warmup: 50 });
+  const s = generateSynthetic({
+    n: N,
+    d: D,
+    queries: NQ,
+    clusters: posInt(argv.clusters, 'clusters'),
+    seed: posInt(argv.seed, 'seed'),
+    noise: SHAPES[argv.shape],
+    warmup: 50,
+  });
   const fvecs = fvecsFile(cacheDir, s);
   const httpFiles = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000);
   const truthKernel = await createKernel({ backend: 'auto', threads: posInt(argv.threads, 'threads') });
@@ -91,7 +122,13 @@ async function main(): Promise<void> {
   await truthKernel.close();
 
   const dataDir = mkdtempSync(join(cacheDir, 'run-'));
-  const env = { MRL_DATA_DIR: dataDir, MRL_THREADS: argv.threads, MRL_DEFAULT_ENCODER: '', MRL_LOG_LEVEL: 'warn', MRL_INGEST_BODY_LIMIT: String(2 ** 31 - 1) };
+  const env = {
+    MRL_DATA_DIR: dataDir,
+    MRL_THREADS: argv.threads,
+    MRL_DEFAULT_ENCODER: '',
+    MRL_LOG_LEVEL: 'warn',
+    MRL_INGEST_BODY_LIMIT: String(2 ** 31 - 1),
+  };
   try {
     await run(s, truth, { cacheDir, fvecs, httpFiles, dataDir }, env);
   } finally {
@@ -99,9 +136,19 @@ async function main(): Promise<void> {
   }
 }
 
-interface Paths { cacheDir: string; fvecs: string; httpFiles: string[]; dataDir: string }
+interface Paths {
+  cacheDir: string;
+  fvecs: string;
+  httpFiles: string[];
+  dataDir: string;
+}
 
-async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], { cacheDir, fvecs, httpFiles, dataDir }: Paths, env: Record<string, string>): Promise<void> {
+async function run(
+  s: ReturnType<typeof generateSynthetic>,
+  truth: number[][],
+  { cacheDir, fvecs, httpFiles, dataDir }: Paths,
+  env: Record<string, string>,
+): Promise<void> {
   const open = async () => AppContext.fromConfig(loadConfig(env));
   const spec = { dim: D, indexDim: IDX, rerankDim: D, residentDim: D, hnsw: HNSW };
   let ctx = await open();
@@ -109,8 +156,15 @@ async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], {
 
   // Ingest: the CLI's file path, then HTTP NDJSON into a second collection.
   log(`ingest ${N} rows from ${fvecs}`);
-  const cli = await ingestFile(ctx, NAME, fvecs, { batch: 1000 });
+  // What `mrl ingest` runs (src/cli/ingest.ts), without its progress bar.
   let t0 = performance.now();
+  const fed = await ingestRecords(fileRecords(fvecs), {
+    batch: 1000,
+    check: (it) => ctx.checkItem(NAME, it as ItemInput),
+    commit: async (batch) => (await ctx.upsert(NAME, batch)).upserted,
+  });
+  const cli = { rows: fed.upserted, seconds: since(t0), rowsPerSecond: fed.upserted / since(t0) };
+  t0 = performance.now();
   await ctx.engine.drain();
   const cliIndexS = since(t0);
   let app = await buildApp(ctx, { logger: false });
@@ -128,7 +182,10 @@ async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], {
   ctx.engine.snapshotAll();
   const snapshotS = since(t0);
   const snapDir = join(dataDir, 'index');
-  const fileBytes = (pre: string) => readdirSync(snapDir).filter((f) => f.startsWith(pre) && !f.endsWith('.json')).reduce((a, f) => a + statSync(join(snapDir, f)).size, 0);
+  const fileBytes = (pre: string) =>
+    readdirSync(snapDir)
+      .filter((f) => f.startsWith(pre) && !f.endsWith('.json'))
+      .reduce((a, f) => a + statSync(join(snapDir, f)).size, 0);
   const snapBytes = { index: fileBytes('c'), matrix: fileBytes('m') };
   const rssLoaded = rss();
   await app.close();
@@ -142,10 +199,20 @@ async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], {
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   const sqliteBytes = statSync(join(dataDir, 'mrl.sqlite')).size;
   const engine = ctx.engine;
-  const bySearch = (opts: object) => async (q: Float32Array) => (await engine.search(NAME, { vector: q }, opts)).results.map((r) => ordinal(r.id));
+  const bySearch = (opts: object) => async (q: Float32Array) =>
+    (await engine.search(NAME, { vector: q }, opts)).results.map((r) => ordinal(r.id));
   const rows: SearchRow[] = [];
   const serverRow = async (system: string, setting: string, opts: object, one: Measured, bytes: string) => {
-    rows.push({ system, setting, recall: one.recall, one, many: await measure(s, truth, CLIENTS, bySearch(opts)), http1: await measure(s, truth, 1, httpSearch(base, NAME, opts)), httpMany: await measure(s, truth, CLIENTS, httpSearch(base, NAME, opts)), bytes });
+    rows.push({
+      system,
+      setting,
+      recall: one.recall,
+      one,
+      many: await measure(s, truth, CLIENTS, bySearch(opts)),
+      http1: await measure(s, truth, 1, httpSearch(base, NAME, opts)),
+      httpMany: await measure(s, truth, CLIENTS, httpSearch(base, NAME, opts)),
+      bytes,
+    });
   };
 
   // (c) the funnel f32: the smallest shortlist reaching the target.
@@ -157,7 +224,13 @@ async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], {
     if (m.recall >= TARGET) break;
   }
   const funnelBytes = `index ${mb(rt.index.bytes)} + matrix ${mb(rt.matrix.bytes)}`;
-  await serverRow('funnel f32 (engine)', `${IDX}d index → ${funnel!.k} → rerank ${D}d`, { shortlist: funnel!.k, rerank: D }, funnel!.m, funnelBytes);
+  await serverRow(
+    'funnel f32 (engine)',
+    `${IDX}d index → ${funnel!.k} → rerank ${D}d`,
+    { shortlist: funnel!.k, rerank: D },
+    funnel!.m,
+    funnelBytes,
+  );
 
   // (a) hnswlib-node full-D: the smallest ef reaching the funnel's recall (or the target).
   const full = fullDIndex(cacheDir, s, HNSW.m, HNSW.efConstruction);
@@ -172,23 +245,59 @@ async function run(s: ReturnType<typeof generateSynthetic>, truth: number[][], {
   }
   full.index.setEf(hn!.ef);
   rows.push({
-    system: 'hnswlib-node full-D', setting: `M=${HNSW.m}, ef=${hn!.ef}${full.buildS === null ? ' (graph cached)' : `, build ${s1(full.buildS)} s`}`, recall: hn!.m.recall, one: hn!.m,
-    many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors), bytes: mb(full.bytes),
+    system: 'hnswlib-node full-D',
+    setting: `M=${HNSW.m}, ef=${hn!.ef}${full.buildS === null ? ' (graph cached)' : `, build ${s1(full.buildS)} s`}`,
+    recall: hn!.m.recall,
+    one: hn!.m,
+    many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors),
+    bytes: mb(full.bytes),
   });
 
   // (e) the server tuned by its own sweep (leave-one-out queries from the collection), applied.
   log(`sweep over ${TUNE_Q} queries`);
   t0 = performance.now();
   const tuned = await sweep(engine, {
-    collection: NAME, queries: { sample: TUNE_Q }, perDim: false, apply: true, targetRecall: TARGET,
-    grid: { indexDims: [IDX], shortlists: [10, 20, ...SHORTLISTS], rerankDims: [...new Set([256, 512, D].filter((x) => x <= D && x > IDX))], funnels: [] },
+    collection: NAME,
+    queries: { sample: TUNE_Q },
+    perDim: false,
+    apply: true,
+    targetRecall: TARGET,
+    grid: {
+      indexDims: [IDX],
+      shortlists: [10, 20, ...SHORTLISTS],
+      rerankDims: [...new Set([256, 512, D].filter((x) => x <= D && x > IDX))],
+      funnels: [],
+    },
   });
   const sweepS = since(t0);
   const tunedOne = await measure(s, truth, 1, bySearch({}));
-  await serverRow('server tuned by its sweep', `${tuned.best?.label ?? 'nothing reached the target: defaults'} (sweep ${s1(sweepS)} s)`, {}, tunedOne, funnelBytes);
+  await serverRow(
+    'server tuned by its sweep',
+    `${tuned.best?.label ?? 'nothing reached the target: defaults'} (sweep ${s1(sweepS)} s)`,
+    {},
+    tunedOne,
+    funnelBytes,
+  );
 
-  const usearch = await import('usearch' as string).then(() => 'installed, not run here: add its row', () => 'not installed (npm usearch is not in node_modules): skipped');
-  report({ cli, cliIndexS, http, httpIndexS, snapshotS, snapBytes, restartS, lastOpen, rssLoaded, rssRestarted: rss(), sqliteBytes, rows, usearch, tunedBest: tuned.best?.label ?? null });
+  const usearch = existsSync(join('node_modules', 'usearch', 'package.json'))
+    ? 'installed, but this benchmark has no usearch row yet'
+    : 'not installed (npm usearch is not in node_modules): skipped';
+  report({
+    cli,
+    cliIndexS,
+    http,
+    httpIndexS,
+    snapshotS,
+    snapBytes,
+    restartS,
+    lastOpen,
+    rssLoaded,
+    rssRestarted: rss(),
+    sqliteBytes,
+    rows,
+    usearch,
+    tunedBest: tuned.best?.label ?? null,
+  });
   await app.close();
   await ctx.close();
 }
@@ -198,22 +307,50 @@ function latCells(m?: Measured): string[] {
 }
 
 function report(r: {
-  cli: { rows: number; seconds: number; rowsPerSecond: number }; cliIndexS: number; http: { rows: number; seconds: number }; httpIndexS: number;
-  snapshotS: number; snapBytes: { index: number; matrix: number }; restartS: number; lastOpen: object; rssLoaded: number; rssRestarted: number; sqliteBytes: number;
-  rows: SearchRow[]; usearch: string; tunedBest: string | null;
+  cli: { rows: number; seconds: number; rowsPerSecond: number };
+  cliIndexS: number;
+  http: { rows: number; seconds: number };
+  httpIndexS: number;
+  snapshotS: number;
+  snapBytes: { index: number; matrix: number };
+  restartS: number;
+  lastOpen: object;
+  rssLoaded: number;
+  rssRestarted: number;
+  sqliteBytes: number;
+  rows: SearchRow[];
+  usearch: string;
+  tunedBest: string | null;
 }): void {
   const out: string[] = [];
-  out.push(`## bench:scale — N = ${N.toLocaleString('en-US')}, D = ${D}, shape ${argv.shape}, ${NQ} queries, recall target ${TARGET}${QUICK ? ' (--quick)' : ''}`, '');
+  out.push(
+    `## bench:scale — N = ${N.toLocaleString('en-US')}, D = ${D}, shape ${argv.shape}, ${NQ} queries, recall target ${TARGET}${QUICK ? ' (--quick)' : ''}`,
+    '',
+  );
   out.push('| ingest | rows | acknowledged rows/s | index caught up after |', '| --- | --- | --- | --- |');
-  out.push(`| CLI file path (mrl ingest, .fvecs) | ${r.cli.rows.toLocaleString('en-US')} | ${Math.round(r.cli.rowsPerSecond).toLocaleString('en-US')} | +${s1(r.cliIndexS)} s |`);
-  out.push(`| HTTP NDJSON | ${r.http.rows.toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.seconds).toLocaleString('en-US')} | +${s1(r.httpIndexS)} s |`, '');
+  out.push(
+    `| CLI file path (mrl ingest, .fvecs) | ${r.cli.rows.toLocaleString('en-US')} | ${Math.round(r.cli.rowsPerSecond).toLocaleString('en-US')} | +${s1(r.cliIndexS)} s |`,
+  );
+  out.push(
+    `| HTTP NDJSON | ${r.http.rows.toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.seconds).toLocaleString('en-US')} | +${s1(r.httpIndexS)} s |`,
+    '',
+  );
   out.push('| structure | bytes |', '| --- | --- |');
-  out.push(`| SQLite file | ${mb(r.sqliteBytes)} |`, `| index snapshot | ${mb(r.snapBytes.index)} |`, `| matrix snapshot | ${mb(r.snapBytes.matrix)} |`);
+  out.push(
+    `| SQLite file | ${mb(r.sqliteBytes)} |`,
+    `| index snapshot | ${mb(r.snapBytes.index)} |`,
+    `| matrix snapshot | ${mb(r.snapBytes.matrix)} |`,
+  );
   out.push(`| RSS loaded (before restart) / after restart | ${mb(r.rssLoaded)} / ${mb(r.rssRestarted)} |`, '');
   out.push(`Snapshot (index + matrix): ${s1(r.snapshotS)} s. Restart to ready: ${s1(r.restartS)} s (${JSON.stringify(r.lastOpen)}).`, '');
-  out.push(`| search | setting | recall@10 | p50 ms | p99 ms | QPS | ${CLIENTS} clients p50 | p99 | QPS | HTTP p50 | p99 | QPS | HTTP ${CLIENTS} clients p50 | p99 | QPS | memory |`);
+  out.push(
+    `| search | setting | recall@10 | p50 ms | p99 ms | QPS | ${CLIENTS} clients p50 | p99 | QPS | HTTP p50 | p99 | QPS | HTTP ${CLIENTS} clients p50 | p99 | QPS | memory |`,
+  );
   out.push(`|${' --- |'.repeat(16)}`);
-  for (const row of r.rows) out.push(`| ${row.system} | ${row.setting} | ${row.recall.toFixed(4)} | ${[...latCells(row.one), ...latCells(row.many), ...latCells(row.http1), ...latCells(row.httpMany)].join(' | ')} | ${row.bytes} |`);
+  for (const row of r.rows)
+    out.push(
+      `| ${row.system} | ${row.setting} | ${row.recall.toFixed(4)} | ${[...latCells(row.one), ...latCells(row.many), ...latCells(row.http1), ...latCells(row.httpMany)].join(' | ')} | ${row.bytes} |`,
+    );
   out.push(`| usearch full-D | ${r.usearch} |${' – |'.repeat(14)}`);
   out.push(`| funnel int8 + refine | pending: quantised resident rows are not in this build |${' – |'.repeat(14)}`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -5,7 +5,7 @@ import { PrefixIndex } from '../index/prefix-index.js';
 import { loadSnapshot } from '../index/snapshot.js';
 import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
-import type { CollectionRuntime } from './collection-runtime.js';
+import type { VectorsBySeq } from '../search/sources.js';
 
 /** How a collection's caches were opened: from snapshots or rebuilt, and what was replayed. */
 export interface OpenReport {
@@ -24,7 +24,14 @@ export interface OpenReport {
 /** Rows per page when loading: bounds event-loop stalls. */
 export const LOAD_PAGE = 2000;
 
-type Assemble = (index: PrefixIndex, matrix: ResidentMatrix) => CollectionRuntime;
+/** What the loader fills in of the runtime it assembles (collection-runtime.ts). */
+export interface Loaded {
+  highestSeq: number;
+  dirty: number;
+  matrixDirty: number;
+  lastOpen?: OpenReport;
+  resyncIndex(vectors: VectorsBySeq): { queued: number; removed: number };
+}
 
 /**
  * Opens a collection's caches. The matrix: a valid snapshot, then the store's changes behind it
@@ -32,7 +39,12 @@ type Assemble = (index: PrefixIndex, matrix: ResidentMatrix) => CollectionRuntim
  * The index: a valid snapshot or an empty graph, then resynced with the matrix (the rows it
  * lacks are indexed in the background and searched exactly until then).
  */
-export async function openCollection(record: CollectionRecord, items: ItemStore, dir: string, assemble: Assemble): Promise<CollectionRuntime> {
+export async function openCollection<R extends Loaded>(
+  record: CollectionRecord,
+  items: ItemStore,
+  dir: string,
+  assemble: (index: PrefixIndex, matrix: ResidentMatrix) => R,
+): Promise<R> {
   const t0 = performance.now();
   const highestIssuedSeq = items.highestIssuedSeq();
   const msnap = loadMatrixSnapshot(dir, record.id, { width: record.residentDim, nesting: record.nesting, highestIssuedSeq, type: record.residentType });
@@ -57,8 +69,13 @@ export async function openCollection(record: CollectionRecord, items: ItemStore,
   rt.dirty = isnap.index ? sync.queued + sync.removed : Math.max(1, matrix.size);
   rt.matrixDirty = msnap.matrix ? mreport.replayed + mreport.removed : Math.max(1, matrix.size);
   rt.lastOpen = {
-    loadedSnapshot: isnap.index !== null, reason: isnap.index ? 'snapshot loaded' : isnap.reason,
-    replayed: sync.queued, removed: sync.removed, rows: matrix.size, ms: performance.now() - t0, matrix: mreport,
+    loadedSnapshot: isnap.index !== null,
+    reason: isnap.index ? 'snapshot loaded' : isnap.reason,
+    replayed: sync.queued,
+    removed: sync.removed,
+    rows: matrix.size,
+    ms: performance.now() - t0,
+    matrix: mreport,
   };
   return rt;
 }

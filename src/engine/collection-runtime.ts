@@ -33,12 +33,20 @@ export class CollectionRuntime implements SearchSource {
   private indexingScheduled = false;
   private indexError: Error | null = null;
 
-  private constructor(public record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {
+  private constructor(
+    public record: CollectionRecord,
+    public index: PrefixIndex,
+    readonly matrix: ResidentMatrix,
+  ) {
     this.pending = new PendingIndex(index.dim);
   }
 
   static create(record: CollectionRecord): CollectionRuntime {
-    return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }));
+    return new CollectionRuntime(
+      record,
+      PrefixIndex.create(record.indexDim, record.hnsw, 1024),
+      new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }),
+    );
   }
 
   /** Loads valid snapshots and replays the store beyond them (or rebuilds), yielding between pages. */
@@ -112,7 +120,10 @@ export class CollectionRuntime implements SearchSource {
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const p = this.queue.then(fn);
-    this.queue = p.then(() => undefined, () => undefined);
+    this.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
     return p;
   }
 

@@ -20,7 +20,11 @@ export interface SweepGrid {
 }
 
 /** One point of the grid: the index dims it reads and the search it runs. */
-export interface Candidate { indexDims: number; search: SearchOptions; label: string }
+export interface Candidate {
+  indexDims: number;
+  search: SearchOptions;
+  label: string;
+}
 
 /** Default shortlists: from small (10: the index's own top 10, reordered at full precision) to large. */
 export const DEFAULT_SHORTLISTS = [10, 20, 50, 100, 200, 500, 1000];
@@ -31,7 +35,9 @@ const DEFAULT_REFINES = [20, 40];
 function ints(v: unknown, name: string, lo: number, hi: number): number[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.length === 0 || v.length > 32) throw mrlError('INVALID_EVAL', `grid.${name} must be a list of 1..32 integers`);
-  for (const x of v) if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) throw mrlError('INVALID_EVAL', `grid.${name} values must be integers in ${lo}..${hi}`);
+  for (const x of v)
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi)
+      throw mrlError('INVALID_EVAL', `grid.${name} values must be integers in ${lo}..${hi}`);
   return [...new Set(v as number[])].sort((a, b) => a - b);
 }
 
@@ -47,7 +53,8 @@ function ints(v: unknown, name: string, lo: number, hi: number): number[] | unde
  * type, as temporary indexes serve other index dims. `refines` covers the search side.
  */
 export function sweepCandidates(dim: number, nesting: number[], grid: SweepGrid = {}, residentType: ResidentType = 'f32'): Candidate[] {
-  const indexDims = ints(grid.indexDims, 'indexDims', 1, dim) ?? [...new Set([...nesting.filter((d) => d >= 16 && d <= dim), dim])].sort((a, b) => a - b);
+  const indexDims =
+    ints(grid.indexDims, 'indexDims', 1, dim) ?? [...new Set([...nesting.filter((d) => d >= 16 && d <= dim), dim])].sort((a, b) => a - b);
   const shortlists = ints(grid.shortlists, 'shortlists', 10, 10_000) ?? DEFAULT_SHORTLISTS;
   const rerankDims = ints(grid.rerankDims, 'rerankDims', 1, dim) ?? [dim];
   const efs = ints(grid.efs, 'efs', 1, 10_000);
@@ -59,7 +66,9 @@ export function sweepCandidates(dim: number, nesting: number[], grid: SweepGrid 
         for (const k of efs ?? shortlists) out.push({ indexDims: d, search: { shortlist: k, rerank: r }, label: `index ${d}d, ef ${k}` });
       } else {
         for (const k of shortlists) {
-          if (efs) for (const ef of efs) out.push({ indexDims: d, search: { shortlist: k, rerank: r, ef }, label: `index ${d}d → ${k} → rerank ${r}d, ef ${ef}` });
+          if (efs)
+            for (const ef of efs)
+              out.push({ indexDims: d, search: { shortlist: k, rerank: r, ef }, label: `index ${d}d → ${k} → rerank ${r}d, ef ${ef}` });
           else out.push({ indexDims: d, search: { shortlist: k, rerank: r }, label: `index ${d}d → ${k} → rerank ${r}d` });
         }
       }
@@ -68,7 +77,9 @@ export function sweepCandidates(dim: number, nesting: number[], grid: SweepGrid 
   if (refines.length) {
     // Each point with each refine count (0: no refine stage).
     const base = out.splice(0);
-    for (const c of base) for (const r of refines) out.push({ ...c, search: { ...c.search, refine: r }, label: `${c.label}, ${r ? `refine ${r}` : 'no refine'}` });
+    for (const c of base)
+      for (const r of refines)
+        out.push({ ...c, search: { ...c.search, refine: r }, label: `${c.label}, ${r ? `refine ${r}` : 'no refine'}` });
   }
   const funnels = grid.funnels ?? [paperFunnel(dim)];
   if (!Array.isArray(funnels) || funnels.length > 16) throw mrlError('INVALID_EVAL', 'grid.funnels must be a list of at most 16 funnels');

@@ -1,5 +1,17 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ResidentType } from '../core/quantize.js';
 import { ResidentMatrix, type MatrixPart } from '../core/resident-matrix.js';
@@ -63,7 +75,7 @@ export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: R
       inChunks(buf.byteLength, (from, len) => {
         const view = buf.subarray(from, from + len);
         hash.update(view);
-        for (let off = 0; off < len; ) off += writeSync(fd, view, off, len - off, total + from + off);
+        for (let off = 0; off < len;) off += writeSync(fd, view, off, len - off, total + from + off);
       });
       parts.push({ name: part.name, type: part.array.constructor.name, perRow: part.perRow, bytes: buf.byteLength });
       total += buf.byteLength;
@@ -74,8 +86,17 @@ export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: R
   fsyncPath(tmp);
   renameSync(tmp, join(dir, file));
   const manifest: MatrixManifest = {
-    format: MATRIX_SNAPSHOT_FORMAT, collectionId, width: matrix.width, normDims: matrix.normDims, rows, lastSeq,
-    parts, file, bytes: total, sha256: hash.digest('hex'), createdAt: new Date().toISOString(),
+    format: MATRIX_SNAPSHOT_FORMAT,
+    collectionId,
+    width: matrix.width,
+    normDims: matrix.normDims,
+    rows,
+    lastSeq,
+    parts,
+    file,
+    bytes: total,
+    sha256: hash.digest('hex'),
+    createdAt: new Date().toISOString(),
   };
   const mtmp = `${manifestPath(dir, collectionId)}.tmp`;
   writeFileSync(mtmp, JSON.stringify(manifest, null, 2));
@@ -110,13 +131,21 @@ function readManifest(dir: string, collectionId: number): MatrixManifest | strin
 /** Why a manifest cannot be used for `shape`, or null. */
 function mismatch(m: MatrixManifest, collectionId: number, probe: ResidentMatrix, shape: MatrixShape): string | null {
   if (m.format !== MATRIX_SNAPSHOT_FORMAT || m.collectionId !== collectionId) return 'matrix manifest of another format or collection';
-  if (m.width !== probe.width || JSON.stringify(m.normDims) !== JSON.stringify(probe.normDims)) return 'matrix snapshot width or nesting differs from the collection';
+  if (m.width !== probe.width || JSON.stringify(m.normDims) !== JSON.stringify(probe.normDims))
+    return 'matrix snapshot width or nesting differs from the collection';
   if (m.lastSeq > shape.highestIssuedSeq) return 'matrix snapshot is newer than the database';
   const want = probe.snapshotParts();
-  const same = want.length === m.parts.length && want.every((p, i) => {
-    const q = m.parts[i];
-    return q.name === p.name && q.type === p.array.constructor.name && q.perRow === p.perRow && q.bytes === m.rows * p.perRow * p.array.BYTES_PER_ELEMENT;
-  });
+  const same =
+    want.length === m.parts.length &&
+    want.every((p, i) => {
+      const q = m.parts[i];
+      return (
+        q.name === p.name &&
+        q.type === p.array.constructor.name &&
+        q.perRow === p.perRow &&
+        q.bytes === m.rows * p.perRow * p.array.BYTES_PER_ELEMENT
+      );
+    });
   return same ? null : 'matrix snapshot parts differ from the matrix';
 }
 
@@ -129,7 +158,7 @@ function readParts(file: string, matrix: ResidentMatrix, rows: number, hash: Has
       const buf = partBytes(part, rows);
       inChunks(buf.byteLength, (from, len) => {
         const view = buf.subarray(from, from + len);
-        for (let off = 0; off < len; ) {
+        for (let off = 0; off < len;) {
           const n = readSync(fd, view, off, len - off, pos + from + off);
           if (n === 0) throw new Error('matrix file ended early');
           off += n;

@@ -1,4 +1,5 @@
-import type { Scored } from './sources.js';
+/** Seqs and their scores, best first (sources.ts's Scored, restated to keep the imports one way). */
+type Scored = { seqs: number[]; scores: number[] };
 
 /**
  * Rows committed (and in the resident matrix) that the prefix index does not hold yet: their

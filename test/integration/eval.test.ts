@@ -191,7 +191,7 @@ test('the sweep tunes an unlabelled collection: the cheapest point reaching the 
   assert.deepEqual(r.best?.label, cheapest.label);
   assert.deepEqual(r.points.map((p) => p.pareto), r.points.map((p) => p.paretoRecall)); // no labels: the recall front
   assert.equal(r.applied, true);
-  assert.equal(engine.describe('u').indexDim, r.best!.indexDims);
+  assert.equal(engine.describe('u').indexDim, r.best.indexDims);
   // A stricter target can only pick a point at least as good in recall.
   const strict = await sweep(engine, { collection: 'u', queries: { sample: 100 }, grid, cost: 'flops', targetRecall: 1, perDim: false });
   assert.ok(strict.best === null || strict.best.recallAt10VsExact === 1);

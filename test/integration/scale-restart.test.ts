@@ -13,7 +13,11 @@ const OPTS = [{ k: 10 }, { k: 10, shortlist: 40, rerank: 16 }, { k: 5, exact: tr
 
 async function ingest(engine: Engine): Promise<void> {
   engine.createCollection({ name: 's', dim: DIM, indexDim: 8, rerankDim: 32, residentDim: 32 });
-  for (let i = 0; i < N; i += 300) await engine.upsert('s', vectors.slice(i, i + 300).map((v, j) => ({ id: `v${i + j}`, vector: v })));
+  for (let i = 0; i < N; i += 300)
+    await engine.upsert(
+      's',
+      vectors.slice(i, i + 300).map((v, j) => ({ id: `v${i + j}`, vector: v })),
+    );
   await engine.deleteItems('s', ['v5', 'v600']);
   await engine.drain();
 }
@@ -62,7 +66,10 @@ test('a corrupt matrix snapshot (one flipped byte) is rebuilt from SQLite and an
   const expected = await answers(first);
   await first.close();
   const dir = join(dataDir, 'index');
-  const file = join(dir, readdirSync(dir).find((f) => f.startsWith('m') && f.endsWith('.bin'))!);
+  const file = join(
+    dir,
+    readdirSync(dir).find((f) => f.startsWith('m') && f.endsWith('.bin'))!,
+  );
   const bytes = readFileSync(file);
   bytes[Math.floor(bytes.length / 3)] ^= 0x01;
   writeFileSync(file, bytes);
@@ -82,7 +89,10 @@ test('rows written behind a matrix snapshot are replayed, deleted ones dropped',
   const first = data.engine;
   await ingest(first);
   first.snapshotAll();
-  await first.upsert('s', [{ id: 'late', vector: vectors[N + 1] }, { id: 'v7', vector: vectors[N + 2] }]);
+  await first.upsert('s', [
+    { id: 'late', vector: vectors[N + 1] },
+    { id: 'v7', vector: vectors[N + 2] },
+  ]);
   await first.deleteItems('s', ['v8']);
   await first.drain();
   const expected = await answers(first);
@@ -101,7 +111,10 @@ test('a row committed but not yet in the index is found by search, and a deleted
   const engine = await openEngine(t, tempDir(t), 'js');
   await ingest(engine);
   const rt = engine.runtime('s');
-  await engine.upsert('s', [{ id: 'new', vector: vectors[N + 20] }, { id: 'gone', vector: vectors[N + 21] }]);
+  await engine.upsert('s', [
+    { id: 'new', vector: vectors[N + 20] },
+    { id: 'gone', vector: vectors[N + 21] },
+  ]);
   assert.equal(rt.pending.size, 2);
   const newSeq = engine.items.getById(rt.record.id, 'new')!.seq;
   assert.ok(!rt.index.labels().includes(newSeq), 'the row is not in the index yet');
@@ -125,7 +138,11 @@ test('over HTTP, a search right after an acknowledged write sees it', async (t) 
   const { app } = await buildTestApp(t);
   const created = await app.inject({ method: 'POST', url: '/collections', payload: { name: 'h', dim: DIM, indexDim: 8 } });
   assert.equal(created.statusCode, 201, created.body);
-  const seed = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'h', items: vectors.slice(0, 400).map((v, i) => ({ id: `v${i}`, vector: v })) } });
+  const seed = await app.inject({
+    method: 'POST',
+    url: '/ingest',
+    payload: { collection: 'h', items: vectors.slice(0, 400).map((v, i) => ({ id: `v${i}`, vector: v })) },
+  });
   assert.equal(seed.statusCode, 200, seed.body);
   for (let i = 0; i < 5; i++) {
     const id = `w${i}`;

@@ -11,7 +11,11 @@ const NESTING = [4, 8, 16];
 function filled(n: number): ResidentMatrix {
   const r = rng(9);
   const m = new ResidentMatrix(8, NESTING, 10);
-  for (let seq = 1; seq <= n; seq++) m.add(seq * 3, Float32Array.from({ length: 16 }, () => r() - 0.5));
+  for (let seq = 1; seq <= n; seq++)
+    m.add(
+      seq * 3,
+      Float32Array.from({ length: 16 }, () => r() - 0.5),
+    );
   m.remove(30); // a hole filled by the last row: slots no longer in seq order
   return m;
 }
@@ -23,7 +27,10 @@ test('a matrix snapshot round-trips every part and the seq → slot map', (t) =>
   const m = filled(500);
   const manifest = writeMatrixSnapshot(dir, 4, m, 1500);
   assert.equal(manifest.rows, 499);
-  assert.deepEqual(manifest.parts.map((p) => p.name), ['data', 'slotSeq', 'norms']);
+  assert.deepEqual(
+    manifest.parts.map((p) => p.name),
+    ['data', 'slotSeq', 'norms'],
+  );
   const r = loadMatrixSnapshot(dir, 4, shape);
   assert.ok(r.matrix, r.matrix ? '' : r.reason);
   assert.equal(r.manifest.lastSeq, 1500);
@@ -31,7 +38,8 @@ test('a matrix snapshot round-trips every part and the seq → slot map', (t) =>
   assert.deepEqual(r.matrix.data.subarray(0, m.size * 8), m.data.subarray(0, m.size * 8));
   for (const seq of [3, 33, 1497, 1500]) {
     assert.equal(r.matrix.slotOf(seq), m.slotOf(seq));
-    if (m.slotOf(seq) !== undefined) for (const d of [4, 8, 5]) assert.equal(r.matrix.norm(r.matrix.slotOf(seq)!, d), m.norm(m.slotOf(seq)!, d));
+    if (m.slotOf(seq) !== undefined)
+      for (const d of [4, 8, 5]) assert.equal(r.matrix.norm(r.matrix.slotOf(seq)!, d), m.norm(m.slotOf(seq)!, d));
   }
   assert.equal(r.matrix.has(30), false);
   r.matrix.add(99_999, new Float32Array(16).fill(1)); // still writable after a restore
@@ -65,7 +73,10 @@ test('missing, truncated, corrupt, mismatched or future matrix snapshots are ref
   writeFileSync(join(dir, 'm4.manifest.json'), '{not json');
   assert.equal(reason(), 'matrix manifest unreadable');
   removeMatrixSnapshotFiles(dir, 4);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('m4.')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('m4.')),
+    [],
+  );
 });
 
 test('a second snapshot replaces the first file; the index snapshot files are left alone', (t) => {
