@@ -138,7 +138,9 @@ export class Engine {
 
   /** Waits for the collection's queued index work, then removes it, its items and its snapshots. */
   async dropCollection(name: string): Promise<void> {
-    await this.runtime(name).settled();
+    const dropping = this.runtime(name);
+    dropping.pending.reset(dropping.index.dim); // rows about to go need no indexing
+    await dropping.settled();
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
