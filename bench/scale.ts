@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     MRL_DEFAULT_ENCODER: '',
     MRL_LOG_LEVEL: 'warn',
     MRL_INGEST_BODY_LIMIT: String(2 ** 31 - 1),
+    MRL_RATE_LIMIT: '0', // the load generator is the only client
   };
   try {
     await run(s, truth, { cacheDir, fvecs, httpFiles, dataDir }, env);
