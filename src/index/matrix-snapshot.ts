@@ -1,21 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResidentType } from '../core/quantize.js';
 import { ResidentMatrix, type MatrixPart } from '../core/resident-matrix.js';
-import { fsyncPath } from './snapshot.js';
+import { commitManifest, fsyncPath, removeSnapshotFiles } from './snapshot.js';
 
 export const MATRIX_SNAPSHOT_FORMAT = 1;
 /** Bytes per read or write call (and per hash update): large calls, bounded temporary views. */
@@ -98,11 +86,7 @@ export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: R
     sha256: hash.digest('hex'),
     createdAt: new Date().toISOString(),
   };
-  const mtmp = `${manifestPath(dir, collectionId)}.tmp`;
-  writeFileSync(mtmp, JSON.stringify(manifest, null, 2));
-  fsyncPath(mtmp);
-  renameSync(mtmp, manifestPath(dir, collectionId));
-  fsyncPath(dir);
+  commitManifest(dir, manifestPath(dir, collectionId), manifest);
   removeMatrixSnapshotFiles(dir, collectionId, file);
   return manifest;
 }
@@ -203,14 +187,5 @@ export function loadMatrixSnapshot(dir: string, collectionId: number, shape: Mat
 
 /** Deletes a collection's matrix snapshot files (all, or all but `keep` and the manifest). */
 export function removeMatrixSnapshotFiles(dir: string, collectionId: number, keep?: string): void {
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) {
-    if (!f.startsWith(`m${collectionId}.`) || f === keep) continue;
-    if (keep && f === `m${collectionId}.manifest.json`) continue;
-    try {
-      unlinkSync(join(dir, f));
-    } catch {
-      /* already gone */
-    }
-  }
+  removeSnapshotFiles(dir, collectionId, keep, 'm');
 }
