@@ -14,10 +14,17 @@ export interface PendingRows {
 /**
  * The index stage's candidates merged with the best `want` pending rows, scored exactly as the
  * index scores (cosine at its dims; `q` is the query's normalised prefix). Both lists best first.
+ * `accept` restricts the pending rows as a filtered index search restricts the graph's.
  */
-export function withPending(found: Scored, pending: PendingRows | undefined, q: Float32Array, want: number): Scored {
+export function withPending(
+  found: Scored,
+  pending: PendingRows | undefined,
+  q: Float32Array,
+  want: number,
+  accept?: (seq: number) => boolean,
+): Scored {
   if (!pending || pending.rows.size === 0 || pending.dim !== q.length) return found;
-  const top = topPending(pending.rows, q, want);
+  const top = topPending(pending.rows, q, want, accept);
   const seqs: number[] = [];
   const scores: number[] = [];
   let i = 0;
@@ -35,11 +42,12 @@ export function withPending(found: Scored, pending: PendingRows | undefined, q: 
 }
 
 /** Exact top `want` of the pending rows against `q`, best first (insertion into a short sorted list). */
-function topPending(rows: ReadonlyMap<number, Float32Array>, q: Float32Array, want: number): Scored {
+function topPending(rows: ReadonlyMap<number, Float32Array>, q: Float32Array, want: number, accept?: (seq: number) => boolean): Scored {
   const seqs: number[] = [];
   const scores: number[] = [];
   const d = q.length;
   for (const [seq, p] of rows) {
+    if (accept && !accept(seq)) continue;
     let s = 0;
     for (let k = 0; k < d; k++) s += q[k] * p[k];
     if (scores.length === want && s <= scores[want - 1]) continue;

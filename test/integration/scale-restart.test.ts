@@ -111,8 +111,10 @@ test('a row committed but not yet in the index is found by search, and a deleted
   const engine = await openEngine(t, tempDir(t), 'js');
   await ingest(engine);
   const rt = engine.runtime('s');
+  await engine.upsert('s', vectors.slice(0, 300).map((v, i) => ({ id: `v${i}`, vector: v, label: 'c' })));
+  await engine.drain();
   await engine.upsert('s', [
-    { id: 'new', vector: vectors[N + 20] },
+    { id: 'new', vector: vectors[N + 20], label: 'c' },
     { id: 'gone', vector: vectors[N + 21] },
   ]);
   assert.equal(rt.pending.size, 2);
@@ -123,6 +125,11 @@ test('a row committed but not yet in the index is found by search, and a deleted
     assert.equal(r.results[0].id, 'new', JSON.stringify(opts));
     assert.ok(r.results[0].score > 0.9999);
   }
+  // A filtered search through the graph (the plan forced): the graph alone has enough matching rows.
+  const filtered = await engine.search('s', { vector: vectors[N + 20] }, { k: 1, filter: { label: 'c' }, filterExactBelow: 0 });
+  assert.equal(filtered.filter?.plan, 'index-filtered');
+  assert.equal(filtered.filter?.fallback, false);
+  assert.equal(filtered.results[0].id, 'new');
   assert.equal(rt.pending.size, 2, 'the searches above ran while both rows were pending');
   await engine.deleteItems('s', ['gone']);
   assert.equal(rt.pending.size, 1);
