@@ -111,7 +111,10 @@ test('a row committed but not yet in the index is found by search, and a deleted
   const engine = await openEngine(t, tempDir(t), 'js');
   await ingest(engine);
   const rt = engine.runtime('s');
-  await engine.upsert('s', vectors.slice(0, 300).map((v, i) => ({ id: `v${i}`, vector: v, label: 'c' })));
+  await engine.upsert(
+    's',
+    vectors.slice(0, 300).map((v, i) => ({ id: `v${i}`, vector: v, label: 'c' })),
+  );
   await engine.drain();
   await engine.upsert('s', [
     { id: 'new', vector: vectors[N + 20], label: 'c' },
