@@ -94,7 +94,7 @@ export class CollectionRuntime implements SearchSource {
   /**
    * Makes the index hold exactly the matrix's rows: labels the matrix lacks (deleted or replaced
    * since) are removed, rows the index lacks are queued for it (their prefix from the matrix
-   * when wide enough, else from the store). Returns how many of each.
+   * when it is wide enough and holds float32, else from the store). Returns how many of each.
    */
   resyncIndex(vectors: VectorsBySeq): { queued: number; removed: number } {
     const labels = new Set(this.index.labels());
@@ -103,7 +103,8 @@ export class CollectionRuntime implements SearchSource {
     const m = this.matrix;
     const missing = Array.from(m.slotSeq.subarray(0, m.size)).filter((seq) => !labels.has(seq));
     this.pending.reset(this.index.dim);
-    const fromStore = this.index.dim > m.width ? vectors.vectorsBySeqs(missing) : null;
+    // Quantised rows are not read back as prefixes: those come from the store's full vectors.
+    const fromStore = this.index.dim > m.width || m.type !== 'f32' ? vectors.vectorsBySeqs(missing) : null;
     for (const seq of missing) {
       const slot = m.slotOf(seq)!;
       const v = fromStore ? fromStore.get(seq) : m.data.subarray(slot * m.width, (slot + 1) * m.width);
