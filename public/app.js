@@ -113,7 +113,7 @@ function showError(container, err) {
 
 const fmt = {
   int: (n) => Number(n).toLocaleString('en-US'),
-  f4: (n) => Number(n).toFixed(4),
+  f4: (n) => (n === null || n === undefined ? '–' : Number(n).toFixed(4)), // label metrics are null without labels
   ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n >= 1 ? n.toFixed(2) : n.toFixed(3)),
   si: (n) => {
     const units = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];

@@ -15,6 +15,9 @@ import { SeqSlots } from './seq-slots.js';
  * still exact while the stamps of their blocks are ≤ V: what the device-resident segments
  * (compute/gpu/resident-segments.ts) check before using rows they baked into a session.
  */
+/** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
+export interface MatrixPart { name: string; array: Float32Array | Uint32Array | Uint16Array | Int8Array | Uint8Array; perRow: number }
+
 export class ResidentMatrix {
   data: Float32Array;
   /** f16 rows (type 'f16'). */
@@ -184,6 +187,43 @@ export class ResidentMatrix {
     const stamps = new Float64Array(Math.ceil(cap / this.blockRows));
     stamps.set(this.stamps);
     this.stamps = stamps;
+  }
+
+  /**
+   * Snapshot hook: the typed arrays that hold the matrix, each with its values per slot (the
+   * first size·perRow values of each are the state). A snapshot writes them in this order and
+   * a restore fills the same arrays of a matrix made with capacity ≥ size, then `restored`.
+   */
+  snapshotParts(): MatrixPart[] {
+    const rows: MatrixPart[] =
+      this.type === 'f32'
+        ? [{ name: 'data', array: this.data, perRow: this.width }]
+        : this.type === 'f16'
+          ? [{ name: 'half', array: this.half, perRow: this.width }]
+          : [
+              { name: 'codes', array: this.codes, perRow: this.width },
+              { name: 'codeScale', array: this.codeScale, perRow: 1 },
+            ];
+    return [
+      ...rows,
+      { name: 'slotSeq', array: this.slotSeq, perRow: 1 },
+      { name: 'norms', array: this.norms, perRow: this.normIndex.size },
+    ];
+  }
+
+  /**
+   * Snapshot hook: after a reader filled the first `size` slots of every part of a new matrix,
+   * builds the seq → slot map. False when a seq repeats: not a valid snapshot (discard the matrix).
+   */
+  restored(size: number): boolean {
+    if (size > this.capacity) throw new RangeError(`restored ${size} rows into a capacity of ${this.capacity}`);
+    if (this.size !== 0) throw new Error('restored() is for a new, empty matrix');
+    for (let s = 0; s < size; s++) this.seqSlot.set(this.slotSeq[s], s);
+    if (this.seqSlot.size !== size) return false;
+    this.size = size;
+    this.version++;
+    this.stamps.fill(this.version, 0, Math.ceil(size / this.blockRows));
+    return true;
   }
 
   /** ||row[0:d]|| of one slot. */

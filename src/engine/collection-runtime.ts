@@ -1,154 +1,176 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { ResidentMatrix } from '../core/resident-matrix.js';
+import { writeMatrixSnapshot } from '../index/matrix-snapshot.js';
 import { PrefixIndex } from '../index/prefix-index.js';
-import { loadSnapshot, writeSnapshot } from '../index/snapshot.js';
+import { writeSnapshot } from '../index/snapshot.js';
+import type { SearchSource, VectorsBySeq } from '../search/sources.js';
 import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
+import { openCollection, type OpenReport } from './collection-loader.js';
+import { PendingIndex } from './pending-index.js';
 
-export interface OpenReport { loadedSnapshot: boolean; reason: string; replayed: number; removed: number; rows: number; ms: number }
+export type { OpenReport } from './collection-loader.js';
 type Row = { seq: number; vector: Float32Array };
-
-/** Rows per page when loading, and per chunk when applying writes: bounds event-loop stalls. */
-export const LOAD_PAGE = 2000;
-export const APPLY_CHUNK = 64;
+/** For a swap that keeps the index: no row needs reading. */
+const NO_VECTORS: VectorsBySeq = { vectorsBySeqs: () => new Map() };
 
 /**
  * One collection's caches of SQLite: the prefix HNSW index and the resident rerank matrix.
- * Both can always be rebuilt from the store; opening loads a valid snapshot and replays what
- * the store has beyond it, or rebuilds. Cache updates run in commit order through one queue.
+ * Both can always be rebuilt from the store; opening loads valid snapshots and replays what the
+ * store has beyond them, or rebuilds (collection-loader.ts). A committed write reaches the
+ * matrix at once; its HNSW insertion runs behind it (pending-index.ts), the rows meanwhile
+ * searched exactly beside the index. Index insertion and rebuilds run in one queue.
  */
-export class CollectionRuntime {
-  /** Changes since the last snapshot. */
+export class CollectionRuntime implements SearchSource {
+  /** Index changes since its last snapshot. */
   dirty = 0;
+  /** Matrix changes since its last snapshot. */
+  matrixDirty = 0;
   highestSeq = 0;
   lastOpen?: OpenReport;
+  readonly pending: PendingIndex;
   private queue: Promise<void> = Promise.resolve();
+  private indexingScheduled = false;
+  private indexError: Error | null = null;
 
-  private constructor(public record: CollectionRecord, public index: PrefixIndex, readonly matrix: ResidentMatrix) {}
+  private constructor(
+    public record: CollectionRecord,
+    public index: PrefixIndex,
+    readonly matrix: ResidentMatrix,
+  ) {
+    this.pending = new PendingIndex(index.dim);
+  }
 
   static create(record: CollectionRecord): CollectionRuntime {
-    return new CollectionRuntime(record, PrefixIndex.create(record.indexDim, record.hnsw, 1024), new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }));
+    return new CollectionRuntime(
+      record,
+      PrefixIndex.create(record.indexDim, record.hnsw, 1024),
+      new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }),
+    );
   }
 
-  /** Loads a valid snapshot and replays the store beyond it (or rebuilds), yielding between pages. */
-  static async open(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
-    const load = new Loader(record, items, snapshotDir);
-    for (let page = items.page(record.id, 0, LOAD_PAGE); page.length; page = items.page(record.id, load.lastSeq, LOAD_PAGE)) {
-      load.add(page);
-      await yieldToLoop();
-    }
-    return load.finish();
-  }
-
-  /** Queues a committed write; applied in commit order, in chunks that yield to the event loop. */
-  apply(added: Row[], removedSeqs: number[]): Promise<void> {
-    const run = async () => {
-      this.applyNow([], removedSeqs);
-      for (let i = 0; i < added.length; i += APPLY_CHUNK) {
-        if (i > 0) await yieldToLoop();
-        this.applyNow(added.slice(i, i + APPLY_CHUNK), []);
-      }
-    };
-    const p = this.queue.then(run);
-    this.queue = p.catch(() => undefined);
-    return p;
+  /** Loads valid snapshots and replays the store beyond them (or rebuilds), yielding between pages. */
+  static open(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
+    return openCollection(record, items, snapshotDir, (index, matrix) => new CollectionRuntime(record, index, matrix));
   }
 
   /**
-   * Runs `fn` in the write queue: no cache update lands while it runs (commits still reach
-   * SQLite; their cache updates wait behind it). Used to rebuild the index at other dims.
+   * Applies a committed write to the caches at once: the matrix, removals from the index; added
+   * rows are queued for the index (and found by the pending scan until they are in it).
    */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(fn);
-    this.queue = p.then(() => undefined, () => undefined);
-    return p;
-  }
-
-  /** Replaces the record and the index together (inside `exclusive`). */
-  swap(record: CollectionRecord, index: PrefixIndex): void {
-    this.record = record;
-    this.index = index;
-    this.dirty++;
-  }
-
-  /** Resolves once every queued write is in the caches. */
-  settled(): Promise<void> {
-    return this.queue;
-  }
-
-  private applyNow(added: Row[], removedSeqs: number[]): void {
+  apply(added: Row[], removedSeqs: number[]): void {
     for (const seq of removedSeqs) {
       this.matrix.remove(seq);
-      this.index.remove(seq);
+      if (this.pending.delete(seq) || this.index.remove(seq)) this.dirty++;
     }
     for (const { seq, vector } of added) {
       this.matrix.add(seq, vector);
-      this.index.add(seq, vector);
+      this.pending.add(seq, vector);
       if (seq > this.highestSeq) this.highestSeq = seq;
     }
-    this.dirty += added.length + removedSeqs.length;
+    // Pending rows count as index changes: a snapshot written before they are indexed holds
+    // what the index holds (the rest is replayed at open), and the next one holds them.
+    this.dirty += added.length;
+    this.matrixDirty += added.length + removedSeqs.length;
+    this.scheduleIndexing();
   }
 
-  /** Writes a snapshot when anything changed since the last one (or when forced). */
+  /** Queues one time slice of index insertion when rows are pending (it queues the next). */
+  private scheduleIndexing(): void {
+    if (this.indexingScheduled || this.pending.size === 0 || this.indexError) return;
+    this.indexingScheduled = true;
+    const p = this.queue.then(async () => {
+      const gap = this.pending.gapMs;
+      await (gap > 0 ? sleep(gap) : yieldToLoop());
+      this.indexingScheduled = false;
+      this.dirty += this.pending.indexSlice(this.index);
+    });
+    this.queue = p.catch((err: Error) => {
+      this.indexError = err;
+    });
+    void this.queue.then(() => this.scheduleIndexing());
+  }
+
+  /**
+   * Makes the index hold exactly the matrix's rows: labels the matrix lacks (deleted or replaced
+   * since) are removed, rows the index lacks are queued for it (their prefix from the matrix
+   * when it is wide enough and holds float32, else from the store). Returns how many of each.
+   */
+  resyncIndex(vectors: VectorsBySeq): { queued: number; removed: number } {
+    const labels = new Set(this.index.labels());
+    let removed = 0;
+    for (const seq of labels) if (!this.matrix.has(seq) && this.index.remove(seq)) removed++;
+    const m = this.matrix;
+    const missing = Array.from(m.slotSeq.subarray(0, m.size)).filter((seq) => !labels.has(seq));
+    this.pending.reset(this.index.dim);
+    // Quantised rows are not read back as prefixes: those come from the store's full vectors.
+    const fromStore = this.index.dim > m.width || m.type !== 'f32' ? vectors.vectorsBySeqs(missing) : null;
+    for (const seq of missing) {
+      const slot = m.slotOf(seq)!;
+      const v = fromStore ? fromStore.get(seq) : m.data.subarray(slot * m.width, (slot + 1) * m.width);
+      if (v) this.pending.add(seq, v);
+    }
+    this.dirty += removed + missing.length;
+    this.scheduleIndexing();
+    return { queued: missing.length, removed };
+  }
+
+  /**
+   * Runs `fn` in the index queue: no index insertion runs meanwhile (commits still reach SQLite
+   * and the matrix; their rows wait as pending). Used to rebuild the index at other dims.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn);
+    this.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  /** Replaces the record and the index together (inside `exclusive`), then resyncs the index. */
+  swap(record: CollectionRecord, index: PrefixIndex, vectors: VectorsBySeq = NO_VECTORS): void {
+    const changed = index !== this.index;
+    this.record = record;
+    this.index = index;
+    this.dirty++;
+    if (changed) this.resyncIndex(vectors);
+  }
+
+  /** Resolves once every committed row is in the index (indexing runs at full speed meanwhile). */
+  async settled(): Promise<void> {
+    this.pending.waiters++;
+    try {
+      do {
+        this.scheduleIndexing();
+        await this.queue;
+        if (this.indexError) throw this.indexError;
+      } while (this.pending.size > 0);
+    } finally {
+      this.pending.waiters--;
+    }
+  }
+
+  /**
+   * Writes the snapshots of what changed since the last ones: the index (also when forced: a
+   * retune swapped it), then the resident matrix. True when anything was written.
+   */
   snapshot(dir: string, force = false): boolean {
-    if (!force && this.dirty === 0) return false;
-    writeSnapshot(dir, this.record.id, this.index, this.highestSeq);
-    this.dirty = 0;
-    return true;
+    let wrote = false;
+    if (force || this.dirty > 0) {
+      writeSnapshot(dir, this.record.id, this.index, this.highestSeq);
+      this.dirty = 0;
+      wrote = true;
+    }
+    if (this.matrixDirty > 0) {
+      writeMatrixSnapshot(dir, this.record.id, this.matrix, this.highestSeq);
+      this.matrixDirty = 0;
+      wrote = true;
+    }
+    return wrote;
   }
 
   get count(): number {
     return this.matrix.size;
-  }
-
-  /** Internal: used by Loader. */
-  static assemble(record: CollectionRecord, index: PrefixIndex, matrix: ResidentMatrix): CollectionRuntime {
-    return new CollectionRuntime(record, index, matrix);
-  }
-}
-
-/** Builds the caches from pages of rows, reusing a valid snapshot for the index. */
-class Loader {
-  private readonly t0 = performance.now();
-  private readonly snap: ReturnType<typeof loadSnapshot>;
-  private readonly rt: CollectionRuntime;
-  private readonly inIndex: Set<number>;
-  private readonly live = new Set<number>();
-  private replayed = 0;
-  private readonly count: number;
-  lastSeq = 0;
-
-  constructor(record: CollectionRecord, items: ItemStore, snapshotDir: string) {
-    this.count = items.count(record.id);
-    this.snap = loadSnapshot(snapshotDir, record.id, record.indexDim, record.hnsw, items.highestIssuedSeq());
-    const index = this.snap.index ?? PrefixIndex.create(record.indexDim, record.hnsw, this.count);
-    this.rt = CollectionRuntime.assemble(record, index, new ResidentMatrix(record.residentDim, record.nesting, this.count, { type: record.residentType }));
-    this.inIndex = this.snap.index ? new Set(index.labels()) : new Set<number>();
-  }
-
-  add(rows: Row[]): void {
-    for (const { seq, vector } of rows) {
-      this.rt.matrix.add(seq, vector);
-      this.live.add(seq);
-      if (!this.inIndex.has(seq)) {
-        this.rt.index.add(seq, vector);
-        this.replayed++;
-      }
-      this.lastSeq = seq;
-    }
-  }
-
-  finish(): CollectionRuntime {
-    const rt = this.rt;
-    // Labels the snapshot holds but the store no longer does: deleted or replaced since.
-    let removed = 0;
-    for (const seq of this.inIndex) if (!this.live.has(seq) && rt.index.remove(seq)) removed++;
-    rt.highestSeq = Math.max(this.lastSeq, this.snap.index ? this.snap.manifest.highestSeq : 0);
-    rt.dirty = this.snap.index ? this.replayed + removed : this.live.size;
-    rt.lastOpen = {
-      loadedSnapshot: this.snap.index !== null, reason: this.snap.index ? 'snapshot loaded' : this.snap.reason,
-      replayed: this.replayed, removed, rows: this.live.size, ms: performance.now() - this.t0,
-    };
-    return rt;
   }
 }

@@ -3,6 +3,7 @@ import type { Kernel } from '../compute/kernel.js';
 import { validateId, validateLabel, validatePayload, validateText, validateVector } from '../core/validate.js';
 import { MrlError, mrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
+import { removeMatrixSnapshotFiles } from '../index/matrix-snapshot.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactTop } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
@@ -119,7 +120,7 @@ export class Engine {
     return {
       ...rt.record,
       count: rt.count,
-      index: { state: 'ready', dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
+      index: { state: 'ready', dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, pending: rt.pending.size, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
       memory: this.memory(rt),
     };
   }
@@ -135,20 +136,24 @@ export class Engine {
     return c;
   }
 
-  /** Waits for the collection's queued cache updates, then removes it, its items and its snapshot. */
+  /** Waits for the collection's queued index work, then removes it, its items and its snapshots. */
   async dropCollection(name: string): Promise<void> {
-    await this.runtime(name).settled();
+    const dropping = this.runtime(name);
+    dropping.pending.reset(dropping.index.dim); // rows about to go need no indexing
+    await dropping.settled();
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
     this.rowCaches.delete(rt.record.id);
     removeSnapshotFiles(this.snapshotDir, rt.record.id);
+    removeMatrixSnapshotFiles(this.snapshotDir, rt.record.id);
   }
 
   /**
    * Validates the whole batch first (in chunks that yield to the event loop), commits it in one
-   * transaction, then updates the caches. Nothing is changed when any item is invalid. Resolves
-   * after the commit and once the caches hold the batch (so a client reads its own writes).
+   * transaction, then updates the resident matrix and queues the rows for the index. Nothing is
+   * changed when any item is invalid. Resolves after the commit; the next search sees the batch
+   * (rows not in the index yet are scanned exactly beside it).
    */
   async upsert(name: string, items: ItemVector[]): Promise<{ upserted: number }> {
     const rt = this.runtime(name);
@@ -166,7 +171,7 @@ export class Engine {
     const cache = this.rows(rt.record.id);
     cache.forget(res.removedSeqs);
     cache.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
-    await rt.apply(res.added, res.removedSeqs);
+    rt.apply(res.added, res.removedSeqs);
     for (const f of this.hooks.upserted) f(name);
     return { upserted: res.added.length };
   }
@@ -185,13 +190,13 @@ export class Engine {
     }
   }
 
-  /** Deletes ids in one transaction; resolves once the caches no longer hold them. */
+  /** Deletes ids in one transaction; resolves once the caches no longer hold them (at once). */
   async deleteItems(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
     const rt = this.runtime(name);
     const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
     const res = this.items.delete(rt.record.id, valid);
     this.rows(rt.record.id).forget(res.removedSeqs);
-    await rt.apply([], res.removedSeqs);
+    rt.apply([], res.removedSeqs);
     return { deleted: res.removedSeqs.length, missing: res.missing };
   }
 
@@ -266,9 +271,10 @@ export class Engine {
 
   /**
    * Sets the collection's tuned search defaults and, when `indexDim` differs, rebuilds its index
-   * at those dims. The rebuild runs in the collection's write queue (writes wait, searches use
-   * the old index until the swap); `prebuilt` is used when no write reached the caches since it
-   * was built (its matrix version still matches).
+   * at those dims. The rebuild runs in the collection's index queue (writes still commit and
+   * reach the matrix, their rows wait as pending; searches use the old index until the swap,
+   * which resyncs the new index with the matrix); `prebuilt` is used when no write reached the
+   * matrix since it was built (its matrix version still matches).
    */
   async retune(name: string, indexDim: number, defaults: SearchDefaults, prebuilt?: { index: PrefixIndex; matrixVersion: number }): Promise<CollectionRecord> {
     const rt = this.runtime(name);
@@ -282,7 +288,7 @@ export class Engine {
           : await buildIndexFromRows(rt, this.items, indexDim);
       }
       const rec = this.collections.updateTuning(name, indexDim, defaults);
-      rt.swap(rec, index);
+      rt.swap(rec, index, this.items);
       rt.snapshot(this.snapshotDir, true);
     });
     return rt.record;
@@ -300,13 +306,13 @@ export class Engine {
     return n;
   }
 
-  /** Resolves once every queued cache update has been applied. */
+  /** Resolves once every committed row is in its collection's index. */
   async drain(): Promise<void> {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.settled()));
   }
 
   /**
-   * Stops loading, waits for queued cache updates, then snapshots what changed. The stores stay
+   * Stops loading, waits until every committed row is indexed, then snapshots what changed. The stores stay
    * open: the context closes them after this. Safe to call twice.
    */
   async close(): Promise<void> {

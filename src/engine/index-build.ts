@@ -8,8 +8,8 @@ const CHUNK = 256;
 /**
  * A new prefix index at `dims` over the rows the resident matrix holds now, read from the
  * matrix when it is wide enough and holds float32, from SQLite otherwise; yields to the event loop between
- * chunks. The caller keeps writes out of the caches meanwhile (`exclusive`), or accepts that
- * the index reflects the rows at the start (a sweep's temporary index).
+ * chunks. Rows written meanwhile may be missing or stale in it: a retune's swap resyncs the
+ * index with the matrix; a sweep's temporary index reflects the rows at its start.
  */
 export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 'record'>, vectors: VectorsBySeq, dims: number): Promise<PrefixIndex> {
   const m = rt.matrix;

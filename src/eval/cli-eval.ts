@@ -9,23 +9,24 @@ export const EVAL_USAGE = `  mrl eval --collection <name> [--queries <collection
            [--shortlist K] [--rerank D_r] [--ef N] [--funnel paper|16:200,…] [--exact] [--json]
                                      mAP@10, P@10, top-1, recall vs exact full-D, latency, QPS, FLOPs
   mrl eval --sweep --collection <name> [--index-dims 16,32,…,D] [--shortlists 20,50,…] [--rerank-dims D]
-           [--efs 16,32] [--funnels "paper;16:200,64:50,512:10"] [--tolerance-recall 0.01]
+           [--efs 16,32] [--refines 0,20,40] [--funnels "paper;16:200,64:50,512:10"] [--target-recall 0.99]
            [--tolerance-map 0.005] [--cost latency|flops] [--apply] [--json]
-                                     grid, Pareto front, cheapest config within tolerance (--apply stores it)
+                                     grid, Pareto front, cheapest config reaching the recall target
+                                     (and exact's mAP@10 within tolerance, with labels); --apply stores it
   mrl eval --classify --model fashion-mrl [--data <fashion-mnist dir>] [--thresholds 0.5,…] [--json]
                                      adaptive classification cascade: accuracy against mean dims`;
 
 export const EVAL_OPTIONS = {
   queries: { type: 'string' }, limit: { type: 'string' }, sample: { type: 'string' }, seed: { type: 'string' }, ef: { type: 'string' },
   sweep: { type: 'boolean' }, 'index-dims': { type: 'string' }, shortlists: { type: 'string' }, 'rerank-dims': { type: 'string' },
-  efs: { type: 'string' }, funnels: { type: 'string' }, 'tolerance-recall': { type: 'string' }, 'tolerance-map': { type: 'string' },
+  efs: { type: 'string' }, refines: { type: 'string' }, funnels: { type: 'string' }, 'target-recall': { type: 'string' }, 'tolerance-recall': { type: 'string' }, 'tolerance-map': { type: 'string' },
   cost: { type: 'string' }, apply: { type: 'boolean' }, json: { type: 'boolean' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
 const num = (v: unknown): number | undefined => (typeof v === 'string' ? Number(v) : undefined);
 const list = (v: unknown): number[] | undefined => (typeof v === 'string' ? v.split(',').map(Number) : undefined);
-const f4 = (x: number) => x.toFixed(4);
+const f4 = (x: number | null) => (x === null ? '–' : x.toFixed(4));
 const ms = (x: number) => x.toFixed(3);
 
 function querySet(o: Values): QuerySet | undefined {
@@ -66,8 +67,8 @@ export function formatSweep(r: SweepResult): string {
   const head = ['configuration (Pareto vs p50: * mAP@10, † recall)', 'mAP@10', 'recall', 'p50 ms', 'p99 ms', 'MFLOPs', 'index MiB'];
   const perDim = table([['exact at dims', 'mAP@10', 'top-1', 'recall', 'p50 ms'], ...r.perDim.map((p) => [p.dims, f4(p.mapAt10), f4(p.top1), f4(p.recallAt10VsExact), ms(p.latencyMs.p50)])]);
   const best = r.best
-    ? `best within tolerance (recall ≥ ${1 - r.tolerance.recall}, mAP@10 ≥ exact − ${r.tolerance.mapAt10}): ${r.best.label}, p50 ${ms(r.best.latencyMs.p50)} ms vs exact ${ms(r.exact.latencyMs.p50)} ms${r.applied ? ' — applied as the collection default' : ''}`
-    : 'no configuration is within tolerance of exact';
+    ? `best (recall@10 ≥ ${r.targetRecall}${r.labelledQueries ? `, mAP@10 ≥ exact − ${r.tolerance.mapAt10}` : ', no labels: recall only'}): ${r.best.label}, p50 ${ms(r.best.latencyMs.p50)} ms vs exact ${ms(r.exact.latencyMs.p50)} ms${r.applied ? ' — applied as the collection default' : ''}`
+    : `no configuration reaches recall@10 ${r.targetRecall}${r.labelledQueries ? ' within tolerance of exact mAP@10' : ''}`;
   return `${r.collection}: ${r.queries} queries, ${r.points.length} points\n${perDim}\n\n${table([head, row(r.exact), ...r.points.map(row)])}\n\n${best}`;
 }
 
@@ -79,10 +80,10 @@ export async function runEvalCommand(ctx: AppContext, o: Values): Promise<void> 
   try {
     if (o.sweep) {
       const dim = ctx.engine.runtime(collection).record.dim;
-      const grid: SweepGrid = { indexDims: list(o['index-dims']), shortlists: list(o.shortlists), rerankDims: list(o['rerank-dims']), efs: list(o.efs) };
+      const grid: SweepGrid = { indexDims: list(o['index-dims']), shortlists: list(o.shortlists), rerankDims: list(o['rerank-dims']), efs: list(o.efs), refines: list(o.refines) };
       if (typeof o.funnels === 'string') grid.funnels = o.funnels.split(';').filter(Boolean).map((s) => parseFunnelSpec(s, dim));
       const r = await ctx.evals.sweep({
-        collection, queries: querySet(o), grid, apply: o.apply === true, cost: o.cost as 'latency' | 'flops' | undefined,
+        collection, queries: querySet(o), grid, apply: o.apply === true, cost: o.cost as 'latency' | 'flops' | undefined, targetRecall: num(o['target-recall']),
         tolerance: { recall: num(o['tolerance-recall']), mapAt10: num(o['tolerance-map']) }, onProgress,
       });
       bar.stop();

@@ -1,6 +1,6 @@
 import type { SearchOptions } from '../search/options.js';
 import { summarise } from '../core/stats.js';
-import { mrlError, MrlError } from '../errors.js';
+import { mrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { queryFigures } from '../core/retrieval-metrics.js';
@@ -36,8 +36,9 @@ export function evalSearch(search: SearchOptions = {}): SearchOptions {
 
 /**
  * Runs every query through the server's own search path with `search`, one query at a time,
- * and scores the results: label metrics (docs/design.md's mAP@10, the hit-normalised variant, P@10,
- * top-1) and recall against `truth` (the exact full-D top 10 of each query, same kernels).
+ * and scores the results: label metrics over the labelled queries (docs/design.md's mAP@10, the
+ * hit-normalised variant, P@10, top-1; null when none is labelled) and recall against `truth`
+ * (the exact full-D top 10 of each query, same kernels).
  */
 export async function runQueries(
   engine: Engine, collection: string, queries: EvalQuery[], search: SearchOptions, truth: string[][] | null,
@@ -85,7 +86,7 @@ export async function runQueries(
   }
   const n = queries.length;
   const lat = summarise(latencies, wall);
-  const per = (x: number) => (labelled ? x / labelled : 0);
+  const per = (x: number) => (labelled ? x / labelled : null);
   return {
     mapAt10: per(sums.ap), mapAt10HitNormalized: per(sums.apHits), precisionAt10: per(sums.precision), top1: per(sums.top1),
     recallAt10VsExact: truth ? sums.recall / n : 1,
@@ -104,7 +105,8 @@ export function exactRun(engine: Engine, collection: string, queries: EvalQuery[
 
 /**
  * `GET /eval` and `mrl eval`: one search configuration against exact full-D search over a query
- * set. Progress counts the exact pass and the configuration's pass.
+ * set: recall@10 against exact always, the label metrics where queries have labels (null
+ * otherwise). Progress counts the exact pass and the configuration's pass.
  */
 export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<EvalResult> {
   const t0 = performance.now();
@@ -114,7 +116,6 @@ export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<E
   if (search.filter !== undefined) parseFilter(search.filter);
   const queries = resolveQueries(engine, opts.collection, opts.queries);
   const labelled = queries.filter((q) => q.label !== null).length;
-  if (labelled === 0) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
   const n = queries.length;
   // Exact search at full D is its own ground truth: one pass instead of two.
   const isTruth = plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim && search.text === undefined;

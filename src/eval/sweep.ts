@@ -1,6 +1,4 @@
-import { paperFunnel } from '../search/funnel-spec.js';
-import type { FunnelStep, SearchOptions } from '../search/options.js';
-import { mrlError, MrlError } from '../errors.js';
+import { mrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { buildIndexFromRows } from '../engine/index-build.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
@@ -9,23 +7,21 @@ import { parseFilter } from '../search/filter/parse.js';
 import { exactRun, runQueries, type Progress, type RunFigures } from './evaluate.js';
 import { paretoFlags } from './pareto.js';
 import { resolveQueries } from './query-set.js';
+import { sweepCandidates, type Candidate, type SweepGrid } from './sweep-grid.js';
 import type { PerDimPoint, QuerySet, SweepPoint, SweepResult } from './types.js';
 
-export interface SweepGrid {
-  /** Dims of the first stage's index; each other than the collection's gets a temporary index. */
-  indexDims?: number[];
-  shortlists?: number[];
-  rerankDims?: number[];
-  funnels?: FunnelStep[][];
-  /** Beam widths for the index stage (default: the shortlist, or the collection's efSearch). */
-  efs?: number[];
-}
+export { sweepCandidates, type SweepGrid } from './sweep-grid.js';
 
 export interface SweepOptions {
   collection: string;
   queries?: QuerySet;
   grid?: SweepGrid;
-  /** Best = cheapest point with recall ≥ exact − recall and mAP@10 ≥ exact's − mapAt10. */
+  /**
+   * Best = the cheapest point whose recall@10 against exact full-D is ≥ `targetRecall` (default
+   * 0.99) and, where the queries have labels, whose mAP@10 is ≥ exact's − `tolerance.mapAt10`.
+   */
+  targetRecall?: number;
+  /** `recall`: the older way to say targetRecall = 1 − recall. */
   tolerance?: { recall?: number; mapAt10?: number };
   /** What "cheapest" means: measured p50 latency (default) or counted FLOPs (deterministic). */
   cost?: 'latency' | 'flops';
@@ -41,55 +37,14 @@ export interface SweepOptions {
 }
 
 export const DEFAULT_TOLERANCE = { recall: 0.01, mapAt10: 0.005 };
-const MAX_POINTS = 400;
+/** The default criterion: recall@10 against exact full-D of at least this. */
+export const DEFAULT_TARGET_RECALL = 0.99;
 
-function ints(v: unknown, name: string, lo: number, hi: number): number[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length === 0 || v.length > 32) throw mrlError('INVALID_EVAL', `grid.${name} must be a list of 1..32 integers`);
-  for (const x of v) if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) throw mrlError('INVALID_EVAL', `grid.${name} values must be integers in ${lo}..${hi}`);
-  return [...new Set(v as number[])].sort((a, b) => a - b);
-}
-
-interface Candidate { indexDims: number; search: SearchOptions; label: string }
-
-/**
- * The grid's points. Defaults reach from short prefixes to the full vector and from small to
- * large shortlists, so the tuner may pick a single full-D index stage when that is cheapest:
- * index dims = the nesting dims from 16 (and D), shortlist K ∈ {20, 50, 100, 200, 500, 1000},
- * rerank at D (at the index dims the rerank is dropped and K is the beam), the paper's funnel.
- */
-export function sweepCandidates(dim: number, nesting: number[], grid: SweepGrid = {}): Candidate[] {
-  const indexDims = ints(grid.indexDims, 'indexDims', 1, dim) ?? [...new Set([...nesting.filter((d) => d >= 16 && d <= dim), dim])].sort((a, b) => a - b);
-  const shortlists = ints(grid.shortlists, 'shortlists', 10, 10_000) ?? [20, 50, 100, 200, 500, 1000];
-  const rerankDims = ints(grid.rerankDims, 'rerankDims', 1, dim) ?? [dim];
-  const efs = ints(grid.efs, 'efs', 1, 10_000);
-  const out: Candidate[] = [];
-  for (const d of indexDims) {
-    for (const r of rerankDims.filter((x) => x >= d)) {
-      if (r === d) {
-        for (const k of efs ?? shortlists) out.push({ indexDims: d, search: { shortlist: k, rerank: r }, label: `index ${d}d, ef ${k}` });
-      } else {
-        for (const k of shortlists) {
-          if (efs) for (const ef of efs) out.push({ indexDims: d, search: { shortlist: k, rerank: r, ef }, label: `index ${d}d → ${k} → rerank ${r}d, ef ${ef}` });
-          else out.push({ indexDims: d, search: { shortlist: k, rerank: r }, label: `index ${d}d → ${k} → rerank ${r}d` });
-        }
-      }
-    }
-  }
-  const funnels = grid.funnels ?? [paperFunnel(dim)];
-  if (!Array.isArray(funnels) || funnels.length > 16) throw mrlError('INVALID_EVAL', 'grid.funnels must be a list of at most 16 funnels');
-  for (const f of funnels) {
-    if (!Array.isArray(f) || f.length === 0) throw mrlError('INVALID_EVAL', 'each funnel must be a non-empty list of {dims, keep}');
-    const first = f[0]?.dims;
-    const onIndex = typeof first === 'number' && indexDims.includes(first);
-    out.push({
-      indexDims: onIndex ? first : indexDims[0],
-      search: { funnel: f, firstStage: onIndex ? 'index' : 'exact' },
-      label: `funnel ${f.map((s) => `${s?.dims}:${s?.keep}`).join('→')}${onIndex ? '' : ' (exact first stage)'}`,
-    });
-  }
-  if (out.length > MAX_POINTS) throw mrlError('INVALID_EVAL', `the grid has ${out.length} points; at most ${MAX_POINTS}`);
-  return out;
+/** The recall a point must reach: `targetRecall`, else 1 − `tolerance.recall`, else 0.99. */
+function targetOf(opts: SweepOptions): number {
+  const t = opts.targetRecall ?? (opts.tolerance?.recall !== undefined ? 1 - opts.tolerance.recall : DEFAULT_TARGET_RECALL);
+  if (typeof t !== 'number' || !(t > 0 && t <= 1)) throw mrlError('INVALID_EVAL', 'targetRecall must be in (0, 1]');
+  return t;
 }
 
 function toPoint(c: Candidate, f: RunFigures, indexBytes: number): SweepPoint {
@@ -102,20 +57,25 @@ function toPoint(c: Candidate, f: RunFigures, indexBytes: number): SweepPoint {
 
 /**
  * `POST /eval/sweep` and `mrl eval --sweep`: every grid point over one query set (the exact
- * full-D pass is the ground truth), the Pareto front of mAP@10 against p50 latency, and the
- * cheapest point within tolerance of exact. Temporary indexes hold the rows present when they
+ * full-D pass is the ground truth), the Pareto fronts of mAP@10 (where labelled) and of recall
+ * against p50 latency, and the cheapest point reaching the recall target (and, with labels,
+ * within tolerance of exact's mAP@10). Unlabelled collections are tuned on recall alone. Temporary indexes hold the rows present when they
  * were built; `apply` swaps the chosen one in only if no write reached the caches since.
  */
 export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepResult> {
   const t0 = performance.now();
   const rt = engine.runtime(opts.collection);
   const { dim, nesting } = rt.record;
-  const candidates = sweepCandidates(dim, nesting, opts.grid);
+  const candidates = sweepCandidates(dim, nesting, opts.grid, rt.record.residentType);
   for (const c of candidates) engine.plan(rt, { ...c.search, k: 10 }, c.indexDims); // reject bad points before any work
-  const tol = { recall: opts.tolerance?.recall ?? DEFAULT_TOLERANCE.recall, mapAt10: opts.tolerance?.mapAt10 ?? DEFAULT_TOLERANCE.mapAt10 };
-  if (!(tol.recall >= 0 && tol.recall <= 1) || !(tol.mapAt10 >= 0 && tol.mapAt10 <= 1)) throw mrlError('INVALID_EVAL', 'tolerances must be in 0..1');
+  const given = opts.tolerance ?? {};
+  if ((given.recall !== undefined && !(given.recall >= 0 && given.recall <= 1)) || (given.mapAt10 !== undefined && !(given.mapAt10 >= 0 && given.mapAt10 <= 1))) {
+    throw mrlError('INVALID_EVAL', 'tolerances must be in 0..1');
+  }
+  const targetRecall = targetOf(opts);
+  const tol = { recall: 1 - targetRecall, mapAt10: given.mapAt10 ?? DEFAULT_TOLERANCE.mapAt10 };
   const queries = resolveQueries(engine, opts.collection, opts.queries);
-  if (!queries.some((q) => q.label !== null)) throw new MrlError('NO_LABELS', { detail: `${queries.length} queries, none labelled` });
+  const labelled = queries.filter((q) => q.label !== null).length;
   const perDimDims = opts.perDim === false ? [] : nesting.filter((d) => d < dim);
   const total = queries.length * (1 + candidates.length + perDimDims.length);
   // Progress over all passes: `done` counts the queries of the passes already finished.
@@ -154,25 +114,29 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
     advance();
     points.push(toPoint(c, f, (using?.index ?? engine.runtime(opts.collection).index).bytes));
   }
-  const pareto = paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.mapAt10);
   const paretoRecall = paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.recallAt10VsExact);
+  // Without labels there is no mAP@10: the front is the recall front.
+  const pareto = labelled ? paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.mapAt10 ?? 0) : paretoRecall;
   points.forEach((p, i) => {
     p.pareto = pareto[i];
     p.paretoRecall = paretoRecall[i];
   });
 
   const cost = opts.cost === 'flops' ? (p: SweepPoint) => p.flopsPerQuery : (p: SweepPoint) => p.latencyMs.p50;
-  const ok = points.filter((p) => p.recallAt10VsExact >= 1 - tol.recall && p.mapAt10 >= exact.mapAt10 - tol.mapAt10);
+  const mapOk = (p: SweepPoint) => !labelled || (p.mapAt10 ?? 0) >= (exact.mapAt10 ?? 0) - tol.mapAt10;
+  const ok = points.filter((p) => p.recallAt10VsExact >= targetRecall - 1e-12 && mapOk(p));
   const best = ok.length ? ok.reduce((a, b) => (cost(b) < cost(a) ? b : a)) : null;
   let applied = false;
   if (opts.apply && best) {
     const s = best.search;
-    const defaults: SearchDefaults = s.funnel ? { funnel: s.funnel } : { shortlist: s.shortlist, rerank: s.rerank, ...(s.ef !== undefined ? { ef: s.ef } : {}) };
+    const defaults: SearchDefaults = s.funnel
+      ? { funnel: s.funnel }
+      : { shortlist: s.shortlist, rerank: s.rerank, ...(s.ef !== undefined ? { ef: s.ef } : {}), ...(s.refine !== undefined ? { refine: s.refine } : {}) };
     await engine.retune(opts.collection, best.indexDims, defaults, indexes.get(best.indexDims));
     applied = true;
   }
   return {
-    collection: opts.collection, queries: queries.length, items: rt.count, exact, perDim, points, best,
-    tolerance: tol, applied, ms: performance.now() - t0, createdAt: new Date().toISOString(),
+    collection: opts.collection, queries: queries.length, items: rt.count, labelledQueries: labelled, exact, perDim, points, best,
+    targetRecall, tolerance: tol, applied, ms: performance.now() - t0, createdAt: new Date().toISOString(),
   };
 }

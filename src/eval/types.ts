@@ -12,15 +12,18 @@ export type QuerySet = { collection: string; limit?: number } | { sample: number
 
 export interface LatencyFigures { p50: number; p99: number; mean: number }
 
-/** One configuration's figures over a query set (mAP@10 as docs/design.md defines it). */
+/**
+ * One configuration's figures over a query set (mAP@10 as docs/design.md defines it). The label
+ * metrics are null when no query has a label; recall against exact full-D is always there.
+ */
 export interface EvalResult {
   collection: string;
-  /** The MRL paper's mAP@10: Σ_j rel_j·P@j / 10, averaged over queries. */
-  mapAt10: number;
+  /** The MRL paper's mAP@10: Σ_j rel_j·P@j / 10, averaged over labelled queries. */
+  mapAt10: number | null;
   /** Σ_j rel_j·P@j / max(1, Σ_j rel_j). */
-  mapAt10HitNormalized: number;
-  precisionAt10: number;
-  top1: number;
+  mapAt10HitNormalized: number | null;
+  precisionAt10: number | null;
+  top1: number | null;
   /** |top-10 ∩ exact full-D top-10| / 10, the exact search using the same kernels. */
   recallAt10VsExact: number;
   latencyMs: LatencyFigures;
@@ -38,22 +41,22 @@ export interface EvalResult {
 }
 
 /** Exact search at one prefix: label quality per dim (the "mAP@10 per dim" chart). */
-export interface PerDimPoint { dims: number; mapAt10: number; top1: number; recallAt10VsExact: number; latencyMs: LatencyFigures }
+export interface PerDimPoint { dims: number; mapAt10: number | null; top1: number | null; recallAt10VsExact: number; latencyMs: LatencyFigures }
 
 export interface SweepPoint {
   /** Dims of the index the first stage reads (a temporary index when not the collection's own). */
   indexDims: number;
   search: SearchOptions;
   label: string;
-  mapAt10: number;
-  mapAt10HitNormalized: number;
+  mapAt10: number | null;
+  mapAt10HitNormalized: number | null;
   recallAt10VsExact: number;
   latencyMs: LatencyFigures;
   qps: number;
   flopsPerQuery: number;
   /** Index memory in bytes for this point's index dims. */
   indexBytes: number;
-  /** On the Pareto front of mAP@10 against p50 latency. */
+  /** On the Pareto front of mAP@10 against p50 latency (of recall, when no query has a label). */
   pareto: boolean;
   /** On the Pareto front of recall against exact against p50 latency. */
   paretoRecall: boolean;
@@ -64,11 +67,16 @@ export interface SweepResult {
   queries: number;
   /** Live items when the sweep ran (the quality guard re-sweeps once the collection has doubled). */
   items?: number;
+  /** Queries with a label (0: tuned on recall alone). */
+  labelledQueries: number;
   exact: SweepPoint;
   perDim: PerDimPoint[];
   points: SweepPoint[];
-  /** The cheapest (lowest p50) point within tolerance of exact full-D, or null if none. */
+  /** The cheapest point reaching the recall target (and exact's mAP@10 within tolerance, with labels), or null. */
   best: SweepPoint | null;
+  /** recall@10 against exact full-D a point must reach. */
+  targetRecall: number;
+  /** recall = 1 − targetRecall. */
   tolerance: { recall: number; mapAt10: number };
   applied: boolean;
   ms: number;

@@ -27,7 +27,7 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-function fsyncPath(path: string): void {
+export function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
@@ -52,13 +52,18 @@ export function writeSnapshot(dir: string, collectionId: number, index: PrefixIn
     elements: index.elementCount, deleted: index.deletedCount, highestSeq, file,
     bytes: statSync(join(dir, file)).size, sha256: sha256File(join(dir, file)), createdAt: new Date().toISOString(),
   };
-  const mtmp = `${manifestPath(dir, collectionId)}.tmp`;
-  writeFileSync(mtmp, JSON.stringify(manifest, null, 2));
-  fsyncPath(mtmp);
-  renameSync(mtmp, manifestPath(dir, collectionId));
-  fsyncPath(dir);
+  commitManifest(dir, manifestPath(dir, collectionId), manifest);
   removeSnapshotFiles(dir, collectionId, file);
   return manifest;
+}
+
+/** The commit point of a snapshot: its manifest written to a temp file, fsynced, renamed in place; then the folder fsynced. */
+export function commitManifest(dir: string, path: string, manifest: object): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, JSON.stringify(manifest, null, 2));
+  fsyncPath(tmp);
+  renameSync(tmp, path);
+  fsyncPath(dir);
 }
 
 export type LoadResult = { index: PrefixIndex; manifest: Manifest } | { index: null; reason: string };
@@ -92,12 +97,15 @@ export function loadSnapshot(dir: string, collectionId: number, indexDim: number
   }
 }
 
-/** Deletes a collection's snapshot files (all, or all but `keep`). */
-export function removeSnapshotFiles(dir: string, collectionId: number, keep?: string): void {
+/**
+ * Deletes a collection's snapshot files (all, or all but `keep` and the manifest). `prefix`
+ * names the structure: `c` the index, `m` the resident matrix (matrix-snapshot.ts).
+ */
+export function removeSnapshotFiles(dir: string, collectionId: number, keep?: string, prefix = 'c'): void {
   if (!existsSync(dir)) return;
   for (const f of readdirSync(dir)) {
-    if (!f.startsWith(`c${collectionId}.`) || f === keep) continue;
-    if (keep && f === `c${collectionId}.manifest.json`) continue;
+    if (!f.startsWith(`${prefix}${collectionId}.`) || f === keep) continue;
+    if (keep && f === `${prefix}${collectionId}.manifest.json`) continue;
     try {
       unlinkSync(join(dir, f));
     } catch {

@@ -29,7 +29,7 @@ export function retrievalSection(r: RetrievalFigures, files: string[]): string {
     ...[...r.adaptive].sort((a, b) => a.indexDims - b.indexDims || (a.shortlist ?? 0) - (b.shortlist ?? 0)).map((p) => pointRow(p, r.exact, [`${p.indexDims} → ${p.rerankDims}`, String(p.shortlist)])),
     ...r.hnswFull.map((p) => pointRow(p, r.exact, [`HNSW at ${r.exact.rerankDims ?? 512}, single stage`, `ef ${p.shortlist}`])),
   ];
-  const pd = r.perDimExact.map((p) => [String(p.dims), f4(p.mapAt10), f4(p.top1), f4(p.recallAt10VsExact), ms(p.latencyMs.p50)]);
+  const pd = r.perDimExact.map((p) => [String(p.dims), f4(p.mapAt10 ?? undefined), f4(p.top1 ?? undefined), f4(p.recallAt10VsExact), ms(p.latencyMs.p50)]);
   const idx = [...new Map(r.adaptive.concat(r.hnswFull).map((p) => [p.indexDims, p.indexBytes ?? 0])).entries()].sort((a, b) => a[0] - b[0]);
   return `## (b) Adaptive retrieval through the server's search path
 
@@ -109,7 +109,7 @@ function funnelNote(r: RetrievalFigures): string {
   const at256 = r.perDimExact.find((d) => d.dims === 256);
   return `
 Its recall@10 against exact 512-d search is only ${f4(p.recallAt10VsExact)} although its mAP@10 is within ${Math.abs((p.mapAt10 - r.exact.mapAt10) * 100).toFixed(2)} point:
-the funnel keeps 10 candidates at 256 dims, so the last stage only reorders the 256-d top 10${at256 ? ` (exact 256-d search alone has recall@10 ${f4(at256.recallAt10VsExact)} against 512-d, and mAP@10 ${f4(at256.mapAt10)})` : ''}.
+the funnel keeps 10 candidates at 256 dims, so the last stage only reorders the 256-d top 10${at256 ? ` (exact 256-d search alone has recall@10 ${f4(at256.recallAt10VsExact)} against 512-d, and mAP@10 ${f4(at256.mapAt10 ?? undefined)})` : ''}.
 The neighbours it swaps are mostly of the same class, so the label figures barely move. The paper reports accuracy only.
 `;
 }

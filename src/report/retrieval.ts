@@ -50,8 +50,8 @@ function toPoint(p: SweepPoint, dim: number): RetrievalPoint {
     shortlist: s.shortlist,
     rerankDims: s.rerank,
     funnel: s.funnel,
-    mapAt10: p.mapAt10,
-    mapAt10Hits: p.mapAt10HitNormalized,
+    mapAt10: p.mapAt10 ?? NaN, // the report's queries are labelled
+    mapAt10Hits: p.mapAt10HitNormalized ?? NaN,
     recallAt10VsExact: p.recallAt10VsExact,
     latencyMs: p.latencyMs,
     qps: p.qps,

@@ -2,6 +2,7 @@ import type { Kernel } from '../compute/kernel.js';
 import { normalizedPrefix } from '../core/prefix.js';
 import { exactScan } from './exact-scan.js';
 import type { Stage } from './options.js';
+import { withPending } from './pending.js';
 import { rescoreFromStore } from './rescore-store.js';
 import { rescore } from './rescore.js';
 import type { SearchSource, VectorsBySeq } from './sources.js';
@@ -19,7 +20,8 @@ export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; 
  * Runs planned stages for one query. The first stage comes from the prefix index or an
  * exact scan at its prefix; each later stage rescores the survivors at its dims, from the
  * resident matrix when dims ≤ R and from the store's full vectors otherwise (as does a
- * final refine stage, always).
+ * final refine stage, always). Rows committed but not yet in the index join the index stage's
+ * candidates by an exact scan (pending.ts).
  * `exclude` (a query item's own seq) never appears in the output; `first` replaces the first stage.
  */
 export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number, first?: FirstStage): Promise<Ranked> {
@@ -34,7 +36,8 @@ export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel
     if (first && st === stages[0]) {
       ({ seqs, scores, candidates } = await first(st, want));
     } else if (st.source === 'index') {
-      ({ seqs, scores } = src.index.search(normalizedPrefix(query, st.dims), want, Math.max(st.ef ?? src.record.hnsw.efSearch, want)));
+      const q = normalizedPrefix(query, st.dims);
+      ({ seqs, scores } = withPending(src.index.search(q, want, Math.max(st.ef ?? src.record.hnsw.efSearch, want)), src.pending, q, want));
       candidates = seqs.length;
     } else if (st.source === 'exact') {
       ({ seqs, scores } = await exactScan(src, vectors, kernel, query, st.dims, want));

@@ -1,5 +1,6 @@
 import type { ResidentMatrix } from '../core/resident-matrix.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
+import type { PendingRows } from './pending.js';
 
 /**
  * What a search reads of a collection: its prefix index, its resident rerank matrix, its live
@@ -11,6 +12,8 @@ export interface SearchSource {
   readonly matrix: ResidentMatrix;
   readonly count: number;
   readonly record: { readonly hnsw: { readonly efSearch: number } };
+  /** Rows the index does not hold yet (searched exactly beside it); absent for another index. */
+  readonly pending?: PendingRows;
 }
 
 /** Full vectors by seq, for reranks beyond the resident width; seqs not found are absent. */

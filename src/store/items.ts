@@ -39,6 +39,7 @@ export class ItemStore {
   private readonly vecBySeq: Statement;
   private readonly countStmt: Statement;
   private readonly pageStmt: Statement;
+  private readonly seqsStmt: Statement;
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
   private readonly vecsBySeqs = new Map<number, Statement>();
@@ -59,6 +60,7 @@ export class ItemStore {
     this.byId = db.prepare('SELECT seq, id, label, payload, vector FROM items WHERE collection_id = ? AND id = ?');
     this.vecBySeq = db.prepare('SELECT vector FROM items WHERE seq = ?').pluck();
     this.countStmt = db.prepare('SELECT count(*) FROM items WHERE collection_id = ?').pluck();
+    this.seqsStmt = db.prepare('SELECT seq FROM items WHERE collection_id = ?').pluck();
     this.pageStmt = db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw();
   }
 
@@ -191,6 +193,11 @@ export class ItemStore {
   page(collectionId: number, afterSeq: number, limit: number): { seq: number; vector: Float32Array }[] {
     const rows = this.pageStmt.all(collectionId, afterSeq, limit) as [number, Buffer][];
     return rows.map(([seq, b]) => ({ seq, vector: fromBlob(b) }));
+  }
+
+  /** The seqs of a collection's rows (from the (collection, id) index alone: no row is read). */
+  seqs(collectionId: number): number[] {
+    return this.seqsStmt.all(collectionId) as number[];
   }
 
   /** Label strings by seq, for evaluation. */

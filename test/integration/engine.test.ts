@@ -24,6 +24,7 @@ async function loaded(t: Parameters<typeof tempDir>[0], dataDir = tempDir(t)) {
   for (let i = 0; i < N; i += 500) {
     await engine.upsert('docs', vectors.slice(i, i + 500).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })));
   }
+  await engine.drain(); // every row in the index too, not only committed
   return { engine, vectors, dataDir };
 }
 
@@ -97,6 +98,8 @@ test('upsert replaces the vector; delete removes it from store, index and matrix
   const rt = engine.runtime('docs');
   await engine.upsert('docs', [{ id: 'v1', vector: vectors[900], label: 'moved' }]);
   assert.equal(rt.count, N);
+  assert.equal(rt.index.liveCount + rt.pending.size, N); // the new row may still wait for the index
+  await engine.drain();
   assert.equal(rt.index.liveCount, N);
   const r = await engine.search('docs', { vector: vectors[900] }, { k: 2 });
   assert.deepEqual(r.results.map((x) => x.id).sort(), ['v1', 'v900']);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluate } from '../../src/eval/evaluate.js';
-import { sweep } from '../../src/eval/sweep.js';
+import { sweep, sweepCandidates } from '../../src/eval/sweep.js';
 import { paretoFlags } from '../../src/eval/pareto.js';
 import { queryFigures } from '../../src/core/retrieval-metrics.js';
 import { mrlLikeVectors, openEngine, rng, tempDir } from '../helpers.js';
@@ -27,9 +27,9 @@ test('evaluate: mAP@10 (paper and hit-normalised), P@10 and top-1 from a hand-ma
   const r = await evaluate(engine, { collection: 'db', queries: { collection: 'q' }, search: { exact: true } });
   // hits at ranks 1, 3, 4, 10: P@j = 1, 2/3, 3/4, 4/10
   const sum = 1 + 2 / 3 + 3 / 4 + 4 / 10;
-  close(r.mapAt10, sum / 10);
-  close(r.mapAt10HitNormalized, sum / 4);
-  close(r.precisionAt10, 0.4);
+  close(r.mapAt10!, sum / 10);
+  close(r.mapAt10HitNormalized!, sum / 4);
+  close(r.precisionAt10!, 0.4);
   assert.equal(r.top1, 1);
   assert.equal(r.recallAt10VsExact, 1);
   assert.equal(r.queries, 2);
@@ -59,7 +59,7 @@ test('evaluate: leave-one-out mAP@10 and recall against exact equal a brute-forc
     recall += got.filter((j) => truth.includes(j)).length / 10;
   }
   assert.equal(exact.queries, 300);
-  close(exact.mapAt10, ap / 300, 1e-6);
+  close(exact.mapAt10!, ap / 300, 1e-6);
   assert.equal(exact.recallAt10VsExact, 1);
   close(lossy.recallAt10VsExact, recall / 300, 1e-6);
   assert.ok(lossy.recallAt10VsExact < 0.95, 'a 2-d shortlist of 12 must lose neighbours, or the check above proves nothing');
@@ -94,7 +94,7 @@ test('sweep picks the cheapest point within tolerance: a short prefix when it ho
   assert.ok(byLabel['index 8d → 100 → rerank 64d'] < 0.9, `8-d prefix should miss neighbours: ${JSON.stringify(byLabel)}`);
   assert.deepEqual({ dims: b.best?.indexDims, search: b.best?.search }, { dims: 64, search: { shortlist: 20, rerank: 64 } });
   assert.deepEqual(b.perDim.map((p) => p.dims), [8, 16, 32, 64]);
-  assert.ok(b.perDim[0].mapAt10 < b.perDim[3].mapAt10);
+  assert.ok(b.perDim[0].mapAt10! < b.perDim[3].mapAt10!);
   // Applied: the index is rebuilt at 64 dims and the default search is one index stage with beam 20.
   assert.equal(b.applied, true);
   const rec = engine.describe('back');
@@ -105,7 +105,7 @@ test('sweep picks the cheapest point within tolerance: a short prefix when it ho
   assert.deepEqual(r.stages.map((s) => [s.dims, s.source]), [[64, 'index']]);
   assert.equal(r.results.length, 10);
   // Pareto flags: no flagged point is dominated by another point.
-  const flags = paretoFlags(b.points, (p) => p.latencyMs.p50, (p) => p.mapAt10);
+  const flags = paretoFlags(b.points, (p) => p.latencyMs.p50, (p) => p.mapAt10!);
   assert.deepEqual(b.points.map((p) => p.pareto), flags);
   assert.ok(flags.some(Boolean));
   assert.deepEqual(b.points.map((p) => p.paretoRecall), paretoFlags(b.points, (p) => p.latencyMs.p50, (p) => p.recallAt10VsExact));
@@ -135,11 +135,12 @@ test('evaluate and sweep refuse bad requests before doing any work', async (t) =
   await assert.rejects(evaluate(engine, { collection: 'c', search: { k: 5 } }), { code: 'INVALID_EVAL' });
   await assert.rejects(evaluate(engine, { collection: 'c', queries: { collection: 'other' } }), { code: 'INVALID_EVAL' });
   await assert.rejects(evaluate(engine, { collection: 'c', queries: { sample: -1 } }), { code: 'INVALID_EVAL' });
-  await assert.rejects(evaluate(engine, { collection: 'c' }), { code: 'NO_LABELS' });
   await assert.rejects(evaluate(engine, { collection: 'nope' }), { code: 'COLLECTION_NOT_FOUND' });
   await assert.rejects(evaluate(engine, { collection: 'c', search: { shortlist: 5, rerank: 99 } }), { code: 'INVALID_SEARCH' });
   await assert.rejects(sweep(engine, { collection: 'c', grid: { indexDims: [0] } }), { code: 'INVALID_EVAL' });
   await assert.rejects(sweep(engine, { collection: 'c', tolerance: { recall: 2 } }), { code: 'INVALID_EVAL' });
+  await assert.rejects(sweep(engine, { collection: 'c', targetRecall: 0 }), { code: 'INVALID_EVAL' });
+  await assert.rejects(sweep(engine, { collection: 'c', targetRecall: 1.01 }), { code: 'INVALID_EVAL' });
   assert.deepEqual(engine.describe('c').searchDefaults, {});
 });
 
@@ -154,4 +155,57 @@ test('a sweep can index dims beyond the resident width (rows read from the store
   const got = await engine.search('c', { id: 'v7' });
   const exact = await engine.search('c', { id: 'v7' }, { exact: true });
   assert.deepEqual(got.results.map((x) => x.id), exact.results.map((x) => x.id));
+});
+
+test('an unlabelled collection is evaluated on recall alone: the label metrics are null', async (t) => {
+  const engine = await openEngine(t, tempDir(t), 'js');
+  const { vectors } = mrlLikeVectors(200, 16, 4);
+  engine.createCollection({ name: 'plain', dim: 16, indexDim: 4 });
+  await engine.upsert('plain', vectors.map((vector, i) => ({ id: `p${i}`, vector })));
+  const exact = await evaluate(engine, { collection: 'plain', queries: { sample: 50 }, search: { exact: true } });
+  assert.deepEqual([exact.mapAt10, exact.mapAt10HitNormalized, exact.precisionAt10, exact.top1], [null, null, null, null]);
+  assert.equal(exact.recallAt10VsExact, 1);
+  assert.equal(exact.unlabelledQueries, 50);
+  const lossy = await evaluate(engine, { collection: 'plain', queries: { sample: 50 }, search: { funnel: [{ dims: 2, keep: 12 }, { dims: 16, keep: 10 }], firstStage: 'exact' } });
+  assert.equal(lossy.mapAt10, null);
+  assert.ok(lossy.recallAt10VsExact > 0 && lossy.recallAt10VsExact < 1, `a 2-d shortlist of 12 loses some neighbours: ${lossy.recallAt10VsExact}`);
+});
+
+test('the sweep tunes an unlabelled collection: the cheapest point reaching the recall target, applied', async (t) => {
+  const engine = await openEngine(t, tempDir(t));
+  engine.createCollection({ name: 'u', dim: 64, nesting: [8, 16, 32, 64] });
+  // Neighbours decided by the first 8 dims; no labels at all.
+  await engine.upsert('u', structured(300, 64, (j) => j < 8, 1).map(({ id, vector }) => ({ id, vector })));
+  const grid = { indexDims: [8, 64], shortlists: [10, 20, 100], rerankDims: [64], funnels: [] };
+  const r = await sweep(engine, { collection: 'u', queries: { sample: 100 }, grid, cost: 'flops', apply: true });
+  assert.equal(r.labelledQueries, 0);
+  assert.equal(r.targetRecall, 0.99);
+  assert.equal(r.exact.mapAt10, null);
+  assert.ok(r.points.every((p) => p.mapAt10 === null && p.recallAt10VsExact >= 0));
+  assert.ok(r.perDim.every((p) => p.mapAt10 === null && p.top1 === null));
+  // The grid holds the full-D single-stage index and small shortlists.
+  assert.ok(r.points.some((p) => p.label === 'index 64d, ef 10'));
+  const reaching = r.points.filter((p) => p.recallAt10VsExact >= 0.99);
+  assert.ok(reaching.length > 0 && reaching.length < r.points.length, 'some points miss the target, or the choice proves nothing');
+  const cheapest = reaching.reduce((a, b) => (b.flopsPerQuery < a.flopsPerQuery ? b : a));
+  assert.deepEqual(r.best?.label, cheapest.label);
+  assert.deepEqual(r.points.map((p) => p.pareto), r.points.map((p) => p.paretoRecall)); // no labels: the recall front
+  assert.equal(r.applied, true);
+  assert.equal(engine.describe('u').indexDim, r.best.indexDims);
+  // A stricter target can only pick a point at least as good in recall.
+  const strict = await sweep(engine, { collection: 'u', queries: { sample: 100 }, grid, cost: 'flops', targetRecall: 1, perDim: false });
+  assert.ok(strict.best === null || strict.best.recallAt10VsExact === 1);
+});
+
+test('on quantised rows the sweep weighs refine counts (none, 2·k, 4·k) and applies the chosen one', async (t) => {
+  const engine = await openEngine(t, tempDir(t));
+  engine.createCollection({ name: 'q8', dim: 64, nesting: [8, 16, 32, 64], residentType: 'int8' });
+  await engine.upsert('q8', structured(300, 64, (j) => j < 8, 6).map(({ id, vector }) => ({ id, vector })));
+  const r = await sweep(engine, { collection: 'q8', queries: { sample: 60 }, grid: { indexDims: [8], shortlists: [50], rerankDims: [64], funnels: [] }, cost: 'flops', perDim: false, apply: true });
+  assert.deepEqual(r.points.map((p) => p.search.refine), [0, 20, 40]);
+  assert.deepEqual(r.points.map((p) => p.label), ['index 8d → 50 → rerank 64d, no refine', 'index 8d → 50 → rerank 64d, refine 20', 'index 8d → 50 → rerank 64d, refine 40']);
+  assert.ok(r.best, 'some refine count reaches the target');
+  assert.equal(engine.describe('q8').searchDefaults.refine, r.best.search.refine);
+  // An f32 collection gets no refine points unless asked.
+  assert.ok(sweepCandidates(64, [8, 64], { indexDims: [8], shortlists: [50], rerankDims: [64], funnels: [] }).every((c) => c.search.refine === undefined));
 });

@@ -101,13 +101,32 @@ test('bad evaluations get coded errors and store nothing', async (t) => {
     assert.equal(r.statusCode, status, r.body);
     assert.equal(r.json().error.code, code);
   }
-  // Unlabelled items: mAP@10 cannot be computed.
-  await app.inject({ method: 'POST', url: '/collections', payload: { name: 'plain', dim: 32 } });
-  await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'plain', items: vectors.slice(0, 20).map((vector, i) => ({ id: `p${i}`, vector })) } });
-  const nolabel = await app.inject('/eval?collection=plain');
-  assert.equal(nolabel.statusCode, 409);
-  assert.equal(nolabel.json().error.code, 'NO_LABELS');
+  const badTarget = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'c', targetRecall: 0 } });
+  assert.equal(badTarget.statusCode, 400, badTarget.body);
+  assert.equal(badTarget.json().error.code, 'VALIDATION');
   const latest = (await app.inject('/eval/latest?collection=c')).json();
   assert.deepEqual(latest, { eval: null, sweep: null });
   assert.deepEqual((await app.inject('/collections/c')).json().searchDefaults, {});
+});
+
+test('an unlabelled collection: GET /eval answers recall with null label metrics, and a sweep tunes it', async (t) => {
+  const { app } = await withData(t);
+  await app.inject({ method: 'POST', url: '/collections', payload: { name: 'plain', dim: 32, indexDim: 8, nesting: [8, 16, 32] } });
+  await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'plain', items: vectors.slice(0, 200).map((vector, i) => ({ id: `p${i}`, vector })) } });
+  const r = await app.inject('/eval?collection=plain&sample=40&shortlist=50&rerank=32');
+  assert.equal(r.statusCode, 200, r.body);
+  const body = r.json();
+  assert.deepEqual([body.mapAt10, body.mapAt10HitNormalized, body.precisionAt10, body.top1], [null, null, null, null]);
+  assert.equal(body.unlabelledQueries, 40);
+  assert.ok(body.recallAt10VsExact > 0.5 && body.recallAt10VsExact <= 1);
+  const s = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'plain', queries: { sample: 40 }, grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] }, targetRecall: 0.95, perDim: false, apply: true } });
+  assert.equal(s.statusCode, 200, s.body);
+  const sw = s.json();
+  assert.equal(sw.labelledQueries, 0);
+  assert.equal(sw.targetRecall, 0.95);
+  assert.ok(sw.best, 'a 32-d index with beam 50 over 200 rows reaches 0.95');
+  assert.ok(sw.best.recallAt10VsExact >= 0.95);
+  assert.equal(sw.best.mapAt10, null);
+  assert.equal(sw.applied, true);
+  assert.equal((await app.inject('/collections/plain')).json().indexDim, sw.best.indexDims);
 });

@@ -75,6 +75,8 @@ test('SIGTERM lets an in-flight ingest finish, writes snapshots; the next start 
   assert.equal(show.count, 3000);
   assert.equal(show.index.lastOpen.loadedSnapshot, true);
   assert.equal(show.index.lastOpen.replayed, 0);
+  assert.equal(show.index.lastOpen.matrix.loadedSnapshot, true); // the matrix came from its snapshot, not from SQLite
+  assert.equal(show.index.pending, 0);
   const s = await (await fetch(`${second.url}/search?collection=docs&id=v2999&k=3`)).json();
   assert.equal(s.results.length, 3);
   const exited2 = once(second.proc, 'exit');

@@ -16,12 +16,18 @@ async function seeded(t: Parameters<typeof tempDir>[0]) {
   engine.createCollection({ name: 'r', dim: 32, indexDim: 8 });
   const { vectors } = mrlLikeVectors(800, 32, 5);
   await engine.upsert('r', vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
+  await engine.drain(); // every row in the index too, not only committed
   return { engine, vectors, dataDir };
 }
 
-/** The index holds exactly the store's live rows: every stored vector is its own nearest neighbour. */
-function assertIndexMatchesStore(engine: Engine, name: string): void {
+/**
+ * Once the background indexing has caught up, the index holds exactly the store's live rows:
+ * every stored vector is its own nearest neighbour.
+ */
+async function assertIndexMatchesStore(engine: Engine, name: string): Promise<void> {
+  await engine.drain();
   const rt = engine.runtime(name);
+  assert.equal(rt.pending.size, 0, 'rows still pending');
   const stored = new Map<number, Float32Array>();
   for (const { seq, vector } of engine.items.scan(rt.record.id)) stored.set(seq, vector);
   assert.equal(rt.index.liveCount, stored.size, 'index live count');
@@ -76,7 +82,7 @@ test('a corrupt snapshot is rebuilt from SQLite with identical answers', async (
   assert.equal(open.reason, 'index file checksum mismatch');
   assert.equal(open.replayed, 800);
   assert.deepEqual((await again.search('r', { vector: vectors[3] }, { k: 10 })).results, before.results);
-  assertIndexMatchesStore(again, 'r');
+  await assertIndexMatchesStore(again, 'r');
   await again.close();
   assert.equal((await openEngine(t, dataDir)).describe('r').index.lastOpen!.loadedSnapshot, true); // rewritten at close
 });
@@ -97,7 +103,7 @@ test('rows written or deleted behind a snapshot are replayed at open', async (t)
   assert.equal(open.replayed, 2); // the two upserted rows
   assert.equal(open.removed, 4); // three deleted rows and v4's replaced one
   assert.equal(again.runtime('r').count, 798);
-  assertIndexMatchesStore(again, 'r');
+  await assertIndexMatchesStore(again, 'r');
   const r = await again.search('r', { vector: vectors[1] }, { k: 50 });
   assert.ok(!r.results.some((x) => ['v1', 'v2', 'v3'].includes(x.id)));
 });
@@ -135,8 +141,8 @@ test('SIGKILL in the middle of an ingest loses no acknowledged row, and the inde
   assert.deepEqual((await engine.search('crash', {}, { text: 'row1234' })).results.map((h) => h.id), ['r1234']);
   for (const id of [...deleted].slice(0, 5)) assert.equal((await engine.search('crash', {}, { text: id.replace('r', 'row') })).results.length, 0, id);
   assert.ok(rt.count >= acked - deleted.size);
-  assert.equal(engine.describe('crash').index.lastOpen!.loadedSnapshot, true);
-  assertIndexMatchesStore(engine, 'crash');
+  assert.equal(engine.describe('crash').index.lastOpen!.loadedSnapshot, true, engine.describe('crash').index.lastOpen!.reason);
+  await assertIndexMatchesStore(engine, 'crash');
   const { vectors } = mrlLikeVectors(20_000, 32, 11);
   const r = await engine.search('crash', { vector: vectors[1234] }, { k: 1 });
   assert.equal(r.results[0].id, 'r1234');

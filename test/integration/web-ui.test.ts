@@ -163,7 +163,7 @@ function evalFixture(collection: string): { eval: EvalResult; sweep: SweepResult
       config: { search: { k: 10, shortlist: 200, rerank: 256 }, stages: [{ dims: 16, keep: 200, source: 'index' }, { dims: 256, keep: 10, source: 'rerank' }], indexDims: 16 },
       unlabelledQueries: 0, ms: 120, createdAt,
     },
-    sweep: { collection, queries: 48, exact, perDim, points, best: points[3], tolerance: { recall: 0.05, mapAt10: 0.03 }, applied: false, ms: 900, createdAt },
+    sweep: { collection, queries: 48, labelledQueries: 48, exact, perDim, points, best: points[3], targetRecall: 0.95, tolerance: { recall: 0.05, mapAt10: 0.03 }, applied: false, ms: 900, createdAt },
   };
 }
 
@@ -241,7 +241,7 @@ test('in Chromium: a real sweep and evaluation run through the API are the ones 
     assert.equal(new Set(ticks).size, ticks.length, `${chart}: y tick labels must differ (${ticks.join(' ')})`);
   }
   const figures = Object.fromEntries((await page.locator('#eval-figures tr').allInnerTexts()).map((row) => row.split('\t')));
-  assert.equal(figures['mAP@10'], e.mapAt10.toFixed(4));
+  assert.equal(figures['mAP@10'], e.mapAt10!.toFixed(4));
   assert.equal(figures.queries, String(e.queries));
   await screenshot(page, 'web-ui-real.png');
   assert.deepEqual(errors, [], 'uncaught errors in the page');

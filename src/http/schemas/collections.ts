@@ -52,8 +52,10 @@ export const Collection = Type.Object({
 export const CollectionDetail = Type.Intersect([Collection, Type.Object({
   index: Type.Object({
     state: Type.String(), dims: Type.Integer(), elements: Type.Integer(), deleted: Type.Integer(), unsnapshotted: Type.Integer(),
+    pending: Type.Optional(Type.Integer({ description: 'committed rows not yet in the graph (searched exactly beside it)' })),
     lastOpen: Type.Union([Type.Null(), Type.Object({
       loadedSnapshot: Type.Boolean(), reason: Type.String(), replayed: Type.Integer(), removed: Type.Integer(), rows: Type.Integer(), ms: Type.Number(),
+      matrix: Type.Optional(Type.Object({ loadedSnapshot: Type.Boolean(), reason: Type.String(), replayed: Type.Integer(), removed: Type.Integer() })),
     })]),
   }),
   memory: Type.Object({

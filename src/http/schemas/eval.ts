@@ -2,11 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { CollectionName, FunnelStep } from './common.js';
 
 const Latency = Type.Object({ p50: Type.Number(), p99: Type.Number(), mean: Type.Number() });
+/** A label metric: null when no query of the evaluation has a label. */
+const LabelMetric = Type.Union([Type.Number(), Type.Null()]);
 const StagePlan = Type.Object({ dims: Type.Integer(), keep: Type.Integer(), source: Type.String(), ef: Type.Optional(Type.Integer()) });
 const SearchConfig = Type.Object({
   k: Type.Optional(Type.Integer()), shortlist: Type.Optional(Type.Integer()), rerank: Type.Optional(Type.Integer()), ef: Type.Optional(Type.Integer()),
   funnel: Type.Optional(Type.Array(FunnelStep)), firstStage: Type.Optional(Type.String()), exact: Type.Optional(Type.Boolean()),
-  filter: Type.Optional(Type.Unknown()), text: Type.Optional(Type.String()),
+  filter: Type.Optional(Type.Unknown()), text: Type.Optional(Type.String()), refine: Type.Optional(Type.Integer()),
 });
 
 export const EvalQuery = Type.Object({
@@ -28,7 +30,7 @@ export const EvalQuery = Type.Object({
 
 export const EvalResultSchema = Type.Object({
   collection: Type.String(),
-  mapAt10: Type.Number(), mapAt10HitNormalized: Type.Number(), precisionAt10: Type.Number(), top1: Type.Number(), recallAt10VsExact: Type.Number(),
+  mapAt10: LabelMetric, mapAt10HitNormalized: LabelMetric, precisionAt10: LabelMetric, top1: LabelMetric, recallAt10VsExact: Type.Number(),
   latencyMs: Latency, qps: Type.Number(), flopsPerQuery: Type.Number(), queries: Type.Integer(), unlabelledQueries: Type.Integer(),
   config: Type.Object({ search: SearchConfig, stages: Type.Array(StagePlan), indexDims: Type.Integer() }),
   ms: Type.Number(), createdAt: Type.String(),
@@ -36,15 +38,18 @@ export const EvalResultSchema = Type.Object({
 
 const SweepPointSchema = Type.Object({
   indexDims: Type.Integer(), search: SearchConfig, label: Type.String(),
-  mapAt10: Type.Number(), mapAt10HitNormalized: Type.Number(), recallAt10VsExact: Type.Number(),
+  mapAt10: LabelMetric, mapAt10HitNormalized: LabelMetric, recallAt10VsExact: Type.Number(),
   latencyMs: Latency, qps: Type.Number(), flopsPerQuery: Type.Number(), indexBytes: Type.Number(), pareto: Type.Boolean(),
   // Optional: sweeps stored before it existed have no such field, and must still be served.
   paretoRecall: Type.Optional(Type.Boolean()),
 });
 
 export const SweepResultSchema = Type.Object({
-  collection: Type.String(), queries: Type.Integer(), exact: SweepPointSchema,
-  perDim: Type.Array(Type.Object({ dims: Type.Integer(), mapAt10: Type.Number(), top1: Type.Number(), recallAt10VsExact: Type.Number(), latencyMs: Latency })),
+  collection: Type.String(), queries: Type.Integer(),
+  // Optional: sweeps stored before they existed lack them.
+  labelledQueries: Type.Optional(Type.Integer()), targetRecall: Type.Optional(Type.Number()),
+  exact: SweepPointSchema,
+  perDim: Type.Array(Type.Object({ dims: Type.Integer(), mapAt10: LabelMetric, top1: LabelMetric, recallAt10VsExact: Type.Number(), latencyMs: Latency })),
   points: Type.Array(SweepPointSchema), best: Type.Union([SweepPointSchema, Type.Null()]),
   tolerance: Type.Object({ recall: Type.Number(), mapAt10: Type.Number() }), applied: Type.Boolean(), ms: Type.Number(), createdAt: Type.String(),
 });
@@ -58,9 +63,11 @@ export const SweepBody = Type.Object({
   ])),
   grid: Type.Optional(Type.Object({
     indexDims: Type.Optional(Ints), shortlists: Type.Optional(Ints), rerankDims: Type.Optional(Ints), efs: Type.Optional(Ints),
+    refines: Type.Optional(Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 32 })),
     funnels: Type.Optional(Type.Array(Type.Array(FunnelStep, { minItems: 1, maxItems: 16 }), { maxItems: 16 })),
   }, { additionalProperties: false })),
-  tolerance: Type.Optional(Type.Object({ recall: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })), mapAt10: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false })),
+  targetRecall: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'recall@10 against exact full-D the chosen point must reach (default 0.99)' })),
+  tolerance: Type.Optional(Type.Object({ recall: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'older form of targetRecall = 1 − recall' })), mapAt10: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) }, { additionalProperties: false })),
   cost: Type.Optional(Type.Union([Type.Literal('latency'), Type.Literal('flops')])),
   apply: Type.Optional(Type.Boolean()),
   perDim: Type.Optional(Type.Boolean()),

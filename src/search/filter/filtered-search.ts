@@ -1,6 +1,7 @@
 import { normalizedPrefix } from '../../core/prefix.js';
 import { toHits } from '../hits.js';
 import type { Plan } from '../options.js';
+import { withPending } from '../pending.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
 import { filteredScan, seqBitmap } from './filtered-scan.js';
@@ -59,7 +60,10 @@ export async function searchFiltered(
   };
   const indexFirst: FirstStage = async (st, want) => {
     const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want);
-    const r = src.index.search(normalizedPrefix(vector, st.dims), want, ef, (seq) => bits[seq] === 1);
+    const q = normalizedPrefix(vector, st.dims);
+    const accept = (seq: number) => bits[seq] === 1;
+    // Matching rows committed but not in the graph yet are scanned exactly beside it.
+    const r = withPending(src.index.search(q, want, ef, accept), src.pending, q, want, accept);
     if (r.seqs.length >= Math.min(want, matched.length)) return { ...r, candidates: r.seqs.length };
     report.fallback = true;
     return exactFirst(st, want);

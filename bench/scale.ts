@@ -1,0 +1,368 @@
+/**
+ * Scale benchmark: one collection of N × D synthetic MRL-like vectors through the server's own
+ * paths, side by side in one run — ingest rows/s (the CLI's file path and HTTP NDJSON, each
+ * acknowledged after commit, and the time until the index has caught up), snapshot seconds,
+ * restart-to-ready seconds, RSS and bytes per structure, then searches at recall@10 ≥ the target
+ * against exact full-D: hnswlib-node full-D (the smallest ef reaching the funnel's recall),
+ * usearch full-D (if installed), the funnel f32, the funnel int8 + refine (when it exists), and
+ * the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
+ * in-process and over HTTP. Markdown to stdout, progress to stderr.
+ *
+ *   npm run bench:scale                                 # N = 1M, D = 768 (long: the full-D graph alone takes ~30 min on 2 cores)
+ *   npm run bench:scale -- --n 100000 --quick           # a check that it works, minutes
+ *   npm run bench:scale -- --n 250000 --d 2048 --shape hard --clients 8 --json out.json
+ *
+ * Inputs that cost minutes are cached under .bench-cache/scale/<shape>-n<N>-d<D>-s<seed>/ (the
+ * .fvecs and NDJSON files, the exact ground truth, the full-D hnswlib graph); the server's data
+ * dir is made fresh each run (its ingest is what is measured) and removed after.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createKernel } from '../src/compute/create-kernel.js';
+import { loadConfig } from '../src/config.js';
+import { AppContext } from '../src/context.js';
+import { sweep } from '../src/eval/sweep.js';
+import { buildApp } from '../src/http/app.js';
+import type { ItemInput } from '../src/inputs/embed.js';
+import { ingestRecords } from '../src/io/ndjson-ingest.js';
+import { fileRecords } from '../src/io/readers.js';
+import { normalizedPrefix } from '../src/core/prefix.js';
+import {
+  folder,
+  fullDIndex,
+  fvecsFile,
+  groundTruth,
+  httpIngest,
+  httpSearch,
+  log,
+  measure,
+  ndjsonFiles,
+  ordinal,
+  type Measured,
+} from './scale-lib.js';
+import { generateSynthetic } from './synthetic.js';
+
+const { values: argv } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    d: { type: 'string', default: '768' },
+    shape: { type: 'string', default: 'mrl' },
+    clients: { type: 'string', default: '8' },
+    queries: { type: 'string' },
+    'index-dim': { type: 'string', default: '32' },
+    'http-n': { type: 'string' },
+    'tune-queries': { type: 'string' },
+    'target-recall': { type: 'string', default: '0.99' },
+    clusters: { type: 'string', default: '256' },
+    seed: { type: 'string', default: '1' },
+    threads: { type: 'string', default: String(cpus().length) },
+    cache: { type: 'string', default: '.bench-cache/scale' },
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+  strict: true,
+});
+
+function posInt(s: string | undefined, name: string, fallback?: number): number {
+  const v = s === undefined ? fallback : Number(s);
+  if (v === undefined || !Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got '${s}'`);
+  return v;
+}
+const N = posInt(argv.n, 'n');
+const D = posInt(argv.d, 'd');
+const QUICK = argv.quick;
+const NQ = posInt(argv.queries, 'queries', QUICK ? 200 : 500);
+const CLIENTS = posInt(argv.clients, 'clients');
+const IDX = posInt(argv['index-dim'], 'index-dim');
+const HTTP_N = Math.min(N, posInt(argv['http-n'], 'http-n', QUICK ? 20_000 : 100_000));
+const TUNE_Q = posInt(argv['tune-queries'], 'tune-queries', QUICK ? 100 : 300);
+const TARGET = Number(argv['target-recall']);
+const SHAPES: Record<string, number> = { mrl: 0.5, hard: 1.0 }; // noise relative to the clusters' spread
+if (!(argv.shape in SHAPES)) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+const SHORTLISTS = QUICK ? [50, 100, 200, 400, 800] : [50, 100, 200, 400, 800, 1600];
+const EFS = QUICK ? [16, 32, 64, 128, 256] : [16, 32, 64, 128, 256, 512];
+const HNSW = { m: 16, efConstruction: 100 };
+const NAME = 'scale';
+
+const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+const ms = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+const s1 = (x: number) => x.toFixed(1);
+const rss = () => process.memoryUsage().rss;
+const since = (t0: number) => (performance.now() - t0) / 1000;
+/** CPU seconds of this process since `c0`: on a shared machine rows per CPU-second say more than wall rates. */
+const cpuSince = (c0: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+
+interface SearchRow {
+  system: string;
+  setting: string;
+  recall: number;
+  one: Measured;
+  many: Measured;
+  http1?: Measured;
+  httpMany?: Measured;
+  bytes: string;
+}
+
+async function main(): Promise<void> {
+  const cacheDir = folder(argv.cache, `${argv.shape}-n${N}-d${D}-s${argv.seed}`);
+  log(`N=${N} D=${D} shape=${argv.shape} queries=${NQ} clients=${CLIENTS}${QUICK ? ' (quick)' : ''}; cache ${cacheDir}`);
+  const s = generateSynthetic({
+    n: N,
+    d: D,
+    queries: NQ,
+    clusters: posInt(argv.clusters, 'clusters'),
+    seed: posInt(argv.seed, 'seed'),
+    noise: SHAPES[argv.shape],
+    warmup: 50,
+  });
+  const fvecs = fvecsFile(cacheDir, s);
+  const httpFiles = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000);
+  const truthKernel = await createKernel({ backend: 'auto', threads: posInt(argv.threads, 'threads') });
+  const truth = await groundTruth(cacheDir, s, NQ, truthKernel);
+  await truthKernel.close();
+
+  const dataDir = mkdtempSync(join(cacheDir, 'run-'));
+  const env = {
+    MRL_DATA_DIR: dataDir,
+    MRL_THREADS: argv.threads,
+    MRL_DEFAULT_ENCODER: '',
+    MRL_LOG_LEVEL: 'warn',
+    MRL_INGEST_BODY_LIMIT: String(2 ** 31 - 1),
+    MRL_RATE_LIMIT: '0', // the load generator is the only client
+  };
+  try {
+    await run(s, truth, { cacheDir, fvecs, httpFiles, dataDir }, env);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Paths {
+  cacheDir: string;
+  fvecs: string;
+  httpFiles: string[];
+  dataDir: string;
+}
+
+async function run(
+  s: ReturnType<typeof generateSynthetic>,
+  truth: number[][],
+  { cacheDir, fvecs, httpFiles, dataDir }: Paths,
+  env: Record<string, string>,
+): Promise<void> {
+  const open = async () => AppContext.fromConfig(loadConfig(env));
+  const spec = { dim: D, indexDim: IDX, rerankDim: D, residentDim: D, hnsw: HNSW };
+  let ctx = await open();
+  ctx.createCollection({ name: NAME, ...spec });
+
+  // Ingest: the CLI's file path, then HTTP NDJSON into a second collection.
+  log(`ingest ${N} rows from ${fvecs}`);
+  // What `mrl ingest` runs (src/cli/ingest.ts), without its progress bar.
+  let t0 = performance.now();
+  let c0 = process.cpuUsage();
+  const fed = await ingestRecords(fileRecords(fvecs), {
+    batch: 1000,
+    check: (it) => ctx.checkItem(NAME, it as ItemInput),
+    commit: async (batch) => (await ctx.upsert(NAME, batch)).upserted,
+  });
+  const cli = { rows: fed.upserted, seconds: since(t0), rowsPerSecond: fed.upserted / since(t0), cpuS: cpuSince(c0) };
+  t0 = performance.now();
+  await ctx.engine.drain();
+  const cliIndexS = since(t0);
+  let app = await buildApp(ctx, { logger: false });
+  let base = await app.listen({ host: '127.0.0.1', port: 0 });
+  ctx.createCollection({ name: 'http', ...spec });
+  log(`ingest ${HTTP_N} rows over HTTP NDJSON`);
+  c0 = process.cpuUsage();
+  const http = { ...(await httpIngest(base, 'http', httpFiles)), cpuS: cpuSince(c0) };
+  t0 = performance.now();
+  await ctx.engine.drain();
+  const httpIndexS = since(t0);
+  await ctx.engine.dropCollection('http');
+
+  // Snapshots, then a restart from them.
+  t0 = performance.now();
+  ctx.engine.snapshotAll();
+  const snapshotS = since(t0);
+  const snapDir = join(dataDir, 'index');
+  const fileBytes = (pre: string) =>
+    readdirSync(snapDir)
+      .filter((f) => f.startsWith(pre) && !f.endsWith('.json'))
+      .reduce((a, f) => a + statSync(join(snapDir, f)).size, 0);
+  const snapBytes = { index: fileBytes('c'), matrix: fileBytes('m') };
+  const rssLoaded = rss();
+  await app.close();
+  await ctx.close();
+  t0 = performance.now();
+  ctx = await open();
+  const restartS = since(t0);
+  const rt = ctx.engine.runtime(NAME);
+  const lastOpen = rt.lastOpen!;
+  app = await buildApp(ctx, { logger: false });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const sqliteBytes = statSync(join(dataDir, 'mrl.sqlite')).size;
+  const engine = ctx.engine;
+  const bySearch = (opts: object) => async (q: Float32Array) =>
+    (await engine.search(NAME, { vector: q }, opts)).results.map((r) => ordinal(r.id));
+  const rows: SearchRow[] = [];
+  const serverRow = async (system: string, setting: string, opts: object, one: Measured, bytes: string) => {
+    rows.push({
+      system,
+      setting,
+      recall: one.recall,
+      one,
+      many: await measure(s, truth, CLIENTS, bySearch(opts)),
+      http1: await measure(s, truth, 1, httpSearch(base, NAME, opts)),
+      httpMany: await measure(s, truth, CLIENTS, httpSearch(base, NAME, opts)),
+      bytes,
+    });
+  };
+
+  // (c) the funnel f32: the smallest shortlist reaching the target.
+  let funnel: { k: number; m: Measured } | null = null;
+  for (const k of SHORTLISTS) {
+    const m = await measure(s, truth, 1, bySearch({ shortlist: k, rerank: D }));
+    log(`funnel f32 ${IDX}d → ${k} → ${D}d: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
+    funnel = { k, m };
+    if (m.recall >= TARGET) break;
+  }
+  const funnelBytes = `index ${mb(rt.index.bytes)} + matrix ${mb(rt.matrix.bytes)}`;
+  await serverRow(
+    'funnel f32 (engine)',
+    `${IDX}d index → ${funnel!.k} → rerank ${D}d`,
+    { shortlist: funnel!.k, rerank: D },
+    funnel!.m,
+    funnelBytes,
+  );
+
+  // (a) hnswlib-node full-D: the smallest ef reaching the funnel's recall (or the target).
+  const full = fullDIndex(cacheDir, s, HNSW.m, HNSW.efConstruction);
+  const want = Math.min(TARGET, funnel!.m.recall);
+  let hn: { ef: number; m: Measured } | null = null;
+  for (const ef of EFS) {
+    full.index.setEf(ef);
+    const m = await measure(s, truth, 1, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors);
+    log(`hnswlib full-D ef ${ef}: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
+    hn = { ef, m };
+    if (m.recall >= want) break;
+  }
+  full.index.setEf(hn!.ef);
+  rows.push({
+    system: 'hnswlib-node full-D',
+    setting: `M=${HNSW.m}, ef=${hn!.ef}${full.buildS === null ? ' (graph cached)' : `, build ${s1(full.buildS)} s`}`,
+    recall: hn!.m.recall,
+    one: hn!.m,
+    many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors),
+    bytes: mb(full.bytes),
+  });
+
+  // (e) the server tuned by its own sweep (leave-one-out queries from the collection), applied.
+  log(`sweep over ${TUNE_Q} queries`);
+  t0 = performance.now();
+  const tuned = await sweep(engine, {
+    collection: NAME,
+    queries: { sample: TUNE_Q },
+    perDim: false,
+    apply: true,
+    targetRecall: TARGET,
+    grid: {
+      indexDims: [IDX],
+      shortlists: [10, 20, ...SHORTLISTS],
+      rerankDims: [...new Set([256, 512, D].filter((x) => x <= D && x > IDX))],
+      funnels: [],
+    },
+  });
+  const sweepS = since(t0);
+  const tunedOne = await measure(s, truth, 1, bySearch({}));
+  await serverRow(
+    'server tuned by its sweep',
+    `${tuned.best?.label ?? 'nothing reached the target: defaults'} (sweep ${s1(sweepS)} s)`,
+    {},
+    tunedOne,
+    funnelBytes,
+  );
+
+  const usearch = existsSync(join('node_modules', 'usearch', 'package.json'))
+    ? 'installed, but this benchmark has no usearch row yet'
+    : 'not installed (npm usearch is not in node_modules): skipped';
+  report({
+    cli,
+    cliIndexS,
+    http,
+    httpIndexS,
+    snapshotS,
+    snapBytes,
+    restartS,
+    lastOpen,
+    rssLoaded,
+    rssRestarted: rss(),
+    sqliteBytes,
+    rows,
+    usearch,
+    tunedBest: tuned.best?.label ?? null,
+  });
+  await app.close();
+  await ctx.close();
+}
+
+function latCells(m?: Measured): string[] {
+  return m ? [ms(m.lat.p50), ms(m.lat.p99), Math.round(m.lat.qps).toLocaleString('en-US')] : ['–', '–', '–'];
+}
+
+function report(r: {
+  cli: { rows: number; seconds: number; rowsPerSecond: number; cpuS: number };
+  cliIndexS: number;
+  http: { rows: number; seconds: number; cpuS: number };
+  httpIndexS: number;
+  snapshotS: number;
+  snapBytes: { index: number; matrix: number };
+  restartS: number;
+  lastOpen: object;
+  rssLoaded: number;
+  rssRestarted: number;
+  sqliteBytes: number;
+  rows: SearchRow[];
+  usearch: string;
+  tunedBest: string | null;
+}): void {
+  const out: string[] = [];
+  out.push(
+    `## bench:scale — N = ${N.toLocaleString('en-US')}, D = ${D}, shape ${argv.shape}, ${NQ} queries, recall target ${TARGET}${QUICK ? ' (--quick)' : ''}`,
+    '',
+  );
+  out.push('| ingest | rows | acknowledged rows/s | rows per CPU-second | index caught up after |', '| --- | --- | --- | --- | --- |');
+  out.push(
+    `| CLI file path (mrl ingest, .fvecs) | ${r.cli.rows.toLocaleString('en-US')} | ${Math.round(r.cli.rowsPerSecond).toLocaleString('en-US')} | ${Math.round(r.cli.rows / r.cli.cpuS).toLocaleString('en-US')} | +${s1(r.cliIndexS)} s |`,
+  );
+  out.push(
+    `| HTTP NDJSON | ${r.http.rows.toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.seconds).toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.cpuS).toLocaleString('en-US')} | +${s1(r.httpIndexS)} s |`,
+    '',
+  );
+  out.push('| structure | bytes |', '| --- | --- |');
+  out.push(
+    `| SQLite file | ${mb(r.sqliteBytes)} |`,
+    `| index snapshot | ${mb(r.snapBytes.index)} |`,
+    `| matrix snapshot | ${mb(r.snapBytes.matrix)} |`,
+  );
+  out.push(`| RSS loaded (before restart) / after restart | ${mb(r.rssLoaded)} / ${mb(r.rssRestarted)} |`, '');
+  out.push(`Snapshot (index + matrix): ${s1(r.snapshotS)} s. Restart to ready: ${s1(r.restartS)} s (${JSON.stringify(r.lastOpen)}).`, '');
+  out.push(
+    `| search | setting | recall@10 | p50 ms | p99 ms | QPS | ${CLIENTS} clients p50 | p99 | QPS | HTTP p50 | p99 | QPS | HTTP ${CLIENTS} clients p50 | p99 | QPS | memory |`,
+  );
+  out.push(`|${' --- |'.repeat(16)}`);
+  for (const row of r.rows)
+    out.push(
+      `| ${row.system} | ${row.setting} | ${row.recall.toFixed(4)} | ${[...latCells(row.one), ...latCells(row.many), ...latCells(row.http1), ...latCells(row.httpMany)].join(' | ')} | ${row.bytes} |`,
+    );
+  out.push(`| usearch full-D | ${r.usearch} |${' – |'.repeat(14)}`);
+  out.push(`| funnel int8 + refine | pending: quantised resident rows are not in this build |${' – |'.repeat(14)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (argv.json) writeFileSync(argv.json, JSON.stringify({ n: N, d: D, shape: argv.shape, queries: NQ, ...r }, null, 2));
+}
+
+await main();

@@ -1,0 +1,64 @@
+/** Seqs and their scores, best first (sources.ts's Scored, restated to keep the imports one way). */
+type Scored = { seqs: number[]; scores: number[] };
+
+/**
+ * Rows committed (and in the resident matrix) that the prefix index does not hold yet: their
+ * L2-normalised prefix at the index's dims, by seq. Index insertion runs behind the commit, so
+ * the index stage adds an exact scan of these rows to its own candidates.
+ */
+export interface PendingRows {
+  readonly dim: number;
+  readonly rows: ReadonlyMap<number, Float32Array>;
+}
+
+/**
+ * The index stage's candidates merged with the best `want` pending rows, scored exactly as the
+ * index scores (cosine at its dims; `q` is the query's normalised prefix). Both lists best first.
+ * `accept` restricts the pending rows as a filtered index search restricts the graph's.
+ */
+export function withPending(
+  found: Scored,
+  pending: PendingRows | undefined,
+  q: Float32Array,
+  want: number,
+  accept?: (seq: number) => boolean,
+): Scored {
+  if (!pending || pending.rows.size === 0 || pending.dim !== q.length) return found;
+  const top = topPending(pending.rows, q, want, accept);
+  const seqs: number[] = [];
+  const scores: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (seqs.length < want && (i < found.seqs.length || j < top.seqs.length)) {
+    if (j >= top.seqs.length || (i < found.seqs.length && found.scores[i] >= top.scores[j])) {
+      seqs.push(found.seqs[i]);
+      scores.push(found.scores[i++]);
+    } else {
+      seqs.push(top.seqs[j]);
+      scores.push(top.scores[j++]);
+    }
+  }
+  return { seqs, scores };
+}
+
+/** Exact top `want` of the pending rows against `q`, best first (insertion into a short sorted list). */
+function topPending(rows: ReadonlyMap<number, Float32Array>, q: Float32Array, want: number, accept?: (seq: number) => boolean): Scored {
+  const seqs: number[] = [];
+  const scores: number[] = [];
+  const d = q.length;
+  for (const [seq, p] of rows) {
+    if (accept && !accept(seq)) continue;
+    let s = 0;
+    for (let k = 0; k < d; k++) s += q[k] * p[k];
+    if (scores.length === want && s <= scores[want - 1]) continue;
+    let at = scores.length;
+    while (at > 0 && scores[at - 1] < s) at--;
+    seqs.splice(at, 0, seq);
+    scores.splice(at, 0, s);
+    if (scores.length > want) {
+      seqs.pop();
+      scores.pop();
+    }
+  }
+  return { seqs, scores };
+}
