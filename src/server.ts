@@ -2,6 +2,9 @@ import { ConfigError, loadConfig } from './config.js';
 import { AppContext } from './context.js';
 import { buildApp } from './http/app.js';
 import { checkExposure } from './http/auth.js';
+import { Cluster } from './cluster/cluster.js';
+import { clusterRoutes } from './cluster/routes.js';
+import { joinFromPeer } from './cluster/join.js';
 
 /**
  * Thin entry: config → context → app.listen, then load the indexes (/ready is 503 until
@@ -13,7 +16,9 @@ async function main(): Promise<void> {
   const logger = process.stdout.isTTY
     ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
     : { level: config.http.logLevel };
-  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: true });
+  // Cluster mode: a new node may start from a peer's backup; collections come from the cluster's metadata.
+  const joined = config.cluster ? await joinFromPeer(config.dataDir, config.cluster) : null;
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: !config.cluster });
   let exposureWarning: string | null;
   try {
     exposureWarning = checkExposure(ctx);
@@ -23,6 +28,8 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(ctx, { logger });
   if (exposureWarning) app.log.warn(exposureWarning);
+  const cluster = config.cluster ? new Cluster(ctx, config.cluster, app.log, joined) : null;
+  if (cluster) await app.register(clusterRoutes, { cluster });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -31,6 +38,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.close();
+      await cluster?.stop();
       await ctx.close();
       app.log.info('snapshots written, store closed');
       process.exitCode = 0;
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await ctx.engine.load();
   app.log.info({ collections: ctx.engine.listCollections().length, ms: Math.round(performance.now() - t0) }, 'ready');
+  await cluster?.start();
 }
 
 main().catch((err: unknown) => {
