@@ -116,8 +116,8 @@ export async function startNats(procs: Procs, count = 3): Promise<NatsCluster> {
 
 export interface Node { name: string; url: string; port: number; dataDir: string; env: Record<string, string> }
 
-/** Starts an mrl-server node as a real process; resolves once it has joined the cluster. */
-export async function startNode(procs: Procs, nats: NatsCluster, name: string, serve: string, extra: Record<string, string> = {}, reuse?: Node): Promise<Node> {
+/** Starts an mrl-server node as a real process; resolves once it has joined the cluster (or, without NATS, is ready). */
+export async function startNode(procs: Procs, nats: NatsCluster | null, name: string, serve: string, extra: Record<string, string> = {}, reuse?: Node): Promise<Node> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? join(procs.dir, `${name}-data`);
   const modelsDir = join(procs.dir, 'no-models');
@@ -125,8 +125,11 @@ export async function startNode(procs: Procs, nats: NatsCluster, name: string, s
   const env = reuse?.env ?? {
     PORT: String(port), HOST: '127.0.0.1', MRL_DATA_DIR: dataDir, MRL_MODELS_DIR: modelsDir, MRL_DEFAULT_ENCODER: '',
     MRL_THREADS: '1', MRL_KERNEL: 'js', MRL_LOG_LEVEL: 'warn',
-    MRL_NATS_URL: nats.urls.join(','), MRL_NODE_ID: name, MRL_NODE_URL: `http://127.0.0.1:${port}`, MRL_SERVE_SHARDS: serve,
-    MRL_CLUSTER_KEY: KEY, MRL_HEARTBEAT_MS: '500', MRL_CLUSTER_COMPACT_MS: '0', ...extra,
+    ...(nats ? {
+      MRL_NATS_URL: nats.urls.join(','), MRL_NODE_ID: name, MRL_NODE_URL: `http://127.0.0.1:${port}`, MRL_SERVE_SHARDS: serve,
+      MRL_CLUSTER_KEY: KEY, MRL_HEARTBEAT_MS: '500', MRL_CLUSTER_COMPACT_MS: '0',
+    } : {}),
+    ...extra,
   };
   const proc = procs.start(name, process.execPath, ['--import', 'tsx', SERVER], env);
   const node = { name, url: `http://127.0.0.1:${port}`, port, dataDir, env };
@@ -135,8 +138,7 @@ export async function startNode(procs: Procs, nats: NatsCluster, name: string, s
     const p = proc;
     if (p.exitCode !== null) throw new Error(`${name} exited (${p.exitCode}):\n${procs.log(name)}`);
     try {
-      const s = await status(node);
-      if (s.started) return node;
+      if (nats ? (await status(node)).started : (await fetch(`${node.url}/ready`)).ok) return node;
     } catch {
       // not listening yet
     }
