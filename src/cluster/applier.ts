@@ -1,102 +1,100 @@
-import { ConsumerEvents, DeliverPolicy, type ConsumerMessages } from 'nats';
+import type { Subscription } from 'nats';
 import type { Engine } from '../engine/engine.js';
 import { MrlError } from '../errors.js';
 import type { ItemStore } from '../store/items.js';
 import { decodeOp } from './codec.js';
 import type { LocalState } from './local-state.js';
-import { streamOf, type Nats } from './nats.js';
+import { streamOf, subjectOf, type Nats } from './nats.js';
 
 type Waiter = { seq: number; resolve: () => void };
-const RESTART_MS = 500;
-/** How often a replica that applied nothing checks whether its shard's log moved on without it. */
-const STALL_CHECK_MS = 3000;
+/** Longest wait between two looks at the log when no publish woke the applier. */
+const IDLE_MS = 1000;
+/** Messages asked for at once while catching up (in order of sequence, applied one by one). */
+const WINDOW = 16;
+
+const notFound = (err: unknown) => /404|not found/i.test(String((err as { code?: string }).code ?? '') + (err as Error).message);
 
 /**
  * Follows one shard's stream from the sequence after the one this node applied last (kept in
- * SQLite, so it survives a crash) with an ordered consumer, and applies each message to the
- * store together with its sequence (one transaction), then to the caches. A gap in the sequence
- * means the log was purged past this replica: it stops and says it needs a backup.
+ * SQLite, so it survives a crash): it reads the log by sequence with JetStream direct gets
+ * (answered by any replica of the stream, so a NATS server going away costs one retry, and no
+ * consumer state can be lost with it), woken by a plain subscription to the shard's subject.
+ * Each message is applied to the store together with its sequence (one transaction), then to
+ * the caches. A log purged past this replica stops it: it needs a backup.
  */
 export class ShardApplier {
   applied: number;
   /** Set when this replica can no longer follow the log (it was purged past it). */
   broken: string | null = null;
   private stopped = false;
-  private messages?: ConsumerMessages;
   private waiters: Waiter[] = [];
   private loop?: Promise<void>;
-  private stallTimer?: NodeJS.Timeout;
-  private checkedAt = 0;
+  private sub?: Subscription;
+  private wake?: () => void;
+  private readonly stream: string;
 
   constructor(private readonly n: Nats, private readonly engine: Engine, private readonly items: ItemStore, state: LocalState, readonly collection: string, readonly shard: number, private readonly log: (msg: string, err?: unknown) => void) {
     this.applied = state.applied(collection, shard);
+    this.stream = streamOf(collection, shard);
   }
 
   start(): void {
+    this.sub = this.n.nc.subscribe(subjectOf(this.collection, this.shard), { callback: () => this.wake?.() });
     this.loop = this.run();
-    this.stallTimer = setInterval(() => void this.checkStalled().catch(() => undefined), STALL_CHECK_MS);
-    this.stallTimer.unref();
-  }
-
-  /** A stalled consumer (the log has messages past `applied` and none arrived for a period) is replaced. */
-  private async checkStalled(): Promise<void> {
-    const at = this.applied;
-    if (this.checkedAt !== at) {
-      this.checkedAt = at;
-      return;
-    }
-    const info = await this.n.jsm.streams.info(streamOf(this.collection, this.shard));
-    if (info.state.last_seq > at && this.applied === at && this.messages) {
-      this.log(`applier ${this.collection}/${this.shard}: stalled at ${at} (log at ${info.state.last_seq}), starting another consumer`);
-      await this.messages.close();
-    }
   }
 
   private async run(): Promise<void> {
+    let window = WINDOW;
+    let failures = 0;
     while (!this.stopped && !this.broken) {
       try {
-        const c = await this.n.js.consumers.get(streamOf(this.collection, this.shard), { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.applied + 1 });
-        // A short pull expiry: heartbeats then reveal within seconds a consumer lost with its NATS server (it is recreated).
-        this.messages = await c.consume({ max_messages: 256, expires: 2000 });
-        void this.watchdog(this.messages);
-        for await (const m of this.messages) {
-          if (this.stopped) break;
-          await this.applyOne(m.info.streamSequence, m.data);
-          if (this.broken) break;
-        }
+        const got = await this.catchUp(window);
+        failures = 0;
+        window = got > 0 ? WINDOW : 1;
+        if (got > 0) continue;
       } catch (err) {
-        if (!this.stopped) this.log(`applier ${this.collection}/${this.shard} restarts`, err);
+        if (failures++ % 10 === 0 && !this.stopped) this.log(`applier ${this.collection}/${this.shard}: reading the log failed, retrying`, err);
       }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, RESTART_MS));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, IDLE_MS);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
-  /**
-   * The client's own reset of an ordered consumer whose server went away does not always
-   * recover (seen with nats-server 2.9): after two missed heartbeats the iterator is closed
-   * and the loop above starts a fresh consumer from the applied sequence.
-   */
-  private async watchdog(msgs: ConsumerMessages): Promise<void> {
-    try {
-      for await (const st of await msgs.status()) {
-        if (st.type === ConsumerEvents.HeartbeatsMissed && Number(st.data) >= 2) {
-          this.log(`applier ${this.collection}/${this.shard}: consumer lost (missed heartbeats), starting another at ${this.applied + 1}`);
-          await msgs.close();
-          return;
-        }
+  /** Reads up to `window` messages after `applied` and applies those that follow on without a gap; returns how many. */
+  private async catchUp(window: number): Promise<number> {
+    const from = this.applied + 1;
+    const got = await Promise.allSettled(Array.from({ length: window }, (_, i) => this.n.direct.getMessage(this.stream, { seq: from + i })));
+    let n = 0;
+    for (const r of got) {
+      if (r.status === 'rejected') {
+        if (!notFound(r.reason)) throw r.reason;
+        if (n === 0) await this.checkPurged(from);
+        break;
       }
-    } catch {
-      // closed
+      if (this.stopped) break;
+      await this.applyOne(r.value.seq, r.value.data);
+      n++;
+    }
+    return n;
+  }
+
+  /** `from` is missing: not written yet, or purged (the log starts past it). */
+  private async checkPurged(from: number): Promise<void> {
+    const info = await this.n.jsm.streams.info(this.stream);
+    if (info.state.first_seq > from && info.state.messages > 0) {
+      this.broken = `the log of shard ${this.shard} starts at ${info.state.first_seq} but this replica applied only ${this.applied}: restore it from a peer's backup (MRL_JOIN_FROM)`;
+      this.log(this.broken);
     }
   }
 
   private async applyOne(seq: number, data: Uint8Array): Promise<void> {
-    if (seq <= this.applied) return; // redelivered
-    if (seq !== this.applied + 1) {
-      this.broken = `the log of shard ${this.shard} starts at ${seq} but this replica applied only ${this.applied}: restore it from a peer's backup (MRL_JOIN_FROM)`;
-      this.log(this.broken);
-      return;
-    }
+    if (seq !== this.applied + 1) throw new Error(`expected sequence ${this.applied + 1}, got ${seq}`);
     const rt = this.engine.runtime(this.collection);
     const { upserts, deletes } = decodeOp(data);
     const res = this.items.applyLogged(rt.record.id, { collection: this.collection, shard: this.shard, seq }, upserts, deletes);
@@ -124,12 +122,8 @@ export class ShardApplier {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.stallTimer);
-    try {
-      await this.messages?.close();
-    } catch {
-      // the connection may be gone already
-    }
+    this.sub?.unsubscribe();
+    this.wake?.();
     await this.loop?.catch(() => undefined);
   }
 }

@@ -13,6 +13,8 @@ import { serves, shardOf } from './shard.js';
 /** A collection's cluster-wide metadata (KV bucket mrl_collections, key = name). */
 export interface CollectionMeta { uid: string; spec: CollectionSpec & { name: string; dim: number }; shards: number; replicas: number; createdAt: string }
 
+const RESYNC_MS = 10_000;
+
 export interface CatalogDeps { n: Nats; engine: Engine; items: ItemStore; state: LocalState; serve: string; log: (msg: string, err?: unknown) => void }
 
 /**
@@ -25,11 +27,22 @@ export class Catalog {
   readonly appliers = new Map<string, ShardApplier[]>();
   private queue: Promise<unknown> = Promise.resolve();
   private watcher?: QueuedIterator<KvEntry>;
+  private resyncTimer?: NodeJS.Timeout;
 
   constructor(private readonly d: CatalogDeps) {}
 
-  /** Syncs with the bucket (collections created or dropped while this node was down), then follows it. */
+  /**
+   * Syncs with the bucket (collections created or dropped while this node was down), then
+   * follows it; and syncs again every RESYNC_MS, in case the watch lost a change with its server.
+   */
   async start(): Promise<void> {
+    await this.sync();
+    this.watcher = await retry(() => this.d.n.collections.watch({ include: KvWatchInclude.UpdatesOnly }), 'cannot follow the collection metadata');
+    void this.follow(this.watcher);
+    this.resyncTimer = setInterval(() => void this.sync().catch((err) => this.d.log('collection metadata sync failed', err)), RESYNC_MS);
+  }
+
+  private async sync(): Promise<void> {
     const { collections } = this.d.n;
     const names: string[] = [];
     await retry(async () => {
@@ -41,11 +54,16 @@ export class Catalog {
       const e = await retry(() => collections.get(name), `cannot read collection ${name}`);
       if (!e || e.operation !== 'PUT') continue;
       seen.add(name);
-      await this.serial(() => this.ensureLocal(JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta));
+      const meta = JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta;
+      if (this.metas.get(name)?.uid !== meta.uid) await this.serial(() => this.ensureLocal(meta));
     }
-    for (const name of this.d.state.names()) if (!seen.has(name)) await this.serial(() => this.dropLocal(name));
-    this.watcher = await retry(() => collections.watch({ include: KvWatchInclude.UpdatesOnly }), 'cannot follow the collection metadata');
-    void this.follow(this.watcher);
+    for (const name of this.d.state.names()) {
+      if (seen.has(name)) continue;
+      await this.serial(async () => {
+        const e = await collections.get(name); // created since the listing?
+        if (!e || e.operation !== 'PUT') await this.dropLocal(name);
+      });
+    }
   }
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {
@@ -93,7 +111,8 @@ export class Catalog {
     const { engine, state } = this.d;
     const name = meta.spec.name;
     const local = state.layout(name);
-    if (local && local.uid !== meta.uid) await this.dropLocal(name);
+    // another collection of that name, or a drop interrupted between the collection and its identity
+    if (local && (local.uid !== meta.uid || !engine.isLoaded(name))) await this.dropLocal(name);
     this.metas.set(name, meta);
     if (this.appliers.has(name)) return;
     if (!state.layout(name)) {
@@ -143,6 +162,7 @@ export class Catalog {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
     this.watcher?.stop();
     await this.queue;
     await Promise.all([...this.appliers.values()].flat().map((a) => a.stop()));

@@ -9,7 +9,10 @@ export const streamOf = (collection: string, shard: number) => `MRL_${collection
 /** Publishes with the same message id within this window are stored once (JetStream de-duplication). */
 const DEDUP_WINDOW_NS = 120 * 1e9;
 
-export interface Nats { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; nodes: KV; collections: KV; replicas: number }
+/** JetStream direct get (nats-server 2.9+): a stored message by sequence, from any replica of its stream. */
+export interface DirectGet { getMessage(stream: string, query: { seq: number }): Promise<{ seq: number; data: Uint8Array }> }
+
+export interface Nats { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; direct: DirectGet; nodes: KV; collections: KV; replicas: number }
 
 /**
  * Connects (reconnecting forever across the listed servers), waits for JetStream to have a
@@ -23,7 +26,9 @@ export async function openNats(servers: string[], name: string): Promise<Nats> {
     const replicas = Math.min(3, servers.length);
     const nodes = await retry(() => js.views.kv(NODES_BUCKET, { replicas, history: 1 }), 'cannot open the node registry');
     const collections = await retry(() => js.views.kv(COLLECTIONS_BUCKET, { replicas, history: 1 }), 'cannot open the collection metadata');
-    return { nc, js, jsm, nodes, collections, replicas };
+    // The manager's direct-get API (messages by sequence from any replica) is not in its declared type.
+    const direct = (jsm as JetStreamManager & { direct: DirectGet }).direct;
+    return { nc, js, jsm, direct, nodes, collections, replicas };
   } catch (err) {
     await nc.close();
     throw err;
@@ -40,6 +45,8 @@ export async function ensureStream(n: Nats, collection: string, shard: number, r
       await n.jsm.streams.add({
         name, subjects: [subjectOf(collection, shard)], num_replicas: replicas, storage: StorageType.File,
         retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, duplicate_window: DEDUP_WINDOW_NS,
+        // appliers read the log by sequence from any replica (nats-server 2.9+)
+        allow_direct: true,
       });
     }
   }, `cannot create stream ${name}`);

@@ -17,20 +17,40 @@ export class Registry {
   private readonly nodes = new Map<string, NodeInfo>();
   private timer?: NodeJS.Timeout;
   private watcher?: QueuedIterator<KvEntry>;
+  /** When the watch last delivered an entry: this node's own heartbeat comes back through it every period. */
+  private heardAt = Date.now();
 
   constructor(private readonly kv: KV, private readonly self: Omit<NodeInfo, 'applied' | 'at' | 'live'>, private readonly heartbeatMs: number, private readonly applied: () => NodeInfo['applied']) {}
 
   static async start(n: Nats, self: Omit<NodeInfo, 'applied' | 'at' | 'live'>, heartbeatMs: number, applied: () => NodeInfo['applied']): Promise<Registry> {
     const r = new Registry(n.nodes, self, heartbeatMs, applied);
     await retry(() => r.beat(true), 'cannot register this node');
-    r.watcher = await retry(() => n.nodes.watch(), 'cannot follow the node registry');
-    void r.follow(r.watcher);
-    r.timer = setInterval(() => void r.beat(true).catch(() => undefined), heartbeatMs);
+    await r.watch();
+    r.timer = setInterval(() => void r.tick().catch(() => undefined), heartbeatMs);
     return r;
+  }
+
+  private async watch(): Promise<void> {
+    this.heardAt = Date.now();
+    this.watcher = await retry(() => this.kv.watch(), 'cannot follow the node registry');
+    void this.follow(this.watcher);
+  }
+
+  /**
+   * Heartbeat; and a watch that has delivered nothing for 3 periods (its consumer was on a NATS
+   * server that went away) is replaced, or every peer would soon look dead.
+   */
+  private async tick(): Promise<void> {
+    if (Date.now() - this.heardAt > 3 * this.heartbeatMs + 500) {
+      this.watcher?.stop();
+      await this.watch();
+    }
+    await this.beat(true);
   }
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {
     for await (const e of w) {
+      this.heardAt = Date.now();
       if (e.operation !== 'PUT') this.nodes.delete(e.key);
       else this.nodes.set(e.key, JSON.parse(Buffer.from(e.value).toString('utf8')) as NodeInfo);
     }
