@@ -2,9 +2,6 @@ import { ConfigError, loadConfig } from './config.js';
 import { AppContext } from './context.js';
 import { buildApp } from './http/app.js';
 import { checkExposure } from './http/auth.js';
-import { Cluster } from './cluster/cluster.js';
-import { clusterRoutes } from './cluster/routes.js';
-import { joinFromPeer } from './cluster/join.js';
 
 /**
  * Thin entry: config → context → app.listen, then load the indexes (/ready is 503 until
@@ -17,7 +14,8 @@ async function main(): Promise<void> {
     ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
     : { level: config.http.logLevel };
   // Cluster mode: a new node may start from a peer's backup; collections come from the cluster's metadata.
-  const joined = config.cluster ? await joinFromPeer(config.dataDir, config.cluster) : null;
+  const boot = config.cluster ? (await import('./cluster/boot.js')).clusterBoot : null;
+  const joined = boot && config.cluster ? await boot.join(config.dataDir, config.cluster) : null;
   const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: !config.cluster });
   let exposureWarning: string | null;
   try {
@@ -28,8 +26,7 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(ctx, { logger });
   if (exposureWarning) app.log.warn(exposureWarning);
-  const cluster = config.cluster ? new Cluster(ctx, config.cluster, app.log, joined) : null;
-  if (cluster) await app.register(clusterRoutes, { cluster });
+  const cluster = boot && config.cluster ? await boot.attach(ctx, app, config.cluster, joined) : null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -4,7 +4,7 @@ import { mrlLikeVectors } from '../helpers.js';
 import { createKernel } from '../../src/compute/create-kernel.js';
 import { DataContext } from '../../src/data-context.js';
 import { shardOf } from '../../src/cluster/shard.js';
-import { api, KEY, maxSeqs, Procs, startNats, startNode, status, waitApplied, type NatsCluster, type Node } from './harness.js';
+import { api, KEY, maxSeqs, Procs, startNats, startNode, status, until, waitApplied, type NatsCluster, type Node } from './harness.js';
 
 /**
  * A real cluster on loopback: 3 nats-server processes (JetStream, R3) and 3 mrl-server
@@ -117,6 +117,26 @@ describe('cluster', { timeout: 300_000 }, () => {
     assert.equal(part.body.partial, true);
     assert.deepEqual(part.body.missingShards, [3]);
     assert.equal(part.body.results.length, 5);
+  });
+
+  test('a delete and a drop go through the log to every node; a name dropped can be created again', async () => {
+    const id = docs[10].id; // one of the 200 in 'wide'
+    const del = await api(nodes.n1, 'DELETE', `/collections/wide/items/${id}`);
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    assert.equal(del.body.deleted, 1);
+    for (const n of Object.values(nodes)) {
+      await waitApplied(n, 'wide', del.body.seqs);
+      assert.equal((await api(n, 'GET', `/collections/wide/items/${id}`)).body.error.code, 'ITEM_NOT_FOUND', n.name);
+    }
+    assert.equal((await api(nodes.n2, 'DELETE', `/collections/wide/items/${id}`)).status, 404);
+    assert.equal((await api(nodes.n3, 'DELETE', '/collections/wide')).status, 200);
+    for (const n of Object.values(nodes)) await until(async () => (await api(n, 'GET', '/collections/wide')).status === 404, `${n.name} dropped wide`);
+    const again = await api(nodes.n2, 'POST', '/collections', { name: 'wide', dim: DIM, shards: 2 });
+    assert.equal(again.status, 201);
+    for (const n of Object.values(nodes)) {
+      await until(async () => (await api(n, 'GET', '/collections/wide')).body.shards === 2, `${n.name} has the new wide`);
+      assert.equal((await api(n, 'GET', '/collections/wide')).body.count, 0);
+    }
   });
 
   test('SIGKILL of a node during a 20k-item ingest loses no acknowledged item; it catches up on restart', async () => {

@@ -183,3 +183,12 @@ export function maxSeqs(into: Record<string, number>, seqs: Record<string, numbe
   for (const [s, q] of Object.entries(seqs ?? {})) into[s] = Math.max(into[s] ?? 0, q);
   return into;
 }
+
+/** Polls `check` until it holds (every 200 ms, at most `ms`). */
+export async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(200);
+  }
+}
