@@ -46,6 +46,10 @@ describe('cluster', { timeout: 300_000 }, () => {
     const c = await api(nodes.n1, 'POST', '/collections', { name: 'docs', dim: DIM, shards: 3, replicas: 3 });
     assert.equal(c.status, 201, JSON.stringify(c.body));
     assert.equal(c.body.shards, 3);
+    const twice = await api(nodes.n2, 'POST', '/collections', { name: 'docs', dim: DIM, shards: 3 });
+    assert.equal(twice.status, 409);
+    assert.equal(twice.body.error.code, 'COLLECTION_EXISTS');
+    assert.equal((await api(nodes.n3, 'POST', '/collections', { name: 'a.b', dim: DIM })).body.error.code, 'INVALID_COLLECTION');
     // each third of the items through another node
     for (let i = 0; i < 3; i++) {
       const via = nodes[`n${i + 1}`];
