@@ -12,8 +12,18 @@ import { parseArgs } from 'node:util';
 import { mrlLikeVectors } from '../test/helpers.js';
 import { api, maxSeqs, Procs, startNats, startNode, waitApplied, type Node } from '../test/cluster/harness.js';
 
-const { values: a } = parseArgs({ options: { n: { type: 'string', default: '5000' }, d: { type: 'string', default: '64' }, queries: { type: 'string', default: '400' }, concurrency: { type: 'string', default: '4' } } });
-const N = Number(a.n), D = Number(a.d), Q = Number(a.queries), C = Number(a.concurrency);
+const { values: a } = parseArgs({
+  options: {
+    n: { type: 'string', default: '5000' },
+    d: { type: 'string', default: '64' },
+    queries: { type: 'string', default: '400' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+const N = Number(a.n),
+  D = Number(a.d),
+  Q = Number(a.queries),
+  C = Number(a.concurrency);
 const BATCH = 500;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -25,14 +35,19 @@ async function ingest(node: Node, collection: string): Promise<{ rowsPerS: numbe
   const seqs: Record<string, number> = {};
   const t0 = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
-    const r = await api(node, 'POST', '/ingest', { collection, items: rows.slice(i, i + BATCH) });
+    const r = await api<{ seqs?: Record<string, number> }>(node, 'POST', '/ingest', { collection, items: rows.slice(i, i + BATCH) });
     if (r.status !== 200) throw new Error(JSON.stringify(r.body));
     maxSeqs(seqs, r.body.seqs);
   }
   return { rowsPerS: rows.length / ((performance.now() - t0) / 1000), seqs };
 }
 
-interface Load { p50: number; p99: number; qps: number; overheadMs: number }
+interface Load {
+  p50: number;
+  p99: number;
+  qps: number;
+  overheadMs: number;
+}
 
 /** Q searches, C in flight, round-robin over `nodes`; latency per request as the client sees it. */
 async function load(nodes: Node[], collection: string): Promise<Load> {
@@ -40,28 +55,41 @@ async function load(nodes: Node[], collection: string): Promise<Load> {
   const overhead: number[] = [];
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: C }, async () => {
-    while (next < Q) {
-      const i = next++;
-      const s = performance.now();
-      const r = await api(nodes[i % nodes.length], 'POST', '/search', { collection, vector: queries[i], k: 10 });
-      if (r.status !== 200) throw new Error(JSON.stringify(r.body));
-      lat.push(performance.now() - s);
-      const shards = (r.body.shards ?? []) as { ms: number }[];
-      if (shards.length) overhead.push(r.body.ms - Math.max(...shards.map((x) => x.ms)));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (next < Q) {
+        const i = next++;
+        const s = performance.now();
+        const r = await api<{ ms: number; shards?: { ms: number }[] }>(nodes[i % nodes.length], 'POST', '/search', {
+          collection,
+          vector: queries[i],
+          k: 10,
+        });
+        if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+        lat.push(performance.now() - s);
+        const shards = r.body.shards ?? [];
+        if (shards.length) overhead.push(r.body.ms - Math.max(...shards.map((x) => x.ms)));
+      }
+    }),
+  );
   const secs = (performance.now() - t0) / 1000;
   lat.sort((x, y) => x - y);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { p50: q(0.5), p99: q(0.99), qps: Q / secs, overheadMs: overhead.length ? overhead.reduce((x, y) => x + y, 0) / overhead.length : 0 };
+  return {
+    p50: q(0.5),
+    p99: q(0.99),
+    qps: Q / secs,
+    overheadMs: overhead.length ? overhead.reduce((x, y) => x + y, 0) / overhead.length : 0,
+  };
 }
 
 const fmt = (l: Load) => `p50 ${l.p50.toFixed(1)} ms · p99 ${l.p99.toFixed(1)} ms · ${l.qps.toFixed(0)} QPS`;
 
 const procs = new Procs();
 try {
-  log(`bench:cluster: ${N} × ${D} rows, ${Q} queries, ${C} in flight, loopback, ${(await import('node:os')).cpus().length} cores shared by every process`);
+  log(
+    `bench:cluster: ${N} × ${D} rows, ${Q} queries, ${C} in flight, loopback, ${(await import('node:os')).cpus().length} cores shared by every process`,
+  );
   const single = await startNode(procs, null, 'single', '');
   await api(single, 'POST', '/collections', { name: 'one', dim: D });
   const ing1 = await ingest(single, 'one');

@@ -33,7 +33,15 @@ export class ShardApplier {
   private wake?: () => void;
   private readonly stream: string;
 
-  constructor(private readonly n: Nats, private readonly engine: Engine, private readonly items: ItemStore, state: LocalState, readonly collection: string, readonly shard: number, private readonly log: (msg: string, err?: unknown) => void) {
+  constructor(
+    private readonly n: Nats,
+    private readonly engine: Engine,
+    private readonly items: ItemStore,
+    state: LocalState,
+    readonly collection: string,
+    readonly shard: number,
+    private readonly log: (msg: string, err?: unknown) => void,
+  ) {
     this.applied = state.applied(collection, shard);
     this.stream = streamOf(collection, shard);
   }
@@ -53,7 +61,8 @@ export class ShardApplier {
         window = got > 0 ? WINDOW : 1;
         if (got > 0) continue;
       } catch (err) {
-        if (failures++ % 10 === 0 && !this.stopped) this.log(`applier ${this.collection}/${this.shard}: reading the log failed, retrying`, err);
+        if (failures++ % 10 === 0 && !this.stopped)
+          this.log(`applier ${this.collection}/${this.shard}: reading the log failed, retrying`, err);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, IDLE_MS);
@@ -69,7 +78,9 @@ export class ShardApplier {
   /** Reads up to `window` messages after `applied` and applies those that follow on without a gap; returns how many. */
   private async catchUp(window: number): Promise<number> {
     const from = this.applied + 1;
-    const got = await Promise.allSettled(Array.from({ length: window }, (_, i) => this.n.direct.getMessage(this.stream, { seq: from + i })));
+    const got = await Promise.allSettled(
+      Array.from({ length: window }, (_, i) => this.n.direct.getMessage(this.stream, { seq: from + i })),
+    );
     let n = 0;
     for (const r of got) {
       if (r.status === 'rejected') {
@@ -96,9 +107,9 @@ export class ShardApplier {
   private async applyOne(seq: number, data: Uint8Array): Promise<void> {
     if (seq !== this.applied + 1) throw new Error(`expected sequence ${this.applied + 1}, got ${seq}`);
     const rt = this.engine.runtime(this.collection);
-    const { upserts, deletes } = decodeOp(data);
-    const res = this.items.applyLogged(rt.record.id, { collection: this.collection, shard: this.shard, seq }, upserts, deletes);
-    if (res) await rt.apply(res.added, res.removedSeqs);
+    const { upserts, deletes, patches } = decodeOp(data);
+    const res = this.items.applyLogged(rt.record.id, { collection: this.collection, shard: this.shard, seq }, upserts, deletes, patches);
+    if (res) await this.engine.applyCommitted(this.collection, upserts.map((u) => ({ ...u, text: u.text ?? null })), res, res.patchedSeqs);
     this.applied = seq;
     if (this.waiters.length) {
       const ready = this.waiters.filter((w) => w.seq <= seq);
@@ -111,7 +122,13 @@ export class ShardApplier {
   async waitFor(seq: number, ms: number): Promise<void> {
     if (this.applied >= seq) return;
     await new Promise<void>((resolve, reject) => {
-      const w: Waiter = { seq, resolve: () => { clearTimeout(t); resolve(); } };
+      const w: Waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new MrlError('CONSISTENCY_TIMEOUT', { collection: this.collection, shard: this.shard, seq, ms }));

@@ -11,11 +11,24 @@ import { deleteStream, ensureStream, retry, type Nats } from './nats.js';
 import { serves, shardOf } from './shard.js';
 
 /** A collection's cluster-wide metadata (KV bucket mrl_collections, key = name). */
-export interface CollectionMeta { uid: string; spec: CollectionSpec & { name: string; dim: number }; shards: number; replicas: number; createdAt: string }
+export interface CollectionMeta {
+  uid: string;
+  spec: CollectionSpec & { name: string; dim: number };
+  shards: number;
+  replicas: number;
+  createdAt: string;
+}
 
 const RESYNC_MS = 10_000;
 
-export interface CatalogDeps { n: Nats; engine: Engine; items: ItemStore; state: LocalState; serve: string; log: (msg: string, err?: unknown) => void }
+export interface CatalogDeps {
+  n: Nats;
+  engine: Engine;
+  items: ItemStore;
+  state: LocalState;
+  serve: string;
+  log: (msg: string, err?: unknown) => void;
+}
 
 /**
  * Keeps the local collections equal to the cluster's metadata: creates those missing (and their
@@ -37,7 +50,10 @@ export class Catalog {
    */
   async start(): Promise<void> {
     await this.sync();
-    this.watcher = await retry(() => this.d.n.collections.watch({ include: KvWatchInclude.UpdatesOnly }), 'cannot follow the collection metadata');
+    this.watcher = await retry(
+      () => this.d.n.collections.watch({ include: KvWatchInclude.UpdatesOnly }),
+      'cannot follow the collection metadata',
+    );
     void this.follow(this.watcher);
     this.resyncTimer = setInterval(() => void this.sync().catch((err) => this.d.log('collection metadata sync failed', err)), RESYNC_MS);
   }
@@ -68,7 +84,10 @@ export class Catalog {
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {
     for await (const e of w) {
-      const job = e.operation === 'PUT' ? () => this.ensureLocal(JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta) : () => this.dropLocal(e.key);
+      const job =
+        e.operation === 'PUT'
+          ? () => this.ensureLocal(JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta)
+          : () => this.dropLocal(e.key);
       await this.serial(job).catch((err) => this.d.log(`collection ${e.key}: metadata change failed`, err));
     }
   }
@@ -134,10 +153,15 @@ export class Catalog {
   /** Rows of shards this node does not serve (a peer's backup, or MRL_SERVE_SHARDS changed) are removed. */
   private async pruneUnserved(meta: CollectionMeta): Promise<void> {
     const name = meta.spec.name;
-    const unserved = Array.from({ length: meta.shards }, (_, s) => s).filter((s) => !serves(this.d.serve, name, s) && this.d.state.applied(name, s) > 0);
+    const unserved = Array.from({ length: meta.shards }, (_, s) => s).filter(
+      (s) => !serves(this.d.serve, name, s) && this.d.state.applied(name, s) > 0,
+    );
     if (unserved.length === 0) return;
     const rt = this.d.engine.runtime(name);
-    const ids = this.d.items.refs(rt.record.id).map((r) => r.id).filter((id) => unserved.includes(shardOf(id, meta.shards)));
+    const ids = this.d.items
+      .refs(rt.record.id)
+      .map((r) => r.id)
+      .filter((id) => unserved.includes(shardOf(id, meta.shards)));
     for (let i = 0; i < ids.length; i += 1000) await this.d.engine.deleteItems(name, ids.slice(i, i + 1000));
     for (const s of unserved) this.d.state.forgetShard(name, s);
   }
@@ -157,7 +181,8 @@ export class Catalog {
   /** collection → shard → applied seq, for the registry. */
   appliedMap(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [name, list] of this.appliers) out[name] = Object.fromEntries(list.map((a) => [String(a.shard), a.broken ? BROKEN : a.applied]));
+    for (const [name, list] of this.appliers)
+      out[name] = Object.fromEntries(list.map((a) => [String(a.shard), a.broken ? BROKEN : a.applied]));
     return out;
   }
 

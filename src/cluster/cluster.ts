@@ -26,10 +26,21 @@ export class Cluster {
   private compactTimer?: NodeJS.Timeout;
   readonly joined: { items: number } | null;
 
-  constructor(readonly ctx: AppContext, readonly config: ClusterConfig, private readonly log: Log, joined: { items: number } | null = null) {
+  constructor(
+    readonly ctx: AppContext,
+    readonly config: ClusterConfig,
+    private readonly log: Log,
+    joined: { items: number } | null = null,
+  ) {
     this.joined = joined;
     const notYet = () => Promise.reject(mrlError('CLUSTER_UNAVAILABLE', 'this node is still joining the cluster'));
-    ctx.writes = { createCollection: notYet, dropCollection: notYet, upsert: notYet, deleteItem: notYet } satisfies Writes;
+    ctx.writes = {
+      createCollection: notYet,
+      dropCollection: notYet,
+      upsert: notYet,
+      deleteItem: notYet,
+      patchItem: notYet,
+    } satisfies Writes;
     ctx.reads = { search: notYet, getItem: notYet, layout: () => undefined } satisfies Reads;
   }
 
@@ -43,14 +54,26 @@ export class Cluster {
     const c = this.config;
     const n = (this.n = await openNats(c.natsServers, c.nodeId));
     const logErr = (msg: string, err?: unknown) => this.log.warn({ err: err instanceof Error ? err.message : err }, msg);
-    const catalog = (this.catalog = new Catalog({ n, engine: this.ctx.engine, items: this.ctx.data.items, state: new LocalState(this.ctx.data.db), serve: c.serveShards, log: logErr }));
+    const catalog = (this.catalog = new Catalog({
+      n,
+      engine: this.ctx.engine,
+      items: this.ctx.data.items,
+      state: new LocalState(this.ctx.data.db),
+      serve: c.serveShards,
+      log: logErr,
+    }));
     await catalog.start();
-    const registry = (this.registry = await Registry.start(n, { id: c.nodeId, url: c.nodeUrl, serve: c.serveShards }, c.heartbeatMs, () => catalog.appliedMap()));
+    const registry = (this.registry = await Registry.start(n, { id: c.nodeId, url: c.nodeUrl, serve: c.serveShards }, c.heartbeatMs, () =>
+      catalog.appliedMap(),
+    ));
     this.scatter = new Scatter(this.ctx, catalog, registry, c);
     this.ctx.writes = new Publisher(this.ctx, n, catalog, c.nodeId, c.consistencyTimeoutMs);
     this.ctx.reads = this.scatter;
     if (c.compactMs > 0) {
-      this.compactTimer = setInterval(() => void compactOnce(n, catalog, registry).catch((err) => logErr('log compaction failed', err)), c.compactMs);
+      this.compactTimer = setInterval(
+        () => void compactOnce(n, catalog, registry).catch((err) => logErr('log compaction failed', err)),
+        c.compactMs,
+      );
     }
     this.started = true;
     this.log.info({ node: c.nodeId, serve: c.serveShards, collections: catalog.metas.size }, 'joined the cluster');
@@ -59,8 +82,12 @@ export class Cluster {
   /** This node's view: its shards' applied sequences (and any it cannot follow), the registry. */
   status() {
     if (!this.catalog || !this.registry) return { node: this.config.nodeId, started: false };
-    const shards = [...this.catalog.appliers.values()].flat().map((a) => ({ collection: a.collection, shard: a.shard, applied: a.applied, broken: a.broken }));
-    const nodes = this.registry.all().map((x) => ({ id: x.id, url: x.url, serve: x.serve, live: this.registry!.isLive(x), applied: x.applied }));
+    const shards = [...this.catalog.appliers.values()]
+      .flat()
+      .map((a) => ({ collection: a.collection, shard: a.shard, applied: a.applied, broken: a.broken }));
+    const nodes = this.registry
+      .all()
+      .map((x) => ({ id: x.id, url: x.url, serve: x.serve, live: this.registry!.isLive(x), applied: x.applied }));
     return { node: this.config.nodeId, started: this.started, joined: this.joined, shards, nodes };
   }
 

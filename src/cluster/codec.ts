@@ -1,9 +1,17 @@
-import type { ItemWrite } from '../store/items.js';
+import type { ItemPatch, ItemWrite } from '../store/items.js';
 
-/** One message of a shard's log: a batch of upserts, or of deletes (ids of that shard only). */
+/** One message of a shard's log: a batch of upserts, of deletes, or one patch (ids of that shard only). */
 export type LogOp =
-  | { op: 'upsert'; items: { id: string; v: string; label: string | null; payload: string | null }[] }
-  | { op: 'delete'; ids: string[] };
+  | { op: 'upsert'; items: { id: string; v: string; label: string | null; payload: string | null; text: string | null }[] }
+  | { op: 'delete'; ids: string[] }
+  | { op: 'patch'; id: string; patch: ItemPatch };
+
+/** The store's writes of one message. */
+export interface LoggedWrites {
+  upserts: ItemWrite[];
+  deletes: string[];
+  patches: { id: string; patch: ItemPatch }[];
+}
 
 /** Float32 little-endian bytes in base64: exact, and a third of the size of JSON numbers. */
 export function vectorToB64(v: Float32Array): string {
@@ -21,9 +29,16 @@ export function encodeOp(op: LogOp): Uint8Array {
   return Buffer.from(JSON.stringify(op));
 }
 
-/** The store's writes for a decoded message. */
-export function decodeOp(data: Uint8Array): { upserts: ItemWrite[]; deletes: string[] } {
+export function decodeOp(data: Uint8Array): LoggedWrites {
   const op = JSON.parse(Buffer.from(data).toString('utf8')) as LogOp;
-  if (op.op === 'delete') return { upserts: [], deletes: op.ids };
-  return { upserts: op.items.map((it) => ({ id: it.id, vector: vectorFromB64(it.v), label: it.label, payload: it.payload })), deletes: [] };
+  if (op.op === 'delete') return { upserts: [], deletes: op.ids, patches: [] };
+  if (op.op === 'patch') return { upserts: [], deletes: [], patches: [{ id: op.id, patch: op.patch }] };
+  const upserts = op.items.map((it) => ({
+    id: it.id,
+    vector: vectorFromB64(it.v),
+    label: it.label,
+    payload: it.payload,
+    text: it.text ?? null,
+  }));
+  return { upserts, deletes: [], patches: [] };
 }

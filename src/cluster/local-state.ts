@@ -1,6 +1,10 @@
 import type { Db } from '../store/db.js';
 
-export interface LocalLayout { uid: string; shards: number; replicas: number }
+export interface LocalLayout {
+  uid: string;
+  shards: number;
+  replicas: number;
+}
 
 /** This node's cluster tables (migration 007): each collection's cluster identity and the applied log positions. */
 export class LocalState {
@@ -15,7 +19,9 @@ export class LocalState {
   }
 
   setLayout(name: string, l: LocalLayout): void {
-    this.db.prepare('INSERT OR REPLACE INTO cluster_collections (name, uid, shards, replicas) VALUES (?, ?, ?, ?)').run(name, l.uid, l.shards, l.replicas);
+    this.db
+      .prepare('INSERT OR REPLACE INTO cluster_collections (name, uid, shards, replicas) VALUES (?, ?, ?, ?)')
+      .run(name, l.uid, l.shards, l.replicas);
   }
 
   /** Forgets a collection's identity and log positions (after the local collection was dropped). */
@@ -27,7 +33,10 @@ export class LocalState {
   }
 
   applied(name: string, shard: number): number {
-    return (this.db.prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?').pluck().get(name, shard) as number | undefined) ?? 0;
+    return (
+      (this.db.prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?').pluck().get(name, shard) as
+        number | undefined) ?? 0
+    );
   }
 
   forgetShard(name: string, shard: number): void {

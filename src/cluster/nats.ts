@@ -1,4 +1,13 @@
-import { connect, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import {
+  connect,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+} from 'nats';
 import { mrlError } from '../errors.js';
 
 /** The JetStream objects of a cluster: one stream per shard of each collection, two KV buckets. */
@@ -10,9 +19,19 @@ export const streamOf = (collection: string, shard: number) => `MRL_${collection
 const DEDUP_WINDOW_NS = 120 * 1e9;
 
 /** JetStream direct get (nats-server 2.9+): a stored message by sequence, from any replica of its stream. */
-export interface DirectGet { getMessage(stream: string, query: { seq: number }): Promise<{ seq: number; data: Uint8Array }> }
+export interface DirectGet {
+  getMessage(stream: string, query: { seq: number }): Promise<{ seq: number; data: Uint8Array }>;
+}
 
-export interface Nats { nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager; direct: DirectGet; nodes: KV; collections: KV; replicas: number }
+export interface Nats {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  direct: DirectGet;
+  nodes: KV;
+  collections: KV;
+  replicas: number;
+}
 
 /**
  * Connects (reconnecting forever across the listed servers), waits for JetStream to have a
@@ -43,8 +62,13 @@ export async function ensureStream(n: Nats, collection: string, shard: number, r
       await n.jsm.streams.info(name);
     } catch {
       await n.jsm.streams.add({
-        name, subjects: [subjectOf(collection, shard)], num_replicas: replicas, storage: StorageType.File,
-        retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, duplicate_window: DEDUP_WINDOW_NS,
+        name,
+        subjects: [subjectOf(collection, shard)],
+        num_replicas: replicas,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        duplicate_window: DEDUP_WINDOW_NS,
         // appliers read the log by sequence from any replica (nats-server 2.9+)
         allow_direct: true,
       });

@@ -6,7 +6,14 @@ import { serves } from './shard.js';
 /** The applied sequence a node reports for a shard it cannot follow (the log was purged past it). */
 export const BROKEN = -1;
 
-export interface NodeInfo { id: string; url: string; serve: string; applied: Record<string, Record<string, number>>; at: number; live: boolean }
+export interface NodeInfo {
+  id: string;
+  url: string;
+  serve: string;
+  applied: Record<string, Record<string, number>>;
+  at: number;
+  live: boolean;
+}
 
 /**
  * The node registry (KV bucket mrl_nodes): each node puts its entry every heartbeat and watches
@@ -20,9 +27,19 @@ export class Registry {
   /** When the watch last delivered an entry: this node's own heartbeat comes back through it every period. */
   private heardAt = Date.now();
 
-  constructor(private readonly kv: KV, private readonly self: Omit<NodeInfo, 'applied' | 'at' | 'live'>, private readonly heartbeatMs: number, private readonly applied: () => NodeInfo['applied']) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly self: Omit<NodeInfo, 'applied' | 'at' | 'live'>,
+    private readonly heartbeatMs: number,
+    private readonly applied: () => NodeInfo['applied'],
+  ) {}
 
-  static async start(n: Nats, self: Omit<NodeInfo, 'applied' | 'at' | 'live'>, heartbeatMs: number, applied: () => NodeInfo['applied']): Promise<Registry> {
+  static async start(
+    n: Nats,
+    self: Omit<NodeInfo, 'applied' | 'at' | 'live'>,
+    heartbeatMs: number,
+    applied: () => NodeInfo['applied'],
+  ): Promise<Registry> {
     const r = new Registry(n.nodes, self, heartbeatMs, applied);
     await retry(() => r.beat(true), 'cannot register this node');
     await r.watch();
@@ -73,7 +90,10 @@ export class Registry {
 
   /** Other live nodes serving a shard of a collection, but those that reported it broken. */
   replicas(collection: string, shard: number): NodeInfo[] {
-    return this.all().filter((n) => n.id !== this.self.id && this.isLive(n) && serves(n.serve, collection, shard) && n.applied[collection]?.[String(shard)] !== BROKEN);
+    return this.all().filter(
+      (n) =>
+        n.id !== this.self.id && this.isLive(n) && serves(n.serve, collection, shard) && n.applied[collection]?.[String(shard)] !== BROKEN,
+    );
   }
 
   /** Stops the heartbeat and marks this node not live (its entry stays: it holds the log for this node). */

@@ -4,7 +4,11 @@ export const CLUSTER_KEY_HEADER = 'x-mrl-cluster-key';
 
 /** A peer's coded answer (4xx/5xx), or that it did not answer. */
 export class RemoteError extends Error {
-  constructor(readonly code: string, readonly status: number, message: string) {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 

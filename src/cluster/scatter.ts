@@ -4,16 +4,24 @@ import { MrlError } from '../errors.js';
 import { embedQuery, type QueryInput } from '../inputs/embed.js';
 import type { SearchOptions } from '../search/options.js';
 import type { SearchHit } from '../search/hits.js';
-import type { SearchResult } from '../search/search.js';
+import type { Engine } from '../engine/engine.js';
+import type { RunResult } from '../engine/search-run.js';
 import type { Catalog } from './catalog.js';
 import type { ClusterSearchResponse, Reads, SearchExtras, ShardAnswer, ShardSeqs } from './facade.js';
 import type { NodeInfo, Registry } from './registry.js';
 import { callNode, RemoteError } from './remote.js';
 import { shardOf } from './shard.js';
 
-export interface ScatterConfig { nodeId: string; key: string; requestTimeoutMs: number; consistencyTimeoutMs: number }
+export interface ScatterConfig {
+  nodeId: string;
+  key: string;
+  requestTimeoutMs: number;
+  consistencyTimeoutMs: number;
+}
 /** What a node answers for the shards it serves (POST /cluster/search). */
-export interface LocalAnswer extends SearchResult { node: string }
+export interface LocalAnswer extends RunResult {
+  node: string;
+}
 type Target = { id: string; url: string | null };
 
 /**
@@ -23,7 +31,12 @@ type Target = { id: string; url: string | null };
  */
 export class Scatter implements Reads {
   private rr = 0;
-  constructor(private readonly ctx: AppContext, private readonly catalog: Catalog, private readonly registry: Registry, private readonly c: ScatterConfig) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly catalog: Catalog,
+    private readonly registry: Registry,
+    private readonly c: ScatterConfig,
+  ) {}
 
   layout(name: string) {
     const m = this.catalog.metas.get(name);
@@ -31,10 +44,17 @@ export class Scatter implements Reads {
   }
 
   /** This node's answer over its own shards, once they applied `after` (CONSISTENCY_TIMEOUT otherwise). */
-  async answerLocal(name: string, vector: unknown, opts: SearchOptions, after: ShardSeqs = {}, timeoutMs = this.c.consistencyTimeoutMs): Promise<LocalAnswer> {
+  async answerLocal(
+    name: string,
+    vector: unknown,
+    opts: SearchOptions,
+    after: ShardSeqs = {},
+    timeoutMs = this.c.consistencyTimeoutMs,
+  ): Promise<LocalAnswer> {
     for (const [shard, seq] of Object.entries(after)) await this.catalog.applier(name, Number(shard))?.waitFor(seq, timeoutMs);
-    const r = await this.ctx.engine.search(name, { vector }, opts);
-    return { results: r.results, stages: r.stages, node: this.c.nodeId };
+    // no vector: a keyword search (opts.text) over this node's shards
+    const r = await this.ctx.engine.search(name, vector === undefined ? {} : { vector }, opts);
+    return { results: r.results, stages: r.stages, mode: r.mode, node: this.c.nodeId };
   }
 
   async search(name: string, query: QueryInput, opts: SearchOptions, extras: SearchExtras = {}): Promise<ClusterSearchResponse> {
@@ -43,28 +63,73 @@ export class Scatter implements Reads {
     const rt = this.ctx.engine.runtime(name);
     const q = (await embedQuery(rt.record, this.ctx.encoders, query)) as { vector?: unknown; id?: unknown };
     const given = ['vector', 'id', 'input'].filter((f) => (q as Record<string, unknown>)[f] !== undefined);
-    if (given.length !== 1) throw new MrlError('VALIDATION', { detail: 'give exactly one of vector, input (q) and id' });
+    const keywordOnly = given.length === 0 && opts.text !== undefined;
+    if (given.length !== 1 && !keywordOnly) throw new MrlError('VALIDATION', { detail: 'give exactly one of vector, input (q) and id' });
     const exclude = q.id !== undefined ? validateId(q.id) : undefined;
-    const vector = exclude !== undefined ? (await this.getItem(name, exclude)).vector : Array.from(validateVector(q.vector, rt.record.dim, name, 'query vector'));
+    const vector =
+      exclude !== undefined
+        ? (await this.getItem(name, exclude)).vector
+        : keywordOnly
+          ? undefined
+          : Array.from(validateVector(q.vector, rt.record.dim, name, 'query vector'));
     const k = this.ctx.engine.plan(rt, opts).k; // validates the options before anything is sent
-    const sent = exclude !== undefined ? { ...opts, k: k + 1, shortlist: opts.shortlist === undefined ? undefined : Math.max(opts.shortlist, k + 1) } : opts;
+    const sent =
+      exclude !== undefined
+        ? { ...opts, k: k + 1, shortlist: opts.shortlist === undefined ? undefined : Math.max(opts.shortlist, k + 1) }
+        : opts;
     const after = extras.consistency?.after ?? {};
     const timeoutMs = extras.consistency?.timeoutMs ?? this.c.consistencyTimeoutMs;
-    const { answers, missing } = await this.gather(name, meta.shards, (shards, t) => {
-      const part = Object.fromEntries(Object.entries(after).filter(([s]) => shards.includes(Number(s))));
-      return t.url === null ? this.answerLocal(name, vector, sent, part, timeoutMs)
-        : callNode<LocalAnswer>(t.url, '/cluster/search', this.c.key, this.c.requestTimeoutMs + timeoutMs, { collection: name, vector, opts: sent, after: part, timeoutMs });
-    }, extras.allowPartial === true);
-    const results = mergeTop(answers.map((a) => a.answer.results), k, exclude);
+    const { answers, missing } = await this.gather(
+      name,
+      meta.shards,
+      (shards, t) => {
+        const part = Object.fromEntries(Object.entries(after).filter(([s]) => shards.includes(Number(s))));
+        return t.url === null
+          ? this.answerLocal(name, vector, sent, part, timeoutMs)
+          : callNode<LocalAnswer>(t.url, '/cluster/search', this.c.key, this.c.requestTimeoutMs + timeoutMs, {
+              collection: name,
+              vector,
+              opts: sent,
+              after: part,
+              timeoutMs,
+            });
+      },
+      extras.allowPartial === true,
+    );
+    const results = mergeTop(
+      answers.map((a) => a.answer.results),
+      k,
+      exclude,
+    );
     const shards: ShardAnswer[] = answers.map((a) => ({ node: a.answer.node, shards: a.shards, ms: a.ms, stages: a.answer.stages }));
-    return { results, stages: mergeStages(shards), shards, ...(missing.length ? { partial: true, missingShards: missing } : {}), ms: performance.now() - t0 };
+    return {
+      results,
+      stages: mergeStages(shards),
+      mode: answers[0]?.answer.mode ?? (keywordOnly ? 'keyword' : 'vector'),
+      shards,
+      ...(missing.length ? { partial: true, missingShards: missing } : {}),
+      ms: performance.now() - t0,
+    };
   }
 
   async getItem(name: string, id: string) {
     const meta = this.catalog.meta(name);
     const shard = shardOf(validateId(id), meta.shards);
-    const { answers } = await this.gather(name, meta.shards, (_s, t) => (t.url === null ? Promise.resolve(this.ctx.engine.getItem(name, id))
-      : callNode<ReturnType<AppContext['engine']['getItem']>>(t.url, `/cluster/item?collection=${encodeURIComponent(name)}&id=${encodeURIComponent(id)}`, this.c.key, this.c.requestTimeoutMs)), false, [shard]);
+    const { answers } = await this.gather(
+      name,
+      meta.shards,
+      (_s, t) =>
+        t.url === null
+          ? Promise.resolve(this.ctx.engine.getItem(name, id))
+          : callNode<ReturnType<Engine['getItem']>>(
+              t.url,
+              `/cluster/item?collection=${encodeURIComponent(name)}&id=${encodeURIComponent(id)}`,
+              this.c.key,
+              this.c.requestTimeoutMs,
+            ),
+      false,
+      [shard],
+    );
     return answers[0].answer;
   }
 
@@ -74,7 +139,10 @@ export class Scatter implements Reads {
     const peers = this.registry.replicas(name, shard);
     const start = this.rr++ % Math.max(1, peers.length);
     const rotated = [...peers.slice(start), ...peers.slice(0, start)];
-    return [...(self && !self.broken ? [{ id: this.c.nodeId, url: null }] : []), ...rotated.map((p: NodeInfo) => ({ id: p.id, url: p.url }))];
+    return [
+      ...(self && !self.broken ? [{ id: this.c.nodeId, url: null }] : []),
+      ...rotated.map((p: NodeInfo) => ({ id: p.id, url: p.url })),
+    ];
   }
 
   /**
@@ -83,7 +151,13 @@ export class Scatter implements Reads {
    * A coded client error (4xx) of a peer is the answer; a shard nobody answered is missing
    * (SHARD_UNAVAILABLE unless `partial`).
    */
-  private async gather<T>(name: string, count: number, ask: (shards: number[], t: Target) => Promise<T>, partial: boolean, only?: number[]) {
+  private async gather<T>(
+    name: string,
+    count: number,
+    ask: (shards: number[], t: Target) => Promise<T>,
+    partial: boolean,
+    only?: number[],
+  ) {
     let pending = only ?? Array.from({ length: count }, (_, s) => s);
     const failed = new Set<string>();
     const answers: { answer: T; shards: number[]; ms: number }[] = [];
@@ -99,19 +173,21 @@ export class Scatter implements Reads {
         else plan.set(t.id, { t, shards: [s] });
       }
       pending = [];
-      await Promise.all([...plan.values()].map(async ({ t, shards }) => {
-        const t0 = performance.now();
-        try {
-          answers.push({ answer: await ask(shards, t), shards, ms: performance.now() - t0 });
-        } catch (err) {
-          const own = err instanceof RemoteError ? err.toMrl() : err instanceof MrlError ? err : null;
-          // A peer that does not have the collection yet (just created, still loading) is a replica that failed.
-          if (own && own.status < 500 && !(err instanceof RemoteError && err.code === 'COLLECTION_NOT_FOUND')) throw own;
-          lastError = own ?? err;
-          failed.add(t.id);
-          pending.push(...shards);
-        }
-      }));
+      await Promise.all(
+        [...plan.values()].map(async ({ t, shards }) => {
+          const t0 = performance.now();
+          try {
+            answers.push({ answer: await ask(shards, t), shards, ms: performance.now() - t0 });
+          } catch (err) {
+            const own = err instanceof RemoteError ? err.toMrl() : err instanceof MrlError ? err : null;
+            // A peer that does not have the collection yet (just created, still loading) is a replica that failed.
+            if (own && own.status < 500 && !(err instanceof RemoteError && err.code === 'COLLECTION_NOT_FOUND')) throw own;
+            lastError = own ?? err;
+            failed.add(t.id);
+            pending.push(...shards);
+          }
+        }),
+      );
     }
     if (missing.length && !partial) {
       if (lastError instanceof MrlError && lastError.code === 'CONSISTENCY_TIMEOUT') throw lastError;
@@ -122,10 +198,13 @@ export class Scatter implements Reads {
 }
 
 /** The best `k` hits over every answer, one per id (a shard answered by two replicas counts once). */
-export function mergeTop(lists: SearchHit[][], k: number, exclude?: string): SearchHit[] {
-  const all = lists.flat().filter((h) => h.id !== exclude).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+export function mergeTop<H extends SearchHit>(lists: H[][], k: number, exclude?: string): H[] {
+  const all = lists
+    .flat()
+    .filter((h) => h.id !== exclude)
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   const seen = new Set<string>();
-  const out: SearchHit[] = [];
+  const out: H[] = [];
   for (const h of all) {
     if (seen.has(h.id)) continue;
     seen.add(h.id);
@@ -139,5 +218,9 @@ export function mergeTop(lists: SearchHit[][], k: number, exclude?: string): Sea
 function mergeStages(answers: ShardAnswer[]): ShardAnswer['stages'] {
   const first = answers[0]?.stages ?? [];
   if (!answers.every((a) => a.stages.length === first.length)) return first;
-  return first.map((s, i) => ({ ...s, candidates: answers.reduce((n, a) => n + a.stages[i].candidates, 0), ms: Math.max(...answers.map((a) => a.stages[i].ms)) }));
+  return first.map((s, i) => ({
+    ...s,
+    candidates: answers.reduce((n, a) => n + a.stages[i].candidates, 0),
+    ms: Math.max(...answers.map((a) => a.stages[i].ms)),
+  }));
 }

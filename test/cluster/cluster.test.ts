@@ -19,6 +19,13 @@ const items = (n: number, seed: number, prefix: string) => {
   return vectors.map((vector, i) => ({ id: `${prefix}${i}`, vector, label: labels[i] }));
 };
 
+/** The id of the exact nearest item, once the answering replicas applied `after`. */
+async function nearest(node: Node, collection: string, vector: number[], after: Record<string, number>): Promise<string> {
+  const r = await api(node, 'POST', '/search', { collection, vector, k: 1, exact: true, consistency: { after } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.results[0].id as string;
+}
+
 describe('cluster', { timeout: 300_000 }, () => {
   const procs = new Procs();
   let nats: NatsCluster;
@@ -35,7 +42,8 @@ describe('cluster', { timeout: 300_000 }, () => {
     await procs.stopAll();
   });
 
-  test('node-to-node routes need the cluster key', async () => {
+  test('node-to-node routes need the cluster key; the API needs an API key', async () => {
+    assert.equal((await fetch(`${nodes.n1.url}/collections`)).status, 401);
     const r = await fetch(`${nodes.n1.url}/cluster/status`);
     assert.equal(r.status, 403);
     assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'CLUSTER_FORBIDDEN');
@@ -62,7 +70,13 @@ describe('cluster', { timeout: 300_000 }, () => {
     assert.deepEqual(Object.keys(docsSeqs).sort(), ['0', '1', '2']);
     for (const n of Object.values(nodes)) {
       for (const probe of [docs[5], docs[1000], docs[1999]]) {
-        const r = await api(n, 'POST', '/search', { collection: 'docs', vector: probe.vector, k: 3, exact: true, consistency: { after: docsSeqs } });
+        const r = await api(n, 'POST', '/search', {
+          collection: 'docs',
+          vector: probe.vector,
+          k: 3,
+          exact: true,
+          consistency: { after: docsSeqs },
+        });
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.equal(r.body.results[0].id, probe.id, `${n.name} finds ${probe.id}`);
         const covered = (r.body.shards as { shards: number[] }[]).flatMap((s) => s.shards).sort();
@@ -95,18 +109,28 @@ describe('cluster', { timeout: 300_000 }, () => {
       const via = nodes[`n${(i % 3) + 1}`];
       const got = await api(via, 'POST', '/search', { collection: 'docs', vector: q.vector, ...opts });
       assert.equal(got.status, 200);
-      assert.deepEqual(got.body.results.map((h: { id: string }) => h.id), want.results.map((h) => h.id));
+      assert.deepEqual(
+        got.body.results.map((h: { id: string }) => h.id),
+        want.results.map((h) => h.id),
+      );
       got.body.results.forEach((h: { score: number }, j: number) => assert.ok(Math.abs(h.score - want.results[j].score) < 1e-5));
     }
     // a query by id leaves the item out, as on one node
     const want = await single.engine.search('docs', { id: docs[3].id }, { k: 5, exact: true });
     const got = await api(nodes.n2, 'POST', '/search', { collection: 'docs', id: docs[3].id, k: 5, exact: true });
-    assert.deepEqual(got.body.results.map((h: { id: string }) => h.id), want.results.map((h) => h.id));
+    assert.deepEqual(
+      got.body.results.map((h: { id: string }) => h.id),
+      want.results.map((h) => h.id),
+    );
   });
 
   test('read-your-writes waits are bounded; a shard with no live replica is 503 or a flagged partial answer', async () => {
     const far = { 0: docsSeqs['0'] + 1_000_000 };
-    const r = await api(nodes.n1, 'POST', '/search', { collection: 'docs', vector: docs[0].vector, consistency: { after: far, timeoutMs: 300 } });
+    const r = await api(nodes.n1, 'POST', '/search', {
+      collection: 'docs',
+      vector: docs[0].vector,
+      consistency: { after: far, timeoutMs: 300 },
+    });
     assert.equal(r.status, 503);
     assert.equal(r.body.error.code, 'CONSISTENCY_TIMEOUT');
     // shard 3 of a 4-shard collection is served by no node
@@ -116,14 +140,20 @@ describe('cluster', { timeout: 300_000 }, () => {
     const none = await api(nodes.n3, 'POST', '/search', { collection: 'wide', vector: docs[0].vector });
     assert.equal(none.status, 503);
     assert.equal(none.body.error.code, 'SHARD_UNAVAILABLE');
-    const part = await api(nodes.n3, 'POST', '/search', { collection: 'wide', vector: docs[0].vector, k: 5, allowPartial: true, consistency: { after: w.body.seqs } });
+    const part = await api(nodes.n3, 'POST', '/search', {
+      collection: 'wide',
+      vector: docs[0].vector,
+      k: 5,
+      allowPartial: true,
+      consistency: { after: w.body.seqs },
+    });
     assert.equal(part.status, 200, JSON.stringify(part.body));
     assert.equal(part.body.partial, true);
     assert.deepEqual(part.body.missingShards, [3]);
     assert.equal(part.body.results.length, 5);
   });
 
-  test('a delete and a drop go through the log to every node; a name dropped can be created again', async () => {
+  test('a delete, a patch and a drop go through the log to every node; a name dropped can be created again', async () => {
     const id = docs[10].id; // one of the 200 in 'wide'
     const del = await api(nodes.n1, 'DELETE', `/collections/wide/items/${id}`);
     assert.equal(del.status, 200, JSON.stringify(del.body));
@@ -133,8 +163,21 @@ describe('cluster', { timeout: 300_000 }, () => {
       assert.equal((await api(n, 'GET', `/collections/wide/items/${id}`)).body.error.code, 'ITEM_NOT_FOUND', n.name);
     }
     assert.equal((await api(nodes.n2, 'DELETE', `/collections/wide/items/${id}`)).status, 404);
+    const other = docs[11].id;
+    const patched = await api(nodes.n2, 'PATCH', `/collections/wide/items/${other}`, { label: 'patched', payload: { n: 1 } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.label, 'patched');
+    for (const n of Object.values(nodes)) {
+      await until(
+        async () => (await api(n, 'GET', `/collections/wide/items/${other}`)).body.label === 'patched',
+        `${n.name} sees the patch`,
+      );
+      assert.deepEqual((await api(n, 'GET', `/collections/wide/items/${other}`)).body.payload, { n: 1 });
+    }
+    assert.equal((await api(nodes.n1, 'PATCH', `/collections/wide/items/${id}`, { label: 'x' })).status, 404);
     assert.equal((await api(nodes.n3, 'DELETE', '/collections/wide')).status, 200);
-    for (const n of Object.values(nodes)) await until(async () => (await api(n, 'GET', '/collections/wide')).status === 404, `${n.name} dropped wide`);
+    for (const n of Object.values(nodes))
+      await until(async () => (await api(n, 'GET', '/collections/wide')).status === 404, `${n.name} dropped wide`);
     const again = await api(nodes.n2, 'POST', '/collections', { name: 'wide', dim: DIM, shards: 2 });
     assert.equal(again.status, 201);
     for (const n of Object.values(nodes)) {
@@ -174,15 +217,12 @@ describe('cluster', { timeout: 300_000 }, () => {
       const mine = acked.filter((id) => served(SERVE[n.name as keyof typeof SERVE]).includes(shardOf(id, 3))).length;
       assert.equal((await api(n, 'GET', '/collections/bulk')).body.count, mine, `${n.name} holds every acknowledged item of its shards`);
     }
-    for (const q of [bulk[100], bulk[2600], bulk[19_999]]) {
-      const r = await api(nodes.n3, 'POST', '/search', { collection: 'bulk', vector: q.vector, k: 1, exact: true, consistency: { after: seqs } });
-      assert.equal(r.body.results[0].id, q.id);
-    }
+    for (const q of [bulk[100], bulk[2600], bulk[19_999]]) assert.equal(await nearest(nodes.n3, 'bulk', q.vector, seqs), q.id);
   });
 
   test('stopping one NATS server keeps writes and reads going', async () => {
     await procs.stop(nats.names[1]);
-    const more = items(300, 21, 'm');
+    const more = items(300, 21, 'm').map((it, i) => ({ ...it, text: `keyword${i} shared` }));
     const seqs: Record<string, number> = {};
     for (const [i, n] of Object.values(nodes).entries()) {
       // acknowledged = stored on a quorum of the two NATS servers left
@@ -193,9 +233,23 @@ describe('cluster', { timeout: 300_000 }, () => {
     maxSeqs(docsSeqs, seqs);
     for (const n of Object.values(nodes)) {
       // replicas whose consumer was on the stopped server start another: allow them the time of a failover
-      const r = await api(n, 'POST', '/search', { collection: 'docs', vector: more[250].vector, k: 1, exact: true, consistency: { after: seqs, timeoutMs: 30_000 } });
+      const r = await api(n, 'POST', '/search', {
+        collection: 'docs',
+        vector: more[250].vector,
+        k: 1,
+        exact: true,
+        consistency: { after: seqs, timeoutMs: 30_000 },
+      });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.results[0].id, more[250].id);
+      // keyword text travels in the log too: a keyword search through the shards finds it
+      const kw = await api(n, 'POST', '/search', { collection: 'docs', text: 'keyword250', k: 3 });
+      assert.equal(kw.status, 200, JSON.stringify(kw.body));
+      assert.equal(kw.body.mode, 'keyword');
+      assert.deepEqual(
+        kw.body.results.map((h: { id: string }) => h.id),
+        [more[250].id],
+      );
     }
     docs.push(...more);
   });
@@ -213,13 +267,11 @@ describe('cluster', { timeout: 300_000 }, () => {
     docs.push(...late);
     nodes.n4 = await startNode(procs, nats, 'n4', '0,1', { MRL_JOIN_FROM: nodes.n1.url });
     const s = await status(nodes.n4);
-    assert.ok(s.joined && s.joined.items > 0, 'n4 started from n1\'s backup');
+    assert.ok(s.joined && s.joined.items > 0, "n4 started from n1's backup");
     await waitApplied(nodes.n4, 'docs', docsSeqs);
     const mine = docs.filter((d) => [0, 1].includes(shardOf(d.id, 3))).length;
     assert.equal((await api(nodes.n4, 'GET', '/collections/docs')).body.count, mine);
     assert.equal(s.shards.filter((x) => x.broken).length, 0);
-    const q = late[77];
-    const r = await api(nodes.n4, 'POST', '/search', { collection: 'docs', vector: q.vector, k: 1, exact: true, consistency: { after: docsSeqs } });
-    assert.equal(r.body.results[0].id, q.id);
+    assert.equal(await nearest(nodes.n4, 'docs', late[77].vector, docsSeqs), late[77].id);
   });
 });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { connect } from 'nats';
 
 export const KEY = 'test-cluster-key-0123456789';
+/** Access control is on (an admin key): node-to-node requests must get through it with the cluster key alone. */
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 const ROOT = join(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'src/server.ts');
 
@@ -31,8 +33,8 @@ export class Procs {
   start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     const log = createWriteStream(join(this.dir, `${name}.log`), { flags: 'a' });
     const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    p.stdout!.pipe(log);
-    p.stderr!.pipe(log);
+    p.stdout.pipe(log);
+    p.stderr.pipe(log);
     this.live.set(name, p);
     p.once('exit', () => {
       if (this.live.get(name) === p) this.live.delete(name);
@@ -74,7 +76,10 @@ export class Procs {
   }
 }
 
-export interface NatsCluster { urls: string[]; names: string[] }
+export interface NatsCluster {
+  urls: string[];
+  names: string[];
+}
 
 /** 3 nats-server processes clustered on loopback, JetStream in temp dirs; resolves once JetStream answers. */
 export async function startNats(procs: Procs, count = 3): Promise<NatsCluster> {
@@ -85,11 +90,18 @@ export async function startNats(procs: Procs, count = 3): Promise<NatsCluster> {
     const store = join(procs.dir, names[i]);
     mkdirSync(store, { recursive: true });
     const conf = join(procs.dir, `${names[i]}.conf`);
-    writeFileSync(conf, [
-      `server_name: ${names[i]}`, `listen: 127.0.0.1:${ports[i]}`,
-      `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 2GB }`,
-      `cluster { name: mrl, listen: 127.0.0.1:${routes[i]}, routes: [${routes.filter((_, j) => j !== i).map((p) => `"nats-route://127.0.0.1:${p}"`).join(', ')}] }`,
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        `server_name: ${names[i]}`,
+        `listen: 127.0.0.1:${ports[i]}`,
+        `jetstream { store_dir: "${store}", max_memory_store: 64MB, max_file_store: 2GB }`,
+        `cluster { name: mrl, listen: 127.0.0.1:${routes[i]}, routes: [${routes
+          .filter((_, j) => j !== i)
+          .map((p) => `"nats-route://127.0.0.1:${p}"`)
+          .join(', ')}] }`,
+      ].join('\n'),
+    );
     procs.start(names[i], process.env.NATS_SERVER ?? 'nats-server', ['-c', conf]);
   }
   const urls = ports.map((p) => `nats://127.0.0.1:${p}`);
@@ -108,27 +120,55 @@ export async function startNats(procs: Procs, count = 3): Promise<NatsCluster> {
         await nc.close();
       }
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`JetStream did not come up: ${(err as Error).message}\n${procs.log('nats1')}`);
+      if (Date.now() > deadline)
+        throw new Error(`JetStream did not come up: ${(err as Error).message}\n${procs.log('nats1')}`, { cause: err });
       await sleep(300);
     }
   }
 }
 
-export interface Node { name: string; url: string; port: number; dataDir: string; env: Record<string, string> }
+export interface Node {
+  name: string;
+  url: string;
+  port: number;
+  dataDir: string;
+  env: Record<string, string>;
+}
 
 /** Starts an mrl-server node as a real process; resolves once it has joined the cluster (or, without NATS, is ready). */
-export async function startNode(procs: Procs, nats: NatsCluster | null, name: string, serve: string, extra: Record<string, string> = {}, reuse?: Node): Promise<Node> {
+export async function startNode(
+  procs: Procs,
+  nats: NatsCluster | null,
+  name: string,
+  serve: string,
+  extra: Record<string, string> = {},
+  reuse?: Node,
+): Promise<Node> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? join(procs.dir, `${name}-data`);
   const modelsDir = join(procs.dir, 'no-models');
   mkdirSync(modelsDir, { recursive: true });
   const env = reuse?.env ?? {
-    PORT: String(port), HOST: '127.0.0.1', MRL_DATA_DIR: dataDir, MRL_MODELS_DIR: modelsDir, MRL_DEFAULT_ENCODER: '',
-    MRL_THREADS: '1', MRL_KERNEL: 'js', MRL_LOG_LEVEL: 'warn',
-    ...(nats ? {
-      MRL_NATS_URL: nats.urls.join(','), MRL_NODE_ID: name, MRL_NODE_URL: `http://127.0.0.1:${port}`, MRL_SERVE_SHARDS: serve,
-      MRL_CLUSTER_KEY: KEY, MRL_HEARTBEAT_MS: '500', MRL_CLUSTER_COMPACT_MS: '0',
-    } : {}),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MRL_DATA_DIR: dataDir,
+    MRL_MODELS_DIR: modelsDir,
+    MRL_DEFAULT_ENCODER: '',
+    MRL_THREADS: '1',
+    MRL_KERNEL: 'js',
+    MRL_LOG_LEVEL: 'warn',
+    MRL_ADMIN_KEY: ADMIN_KEY,
+    ...(nats
+      ? {
+          MRL_NATS_URL: nats.urls.join(','),
+          MRL_NODE_ID: name,
+          MRL_NODE_URL: `http://127.0.0.1:${port}`,
+          MRL_SERVE_SHARDS: serve,
+          MRL_CLUSTER_KEY: KEY,
+          MRL_HEARTBEAT_MS: '500',
+          MRL_CLUSTER_COMPACT_MS: '0',
+        }
+      : {}),
     ...extra,
   };
   const proc = procs.start(name, process.execPath, ['--import', 'tsx', SERVER], env);
@@ -147,7 +187,12 @@ export async function startNode(procs: Procs, nats: NatsCluster | null, name: st
   }
 }
 
-export interface Status { started: boolean; joined: { items: number } | null; shards: { collection: string; shard: number; applied: number; broken: string | null }[]; nodes: { id: string; live: boolean }[] }
+export interface Status {
+  started: boolean;
+  joined: { items: number } | null;
+  shards: { collection: string; shard: number; applied: number; broken: string | null }[];
+  nodes: { id: string; live: boolean }[];
+}
 
 export async function status(node: Node): Promise<Status> {
   const r = await fetch(`${node.url}/cluster/status`, { headers: { 'x-mrl-cluster-key': KEY }, signal: AbortSignal.timeout(2000) });
@@ -156,9 +201,12 @@ export async function status(node: Node): Promise<Status> {
 }
 
 /** JSON request to a node; returns status and body. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests' assertions check the bodies' shapes
 export async function api<T = any>(node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const r = await fetch(`${node.url}${path}`, {
-    method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });
   return { status: r.status, body: (await r.json()) as T };

@@ -31,10 +31,18 @@ test('one node (no MRL_NATS_URL): shards above 1 are refused, wait and consisten
   const ok = await app.inject({ method: 'POST', url: '/collections', payload: { name: 's', dim: 2, shards: 1 } });
   assert.equal(ok.statusCode, 201);
   assert.equal(ok.json().shards, undefined);
-  const ing = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 's', items: [{ id: 'a', vector: [1, 0] }], wait: true } });
+  const ing = await app.inject({
+    method: 'POST',
+    url: '/ingest',
+    payload: { collection: 's', items: [{ id: 'a', vector: [1, 0] }], wait: true },
+  });
   assert.equal(ing.statusCode, 200);
   assert.equal(ing.json().seqs, undefined);
-  const s = await app.inject({ method: 'POST', url: '/search', payload: { collection: 's', vector: [1, 0], consistency: { after: { 0: 5 } }, allowPartial: true } });
+  const s = await app.inject({
+    method: 'POST',
+    url: '/search',
+    payload: { collection: 's', vector: [1, 0], consistency: { after: { 0: 5 } }, allowPartial: true },
+  });
   assert.equal(s.statusCode, 200);
   assert.equal(s.json().results[0].id, 'a');
   const internal = await app.inject({ method: 'GET', url: '/cluster/status' });

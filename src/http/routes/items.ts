@@ -15,7 +15,7 @@ export const itemRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) =
 
   app.patch('/collections/:name/items/:id', {
     schema: { tags: ['items'], params: ItemParams, body: ItemPatchBody, response: { 200: Item, ...errorResponses } },
-  }, async (req) => engine.patchItem(req.params.name, req.params.id, req.body));
+  }, async (req) => ctx.writes.patchItem(req.params.name, req.params.id, req.body));
 
   app.delete('/collections/:name/items/:id', {
     schema: { tags: ['items'], params: ItemParams, response: { 200: Type.Object({ deleted: Type.Integer(), seqs: Type.Optional(ShardSeqs) }), ...errorResponses } },
