@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const funnel = await evaluateWithBar('default funnel', '');
     const exact = await evaluateWithBar('exact 512-d', '&exact=true');
     const row = (name: string, r: EvalResult) => [
-      name, r.config.stages.map((s) => `${s.source} ${s.dims}d→${s.keep}`).join(', '), r.mapAt10.toFixed(4), r.top1.toFixed(4),
+      name, r.config.stages.map((s) => `${s.source} ${s.dims}d→${s.keep}`).join(', '), r.mapAt10?.toFixed(4) ?? '–', r.top1?.toFixed(4) ?? '–',
       r.recallAt10VsExact.toFixed(4), r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), String(Math.round(r.qps)),
     ];
     const rows = [['search', 'stages', 'mAP@10', 'top-1', 'recall@10', 'p50 ms', 'p99 ms', 'QPS'], row('default funnel', funnel), row('exact full-D', exact)];

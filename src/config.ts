@@ -43,6 +43,28 @@ export interface Config {
     headersTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
+  /** Cluster mode (src/cluster/, docs/cluster.md), set when MRL_NATS_URL is; null: one node, as always. */
+  cluster: ClusterConfig | null;
+}
+
+export interface ClusterConfig {
+  /** NATS servers (MRL_NATS_URL, comma-separated). */
+  natsServers: string[];
+  nodeId: string;
+  /** Where other nodes reach this node's HTTP API (MRL_NODE_URL). */
+  nodeUrl: string;
+  /** Which shards this node serves (MRL_SERVE_SHARDS): 'all', '0,2' (of every collection) or 'docs:0,1;logs:2'. */
+  serveShards: string;
+  /** Shared secret of node-to-node requests (MRL_CLUSTER_KEY, header x-mrl-cluster-key). */
+  key: string;
+  /** A peer's URL to copy the database from when this data dir is new (MRL_JOIN_FROM). */
+  joinFrom: string;
+  /** Per replica request timeout of a scatter-gather; default bound of `consistency.after` and `wait`. */
+  requestTimeoutMs: number;
+  consistencyTimeoutMs: number;
+  heartbeatMs: number;
+  /** How often the log is purged up to what every registered replica has applied (0 = never). */
+  compactMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +96,34 @@ function bool(env: NodeJS.ProcessEnv, key: string): boolean {
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   throw new ConfigError(`${key} must be true or false (got '${raw}')`);
+}
+
+function ranged(env: NodeJS.ProcessEnv, key: string, dflt: number, lo: number, hi: number): number {
+  const v = int(env, key, dflt);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${key} must be an integer in ${lo}..${hi} (got '${v}')`);
+  return v;
+}
+
+function readCluster(env: NodeJS.ProcessEnv, port: number, host: string): ClusterConfig | null {
+  const servers = (env.MRL_NATS_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (servers.length === 0) return null;
+  const nodeId = env.MRL_NODE_ID || `node-${port}`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new ConfigError(`MRL_NODE_ID must be 1-64 letters, digits, _ or - (got '${nodeId}')`);
+  const key = env.MRL_CLUSTER_KEY ?? '';
+  if (key.length < 16) throw new ConfigError('MRL_CLUSTER_KEY (at least 16 characters) is required with MRL_NATS_URL: nodes authenticate each other with it');
+  const serveShards = env.MRL_SERVE_SHARDS || 'all';
+  if (!/^(all|[\w-]+:\d+(,\d+)*(;[\w-]+:\d+(,\d+)*)*|\d+(,\d+)*)$/.test(serveShards)) {
+    throw new ConfigError(`MRL_SERVE_SHARDS must be 'all', '0,2' or 'coll:0,1;other:2' (got '${serveShards}')`);
+  }
+  return {
+    natsServers: servers, nodeId, key, serveShards,
+    nodeUrl: (env.MRL_NODE_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
+    joinFrom: (env.MRL_JOIN_FROM ?? '').replace(/\/+$/, ''),
+    requestTimeoutMs: ranged(env, 'MRL_CLUSTER_TIMEOUT_MS', 2000, 10, 600_000),
+    consistencyTimeoutMs: ranged(env, 'MRL_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),
+    heartbeatMs: ranged(env, 'MRL_HEARTBEAT_MS', 1000, 50, 60_000),
+    compactMs: ranged(env, 'MRL_CLUSTER_COMPACT_MS', 60_000, 0, 86_400_000),
+  };
 }
 
 function readEnv(env: NodeJS.ProcessEnv): Config {
@@ -123,6 +173,7 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
       headersTimeoutMs: int(env, 'MRL_HEADERS_TIMEOUT_MS', 30_000),
       keepAliveTimeoutMs: int(env, 'MRL_KEEP_ALIVE_TIMEOUT_MS', 5_000),
     },
+    cluster: readCluster(env, int(env, 'PORT', 8080), env.HOST || '127.0.0.1'),
   };
 }
 
@@ -213,6 +264,6 @@ function checkAuth(cfg: Config): void {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const cfg = merge(readEnv(env), overrides);
   check(cfg);
-  for (const group of [cfg.batch, cfg.defaults, cfg.embed, cfg.http, cfg.auth, cfg.limits]) Object.freeze(group);
+  for (const group of [cfg.batch, cfg.defaults, cfg.embed, cfg.http, cfg.auth, cfg.limits, cfg.cluster]) if (group) Object.freeze(group);
   return Object.freeze(cfg);
 }

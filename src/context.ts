@@ -6,6 +6,7 @@ import { initTf, type TfInit } from './encoders/tf-backend.js';
 import type { CollectionSpec } from './engine/collection-spec.js';
 import type { Engine } from './engine/engine.js';
 import type { RunResult } from './engine/search-run.js';
+import { localReads, localWrites, type Reads, type Writes } from './cluster/facade.js';
 import { DataContext } from './data-context.js';
 import { mrlError } from './errors.js';
 import { EvalService } from './eval/service.js';
@@ -33,6 +34,9 @@ export class AppContext {
   readonly evals: EvalService;
   /** API keys, in the data dir's SQLite (closed with it). */
   readonly keys: ApiKeyStore;
+  /** What the routes write and read through: this node's engine, or in cluster mode the log and the shards' replicas (src/cluster/). */
+  writes: Writes = localWrites(this);
+  reads: Reads = localReads(this);
   private constructor(
     readonly config: Config,
     readonly kernel: CreatedKernel,

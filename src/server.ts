@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const logger = process.stdout.isTTY
     ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
     : { level: config.http.logLevel };
-  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: true });
+  // Cluster mode: a new node may start from a peer's backup; collections come from the cluster's metadata.
+  const boot = config.cluster ? (await import('./cluster/boot.js')).clusterBoot : null;
+  const joined = boot && config.cluster ? await boot.join(config.dataDir, config.cluster) : null;
+  const ctx = await AppContext.fromConfig(config, { deferLoad: true, createDefault: !config.cluster });
   let exposureWarning: string | null;
   try {
     exposureWarning = checkExposure(ctx);
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
   }
   const app = await buildApp(ctx, { logger });
   if (exposureWarning) app.log.warn(exposureWarning);
+  const cluster = boot && config.cluster ? await boot.attach(ctx, app, config.cluster, joined) : null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -31,6 +35,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
       await app.close();
+      await cluster?.stop();
       await ctx.close();
       app.log.info('snapshots written, store closed');
       process.exitCode = 0;
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await ctx.engine.load();
   app.log.info({ collections: ctx.engine.listCollections().length, ms: Math.round(performance.now() - t0) }, 'ready');
+  await cluster?.start();
 }
 
 main().catch((err: unknown) => {

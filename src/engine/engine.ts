@@ -11,7 +11,7 @@ import { planFor, withRecallTarget, type ServerDefaults } from '../search/plan.j
 import type { Query } from '../search/query.js';
 import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
-import type { ItemStore } from '../store/items.js';
+import type { ItemPatch, ItemStore, WriteResult } from '../store/items.js';
 import type { StoredRotation } from '../store/quality.js';
 import { CollectionRuntime } from './collection-runtime.js';
 import { EngineHooks } from './hooks.js';
@@ -25,7 +25,7 @@ import { RowCache } from './row-cache.js';
 /** An item as the engine takes it: a vector (text and image inputs are embedded before). */
 export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown; text?: unknown }
 
-type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null; text: string | null };
+export type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null; text: string | null };
 const VALIDATE_CHUNK = 250;
 
 /** What the engine is given; the context opens and closes all of it. */
@@ -157,6 +157,17 @@ export class Engine {
    */
   async upsert(name: string, items: ItemVector[]): Promise<{ upserted: number }> {
     const rt = this.runtime(name);
+    const written = await this.prepare(name, items);
+    const current = this.runtime(name); // the collection may have been dropped while we yielded
+    if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+    const res = this.items.upsert(rt.record.id, written);
+    await this.applyCommitted(name, written, res);
+    return { upserted: res.added.length };
+  }
+
+  /** Validates a batch as `upsert` does (the last id wins; vectors in their stored form), in chunks that yield; writes nothing. */
+  async prepare(name: string, items: ItemVector[]): Promise<PreparedItem[]> {
+    const rt = this.runtime(name);
     if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
     const byId = new Map<string, PreparedItem>();
     const chunk = this.rotations.chunk(rt.record, VALIDATE_CHUNK);
@@ -164,16 +175,17 @@ export class Engine {
       if (i > 0) await yieldToLoop();
       this.prepareBatch(rt, items, i, Math.min(items.length, i + chunk), byId);
     }
-    const current = this.runtime(name); // the collection may have been dropped while we yielded
-    if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
-    const written = [...byId.values()];
-    const res = this.items.upsert(rt.record.id, written);
+    return [...byId.values()];
+  }
+
+  /** After the store committed `written` (as `res`; `changed`: rows patched in place): the row cache, then index and matrix, then listeners. */
+  async applyCommitted(name: string, written: PreparedItem[], res: WriteResult, changed: number[] = []): Promise<void> {
+    const rt = this.runtime(name);
     const cache = this.rows(rt.record.id);
-    cache.forget(res.removedSeqs);
+    cache.forget([...res.removedSeqs, ...changed]);
     cache.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
     rt.apply(res.added, res.removedSeqs);
-    for (const f of this.hooks.upserted) f(name);
-    return { upserted: res.added.length };
+    if (written.length) for (const f of this.hooks.upserted) f(name);
   }
 
   private prepareBatch(rt: CollectionRuntime, items: ItemVector[], from: number, to: number, byId: Map<string, PreparedItem>): void {
@@ -213,6 +225,16 @@ export class Engine {
    */
   patchItem(name: string, id: unknown, patch: { label?: unknown; payload?: unknown; text?: unknown }) {
     const rt = this.runtime(name);
+    const { key, p } = this.preparePatch(name, id, patch);
+    const seq = this.items.getById(rt.record.id, key)?.seq;
+    if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
+    if (seq !== undefined) this.rows(rt.record.id).forget([seq]); // the row changed under its seq
+    return this.getItem(name, key);
+  }
+
+  /** Validates a patch as `patchItem` does; writes nothing. */
+  preparePatch(name: string, id: unknown, patch: { label?: unknown; payload?: unknown; text?: unknown }): { key: string; p: ItemPatch } {
+    const rt = this.runtime(name);
     const key = validateId(id);
     if (typeof patch !== 'object' || patch === null) throw mrlError('VALIDATION', 'a patch is an object of label, payload and text');
     const p = {
@@ -220,10 +242,7 @@ export class Engine {
       ...(patch.payload !== undefined ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) } : {}),
       ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
     };
-    const seq = this.items.getById(rt.record.id, key)?.seq;
-    if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
-    if (seq !== undefined) this.rows(rt.record.id).forget([seq]); // the row changed under its seq
-    return this.getItem(name, key);
+    return { key, p };
   }
 
   /** Sets a collection's indexed payload fields (their SQLite expression indexes are created or dropped). */

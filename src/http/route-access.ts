@@ -37,6 +37,12 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /ready': { role: 'open' },
   'GET /': { role: 'open' },
   'GET /static/:file': { role: 'open' },
+  // Node-to-node routes of cluster mode (src/cluster/routes.ts): no API key, the cluster key (x-mrl-cluster-key) instead.
+  'POST /cluster/search': { role: 'open' },
+  'GET /cluster/item': { role: 'open' },
+  'GET /cluster/status': { role: 'open' },
+  'GET /cluster/backup': { role: 'open' },
+  'POST /cluster/compact': { role: 'open' },
   // Its labels name every collection. MRL_METRICS_PUBLIC=true opens it.
   'GET /metrics': { role: 'read', unscoped: true },
 

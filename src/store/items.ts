@@ -136,6 +136,27 @@ export class ItemStore {
     this.versions.set(collectionId, this.writeVersion(collectionId) + 1);
   }
 
+  /**
+   * Cluster mode: applies one log message (deletes, upserts, patches) and records `pos.seq` as the
+   * shard's applied sequence, in ONE transaction. Null, changing nothing, when that sequence was
+   * already applied (a redelivery after a crash between commit and acknowledgement).
+   */
+  applyLogged(collectionId: number, pos: { collection: string; shard: number; seq: number }, upserts: ItemWrite[], deleteIds: string[], patches: { id: string; patch: ItemPatch }[] = []): (WriteResult & { patchedSeqs: number[] }) | null {
+    return this.db.transaction((): (WriteResult & { patchedSeqs: number[] }) | null => {
+      const done = this.db.prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?').pluck().get(pos.collection, pos.shard) as number | undefined;
+      if (done !== undefined && done >= pos.seq) return null;
+      const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
+      const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
+      const patchedSeqs: number[] = [];
+      for (const p of patches) {
+        const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
+        if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
+      }
+      this.db.prepare('INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq').run(pos.collection, pos.shard, pos.seq);
+      return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
+    }).immediate();
+  }
+
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {
     const r = this.byId.get(collectionId, id) as { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
     if (!r) return undefined;

@@ -10,12 +10,12 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const engine = ctx.engine;
   const withCount = <T extends { name: string; id: number }>(c: T) => ({
-    ...c, count: engine.isLoaded(c.name) ? engine.runtime(c.name).count : 0, quality: ctx.data.quality.verdict(c.id),
+    ...c, count: engine.isLoaded(c.name) ? engine.runtime(c.name).count : 0, quality: ctx.data.quality.verdict(c.id), ...ctx.reads.layout(c.name),
   });
 
   app.post('/collections', {
     schema: { tags: ['collections'], body: CreateCollectionBody, response: { 201: Collection, ...errorResponses } },
-  }, async (req, reply) => reply.status(201).send(withCount(ctx.createCollection(req.body))));
+  }, async (req, reply) => reply.status(201).send(withCount(await ctx.writes.createCollection(req.body))));
 
   app.get('/collections', {
     schema: { tags: ['collections'], response: { 200: Type.Object({ collections: Type.Array(Collection) }) } },
@@ -23,7 +23,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
 
   app.get('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
-  }, async (req) => engine.describe(req.params.name));
+  }, async (req) => ({ ...engine.describe(req.params.name), ...ctx.reads.layout(req.params.name) }));
 
   app.patch('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, body: UpdateCollectionBody, response: { 200: Collection, ...errorResponses } },
@@ -32,7 +32,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
   app.delete('/collections/:name', {
     schema: { tags: ['collections'], params: NameParams, response: { 200: Type.Object({ dropped: Type.String() }), ...errorResponses } },
   }, async (req) => {
-    await engine.dropCollection(req.params.name);
+    await ctx.writes.dropCollection(req.params.name);
     return { dropped: req.params.name };
   });
 };

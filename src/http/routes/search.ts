@@ -34,17 +34,17 @@ export const searchRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx, m
     if (rest.hybrid && (q === undefined || rest.text !== undefined)) throw mrlError('VALIDATION', 'hybrid=true uses q as the keyword query too: give q and no text');
     const text = rest.hybrid ? q : rest.text;
     const opts: SearchOptions = { k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, exact: rest.exact, filter: filterParam(rest.filter), text, refine: rest.refine, recall: rest.recall };
-    return observe(collection, await ctx.search(collection, toQuery({ q, id }), opts));
+    return observe(collection, await ctx.reads.search(collection, toQuery({ q, id }), opts));
   });
 
   app.post('/search', {
     schema: { tags: ['search'], body: SearchBody(caps), response: { 200: SearchReply, ...errorResponses } },
   }, async (req) => {
-    const { collection = DEFAULT_COLLECTION, vector, input, id, ...rest } = req.body;
+    const { collection = DEFAULT_COLLECTION, vector, input, id, consistency, allowPartial, ...rest } = req.body;
     const opts: SearchOptions = {
       k: rest.k, shortlist: rest.shortlist, rerank: rest.rerank, ef: rest.ef, funnel: rest.funnel, firstStage: rest.firstStage, exact: rest.exact,
       filter: rest.filter, text: rest.text, textSyntax: rest.textSyntax, fusion: rest.fusion, candidates: rest.candidates, refine: rest.refine, recall: rest.recall, adaptive: rest.adaptive,
     };
-    return observe(collection, await ctx.search(collection, toQuery({ vector, input, id }), opts));
+    return observe(collection, await ctx.reads.search(collection, toQuery({ vector, input, id }), opts, { consistency, allowPartial }));
   });
 };

@@ -20,6 +20,8 @@ export const CreateCollectionBody = Type.Object({
   }, { additionalProperties: false })),
   indexedFields: Type.Optional(IndexedFields),
   storeText: Type.Optional(Type.Boolean({ description: 'keep a text input as the item text (default true)' })),
+  shards: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'cluster mode: fixed number of shards (ids are hashed onto them)' })),
+  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'cluster mode: JetStream replicas of each shard log (default min(3, NATS servers))' })),
 }, { additionalProperties: false });
 
 /** Admin changes to a collection after creation. */
@@ -45,8 +47,10 @@ export const Collection = Type.Object({
   indexedFields: Type.Array(Type.String()),
   storeText: Type.Boolean(),
   createdAt: Type.String(),
-  count: Type.Integer(),
+  count: Type.Integer({ description: 'items on this node (in cluster mode: of the shards it serves)' }),
   quality: Type.Optional(QualitySummary),
+  shards: Type.Optional(Type.Integer()),
+  replicas: Type.Optional(Type.Integer()),
 });
 
 export const CollectionDetail = Type.Intersect([Collection, Type.Object({

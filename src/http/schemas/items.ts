@@ -1,6 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { CollectionName, Vector } from './common.js';
 
+const Wait = Type.Boolean({ description: 'cluster mode: answer once this node has applied the write (one node always has)' });
+
+/** Cluster mode: the stream sequence of each touched shard, to pass back as a search's consistency.after. */
+export const ShardSeqs = Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Integer({ minimum: 0 }));
+
 export const IngestItem = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 256 }),
   vector: Type.Optional(Vector),
@@ -13,9 +18,10 @@ export const IngestItem = Type.Object({
 export const IngestBody = (maxBatch: number) => Type.Object({
   collection: CollectionName,
   items: Type.Array(IngestItem, { minItems: 1, maxItems: maxBatch }),
+  wait: Type.Optional(Wait),
 }, { additionalProperties: false });
 
-export const IngestQuery = Type.Object({ collection: Type.Optional(CollectionName) });
+export const IngestQuery = Type.Object({ collection: Type.Optional(CollectionName), wait: Type.Optional(Wait) });
 
 export const LineError = Type.Object({ line: Type.Integer(), code: Type.String(), message: Type.String() });
 
@@ -25,6 +31,7 @@ export const IngestReply = Type.Object({
   lines: Type.Optional(Type.Integer()),
   failed: Type.Optional(Type.Integer()),
   errors: Type.Optional(Type.Array(LineError)),
+  seqs: Type.Optional(ShardSeqs),
   ms: Type.Number(),
 });
 

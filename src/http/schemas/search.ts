@@ -1,5 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import { CollectionName, FunnelStep, Vector } from './common.js';
+import { ShardSeqs } from './items.js';
+
+/** Cluster mode: read your writes (wait until the answering replicas applied these sequences), or accept missing shards. */
+const ClusterReadOptions = {
+  consistency: Type.Optional(Type.Object({
+    after: Type.Optional(ShardSeqs),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+  }, { additionalProperties: false })),
+  allowPartial: Type.Optional(Type.Boolean({ description: 'cluster mode: answer from the shards that have a live replica, flagged partial' })),
+};
 
 export interface Caps { maxK: number; maxShortlist: number }
 
@@ -47,8 +57,13 @@ export const SearchBody = (c: Caps) => Type.Object({
   candidates: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'depth of each list of a hybrid search (default 100)' })),
   refine: Type.Optional(Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' })),
   recall: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it' })),
+  ...ClusterReadOptions,
 }, { additionalProperties: false });
 
+const Stages = Type.Array(Type.Object({
+  dims: Type.Integer(), source: Type.String(), candidates: Type.Integer(), ms: Type.Number(),
+  widened: Type.Optional(Type.Integer({ description: 'the shortlist an adaptive first stage widened to' })),
+}));
 const ListPlace = Type.Object({ rank: Type.Integer(), score: Type.Number() });
 
 export const SearchReply = Type.Object({
@@ -56,12 +71,12 @@ export const SearchReply = Type.Object({
     id: Type.String(), score: Type.Number(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(),
     sources: Type.Optional(Type.Object({ vector: Type.Optional(ListPlace), text: Type.Optional(ListPlace) })),
   })),
-  stages: Type.Array(Type.Object({
-    dims: Type.Integer(), source: Type.String(), candidates: Type.Integer(), ms: Type.Number(),
-    widened: Type.Optional(Type.Integer({ description: 'the shortlist an adaptive first stage widened to' })),
-  })),
+  stages: Stages,
   mode: Type.Optional(Type.String({ description: 'vector, keyword or hybrid' })),
   filter: Type.Optional(Type.Object({ plan: Type.String(), matched: Type.Integer(), selectivity: Type.Number(), fallback: Type.Boolean() })),
   keyword: Type.Optional(Type.Object({ candidates: Type.Integer(), ms: Type.Number() })),
+  shards: Type.Optional(Type.Array(Type.Object({ node: Type.String(), shards: Type.Array(Type.Integer()), ms: Type.Number(), stages: Stages }))),
+  partial: Type.Optional(Type.Boolean()),
+  missingShards: Type.Optional(Type.Array(Type.Integer())),
   ms: Type.Number(),
 });

@@ -1,0 +1,79 @@
+import type { CollectionSpec } from '../engine/collection-spec.js';
+import type { Engine } from '../engine/engine.js';
+import type { RunResult } from '../engine/search-run.js';
+import { mrlError } from '../errors.js';
+import type { ItemInput, QueryInput } from '../inputs/embed.js';
+import type { SearchOptions } from '../search/options.js';
+import type { CollectionRecord } from '../store/collections.js';
+
+/** Stream sequence per touched shard ("0" → 17): what a client passes back as `consistency.after`. */
+export type ShardSeqs = Record<string, number>;
+export interface Layout {
+  shards: number;
+  replicas: number;
+}
+export type CreateSpec = CollectionSpec & { shards?: unknown; replicas?: unknown };
+export interface SearchExtras {
+  consistency?: { after?: ShardSeqs; timeoutMs?: number };
+  allowPartial?: boolean;
+}
+export interface ShardAnswer {
+  node: string;
+  shards: number[];
+  ms: number;
+  stages: SearchResponse['stages'];
+}
+/** A search's answer as the routes send it (one node: the engine's; cluster: merged over the shards). */
+export type SearchResponse = RunResult & { ms: number };
+export type ClusterSearchResponse = SearchResponse & { shards?: ShardAnswer[]; partial?: boolean; missingShards?: number[] };
+
+/** What the write routes call: the local engine on one node, the log in cluster mode. */
+export interface Writes {
+  createCollection(spec: CreateSpec): Promise<CollectionRecord & Partial<Layout>>;
+  dropCollection(name: string): Promise<void>;
+  upsert(name: string, items: ItemInput[], opts?: { wait?: boolean }): Promise<{ upserted: number; seqs?: ShardSeqs }>;
+  deleteItem(name: string, id: string): Promise<{ deleted: number; seqs?: ShardSeqs }>;
+  patchItem(name: string, id: string, patch: ItemPatchInput): Promise<ReturnType<Engine['getItem']>>;
+}
+
+export type ItemPatchInput = { label?: unknown; payload?: unknown; text?: unknown };
+
+/** What the read routes call: the local engine on one node, a scatter-gather over the shards in cluster mode. */
+export interface Reads {
+  search(name: string, query: QueryInput, opts: SearchOptions, extras?: SearchExtras): Promise<ClusterSearchResponse>;
+  getItem(name: string, id: string): Promise<ReturnType<Engine['getItem']>>;
+  layout(name: string): Layout | undefined;
+}
+
+/** One node: exactly what the routes did before the cluster existed. */
+/** What the one-node facades call: the context's own operations (the context satisfies this). */
+export interface LocalNode {
+  engine: Engine;
+  createCollection(spec: CollectionSpec): CollectionRecord;
+  upsert(name: string, items: ItemInput[]): Promise<{ upserted: number }>;
+  search(name: string, query: QueryInput, opts: SearchOptions): Promise<SearchResponse>;
+}
+
+export function localWrites(ctx: LocalNode): Writes {
+  return {
+    async createCollection(spec) {
+      const { shards, replicas, ...rest } = spec;
+      if ((shards !== undefined && shards !== 1) || (replicas !== undefined && replicas !== 1)) {
+        throw mrlError('INVALID_COLLECTION', 'shards and replicas above 1 need cluster mode (MRL_NATS_URL)');
+      }
+      return ctx.createCollection(rest);
+    },
+    dropCollection: (name) => ctx.engine.dropCollection(name),
+    upsert: (name, items) => ctx.upsert(name, items),
+    deleteItem: (name, id) => ctx.engine.deleteItems(name, [id]),
+    patchItem: async (name, id, patch) => ctx.engine.patchItem(name, id, patch),
+  };
+}
+
+export function localReads(ctx: LocalNode): Reads {
+  return {
+    search: (name, query, opts) => ctx.search(name, query, opts),
+    getItem: async (name, id) => ctx.engine.getItem(name, id),
+    layout: () => undefined,
+  };
+}

@@ -1,0 +1,99 @@
+import {
+  connect,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+} from 'nats';
+import { mrlError } from '../errors.js';
+
+/** The JetStream objects of a cluster: one stream per shard of each collection, two KV buckets. */
+export const NODES_BUCKET = 'mrl_nodes';
+export const COLLECTIONS_BUCKET = 'mrl_collections';
+export const subjectOf = (collection: string, shard: number) => `mrl.${collection}.${shard}`;
+export const streamOf = (collection: string, shard: number) => `MRL_${collection}_${shard}`;
+/** Publishes with the same message id within this window are stored once (JetStream de-duplication). */
+const DEDUP_WINDOW_NS = 120 * 1e9;
+
+/** JetStream direct get (nats-server 2.9+): a stored message by sequence, from any replica of its stream. */
+export interface DirectGet {
+  getMessage(stream: string, query: { seq: number }): Promise<{ seq: number; data: Uint8Array }>;
+}
+
+export interface Nats {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  direct: DirectGet;
+  nodes: KV;
+  collections: KV;
+  replicas: number;
+}
+
+/**
+ * Connects (reconnecting forever across the listed servers), waits for JetStream to have a
+ * leader, and opens the KV buckets at min(3, servers) replicas.
+ */
+export async function openNats(servers: string[], name: string): Promise<Nats> {
+  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, pingInterval: 2000 });
+  try {
+    const jsm = await retry(() => nc.jetstreamManager(), 'JetStream is not available');
+    const js = nc.jetstream();
+    const replicas = Math.min(3, servers.length);
+    const nodes = await retry(() => js.views.kv(NODES_BUCKET, { replicas, history: 1 }), 'cannot open the node registry');
+    const collections = await retry(() => js.views.kv(COLLECTIONS_BUCKET, { replicas, history: 1 }), 'cannot open the collection metadata');
+    // The manager's direct-get API (messages by sequence from any replica) is not in its declared type.
+    const direct = (jsm as JetStreamManager & { direct: DirectGet }).direct;
+    return { nc, js, jsm, direct, nodes, collections, replicas };
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+}
+
+/** Creates a shard's stream (file storage, R replicas, de-duplication window); an existing one is kept. */
+export async function ensureStream(n: Nats, collection: string, shard: number, replicas: number): Promise<void> {
+  const name = streamOf(collection, shard);
+  await retry(async () => {
+    try {
+      await n.jsm.streams.info(name);
+    } catch {
+      await n.jsm.streams.add({
+        name,
+        subjects: [subjectOf(collection, shard)],
+        num_replicas: replicas,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        duplicate_window: DEDUP_WINDOW_NS,
+        // appliers read the log by sequence from any replica (nats-server 2.9+)
+        allow_direct: true,
+      });
+    }
+  }, `cannot create stream ${name}`);
+}
+
+export async function deleteStream(n: Nats, collection: string, shard: number): Promise<void> {
+  try {
+    await n.jsm.streams.delete(streamOf(collection, shard));
+  } catch {
+    // already gone
+  }
+}
+
+/** Retries a JetStream call through leader elections and reconnects (about 15 s), then 503. */
+export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1))));
+    }
+  }
+  throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${(last as Error)?.message ?? String(last)}`);
+}
