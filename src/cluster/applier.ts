@@ -109,7 +109,13 @@ export class ShardApplier {
     const rt = this.engine.runtime(this.collection);
     const { upserts, deletes, patches } = decodeOp(data);
     const res = this.items.applyLogged(rt.record.id, { collection: this.collection, shard: this.shard, seq }, upserts, deletes, patches);
-    if (res) await this.engine.applyCommitted(this.collection, upserts.map((u) => ({ ...u, text: u.text ?? null })), res, res.patchedSeqs);
+    if (res)
+      this.engine.applyCommitted(
+        this.collection,
+        upserts.map((u) => ({ ...u, text: u.text ?? null })),
+        res,
+        res.patchedSeqs,
+      );
     this.applied = seq;
     if (this.waiters.length) {
       const ready = this.waiters.filter((w) => w.seq <= seq);

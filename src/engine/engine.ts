@@ -161,7 +161,7 @@ export class Engine {
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
     const res = this.items.upsert(rt.record.id, written);
-    await this.applyCommitted(name, written, res);
+    this.applyCommitted(name, written, res);
     return { upserted: res.added.length };
   }
 
@@ -179,7 +179,7 @@ export class Engine {
   }
 
   /** After the store committed `written` (as `res`; `changed`: rows patched in place): the row cache, then index and matrix, then listeners. */
-  async applyCommitted(name: string, written: PreparedItem[], res: WriteResult, changed: number[] = []): Promise<void> {
+  applyCommitted(name: string, written: PreparedItem[], res: WriteResult, changed: number[] = []): void {
     const rt = this.runtime(name);
     const cache = this.rows(rt.record.id);
     cache.forget([...res.removedSeqs, ...changed]);
