@@ -29,13 +29,24 @@ import { summarise } from '../src/core/stats.js';
 import { brownSentences, fashionImages } from './samples.js';
 
 const { values: a } = parseArgs({
-  options: { iterations: { type: 'string', default: '200' }, n: { type: 'string', default: '10000' }, duration: { type: 'string', default: '5' }, threads: { type: 'string', default: '2' } },
+  options: {
+    iterations: { type: 'string', default: '200' },
+    n: { type: 'string', default: '10000' },
+    duration: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '2' },
+  },
 });
-const ITER = Number(a.iterations), N = Number(a.n), DURATION = Number(a.duration), THREADS = Number(a.threads);
+const ITER = Number(a.iterations),
+  N = Number(a.n),
+  DURATION = Number(a.duration),
+  THREADS = Number(a.threads);
 const modelsDir = join(projectRoot(), 'models');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-for (const [name, loader] of [['text-mrl', 'text-use-adaptor'], ['fashion-mrl', 'image-mlp']] as const) {
+for (const [name, loader] of [
+  ['text-mrl', 'text-use-adaptor'],
+  ['fashion-mrl', 'image-mlp'],
+] as const) {
   const c = checkOnnxModel(join(modelsDir, name), loader);
   if (!c.ok) throw new Error(`${name}: ${c.reason}`);
 }
@@ -48,10 +59,23 @@ const unseen = sentences.slice(N);
 const images = fashionImages(512);
 const pick = <T>(xs: T[], i: number, n: number) => Array.from({ length: n }, (_, j) => xs[(i * n + j) % xs.length]);
 
-interface Row { backend: string; case: string; p50: number; p99: number; perSecond: number }
+interface Row {
+  backend: string;
+  case: string;
+  p50: number;
+  p99: number;
+  perSecond: number;
+}
 const rows: Row[] = [];
 
-async function measure(backend: string, reg: EncoderRegistry, label: string, model: string, inputs: (i: number) => unknown[], iterations: number): Promise<void> {
+async function measure(
+  backend: string,
+  reg: EncoderRegistry,
+  label: string,
+  model: string,
+  inputs: (i: number) => unknown[],
+  iterations: number,
+): Promise<void> {
   for (let i = 0; i < 3; i++) await reg.embed(model, inputs(i));
   const ms: number[] = [];
   let count = 0;
@@ -106,7 +130,9 @@ process.on('exit', () => {
 for (let i = 0; ; i++) {
   try {
     if ((await fetch(`${url}/ready`)).ok) break;
-  } catch { /* not listening yet */ }
+  } catch {
+    /* not listening yet */
+  }
   if (i > 600) throw new Error('server did not start');
   await sleep(100);
 }
@@ -114,12 +140,16 @@ for (let i = 0; ; i++) {
 const t0 = performance.now();
 for (let i = 0; i < corpus.length; i += 500) {
   const items = corpus.slice(i, i + 500).map((s, j) => ({ id: `b${i + j}`, input: s }));
-  const r = await fetch(`${url}/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ collection: 'default', items }) });
+  const r = await fetch(`${url}/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ collection: 'default', items }),
+  });
   if (!r.ok) throw new Error(`ingest: ${r.status} ${await r.text()}`);
 }
 const ingestS = (performance.now() - t0) / 1000;
 log(`ingested ${corpus.length} sentences in ${ingestS.toFixed(1)} s`);
-const health = await (await fetch(`${url}/health`)).json() as { encoders: { name: string; backend: string }[] };
+const health = (await (await fetch(`${url}/health`)).json()) as { encoders: { name: string; backend: string }[] };
 
 let next = 0;
 const hot = unseen.slice(unseen.length - 64);
@@ -129,19 +159,32 @@ const short = (s: string) => s.split(' ').slice(0, 6).join(' ');
 function cannon(connections: number, cached: boolean, shortQueries: boolean): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     let i = 0;
-    const query = () => (cached ? hot[i++ % hot.length] : shortQueries ? short(unseen[next++ % (unseen.length - 64)]) : unseen[next++ % (unseen.length - 64)]);
-    autocannon({
-      url, connections, duration: DURATION,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(query()) }) }],
-    }, (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)));
+    const query = () =>
+      cached ? hot[i++ % hot.length] : shortQueries ? short(unseen[next++ % (unseen.length - 64)]) : unseen[next++ % (unseen.length - 64)];
+    autocannon(
+      {
+        url,
+        connections,
+        duration: DURATION,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(query()) }) }],
+      },
+      (err, res) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res)),
+    );
   });
 }
 for (const q of hot) await fetch(url + path(q)); // the cached runs' warm-up pass
 const http: { name: string; r: autocannon.Result }[] = [];
-for (const [kind, cached] of [['sentence', false], ['short', false], ['sentence', true]] as const) {
+for (const [kind, cached] of [
+  ['sentence', false],
+  ['short', false],
+  ['sentence', true],
+] as const) {
   for (const c of [1, 8]) {
     const r = await cannon(c, cached, kind === 'short');
-    http.push({ name: `${c} client${c > 1 ? 's' : ''}, ${cached ? 'cached' : 'uncached'}, ${kind === 'short' ? 'first 6 words of a sentence' : 'whole sentences'}`, r });
+    http.push({
+      name: `${c} client${c > 1 ? 's' : ''}, ${cached ? 'cached' : 'uncached'}, ${kind === 'short' ? 'first 6 words of a sentence' : 'whole sentences'}`,
+      r,
+    });
     log(`${http[http.length - 1].name}: ${r.requests.average} req/s`);
   }
 }
@@ -150,12 +193,17 @@ server.kill('SIGTERM');
 
 // ---- report -------------------------------------------------------------------------------
 
-console.log(`\nEncoders in process (registry, cache off): ${ITER} iterations of single inputs on onnxruntime, fewer for TF.js and batches\n`);
+console.log(
+  `\nEncoders in process (registry, cache off): ${ITER} iterations of single inputs on onnxruntime, fewer for TF.js and batches\n`,
+);
 console.log('| backend | input | p50 ms | p99 ms | inputs/s |');
 console.log('| --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.backend} | ${r.case} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.perSecond.toFixed(0)} |`);
-console.log(`\nGET /search?q= over HTTP, default collection of ${corpus.length} Brown sentences (ingested in ${ingestS.toFixed(1)} s; ` +
-  `encoders: ${health.encoders.map((e) => `${e.name} ${e.backend}`).join(', ')}), autocannon ${DURATION} s per row\n`);
+console.log(
+  `\nGET /search?q= over HTTP, default collection of ${corpus.length} Brown sentences (ingested in ${ingestS.toFixed(1)} s; ` +
+    `encoders: ${health.encoders.map((e) => `${e.name} ${e.backend}`).join(', ')}), autocannon ${DURATION} s per row\n`,
+);
 console.log('| clients | req/s | p50 ms | p99 ms | errors |');
 console.log('| --- | --- | --- | --- | --- |');
-for (const { name, r } of http) console.log(`| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors} |`);
+for (const { name, r } of http)
+  console.log(`| ${name} | ${r.requests.average.toFixed(0)} | ${r.latency.p50} | ${r.latency.p99} | ${r.non2xx + r.errors} |`);

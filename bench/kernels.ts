@@ -36,7 +36,14 @@ async function median(fn: () => Promise<unknown>, min = 5, budgetMs = 1500, max 
   return times[times.length >> 1];
 }
 
-interface Shape { label: string; B: number; n: number; stride: number; d: number; k: number }
+interface Shape {
+  label: string;
+  B: number;
+  n: number;
+  stride: number;
+  d: number;
+  k: number;
+}
 
 async function timeShape(kern: Kernel, s: Shape, min: number): Promise<number> {
   const q = rand(s.B * s.d, 1);

@@ -6,7 +6,9 @@ import { loadSplit } from '../src/data/fashion-mnist.js';
 
 /** `n` Brown-corpus sentences spread over the corpus (every paragraph's sentences, taken at a stride). */
 export function brownSentences(n: number): string[] {
-  const all = readBrown().flatMap((p) => p.text.split(/(?<=[.!?]"?)\s+/)).filter((s) => s.split(' ').length >= 3);
+  const all = readBrown()
+    .flatMap((p) => p.text.split(/(?<=[.!?]"?)\s+/))
+    .filter((s) => s.split(' ').length >= 3);
   const stride = Math.floor(all.length / n);
   return Array.from({ length: n }, (_, i) => all[i * stride]);
 }
@@ -14,11 +16,15 @@ export function brownSentences(n: number): string[] {
 /** The first `n` test images of the committed Fashion-MNIST sample, as 28×28 arrays. */
 export function fashionImages(n: number, dir = join(projectRoot(), 'test/fixtures/fashion-sample')): number[][][] {
   const s = loadSplit(dir, 't10k', n);
-  return Array.from({ length: s.count }, (_, i) => Array.from({ length: s.rows }, (_, r) => Array.from(s.images.subarray((i * s.rows + r) * s.cols, (i * s.rows + r + 1) * s.cols))));
+  return Array.from({ length: s.count }, (_, i) =>
+    Array.from({ length: s.rows }, (_, r) => Array.from(s.images.subarray((i * s.rows + r) * s.cols, (i * s.rows + r + 1) * s.cols))),
+  );
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];
@@ -29,5 +35,11 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Indices of each vector's k nearest others by cosine (exact). */
 export function topKNeighbours(vs: ArrayLike<number>[], k: number): number[][] {
-  return vs.map((q, i) => vs.map((v, j) => ({ j, s: j === i ? -Infinity : cosine(q, v) })).sort((a, b) => b.s - a.s).slice(0, k).map((x) => x.j));
+  return vs.map((q, i) =>
+    vs
+      .map((v, j) => ({ j, s: j === i ? -Infinity : cosine(q, v) }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, k)
+      .map((x) => x.j),
+  );
 }

@@ -64,7 +64,11 @@ function posInt(s: string, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got '${s}'`);
   return v;
 }
-const intList = (s: string, name: string) => s.split(',').filter((x) => x.trim() !== '').map((x) => posInt(x.trim(), name));
+const intList = (s: string, name: string) =>
+  s
+    .split(',')
+    .filter((x) => x.trim() !== '')
+    .map((x) => posInt(x.trim(), name));
 
 const N = posInt(argv.n, 'n');
 const D = posInt(argv.d, 'd');
@@ -78,11 +82,15 @@ const SEED = posInt(argv.seed, 'seed');
 const THREADS = posInt(argv.threads, 'threads');
 const EFS = intList(argv['hnsw-efs'], 'hnsw-efs');
 const CONCURRENCY = intList(argv.concurrency, 'concurrency');
-const WINDOWS = argv['window-us'].split(',').filter((x) => x.trim() !== '').map((x) => {
-  const v = Number(x);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`--window-us must be non-negative integers, got '${x}'`);
-  return v;
-}).sort((a, b) => a - b);
+const WINDOWS = argv['window-us']
+  .split(',')
+  .filter((x) => x.trim() !== '')
+  .map((x) => {
+    const v = Number(x);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`--window-us must be non-negative integers, got '${x}'`);
+    return v;
+  })
+  .sort((a, b) => a - b);
 const BATCH_MAX = posInt(argv['batch-max'], 'batch-max');
 const CONC_ONLY = argv['concurrent-only'];
 const BACKEND = argv.backend as Backend;
@@ -92,7 +100,10 @@ if (INDEX_DIM > D) throw new Error('--index-dim must be at most --d');
 const RESIDENT = Math.max(...RERANKS);
 const WARMUP = 50;
 const COLLECTION = 'bench';
-const RESIDENT_TYPES = argv['resident-types'].split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== 'f32');
+const RESIDENT_TYPES = argv['resident-types']
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x) => x !== '' && x !== 'f32');
 for (const t of RESIDENT_TYPES) if (t !== 'f16' && t !== 'int8') throw new Error(`--resident-types takes f32, f16 and int8, got '${t}'`);
 const REFINE = argv.refine === undefined ? undefined : Number(argv.refine);
 if (REFINE !== undefined && (!Number.isInteger(REFINE) || REFINE < 0)) throw new Error('--refine must be a non-negative integer');
@@ -122,7 +133,10 @@ interface Row {
 type Result = { ids: string[]; engineMs?: number; stages?: { dims: number; source: string; candidates: number; ms: number }[] };
 
 /** Runs every query sequentially (1 client) after WARMUP warm-up queries; per-query latency by performance.now(). */
-async function measure(s: SyntheticData, fn: (q: Float32Array) => Result | Promise<Result>): Promise<{ lat: LatencySummary; results: Result[] }> {
+async function measure(
+  s: SyntheticData,
+  fn: (q: Float32Array) => Result | Promise<Result>,
+): Promise<{ lat: LatencySummary; results: Result[] }> {
   for (let i = 0; i < WARMUP; i++) {
     const r = fn(s.warmupQuery(i));
     if (r instanceof Promise) await r;
@@ -163,12 +177,18 @@ function stageMedians(results: Result[]): { stage: string; p50: number; candidat
 
 /** Funnel starting at the index: indexDim→64→128→256→D keeping 200→100→50→25→10 (steps ≥ D dropped but the last). */
 function indexFunnel(): FunnelStep[] {
-  const mid = [{ dims: 64, keep: 100 }, { dims: 128, keep: 50 }, { dims: 256, keep: 25 }].filter((st) => st.dims > INDEX_DIM && st.dims < D);
+  const mid = [
+    { dims: 64, keep: 100 },
+    { dims: 128, keep: 50 },
+    { dims: 256, keep: 25 },
+  ].filter((st) => st.dims > INDEX_DIM && st.dims < D);
   return [{ dims: INDEX_DIM, keep: 200 }, ...mid, { dims: D, keep: 10 }];
 }
 
 function hnswFileSize(dir: string): number {
-  return readdirSync(dir).filter((x) => x.endsWith('.hnsw')).reduce((acc, x) => acc + statSync(join(dir, x)).size, 0);
+  return readdirSync(dir)
+    .filter((x) => x.endsWith('.hnsw'))
+    .reduce((acc, x) => acc + statSync(join(dir, x)).size, 0);
 }
 
 async function main(dataDir: string): Promise<void> {
@@ -211,10 +231,24 @@ class SwitchKernel implements Kernel {
   }
 }
 
-interface ConcRow { search: string; inFlight: number; windowUs: number; lat: LatencySummary; recall: number; meanBatch: number; sameIds: number; of: number }
+interface ConcRow {
+  search: string;
+  inFlight: number;
+  windowUs: number;
+  lat: LatencySummary;
+  recall: number;
+  meanBatch: number;
+  sameIds: number;
+  of: number;
+}
 
 /** `count` queries with `inFlight` of them outstanding at any time; latency per query, QPS over the whole run. */
-async function measureConcurrent(s: SyntheticData, inFlight: number, count: number, fn: (q: Float32Array) => Promise<Result>): Promise<{ lat: LatencySummary; results: Result[] }> {
+async function measureConcurrent(
+  s: SyntheticData,
+  inFlight: number,
+  count: number,
+  fn: (q: Float32Array) => Promise<Result>,
+): Promise<{ lat: LatencySummary; results: Result[] }> {
   const pool = async (n: number, q: (i: number) => Float32Array, each: (i: number, r: Result, ms: number) => void) => {
     let next = 0;
     const worker = async () => {
@@ -226,14 +260,22 @@ async function measureConcurrent(s: SyntheticData, inFlight: number, count: numb
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
   };
-  await pool(Math.min(WARMUP, 2 * inFlight + 10), (i) => s.warmupQuery(i % WARMUP), () => {});
+  await pool(
+    Math.min(WARMUP, 2 * inFlight + 10),
+    (i) => s.warmupQuery(i % WARMUP),
+    () => {},
+  );
   const lat = new Float64Array(count);
   const results = new Array<Result>(count);
   const start = performance.now();
-  await pool(count, (i) => s.query(i), (i, r, t) => {
-    lat[i] = t;
-    results[i] = r;
-  });
+  await pool(
+    count,
+    (i) => s.query(i),
+    (i, r, t) => {
+      lat[i] = t;
+      results[i] = r;
+    },
+  );
   return { lat: summarise(lat, performance.now() - start), results };
 }
 
@@ -241,7 +283,15 @@ async function measureConcurrent(s: SyntheticData, inFlight: number, count: numb
  * Each search at each number of queries in flight, once per window (0 = the plain kernel), the
  * windows side by side. "same ids" counts queries whose result ids equal the window-off run's.
  */
-async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchKernel, truth: Map<number, string[][]>, funnelOpts: SearchOptions, funnelLabel: string, finalDims: number): Promise<ConcRow[]> {
+async function concurrencyRows(
+  engine: Engine,
+  s: SyntheticData,
+  kernel: SwitchKernel,
+  truth: Map<number, string[][]>,
+  funnelOpts: SearchOptions,
+  funnelLabel: string,
+  finalDims: number,
+): Promise<ConcRow[]> {
   const count = Math.min(NQ, posInt(argv['concurrent-queries'], 'concurrent-queries'));
   const shared: Kernel = {
     name: kernel.base.name,
@@ -249,7 +299,10 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
     rerank: kernel.base.rerank.bind(kernel.base),
     close: async () => {}, // the base kernel outlives the windows
   };
-  const searches: [string, SearchOptions, number][] = [[funnelLabel, funnelOpts, finalDims], [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D]];
+  const searches: [string, SearchOptions, number][] = [
+    [funnelLabel, funnelOpts, finalDims],
+    [`exact ${D} dims`, { k: K, exact: true, rerank: D }, D],
+  ];
   const rows: ConcRow[] = [];
   for (const [label, opts, dims] of searches) {
     for (const inFlight of CONCURRENCY) {
@@ -258,7 +311,9 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
         const win = windowUs > 0 ? new BatchWindowKernel(shared, { windowUs, maxBatch: BATCH_MAX }) : null;
         kernel.current = win ?? kernel.base;
         log(`concurrency: ${label}, ${inFlight} in flight, window ${windowUs} µs`);
-        const { lat, results } = await measureConcurrent(s, inFlight, count, (q) => engine.search(COLLECTION, { vector: q }, opts).then((r) => ({ ids: r.results.map((h) => h.id) })));
+        const { lat, results } = await measureConcurrent(s, inFlight, count, (q) =>
+          engine.search(COLLECTION, { vector: q }, opts).then((r) => ({ ids: r.results.map((h) => h.id) })),
+        );
         const st = win?.stats();
         await win?.close();
         kernel.current = kernel.base;
@@ -266,7 +321,16 @@ async function concurrencyRows(engine: Engine, s: SyntheticData, kernel: SwitchK
         if (windowUs === 0) offIds = ids; // WINDOWS is sorted: 0 comes first
         const sameIds = offIds && windowUs > 0 ? ids.filter((x, i) => x === offIds![i]).length : NaN;
         // Warm-up calls are in the window's stats too; the mean is over all of them.
-        const row = { search: label, inFlight, windowUs, lat, recall: recallAt(results, truth.get(dims)!.slice(0, count)), meanBatch: st ? st.meanBatchSize : 1, sameIds, of: count };
+        const row = {
+          search: label,
+          inFlight,
+          windowUs,
+          lat,
+          recall: recallAt(results, truth.get(dims)!.slice(0, count)),
+          meanBatch: st ? st.meanBatchSize : 1,
+          sameIds,
+          of: count,
+        };
         rows.push(row);
         log(`  p50 ${ms(lat.p50)} ms, p99 ${ms(lat.p99)} ms, QPS ${lat.qps.toFixed(0)}, mean batch ${row.meanBatch.toFixed(1)}`);
       }
@@ -283,12 +347,21 @@ function concurrencyTable(rows: ConcRow[], kernelName: string): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    out.push(`| ${r.search} | ${r.inFlight} | ${r.windowUs} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${r.windowUs ? r.meanBatch.toFixed(1) : '1 (no window)'} | ${f(r.recall)} | ${Number.isNaN(r.sameIds) ? '–' : `${r.sameIds}/${r.of}`} |`);
+    out.push(
+      `| ${r.search} | ${r.inFlight} | ${r.windowUs} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${r.windowUs ? r.meanBatch.toFixed(1) : '1 (no window)'} | ${f(r.recall)} | ${Number.isNaN(r.sameIds) ? '–' : `${r.sameIds}/${r.of}`} |`,
+    );
   }
   return out;
 }
 
-async function run(engine: Engine, s: SyntheticData, genS: number, fallback: string | undefined, dataDir: string, switchKernel: SwitchKernel): Promise<void> {
+async function run(
+  engine: Engine,
+  s: SyntheticData,
+  genS: number,
+  fallback: string | undefined,
+  dataDir: string,
+  switchKernel: SwitchKernel,
+): Promise<void> {
   const rec = engine.createCollection({ name: COLLECTION, dim: D, indexDim: INDEX_DIM, rerankDim: RESIDENT, residentDim: RESIDENT });
 
   // Ingest through the engine: validate, SQLite transaction per batch, resident matrix, prefix index.
@@ -378,30 +451,84 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   // The funnel the concurrency rows use: the headline one (K=1000, D_r=512) where asked for.
   const concShortlist = SHORTLISTS.includes(1000) ? 1000 : SHORTLISTS[0];
   const concRerank = RERANKS.includes(512) ? 512 : RERANKS[0];
-  const concurrency = () => concurrencyRows(engine, s, switchKernel, truth, { k: K, shortlist: concShortlist, rerank: concRerank }, `funnel D_s=${INDEX_DIM}, K=${concShortlist}, D_r=${concRerank}`, concRerank);
+  const concurrency = () =>
+    concurrencyRows(
+      engine,
+      s,
+      switchKernel,
+      truth,
+      { k: K, shortlist: concShortlist, rerank: concRerank },
+      `funnel D_s=${INDEX_DIM}, K=${concShortlist}, D_r=${concRerank}`,
+      concRerank,
+    );
   if (CONC_ONLY) {
     const conc = await concurrency();
     const out = [
       `## Concurrent queries: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), k=${K}`,
       '',
-      `kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; ${cpus().length} CPUs, load average at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg().map((x) => x.toFixed(2)).join('/')}.`,
+      `kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; ${cpus().length} CPUs, load average at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join('/')}.`,
       '',
       ...concurrencyTable(conc, engine.kernel.name),
     ];
     console.log(out.join('\n'));
-    if (argv.json) writeFileSync(argv.json, JSON.stringify({ config: { n: N, d: D, k: K, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, concurrency: CONCURRENCY, windowsUs: WINDOWS, batchMax: BATCH_MAX }, loadStart, loadEnd: loadavg(), concurrency: conc }, null, 2));
+    if (argv.json)
+      writeFileSync(
+        argv.json,
+        JSON.stringify(
+          {
+            config: {
+              n: N,
+              d: D,
+              k: K,
+              backend: BACKEND,
+              kernel: engine.kernel.name,
+              fallback: fallback ?? null,
+              threads: THREADS,
+              concurrency: CONCURRENCY,
+              windowsUs: WINDOWS,
+              batchMax: BATCH_MAX,
+            },
+            loadStart,
+            loadEnd: loadavg(),
+            concurrency: conc,
+          },
+          null,
+          2,
+        ),
+      );
     return;
   }
 
   const rows: Row[] = [];
   const matrixMem = `resident matrix ${mb(desc.memory.matrixBytes)}`;
   const funnelMem = `index ${mb(snapshotBytes)} (snapshot) + ${matrixMem}`;
-  const fromEngine = (r: Awaited<ReturnType<Engine['search']>>): Result => ({ ids: r.results.map((h) => h.id), engineMs: r.ms, stages: r.stages });
-  const addEngineRow = async (system: string, setting: string, opts: SearchOptions, finalDims: number, memory: string, build: string, note?: string, collection = COLLECTION) => {
+  const fromEngine = (r: Awaited<ReturnType<Engine['search']>>): Result => ({
+    ids: r.results.map((h) => h.id),
+    engineMs: r.ms,
+    stages: r.stages,
+  });
+  const addEngineRow = async (
+    system: string,
+    setting: string,
+    opts: SearchOptions,
+    finalDims: number,
+    memory: string,
+    build: string,
+    note?: string,
+    collection = COLLECTION,
+  ) => {
     log(`measuring ${system} ${setting}`);
     const { lat, results } = await measure(s, (q) => engine.search(collection, { vector: q }, opts).then(fromEngine));
     const row: Row = {
-      system, setting, finalDims, lat, memory, build, note,
+      system,
+      setting,
+      finalDims,
+      lat,
+      memory,
+      build,
+      note,
       recall: recallAt(results, truth.get(finalDims)!),
       recallFullD: recallAt(results, truth.get(D)!),
       engineMsP50: median(results.map((r) => r.engineMs ?? NaN)),
@@ -413,13 +540,29 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   };
 
   // (a) exact full-D
-  await addEngineRow(`exact, engine (${engine.kernel.name})`, `${THREADS} threads, ${D} dims`, { k: K, exact: true, rerank: D }, D, `${matrixMem} (shared)`, '–');
+  await addEngineRow(
+    `exact, engine (${engine.kernel.name})`,
+    `${THREADS} threads, ${D} dims`,
+    { k: K, exact: true, rerank: D },
+    D,
+    `${matrixMem} (shared)`,
+    '–',
+  );
 
   // (c) funnel: shortlist × rerank, the paper's funnel, a funnel from the index
   const funnelRows: Row[] = [];
   for (const sl of SHORTLISTS) {
     for (const r of RERANKS) {
-      funnelRows.push(await addEngineRow('funnel: prefix HNSW → rerank', `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, { k: K, shortlist: sl, rerank: r }, r, funnelMem, `${indexBuildS.toFixed(1)} s`));
+      funnelRows.push(
+        await addEngineRow(
+          'funnel: prefix HNSW → rerank',
+          `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`,
+          { k: K, shortlist: sl, rerank: r },
+          r,
+          funnelMem,
+          `${indexBuildS.toFixed(1)} s`,
+        ),
+      );
     }
   }
   // The same settings as an in-process sketch (the index built above, a plain JS rerank).
@@ -431,7 +574,12 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
       sketch.prepare(r);
       log(`measuring the sketch K=${sl}, D_r=${r}`);
       const { lat, results } = await measure(s, (q) => ({ ids: sketch.search(q, sl, r, K, rec.hnsw.efSearch).map((i) => `v${i}`) }));
-      sketchRows.push({ setting: `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, engine: funnelRows[fi++], lat, recall: recallAt(results, truth.get(r)!) });
+      sketchRows.push({
+        setting: `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`,
+        engine: funnelRows[fi++],
+        lat,
+        recall: recallAt(results, truth.get(r)!),
+      });
       log(`  p50 ${ms(lat.p50)} ms; engine ÷ sketch ${(funnelRows[fi - 1].lat.p50 / lat.p50).toFixed(2)}`);
     }
   }
@@ -453,7 +601,16 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
     for (const sl of SHORTLISTS) {
       for (const r of RERANKS) {
         const opts: SearchOptions = { k: K, shortlist: sl, rerank: r, ...(REFINE === undefined ? {} : { refine: REFINE }) };
-        const row = await addEngineRow(`funnel, ${type} rows`, `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}, refine ${REFINE ?? `${4 * K} (default)`}`, opts, r, `rows ${mb(mem.rowBytes)}`, '–', undefined, name);
+        const row = await addEngineRow(
+          `funnel, ${type} rows`,
+          `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}, refine ${REFINE ?? `${4 * K} (default)`}`,
+          opts,
+          r,
+          `rows ${mb(mem.rowBytes)}`,
+          '–',
+          undefined,
+          name,
+        );
         rows.pop();
         quantRows.push({ type, row, rowBytes: mem.rowBytes, normBytes: mem.normBytes });
       }
@@ -462,10 +619,28 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   }
 
   const pf = paperFunnel(D);
-  funnelRows.push(await addEngineRow('paper funnel', pf.map((st) => `${st.dims}:${st.keep}`).join('→'), { k: K, funnel: pf }, D, matrixMem, '–',
-    `first stage at ${pf[0].dims} dims is an exact scan (the index is at ${INDEX_DIM})`));
+  funnelRows.push(
+    await addEngineRow(
+      'paper funnel',
+      pf.map((st) => `${st.dims}:${st.keep}`).join('→'),
+      { k: K, funnel: pf },
+      D,
+      matrixMem,
+      '–',
+      `first stage at ${pf[0].dims} dims is an exact scan (the index is at ${INDEX_DIM})`,
+    ),
+  );
   const xf = indexFunnel();
-  funnelRows.push(await addEngineRow('funnel from the index', xf.map((st) => `${st.dims}:${st.keep}`).join('→'), { k: K, funnel: xf }, D, funnelMem, `${indexBuildS.toFixed(1)} s`));
+  funnelRows.push(
+    await addEngineRow(
+      'funnel from the index',
+      xf.map((st) => `${st.dims}:${st.keep}`).join('→'),
+      { k: K, funnel: xf },
+      D,
+      funnelMem,
+      `${indexBuildS.toFixed(1)} s`,
+    ),
+  );
 
   // (b) hnswlib-node over the full, L2-normalised vectors
   let hnswFull: { buildS: number; fileBytes: number } | null = null;
@@ -489,9 +664,22 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
     for (const ef of EFS) {
       h.setEf(ef);
       log(`measuring hnswlib full-D ef=${ef}`);
-      const { lat, results } = await measure(s, (q) => ({ ids: h.searchKnn(Array.from(normalizedPrefix(q, D)), K).neighbors.map((i) => `v${i}`) }));
+      const { lat, results } = await measure(s, (q) => ({
+        ids: h.searchKnn(Array.from(normalizedPrefix(q, D)), K).neighbors.map((i) => `v${i}`),
+      }));
       const recall = recallAt(results, truth.get(D)!);
-      const row: Row = { system: 'hnswlib-node, full D', setting: `M=${rec.hnsw.m}, ef=${ef}`, finalDims: D, lat, recall, recallFullD: recall, memory: `${mb(fileBytes)} (file)`, build: `${buildS.toFixed(1)} s`, ef, marks: [] };
+      const row: Row = {
+        system: 'hnswlib-node, full D',
+        setting: `M=${rec.hnsw.m}, ef=${ef}`,
+        finalDims: D,
+        lat,
+        recall,
+        recallFullD: recall,
+        memory: `${mb(fileBytes)} (file)`,
+        build: `${buildS.toFixed(1)} s`,
+        ef,
+        marks: [],
+      };
       hnswRows.push(row);
       log(`  p50 ${ms(lat.p50)} ms, QPS ${lat.qps.toFixed(0)}, recall@${K} ${f(recall)}`);
     }
@@ -509,13 +697,27 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   if (!argv['skip-tune']) {
     log('tuning: sweep over index dims × shortlists (temporary indexes), --apply');
     t = performance.now();
-    tuning = await sweep(engine, { collection: COLLECTION, queries: { sample: posInt(argv['tune-queries'], 'tune-queries'), seed: SEED }, perDim: false, apply: true });
+    tuning = await sweep(engine, {
+      collection: COLLECTION,
+      queries: { sample: posInt(argv['tune-queries'], 'tune-queries'), seed: SEED },
+      perDim: false,
+      apply: true,
+    });
     const tuneS = (performance.now() - t) / 1000;
     const best = tuning.best;
     log(`tuned in ${tuneS.toFixed(0)} s: ${best ? best.label : 'nothing within tolerance'}`);
     if (best) {
       const d2 = engine.describe(COLLECTION);
-      tunedRows.push(await addEngineRow('**server, tuned by its sweep**', `${best.label} (defaults, no options)`, { k: K }, D, `index ${mb(d2.memory.indexBytes)} (estimate) + ${matrixMem}`, `sweep ${tuneS.toFixed(0)} s`));
+      tunedRows.push(
+        await addEngineRow(
+          '**server, tuned by its sweep**',
+          `${best.label} (defaults, no options)`,
+          { k: K },
+          D,
+          `index ${mb(d2.memory.indexBytes)} (estimate) + ${matrixMem}`,
+          `sweep ${tuneS.toFixed(0)} s`,
+        ),
+      );
     }
   }
   const rssEnd = process.memoryUsage().rss;
@@ -525,14 +727,23 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   const exactRow = rows[0];
   const ordered = [exactRow, ...hnswRows, ...funnelRows, ...tunedRows];
   const out: string[] = [];
-  out.push(`## Search benchmark: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), ${NQ} queries, k=${K}, 1 client`);
+  out.push(
+    `## Search benchmark: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), ${NQ} queries, k=${K}, 1 client`,
+  );
   out.push('');
-  out.push(`kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, M=${rec.hnsw.m}, efConstruction=${rec.hnsw.efConstruction}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; warm-up ${WARMUP} queries per row. MB = 10^6 bytes.`);
+  out.push(
+    `kernel: ${engine.kernel.name}${fallback ? ` (fallback: ${fallback})` : ''}, ${THREADS} threads; index D_s=${INDEX_DIM}, M=${rec.hnsw.m}, efConstruction=${rec.hnsw.efConstruction}, efSearch=${rec.hnsw.efSearch}; resident R=${RESIDENT}; warm-up ${WARMUP} queries per row. MB = 10^6 bytes.`,
+  );
   out.push('');
   out.push('| setup | value |');
   out.push('| --- | --- |');
-  out.push(`| machine | ${cpus().length} CPUs, load average (1/5/15 min) at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg().map((x) => x.toFixed(2)).join('/')} |`);
-  if (Math.max(loadStart[0], loadavg()[0]) > cpus().length / 2) out.push(`| note | the machine was busy with other work (load average above half the CPUs): latencies and tails are noisy |`);
+  out.push(
+    `| machine | ${cpus().length} CPUs, load average (1/5/15 min) at start ${loadStart.map((x) => x.toFixed(2)).join('/')}, at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join('/')} |`,
+  );
+  if (Math.max(loadStart[0], loadavg()[0]) > cpus().length / 2)
+    out.push(`| note | the machine was busy with other work (load average above half the CPUs): latencies and tails are noisy |`);
   out.push(`| data generation | ${genS.toFixed(1)} s |`);
   out.push(`| ingest (engine.upsert, batches of 1000) | ${(N / ingestS).toFixed(0)} rows/s (${ingestS.toFixed(1)} s) |`);
   out.push(`| prefix index build alone (${N} × ${INDEX_DIM}) | ${indexBuildS.toFixed(1)} s |`);
@@ -540,33 +751,52 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   out.push(`| resident matrix (describe().memory.matrixBytes) | ${mb(desc.memory.matrixBytes)} (width ${desc.memory.residentDim}) |`);
   out.push(`| index estimate (describe().memory.indexBytes) | ${mb(desc.memory.indexBytes)} |`);
   out.push(`| RSS after ingest / at end / max | ${mb(rssAfterIngest)} / ${mb(rssEnd)} / ${mb(maxRss)} |`);
-  out.push(`| ground truth (kernel, B=64) at ${truthDims.join(', ')} dims | ${truthS.toFixed(1)} s; float64 cross-check ${agree}/${checkQ} agree |`);
+  out.push(
+    `| ground truth (kernel, B=64) at ${truthDims.join(', ')} dims | ${truthS.toFixed(1)} s; float64 cross-check ${agree}/${checkQ} agree |`,
+  );
   if (hnswFull) out.push(`| hnswlib-node full-D build / file | ${hnswFull.buildS.toFixed(1)} s / ${mb(hnswFull.fileBytes)} |`);
   out.push('');
-  out.push(`| system | setting | p50 ms | p99 ms | QPS (1 client) | recall@${K} vs exact at final dims | recall@${K} vs exact full-D | index / extra memory | build |`);
+  out.push(
+    `| system | setting | p50 ms | p99 ms | QPS (1 client) | recall@${K} vs exact at final dims | recall@${K} vs exact full-D | index / extra memory | build |`,
+  );
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of ordered) {
     const extra = [...(r.marks ?? []), ...(r.note ? [r.note] : [])];
-    out.push(`| ${r.system} | ${r.setting}${extra.length ? ` (${extra.join('; ')})` : ''} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${f(r.recall)} (@${r.finalDims}) | ${f(r.recallFullD)} | ${r.memory} | ${r.build} |`);
+    out.push(
+      `| ${r.system} | ${r.setting}${extra.length ? ` (${extra.join('; ')})` : ''} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${f(r.recall)} (@${r.finalDims}) | ${f(r.recallFullD)} | ${r.memory} | ${r.build} |`,
+    );
   }
   out.push('');
-  out.push('The engine beside an in-process sketch of the same stages (bench/sketch.ts: the same prefix index, then a plain JS rerank over a Float32Array), measured in this run:');
+  out.push(
+    'The engine beside an in-process sketch of the same stages (bench/sketch.ts: the same prefix index, then a plain JS rerank over a Float32Array), measured in this run:',
+  );
   out.push('');
   out.push(`| setting | engine p50 ms | sketch p50 ms | engine ÷ sketch | engine recall@${K} | sketch recall@${K} |`);
   out.push('| --- | --- | --- | --- | --- | --- |');
-  for (const x of sketchRows) out.push(`| ${x.setting} | ${ms(x.engine.lat.p50)} | ${ms(x.lat.p50)} | ${(x.engine.lat.p50 / x.lat.p50).toFixed(2)} | ${f(x.engine.recall)} | ${f(x.recall)} |`);
+  for (const x of sketchRows)
+    out.push(
+      `| ${x.setting} | ${ms(x.engine.lat.p50)} | ${ms(x.lat.p50)} | ${(x.engine.lat.p50 / x.lat.p50).toFixed(2)} | ${f(x.engine.recall)} | ${f(x.recall)} |`,
+    );
   if (quantRows.length) {
     out.push('');
-    out.push(`Resident rows: float32 against quantised (same data, same settings; refine = the best few rescored from SQLite's full vectors). Rows / norms+scales of the f32 matrix: ${mb(f32Mem.rowBytes)} / ${mb(f32Mem.normBytes)}.`);
+    out.push(
+      `Resident rows: float32 against quantised (same data, same settings; refine = the best few rescored from SQLite's full vectors). Rows / norms+scales of the f32 matrix: ${mb(f32Mem.rowBytes)} / ${mb(f32Mem.normBytes)}.`,
+    );
     out.push('');
-    out.push(`| rows | setting | p50 ms | p99 ms | recall@${K} vs exact at final dims | same vs f32 | rows | norms + scales | stages p50 |`);
+    out.push(
+      `| rows | setting | p50 ms | p99 ms | recall@${K} vs exact at final dims | same vs f32 | rows | norms + scales | stages p50 |`,
+    );
     out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const fr of funnelRows.slice(0, SHORTLISTS.length * RERANKS.length)) {
-      out.push(`| f32 | ${fr.setting} | ${ms(fr.lat.p50)} | ${ms(fr.lat.p99)} | ${f(fr.recall, 4)} | – | ${mb(f32Mem.rowBytes)} | ${mb(f32Mem.normBytes)} | ${(fr.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`);
+      out.push(
+        `| f32 | ${fr.setting} | ${ms(fr.lat.p50)} | ${ms(fr.lat.p99)} | ${f(fr.recall, 4)} | – | ${mb(f32Mem.rowBytes)} | ${mb(f32Mem.normBytes)} | ${(fr.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`,
+      );
     }
     quantRows.forEach((q, i) => {
       const base = funnelRows[i % (SHORTLISTS.length * RERANKS.length)];
-      out.push(`| ${q.type} | ${q.row.setting} | ${ms(q.row.lat.p50)} | ${ms(q.row.lat.p99)} | ${f(q.row.recall, 4)} | ${(q.row.recall - base.recall >= 0 ? '+' : '') + (q.row.recall - base.recall).toFixed(4)} | ${mb(q.rowBytes)} (÷${(f32Mem.rowBytes / q.rowBytes).toFixed(1)}) | ${mb(q.normBytes)} | ${(q.row.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`);
+      out.push(
+        `| ${q.type} | ${q.row.setting} | ${ms(q.row.lat.p50)} | ${ms(q.row.lat.p99)} | ${f(q.row.recall, 4)} | ${(q.row.recall - base.recall >= 0 ? '+' : '') + (q.row.recall - base.recall).toFixed(4)} | ${mb(q.rowBytes)} (÷${(f32Mem.rowBytes / q.rowBytes).toFixed(1)}) | ${mb(q.normBytes)} | ${(q.row.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)}`).join(' → ')} |`,
+      );
     });
   }
   out.push('');
@@ -576,12 +806,16 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   const vsHnsw = (r: Row) => {
     if (!hnswFull) return 'skipped';
     const hb = atLeast(r.recallFullD);
-    return hb ? `ef=${hb.ef} (${f(hb.recall, 4)} ≥ ${f(r.recallFullD, 4)}): ${(r.lat.qps / hb.lat.qps).toFixed(2)}×` : `none reaches ${f(r.recallFullD, 4)}`;
+    return hb
+      ? `ef=${hb.ef} (${f(hb.recall, 4)} ≥ ${f(r.recallFullD, 4)}): ${(r.lat.qps / hb.lat.qps).toFixed(2)}×`
+      : `none reaches ${f(r.recallFullD, 4)}`;
   };
   out.push('| system | setting | engine ms p50 | stages p50 | QPS vs hnswlib full-D at ≥ the same full-D recall |');
   out.push('| --- | --- | --- | --- | --- |');
   for (const r of [exactRow, ...funnelRows, ...tunedRows]) {
-    out.push(`| ${r.system} | ${r.setting} | ${ms(r.engineMsP50 ?? NaN)} | ${(r.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)} (${st.candidates})`).join(' → ')} | ${vsHnsw(r)} |`);
+    out.push(
+      `| ${r.system} | ${r.setting} | ${ms(r.engineMsP50 ?? NaN)} | ${(r.stages ?? []).map((st) => `${st.stage} ${ms(st.p50)} (${st.candidates})`).join(' → ')} | ${vsHnsw(r)} |`,
+    );
   }
 
   // Summary against the targets
@@ -593,15 +827,24 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   out.push('');
   const speedup = headline.lat.qps / exactRow.lat.qps;
   summary.speedupVsExact = speedup;
-  out.push(`- recall@${K}: ${f(headline.recall, 4)} vs exact at ${headline.finalDims} dims (target ≥ 0.99: ${headline.recall >= 0.99 ? 'PASS' : 'FAIL'}); ${f(headline.recallFullD, 4)} vs exact full-D ${D}.`);
-  out.push(`- vs (a) exact full-D: ${speedup.toFixed(1)}× the QPS, p50 ${ms(headline.lat.p50)} vs ${ms(exactRow.lat.p50)} ms (target ≥ 20×: ${speedup >= 20 ? 'PASS' : 'FAIL'}).`);
+  out.push(
+    `- recall@${K}: ${f(headline.recall, 4)} vs exact at ${headline.finalDims} dims (target ≥ 0.99: ${headline.recall >= 0.99 ? 'PASS' : 'FAIL'}); ${f(headline.recallFullD, 4)} vs exact full-D ${D}.`,
+  );
+  out.push(
+    `- vs (a) exact full-D: ${speedup.toFixed(1)}× the QPS, p50 ${ms(headline.lat.p50)} vs ${ms(exactRow.lat.p50)} ms (target ≥ 20×: ${speedup >= 20 ? 'PASS' : 'FAIL'}).`,
+  );
   const compare = (fr: Row, label: string) => {
     if (!hnswFull) return out.push(`- vs (b) ${label}: hnswlib full-D skipped (--skip-hnsw-full).`);
     const hb = atLeast(fr.recall);
-    if (!hb) return out.push(`- vs (b) ${label}: no hnswlib ef reached recall ${f(fr.recall, 4)} (best ${f(Math.max(...hnswRows.map((r) => r.recall)), 4)}); funnel ${fr.lat.qps.toFixed(0)} QPS.`);
+    if (!hb)
+      return out.push(
+        `- vs (b) ${label}: no hnswlib ef reached recall ${f(fr.recall, 4)} (best ${f(Math.max(...hnswRows.map((r) => r.recall)), 4)}); funnel ${fr.lat.qps.toFixed(0)} QPS.`,
+      );
     const ratio = fr.lat.qps / hb.lat.qps;
     summary[`vsHnsw ${label}`] = { hnswEf: hb.ef, ratio };
-    out.push(`- vs (b) ${label}: hnswlib ${hb.setting} reaches ${f(hb.recall, 4)} ≥ ${f(fr.recall, 4)} at ${hb.lat.qps.toFixed(0)} QPS (p50 ${ms(hb.lat.p50)} ms); funnel ${fr.lat.qps.toFixed(0)} QPS (p50 ${ms(fr.lat.p50)} ms) = ${ratio.toFixed(2)}× (target > 1: ${ratio > 1 ? 'PASS' : 'FAIL'}).`);
+    out.push(
+      `- vs (b) ${label}: hnswlib ${hb.setting} reaches ${f(hb.recall, 4)} ≥ ${f(fr.recall, 4)} at ${hb.lat.qps.toFixed(0)} QPS (p50 ${ms(hb.lat.p50)} ms); funnel ${fr.lat.qps.toFixed(0)} QPS (p50 ${ms(fr.lat.p50)} ms) = ${ratio.toFixed(2)}× (target > 1: ${ratio > 1 ? 'PASS' : 'FAIL'}).`,
+    );
   };
   compare(headline, `at the funnel's recall vs exact@${headline.finalDims}`);
   if (tunedRows[0]) compare(tunedRows[0], 'for the tuned server (recall vs exact full-D)');
@@ -610,20 +853,72 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
   if (hnswFull) {
     const memRatio = snapshotBytes / hnswFull.fileBytes;
     summary.indexMemoryRatio = memRatio;
-    out.push(`- index memory: funnel snapshot ${mb(snapshotBytes)} vs hnswlib full-D file ${mb(hnswFull.fileBytes)} = 1/${(1 / memRatio).toFixed(1)} (target ≤ 1/10: ${memRatio <= 0.1 ? 'PASS' : 'FAIL'}); the funnel also keeps the resident matrix (${mb(desc.memory.matrixBytes)}), which exact search needs too.`);
+    out.push(
+      `- index memory: funnel snapshot ${mb(snapshotBytes)} vs hnswlib full-D file ${mb(hnswFull.fileBytes)} = 1/${(1 / memRatio).toFixed(1)} (target ≤ 1/10: ${memRatio <= 0.1 ? 'PASS' : 'FAIL'}); the funnel also keeps the resident matrix (${mb(desc.memory.matrixBytes)}), which exact search needs too.`,
+    );
   }
-  out.push(`- targets: funnel recall@${K} ≥ 0.99; ≥ 20× faster than exact full-D; faster than hnswlib full-D at equal recall; index memory ≤ 1/10 of hnswlib full-D.`);
+  out.push(
+    `- targets: funnel recall@${K} ≥ 0.99; ≥ 20× faster than exact full-D; faster than hnswlib full-D at equal recall; index memory ≤ 1/10 of hnswlib full-D.`,
+  );
   out.push('');
   out.push(...concurrencyTable(conc, engine.kernel.name));
   console.log(out.join('\n'));
 
   if (argv.json) {
     const json = {
-      config: { n: N, d: D, queries: NQ, k: K, indexDim: INDEX_DIM, shortlist: SHORTLISTS, rerank: RERANKS, clusters: CLUSTERS, seed: SEED, backend: BACKEND, kernel: engine.kernel.name, fallback: fallback ?? null, threads: THREADS, hnswEfs: EFS, residentDim: RESIDENT, hnsw: rec.hnsw, warmup: WARMUP },
-      setup: { cpus: cpus().length, loadStart, loadEnd: loadavg(), generateS: genS, ingestS, ingestRowsPerS: N / ingestS, indexBuildS, snapshotS, snapshotBytes, memory: desc.memory, rssAfterIngest, rssEnd, maxRss, truthS, truthCrossCheck: { agree, of: checkQ }, hnswFull },
+      config: {
+        n: N,
+        d: D,
+        queries: NQ,
+        k: K,
+        indexDim: INDEX_DIM,
+        shortlist: SHORTLISTS,
+        rerank: RERANKS,
+        clusters: CLUSTERS,
+        seed: SEED,
+        backend: BACKEND,
+        kernel: engine.kernel.name,
+        fallback: fallback ?? null,
+        threads: THREADS,
+        hnswEfs: EFS,
+        residentDim: RESIDENT,
+        hnsw: rec.hnsw,
+        warmup: WARMUP,
+      },
+      setup: {
+        cpus: cpus().length,
+        loadStart,
+        loadEnd: loadavg(),
+        generateS: genS,
+        ingestS,
+        ingestRowsPerS: N / ingestS,
+        indexBuildS,
+        snapshotS,
+        snapshotBytes,
+        memory: desc.memory,
+        rssAfterIngest,
+        rssEnd,
+        maxRss,
+        truthS,
+        truthCrossCheck: { agree, of: checkQ },
+        hnswFull,
+      },
       rows: ordered,
-      sketch: sketchRows.map((x) => ({ setting: x.setting, engineP50: x.engine.lat.p50, sketchP50: x.lat.p50, ratio: x.engine.lat.p50 / x.lat.p50, sketchRecall: x.recall })),
-      resident: quantRows.map((q) => ({ type: q.type, setting: q.row.setting, lat: q.row.lat, recall: q.row.recall, rowBytes: q.rowBytes, normBytes: q.normBytes })),
+      sketch: sketchRows.map((x) => ({
+        setting: x.setting,
+        engineP50: x.engine.lat.p50,
+        sketchP50: x.lat.p50,
+        ratio: x.engine.lat.p50 / x.lat.p50,
+        sketchRecall: x.recall,
+      })),
+      resident: quantRows.map((q) => ({
+        type: q.type,
+        setting: q.row.setting,
+        lat: q.row.lat,
+        recall: q.row.recall,
+        rowBytes: q.rowBytes,
+        normBytes: q.normBytes,
+      })),
       tuning: tuning && { best: tuning.best, points: tuning.points.length, tolerance: tuning.tolerance },
       concurrency: conc,
       summary: { funnel: headline.setting, ...summary },
@@ -635,7 +930,10 @@ async function run(engine: Engine, s: SyntheticData, genS: number, fallback: str
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mrl-bench-'));
 const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(sig, () => {
     cleanup();
     process.exit(code);

@@ -107,7 +107,16 @@ export function dimStd(d: number): Float64Array {
   return s;
 }
 
-function fillPoints(rng: Rng, out: Float32Array, labels: Int32Array, count: number, d: number, centres: Float32Array, clusters: number, noiseStd: Float64Array): void {
+function fillPoints(
+  rng: Rng,
+  out: Float32Array,
+  labels: Int32Array,
+  count: number,
+  d: number,
+  centres: Float32Array,
+  clusters: number,
+  noiseStd: Float64Array,
+): void {
   for (let i = 0; i < count; i++) {
     const c = rng.int(clusters);
     labels[i] = c;
@@ -139,7 +148,13 @@ export function generateSynthetic(opts: SyntheticOptions): SyntheticData {
   fillPoints(new Rng(seed, 4), warmup, new Int32Array(nw), nw, d, centres, clusters, noiseStd);
 
   return {
-    n, d, data, labels, queries, queryLabels, warmup,
+    n,
+    d,
+    data,
+    labels,
+    queries,
+    queryLabels,
+    warmup,
     row: (i) => data.subarray(i * d, (i + 1) * d),
     query: (i) => queries.subarray(i * d, (i + 1) * d),
     warmupQuery: (i) => warmup.subarray(i * d, (i + 1) * d),

@@ -105,10 +105,15 @@ async function api(path) {
 
 function showError(container, err) {
   const e = err instanceof ApiError ? err : new ApiError(0, 'ERROR', String(err?.message ?? err));
-  container.replaceChildren(h('div', { class: 'error', role: 'alert' },
-    h('span', { class: 'code' }, e.code),
-    h('span', { class: 'message' }, e.message),
-    e.status ? h('span', { class: 'status' }, `HTTP ${e.status}`) : null));
+  container.replaceChildren(
+    h(
+      'div',
+      { class: 'error', role: 'alert' },
+      h('span', { class: 'code' }, e.code),
+      h('span', { class: 'message' }, e.message),
+      e.status ? h('span', { class: 'status' }, `HTTP ${e.status}`) : null,
+    ),
+  );
 }
 
 const fmt = {
@@ -116,7 +121,12 @@ const fmt = {
   f4: (n) => (n === null || n === undefined ? '–' : Number(n).toFixed(4)), // label metrics are null without labels
   ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n >= 1 ? n.toFixed(2) : n.toFixed(3)),
   si: (n) => {
-    const units = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+    const units = [
+      [1e12, 'T'],
+      [1e9, 'G'],
+      [1e6, 'M'],
+      [1e3, 'k'],
+    ];
     for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toPrecision(3)} ${u}`;
     return String(Math.round(n));
   },
@@ -166,17 +176,28 @@ function renderCollectionList() {
     list.replaceChildren(h('li', { class: 'muted' }, 'No collections yet: POST /collections, then /ingest.'));
     return;
   }
-  list.replaceChildren(...state.collections.map((c) => {
-    const kind = inputKind(c);
-    return h('li', {},
-      h('button', {
-        type: 'button', class: 'collection', 'data-name': c.name, 'aria-current': state.current?.name === c.name ? 'true' : null,
-        onclick: () => selectCollection(c.name),
-      },
-      h('span', { class: 'name' }, c.name),
-      h('span', { class: 'count' }, `${fmt.int(c.count)} ${c.count === 1 ? 'item' : 'items'}`),
-      h('span', { class: 'meta' }, `${c.dim} dims${kind ? ` · ${c.encoder} (${kind})` : ''}`)));
-  }));
+  list.replaceChildren(
+    ...state.collections.map((c) => {
+      const kind = inputKind(c);
+      return h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'collection',
+            'data-name': c.name,
+            'aria-current': state.current?.name === c.name ? 'true' : null,
+            onclick: () => selectCollection(c.name),
+          },
+          h('span', { class: 'name' }, c.name),
+          h('span', { class: 'count' }, `${fmt.int(c.count)} ${c.count === 1 ? 'item' : 'items'}`),
+          h('span', { class: 'meta' }, `${c.dim} dims${kind ? ` · ${c.encoder} (${kind})` : ''}`),
+        ),
+      );
+    }),
+  );
 }
 
 async function selectCollection(name, { keepResults = false } = {}) {
@@ -239,7 +260,7 @@ function setupSearch(c) {
 /** The query string of a search: the box as q or id (vector), as text (keyword), or q with hybrid=true; then the filter. */
 function searchParams(value) {
   const mode = $('mode').value;
-  const param = mode === 'keyword' ? 'text' : ($('query').dataset.mode === 'q' ? 'q' : 'id');
+  const param = mode === 'keyword' ? 'text' : $('query').dataset.mode === 'q' ? 'q' : 'id';
   let qs = `${param}=${encodeURIComponent(value)}${mode === 'hybrid' ? '&hybrid=true' : ''}&k=10`;
   const filter = $('filter').value.trim();
   if (filter) qs += `&filter=${encodeURIComponent(filter)}`;
@@ -272,26 +293,66 @@ function renderResults(c, reply, param) {
   const image = inputKind(c) === 'image';
   $('results').classList.toggle('no-payload', image);
   $('stages').replaceChildren(
-    ...reply.stages.map((st, i) => h('span', { class: 'stage', 'data-source': st.source },
-      h('b', {}, `${i + 1}. ${st.source}`),
-      ` ${st.dims} dims · ${fmt.int(st.candidates)} candidates · `,
-      h('span', { class: 'ms' }, `${fmt.ms(st.ms)} ms`))),
-    ...(reply.keyword ? [h('span', { class: 'stage', 'data-source': 'keyword' }, h('b', {}, 'keyword'), ` BM25 · ${fmt.int(reply.keyword.candidates)} hits · `, h('span', { class: 'ms' }, `${fmt.ms(reply.keyword.ms)} ms`))] : []),
-    ...(reply.filter ? [h('span', { class: 'stage', 'data-source': 'filter' }, h('b', {}, 'filter'), ` ${reply.filter.plan}${reply.filter.fallback ? ' (fell back to exact)' : ''} · ${fmt.int(reply.filter.matched)} matched`)] : []),
+    ...reply.stages.map((st, i) =>
+      h(
+        'span',
+        { class: 'stage', 'data-source': st.source },
+        h('b', {}, `${i + 1}. ${st.source}`),
+        ` ${st.dims} dims · ${fmt.int(st.candidates)} candidates · `,
+        h('span', { class: 'ms' }, `${fmt.ms(st.ms)} ms`),
+      ),
+    ),
+    ...(reply.keyword
+      ? [
+          h(
+            'span',
+            { class: 'stage', 'data-source': 'keyword' },
+            h('b', {}, 'keyword'),
+            ` BM25 · ${fmt.int(reply.keyword.candidates)} hits · `,
+            h('span', { class: 'ms' }, `${fmt.ms(reply.keyword.ms)} ms`),
+          ),
+        ]
+      : []),
+    ...(reply.filter
+      ? [
+          h(
+            'span',
+            { class: 'stage', 'data-source': 'filter' },
+            h('b', {}, 'filter'),
+            ` ${reply.filter.plan}${reply.filter.fallback ? ' (fell back to exact)' : ''} · ${fmt.int(reply.filter.matched)} matched`,
+          ),
+        ]
+      : []),
     h('span', { class: 'stage total' }, h('b', {}, 'total'), ' ', h('span', { class: 'ms' }, `${fmt.ms(reply.ms)} ms`)),
   );
   const rows = reply.results.map((r, i) => {
     const [text, title] = brief(r.payload);
-    const id = param === 'id'
-      ? h('button', { type: 'button', class: 'link id', title: `search by ${r.id}`, onclick: () => { $('query').value = r.id; runSearch(r.id); } }, r.id)
-      : h('span', { class: 'id' }, r.id);
-    return h('tr', {},
+    const id =
+      param === 'id'
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'link id',
+              title: `search by ${r.id}`,
+              onclick: () => {
+                $('query').value = r.id;
+                runSearch(r.id);
+              },
+            },
+            r.id,
+          )
+        : h('span', { class: 'id' }, r.id);
+    return h(
+      'tr',
+      {},
       h('td', { class: 'num rank' }, String(i + 1)),
       h('td', {}, id),
       h('td', { class: 'num score' }, fmt.f4(r.score)),
       h('td', { class: 'label' }, r.label ?? '—'),
       h('td', { class: 'payload-col payload', title }, text),
-      h('td', { class: 'found' }, foundBy(r)));
+      h('td', { class: 'found' }, foundBy(r)),
+    );
   });
   $('results').tBodies[0].replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'no results'))]));
   $('search-out').hidden = false;
@@ -350,10 +411,13 @@ function renderEval(name, ev, sweep) {
 const latencyTitle = (l) => `p50 ${fmt.ms(l.p50)} ms, p99 ${fmt.ms(l.p99)} ms`;
 
 function dimsChart(sweep) {
-  const pts = [...sweep.perDim].sort((a, b) => a.dims - b.dims).map((p) => ({
-    x: p.dims, y: p.mapAt10,
-    title: `${p.dims} dims: mAP@10 ${fmt.f4(p.mapAt10)}, top-1 ${fmt.f4(p.top1)}, recall@10 vs exact ${fmt.f4(p.recallAt10VsExact)}, ${latencyTitle(p.latencyMs)}`,
-  }));
+  const pts = [...sweep.perDim]
+    .sort((a, b) => a.dims - b.dims)
+    .map((p) => ({
+      x: p.dims,
+      y: p.mapAt10,
+      title: `${p.dims} dims: mAP@10 ${fmt.f4(p.mapAt10)}, top-1 ${fmt.f4(p.top1)}, recall@10 vs exact ${fmt.f4(p.recallAt10VsExact)}, ${latencyTitle(p.latencyMs)}`,
+    }));
   if (!pts.length) return h('p', { class: 'muted' }, 'the sweep has no per-dims points');
   return chart({
     x: { label: 'dims (log₂)', log2: true },
@@ -364,7 +428,9 @@ function dimsChart(sweep) {
 
 function paretoChart(sweep) {
   const point = (p, note) => ({
-    x: p.latencyMs.p50, y: p.mapAt10, note,
+    x: p.latencyMs.p50,
+    y: p.mapAt10,
+    note,
     title: `${p.label}: mAP@10 ${fmt.f4(p.mapAt10)}, recall@10 vs exact ${fmt.f4(p.recallAt10VsExact)}, ${latencyTitle(p.latencyMs)}, ${fmt.si(p.flopsPerQuery)}FLOP/query`,
   });
   const pareto = sweep.points.filter((p) => p.pareto).sort((a, b) => a.latencyMs.p50 - b.latencyMs.p50);
@@ -404,9 +470,23 @@ function evalTable(name, ev, sweep) {
       ['FLOPs / query', fmt.si(ev.flopsPerQuery)],
       ['queries', fmt.int(ev.queries)],
     ];
-    out.push(h('table', { class: 'figures', id: 'eval-figures' },
-      h('caption', {}, 'Evaluation ', h('span', { class: 'muted' }, `${new Date(ev.createdAt).toLocaleString()}${stages ? ` · ${stages}` : ''}`)),
-      h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, v))))));
+    out.push(
+      h(
+        'table',
+        { class: 'figures', id: 'eval-figures' },
+        h(
+          'caption',
+          {},
+          'Evaluation ',
+          h('span', { class: 'muted' }, `${new Date(ev.createdAt).toLocaleString()}${stages ? ` · ${stages}` : ''}`),
+        ),
+        h(
+          'tbody',
+          {},
+          rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', { class: 'num' }, v))),
+        ),
+      ),
+    );
   } else {
     out.push(h('p', { class: 'notice' }, ...noEvalYet(name, 'no single-configuration evaluation yet')));
   }
@@ -414,10 +494,15 @@ function evalTable(name, ev, sweep) {
     const best = sweep.best
       ? [`best: `, h('b', {}, sweep.best.label), ` (p50 ${fmt.ms(sweep.best.latencyMs.p50)} ms, mAP@10 ${fmt.f4(sweep.best.mapAt10)})`]
       : ['no configuration within tolerance of exact'];
-    out.push(h('p', { class: 'sweep-summary muted' },
-      `Sweep ${new Date(sweep.createdAt).toLocaleString()}: ${fmt.int(sweep.queries)} queries, ${sweep.points.length} configurations; `,
-      ...best,
-      `; tolerance recall ${sweep.tolerance.recall}, mAP@10 ${sweep.tolerance.mapAt10}${sweep.applied ? '; applied as the collection defaults' : ''}.`));
+    out.push(
+      h(
+        'p',
+        { class: 'sweep-summary muted' },
+        `Sweep ${new Date(sweep.createdAt).toLocaleString()}: ${fmt.int(sweep.queries)} queries, ${sweep.points.length} configurations; `,
+        ...best,
+        `; tolerance recall ${sweep.tolerance.recall}, mAP@10 ${sweep.tolerance.mapAt10}${sweep.applied ? '; applied as the collection defaults' : ''}.`,
+      ),
+    );
   }
   return out;
 }

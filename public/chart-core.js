@@ -41,7 +41,9 @@ export function axisScale({ lo, hi, log2 = false, ticks, target = 6, maxTicks = 
   const f = log2 ? Math.log2 : (v) => v;
   const a = f(lo);
   const b = f(hi);
-  const shown = (ticks ?? (log2 ? log2Ticks(lo, hi, maxTicks) : niceTicks(lo, hi, target))).filter((t) => t >= lo - 1e-12 && t <= hi + 1e-12);
+  const shown = (ticks ?? (log2 ? log2Ticks(lo, hi, maxTicks) : niceTicks(lo, hi, target))).filter(
+    (t) => t >= lo - 1e-12 && t <= hi + 1e-12,
+  );
   const decimals = tickDecimals(shown);
   return {
     map: (v) => from + ((f(v) - a) / (b - a || 1)) * (to - from),

@@ -47,8 +47,14 @@ function mark(shape, x, y, r, cls) {
 export function chart({ width = 480, height = 280, x, y, layers }) {
   const m = { left: 56, right: 18, top: 14, bottom: 44 };
   const pts = layers.flatMap((l) => l.points);
-  const [xlo, xhi] = domain(pts.map((p) => p.x), x);
-  const [ylo, yhi] = domain(pts.map((p) => p.y), y);
+  const [xlo, xhi] = domain(
+    pts.map((p) => p.x),
+    x,
+  );
+  const [ylo, yhi] = domain(
+    pts.map((p) => p.y),
+    y,
+  );
   const xa = axisScale({ lo: xlo, hi: xhi, log2: x.log2, target: 6, maxTicks: 8, format: x.format }, m.left, width - m.right);
   const ya = axisScale({ lo: ylo, hi: yhi, target: 5, format: y.format }, height - m.bottom, m.top);
   const sx = xa.map;
@@ -70,7 +76,17 @@ export function chart({ width = 480, height = 280, x, y, layers }) {
   axes.append(
     s('rect', { x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom, class: 'frame' }),
     s('text', { x: (m.left + width - m.right) / 2, y: height - 8, 'text-anchor': 'middle', class: 'label' }, x.label),
-    s('text', { x: 14, y: (m.top + height - m.bottom) / 2, 'text-anchor': 'middle', class: 'label', transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})` }, y.label),
+    s(
+      'text',
+      {
+        x: 14,
+        y: (m.top + height - m.bottom) / 2,
+        'text-anchor': 'middle',
+        class: 'label',
+        transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})`,
+      },
+      y.label,
+    ),
   );
   root.append(grid, axes);
 
@@ -86,7 +102,9 @@ export function chart({ width = 480, height = 280, x, y, layers }) {
         g.append(el);
         if (p.note) {
           const right = sx(p.x) < width - m.right - 60;
-          g.append(s('text', { x: sx(p.x) + (right ? 9 : -9), y: sy(p.y) - 7, 'text-anchor': right ? 'start' : 'end', class: 'note' }, p.note));
+          g.append(
+            s('text', { x: sx(p.x) + (right ? 9 : -9), y: sy(p.y) - 7, 'text-anchor': right ? 'start' : 'end', class: 'note' }, p.note),
+          );
         }
       }
     }

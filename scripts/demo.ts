@@ -33,7 +33,9 @@ async function api<T>(path: string, init?: { method?: string; body?: unknown }):
 
 function image(split: ImageSplit, i: number): number[][] {
   const px = split.rows * split.cols;
-  return Array.from({ length: split.rows }, (_, r) => Array.from(split.images.subarray(i * px + r * split.cols, i * px + (r + 1) * split.cols)));
+  return Array.from({ length: split.rows }, (_, r) =>
+    Array.from(split.images.subarray(i * px + r * split.cols, i * px + (r + 1) * split.cols)),
+  );
 }
 
 async function ingest(collection: string, split: ImageSplit, prefix: string): Promise<void> {
@@ -43,12 +45,21 @@ async function ingest(collection: string, split: ImageSplit, prefix: string): Pr
     return;
   }
   if (!have) await api('/collections', { method: 'POST', body: { name: collection, encoder: 'fashion-mrl' } });
-  const bar = new cliProgress.SingleBar({ format: `ingest ${collection.padEnd(13)} |{bar}| {value}/{total} images | {rate} img/s | {eta_formatted} left`, stream: process.stdout, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `ingest ${collection.padEnd(13)} |{bar}| {value}/{total} images | {rate} img/s | {eta_formatted} left`,
+      stream: process.stdout,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const t0 = performance.now();
   bar.start(split.count, 0, { rate: 0 });
   for (let s = 0; s < split.count; s += BATCH) {
     const items = [];
-    for (let i = s; i < Math.min(split.count, s + BATCH); i++) items.push({ id: `${prefix}${i}`, input: image(split, i), label: FASHION_CLASSES[split.labels[i]] });
+    for (let i = s; i < Math.min(split.count, s + BATCH); i++)
+      items.push({ id: `${prefix}${i}`, input: image(split, i), label: FASHION_CLASSES[split.labels[i]] });
     await api('/ingest', { method: 'POST', body: { collection, items } });
     const done = Math.min(split.count, s + BATCH);
     bar.update(done, { rate: Math.round(done / ((performance.now() - t0) / 1000)) });
@@ -58,11 +69,21 @@ async function ingest(collection: string, split: ImageSplit, prefix: string): Pr
 
 async function evaluateWithBar(label: string, query: string): Promise<EvalResult> {
   const job = await api<{ statusUrl: string }>(`/eval?collection=fashion&queries=fashion-test&async=true${query}`);
-  const bar = new cliProgress.SingleBar({ format: `eval ${label.padEnd(16)} |{bar}| {value}/{total} searches | {eta_formatted} left`, stream: process.stdout, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `eval ${label.padEnd(16)} |{bar}| {value}/{total} searches | {eta_formatted} left`,
+      stream: process.stdout,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(1, 0);
   for (;;) {
     await sleep(500);
-    const j = await api<{ state: string; progress: { done: number; total: number }; result?: EvalResult; error?: { message: string } }>(job.statusUrl);
+    const j = await api<{ state: string; progress: { done: number; total: number }; result?: EvalResult; error?: { message: string } }>(
+      job.statusUrl,
+    );
     bar.setTotal(Math.max(1, j.progress.total));
     bar.update(j.progress.done);
     if (j.state === 'done') {
@@ -96,7 +117,10 @@ async function main(): Promise<void> {
     process.stdout.write(`starting mrl-server on ${base} (data in ${dataDir}, log in ${log})\n`);
     for (let i = 0; ; i++) {
       if (exited) throw new Error(`the server did not start: see ${log}`);
-      const ready = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${base}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (i > 600) throw new Error('the server was not ready after 5 minutes');
       await sleep(500);
@@ -108,12 +132,24 @@ async function main(): Promise<void> {
     const funnel = await evaluateWithBar('default funnel', '');
     const exact = await evaluateWithBar('exact 512-d', '&exact=true');
     const row = (name: string, r: EvalResult) => [
-      name, r.config.stages.map((s) => `${s.source} ${s.dims}d→${s.keep}`).join(', '), r.mapAt10?.toFixed(4) ?? '–', r.top1?.toFixed(4) ?? '–',
-      r.recallAt10VsExact.toFixed(4), r.latencyMs.p50.toFixed(3), r.latencyMs.p99.toFixed(3), String(Math.round(r.qps)),
+      name,
+      r.config.stages.map((s) => `${s.source} ${s.dims}d→${s.keep}`).join(', '),
+      r.mapAt10?.toFixed(4) ?? '–',
+      r.top1?.toFixed(4) ?? '–',
+      r.recallAt10VsExact.toFixed(4),
+      r.latencyMs.p50.toFixed(3),
+      r.latencyMs.p99.toFixed(3),
+      String(Math.round(r.qps)),
     ];
-    const rows = [['search', 'stages', 'mAP@10', 'top-1', 'recall@10', 'p50 ms', 'p99 ms', 'QPS'], row('default funnel', funnel), row('exact full-D', exact)];
+    const rows = [
+      ['search', 'stages', 'mAP@10', 'top-1', 'recall@10', 'p50 ms', 'p99 ms', 'QPS'],
+      row('default funnel', funnel),
+      row('exact full-D', exact),
+    ];
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    process.stdout.write(`\n${funnel.queries} test images queried against ${train.count} training images (fashion-mrl, one query at a time):\n`);
+    process.stdout.write(
+      `\n${funnel.queries} test images queried against ${train.count} training images (fashion-mrl, one query at a time):\n`,
+    );
     for (const r of rows) process.stdout.write(`${r.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ')}\n`);
     process.stdout.write(`speed-up of the funnel over exact search at p50: ${(exact.latencyMs.p50 / funnel.latencyMs.p50).toFixed(1)}×\n`);
     process.stdout.write(`\nthe web page: ${base}/   (Ctrl-C stops the server)\n`);

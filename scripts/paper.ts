@@ -63,7 +63,13 @@ function writeOutputs(res: PaperResults): void {
   writeFileSync(join(resultsDir, 'results.json'), `${JSON.stringify(res, null, 1)}\n`);
   const charts = paperCharts(res);
   for (const c of charts) writeFileSync(join(resultsDir, c.file), c.svg);
-  writeFileSync(join(outDir, 'results.md'), resultsMarkdown(res, charts.map((c) => ({ file: `results/${c.file}`, title: c.title }))));
+  writeFileSync(
+    join(outDir, 'results.md'),
+    resultsMarkdown(
+      res,
+      charts.map((c) => ({ file: `results/${c.file}`, title: c.title })),
+    ),
+  );
   log(`wrote ${join(outDir, 'results.md')}, ${charts.length} charts and results.json under ${resultsDir}`);
 }
 
@@ -91,7 +97,9 @@ async function main(): Promise<void> {
     for (const m of models) {
       if (isComplete(m)) continue;
       if (argv['no-train'] || m.key === 'mrl') {
-        notes.push(`${m.key}: no model at ${m.dir}${m.key === 'mrl' ? ' (the shipped model: restore it from git)' : ' (--no-train)'}; its figures are left out.`);
+        notes.push(
+          `${m.key}: no model at ${m.dir}${m.key === 'mrl' ? ' (the shipped model: restore it from git)' : ' (--no-train)'}; its figures are left out.`,
+        );
         log(`missing ${m.dir}: skipped`);
         continue;
       }
@@ -105,7 +113,8 @@ async function main(): Promise<void> {
   const { backend } = await initTf();
   const train = loadSplit(argv.data, 'train');
   const nQ = argv.queries !== undefined ? Number(argv.queries) : argv.quick ? QUICK_QUERIES : Infinity;
-  if (!(nQ === Infinity || (Number.isInteger(nQ) && nQ > 0))) throw new Error(`--queries must be a positive integer, got '${argv.queries}'`);
+  if (!(nQ === Infinity || (Number.isInteger(nQ) && nQ > 0)))
+    throw new Error(`--queries must be a positive integer, got '${argv.queries}'`);
   const test = loadSplit(argv.data, 't10k', nQ);
   const labels = { db: train.labels, queries: test.labels };
   log(`backend ${backend}; ${train.count} database images, ${test.count} queries; models: ${present.map((m) => m.key).join(', ')}`);
@@ -127,72 +136,131 @@ async function main(): Promise<void> {
 
   // (a) exact prefix kNN per dim for every method.
   const perDim: MethodFigures[] = [];
-  const cacheKey = (what: string, keys: string[]) => `${what}-${keys.map((k) => (sha.get(k) as string).slice(0, 12)).join('-')}-${train.count}-${test.count}`;
+  const cacheKey = (what: string, keys: string[]) =>
+    `${what}-${keys.map((k) => (sha.get(k) as string).slice(0, 12)).join('-')}-${train.count}-${test.count}`;
   let hits: string[] = [];
-  const method = async (id: MethodFigures['id'], name: string, source: string, run: () => Promise<MethodFigures['rows']>, wanted: number[]) => {
+  const method = async (
+    id: MethodFigures['id'],
+    name: string,
+    source: string,
+    run: () => Promise<MethodFigures['rows']>,
+    wanted: number[],
+  ) => {
     const t = performance.now();
     hits = [];
     const rows = await run();
     const cached = rows.length > 0 && hits.length > 0 && (id !== 'ff' || hits.length === rows.length);
-    perDim.push({ id, name, source, rows, missingDims: wanted.filter((d) => !rows.some((r) => r.dims === d)), cached, ms: performance.now() - t });
+    perDim.push({
+      id,
+      name,
+      source,
+      rows,
+      missingDims: wanted.filter((d) => !rows.some((r) => r.dims === d)),
+      cached,
+      ms: performance.now() - t,
+    });
     log(`(a) ${name}: ${rows.map((r) => `${r.dims}:${r.mapAt10.toFixed(4)}`).join(' ')}`);
   };
   const cache = (key: string) => ({ dir: argv.cache, key, fresh: argv.fresh, hits });
   let svdExplained: { dims: number; fraction: number }[] | undefined;
-  if (parts.has('a')) await phase('per-dim', async () => {
-    for (const [key, id, name] of [['mrl', 'mrl', 'MRL'], ['mrl-e', 'mrl-e', 'MRL-E']] as const) {
-      const m = byKey.get(key);
-      await method(id, name, m?.dir ?? '-', async () => (m ? prefixRows(() => emb(m), labels, DIMS, cache(cacheKey(key, [key]))) : []), DIMS);
-    }
-    await method('ff', 'fixed-feature (FF) at each dim', `${argv.runs}/ff-<dim>`, async () => {
-      const rows = [];
-      for (const d of DIMS) {
-        const m = byKey.get(`ff-${d}`);
-        if (m) rows.push(...(await prefixRows(() => emb(m), labels, [d], cache(cacheKey(m.key, [m.key])))));
+  if (parts.has('a'))
+    await phase('per-dim', async () => {
+      for (const [key, id, name] of [
+        ['mrl', 'mrl', 'MRL'],
+        ['mrl-e', 'mrl-e', 'MRL-E'],
+      ] as const) {
+        const m = byKey.get(key);
+        await method(
+          id,
+          name,
+          m?.dir ?? '-',
+          async () => (m ? prefixRows(() => emb(m), labels, DIMS, cache(cacheKey(key, [key]))) : []),
+          DIMS,
+        );
       }
-      return rows;
-    }, DIMS);
-    const ff512 = byKey.get('ff-512');
-    await method('ff512-trunc', 'FF-512 truncated', ff512?.dir ?? '-', async () => (ff512 ? prefixRows(() => emb(ff512), labels, DIMS, cache(cacheKey('trunc', ['ff-512']))) : []), DIMS);
-    await method('svd', 'SVD of FF-512', `principal axes of ${ff512?.dir ?? '-'} (train embeddings)`, async () => {
-      if (!ff512) return [];
-      const svd = await svdRows(() => emb(ff512), labels, DIMS, cache(cacheKey('pca', ['ff-512'])));
-      svdExplained = svd.explained;
-      return svd.rows;
-    }, DIMS);
-  });
+      await method(
+        'ff',
+        'fixed-feature (FF) at each dim',
+        `${argv.runs}/ff-<dim>`,
+        async () => {
+          const rows = [];
+          for (const d of DIMS) {
+            const m = byKey.get(`ff-${d}`);
+            if (m) rows.push(...(await prefixRows(() => emb(m), labels, [d], cache(cacheKey(m.key, [m.key])))));
+          }
+          return rows;
+        },
+        DIMS,
+      );
+      const ff512 = byKey.get('ff-512');
+      await method(
+        'ff512-trunc',
+        'FF-512 truncated',
+        ff512?.dir ?? '-',
+        async () => (ff512 ? prefixRows(() => emb(ff512), labels, DIMS, cache(cacheKey('trunc', ['ff-512']))) : []),
+        DIMS,
+      );
+      await method(
+        'svd',
+        'SVD of FF-512',
+        `principal axes of ${ff512?.dir ?? '-'} (train embeddings)`,
+        async () => {
+          if (!ff512) return [];
+          const svd = await svdRows(() => emb(ff512), labels, DIMS, cache(cacheKey('pca', ['ff-512'])));
+          svdExplained = svd.explained;
+          return svd.rows;
+        },
+        DIMS,
+      );
+    });
 
   // (b) + (c): adaptive retrieval and the funnel through the server's search path.
   const mrl = byKey.get('mrl');
-  const retrieval = mrl && parts.has('b')
-    ? await phase('retrieval', async () => {
-        const e = await emb(mrl);
-        const { figures, raw } = await retrievalFigures({ db: e.db, dbLabels: train.labels, queries: e.queries, queryLabels: test.labels, dim: mrl.dim, log });
-        writeFileSync(join(argv.cache, `sweeps-${test.count}.json`), `${JSON.stringify(raw)}\n`);
-        return figures;
-      })
-    : null;
+  const retrieval =
+    mrl && parts.has('b')
+      ? await phase('retrieval', async () => {
+          const e = await emb(mrl);
+          const { figures, raw } = await retrievalFigures({
+            db: e.db,
+            dbLabels: train.labels,
+            queries: e.queries,
+            queryLabels: test.labels,
+            dim: mrl.dim,
+            log,
+          });
+          writeFileSync(join(argv.cache, `sweeps-${test.count}.json`), `${JSON.stringify(raw)}\n`);
+          return figures;
+        })
+      : null;
 
   // (d): adaptive classification with the MRL model's heads; the fixed-feature heads alongside.
-  const classification = mrl && parts.has('d')
-    ? await phase('classification', async () => {
-        const heads = loadHeads(mrl.dir);
-        const fixed: { model: string; heads: HeadSet; queries: Float32Array; dim: number }[] = [];
-        try {
-          for (const d of DIMS) {
-            const m = byKey.get(`ff-${d}`);
-            if (m) fixed.push({ model: m.key, heads: loadHeads(m.dir), queries: (await emb(m)).queries, dim: m.dim });
+  const classification =
+    mrl && parts.has('d')
+      ? await phase('classification', async () => {
+          const heads = loadHeads(mrl.dir);
+          const fixed: { model: string; heads: HeadSet; queries: Float32Array; dim: number }[] = [];
+          try {
+            for (const d of DIMS) {
+              const m = byKey.get(`ff-${d}`);
+              if (m) fixed.push({ model: m.key, heads: loadHeads(m.dir), queries: (await emb(m)).queries, dim: m.dim });
+            }
+            return await classificationFigures({
+              modelName: 'MRL',
+              modelDir: mrl.dir,
+              heads,
+              queries: (await emb(mrl)).queries,
+              dim: mrl.dim,
+              labels: test.labels,
+              images: test,
+              fixed,
+              latencySample: Math.min(LATENCY_SAMPLE, test.count),
+            });
+          } finally {
+            disposeHeads(heads);
+            for (const f of fixed) disposeHeads(f.heads);
           }
-          return await classificationFigures({
-            modelName: 'MRL', modelDir: mrl.dir, heads, queries: (await emb(mrl)).queries, dim: mrl.dim, labels: test.labels,
-            images: test, fixed, latencySample: Math.min(LATENCY_SAMPLE, test.count),
-          });
-        } finally {
-          disposeHeads(heads);
-          for (const f of fixed) disposeHeads(f.heads);
-        }
-      })
-    : null;
+        })
+      : null;
 
   timings.total = performance.now() - started;
   const res: PaperResults = {

@@ -105,18 +105,25 @@ function ranged(env: NodeJS.ProcessEnv, key: string, dflt: number, lo: number, h
 }
 
 function readCluster(env: NodeJS.ProcessEnv, port: number, host: string): ClusterConfig | null {
-  const servers = (env.MRL_NATS_URL ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = (env.MRL_NATS_URL ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (servers.length === 0) return null;
   const nodeId = env.MRL_NODE_ID || `node-${port}`;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new ConfigError(`MRL_NODE_ID must be 1-64 letters, digits, _ or - (got '${nodeId}')`);
   const key = env.MRL_CLUSTER_KEY ?? '';
-  if (key.length < 16) throw new ConfigError('MRL_CLUSTER_KEY (at least 16 characters) is required with MRL_NATS_URL: nodes authenticate each other with it');
+  if (key.length < 16)
+    throw new ConfigError('MRL_CLUSTER_KEY (at least 16 characters) is required with MRL_NATS_URL: nodes authenticate each other with it');
   const serveShards = env.MRL_SERVE_SHARDS || 'all';
   if (!/^(all|[\w-]+:\d+(,\d+)*(;[\w-]+:\d+(,\d+)*)*|\d+(,\d+)*)$/.test(serveShards)) {
     throw new ConfigError(`MRL_SERVE_SHARDS must be 'all', '0,2' or 'coll:0,1;other:2' (got '${serveShards}')`);
   }
   return {
-    natsServers: servers, nodeId, key, serveShards,
+    natsServers: servers,
+    nodeId,
+    key,
+    serveShards,
     nodeUrl: (env.MRL_NODE_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
     joinFrom: (env.MRL_JOIN_FROM ?? '').replace(/\/+$/, ''),
     requestTimeoutMs: ranged(env, 'MRL_CLUSTER_TIMEOUT_MS', 2000, 10, 600_000),

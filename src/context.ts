@@ -57,12 +57,23 @@ export class AppContext {
    * `createDefault` (the server), a new data dir gets a `default` collection bound to the default encoder.
    */
   static async fromConfig(config: Config, opts: { deferLoad?: boolean; createDefault?: boolean } = {}): Promise<AppContext> {
-    const kernel = await createKernel({ backend: config.kernel, threads: config.threads, batchWindowUs: config.batch.windowUs, batchMax: config.batch.max });
+    const kernel = await createKernel({
+      backend: config.kernel,
+      threads: config.threads,
+      batchWindowUs: config.batch.windowUs,
+      batchMax: config.batch.max,
+    });
     const encoders = new EncoderRegistry(config.modelsDir, config.embed);
     let data: DataContext | undefined;
     try {
       const tf = encoders.names().length > 0 ? await initTf(config.tfBackend) : null;
-      data = await DataContext.open({ dataDir: config.dataDir, kernel, defaults: config.defaults, deferLoad: opts.deferLoad, auditRate: config.auditRate });
+      data = await DataContext.open({
+        dataDir: config.dataDir,
+        kernel,
+        defaults: config.defaults,
+        deferLoad: opts.deferLoad,
+        auditRate: config.auditRate,
+      });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
         ctx.createCollection({ name: DEFAULT_COLLECTION, encoder: config.defaultEncoder });

@@ -13,7 +13,10 @@ import { QualityReportStore, RotationStore } from './store/quality.js';
 import { QualityService } from './quality/service.js';
 
 export interface DataOptions {
-  dataDir: string; kernel: Kernel; defaults?: ServerDefaults; deferLoad?: boolean;
+  dataDir: string;
+  kernel: Kernel;
+  defaults?: ServerDefaults;
+  deferLoad?: boolean;
   /** Share of searches the quality guard re-runs exactly (MRL_AUDIT_RATE; default 0.01). */
   auditRate?: number;
 }
@@ -48,7 +51,10 @@ export class DataContext {
       const collections = new CollectionStore(db);
       const items = new ItemStore(db);
       const rotations = new RotationStore(db);
-      const engine = await Engine.open({ collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults, rotations }, { deferLoad: opts.deferLoad });
+      const engine = await Engine.open(
+        { collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults, rotations },
+        { deferLoad: opts.deferLoad },
+      );
       const evalRuns = new EvalRunStore(db);
       const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
       return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew);

@@ -11,7 +11,10 @@ import { checkExposure } from './http/auth.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = process.stdout.isTTY
-    ? { level: config.http.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
+    ? {
+        level: config.http.logLevel,
+        transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+      }
     : { level: config.http.logLevel };
   // Cluster mode: a new node may start from a peer's backup; collections come from the cluster's metadata.
   const boot = config.cluster ? (await import('./cluster/boot.js')).clusterBoot : null;

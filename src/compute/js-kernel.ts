@@ -71,7 +71,10 @@ class TopKHeap {
 
 /** a[ao .. ao+d) · b[bo .. bo+d), four accumulators (lets V8 overlap the dependent adds). */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   const end4 = ao + d - (d & 3);
   let i = ao;
   let j = bo;
@@ -87,7 +90,10 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, d: number
 
 /** q[0 .. d) · codes[co .. co+d) (int8 codes, the row's scale applied by the caller). */
 function dotInt8(q: Float32Array, codes: Int8Array, co: number, d: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   const end4 = d - (d & 3);
   let i = 0;
   for (; i < end4; i += 4) {
@@ -103,7 +109,10 @@ function dotInt8(q: Float32Array, codes: Int8Array, co: number, d: number): numb
 /** q[0 .. d) · half[ho .. ho+d) decoded through HALF_TABLE. */
 function dotHalf(q: Float32Array, half: Uint16Array, ho: number, d: number): number {
   const t = HALF_TABLE;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   const end4 = d - (d & 3);
   let i = 0;
   for (; i < end4; i += 4) {
@@ -127,14 +136,26 @@ function scanQuantized(m: QuantizedMatrix, it: RowsQuery, d: number): TopK {
     const slot = it.rowIdx[i];
     const scale = it.rowScale[i];
     let s = 0;
-    if (scale !== 0) s = Math.fround((int8 ? dotInt8(it.query, m.codes, slot * w, d) * m.codeScale[slot] : dotHalf(it.query, m.half, slot * w, d)) * scale);
+    if (scale !== 0)
+      s = Math.fround(
+        (int8 ? dotInt8(it.query, m.codes, slot * w, d) * m.codeScale[slot] : dotHalf(it.query, m.half, slot * w, d)) * scale,
+      );
     heap.push(s, i);
   }
   return heap.drain();
 }
 
 /** Top k of B queries over n rows, row i starting at rowOffset(i) in `data`. */
-function scan(queries: Float32Array, B: number, d: number, data: Float32Array, n: number, rowOffset: (i: number) => number, rowScale: Float32Array, k: number): TopK[] {
+function scan(
+  queries: Float32Array,
+  B: number,
+  d: number,
+  data: Float32Array,
+  n: number,
+  rowOffset: (i: number) => number,
+  rowScale: Float32Array,
+  k: number,
+): TopK[] {
   const kk = Math.min(k, n);
   const heaps: TopKHeap[] = [];
   for (let b = 0; b < B; b++) heaps.push(new TopKHeap(kk));
@@ -154,21 +175,57 @@ function scan(queries: Float32Array, B: number, d: number, data: Float32Array, n
 export class JsKernel implements Kernel {
   readonly name = 'js';
 
-  async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  async topK(
+    queries: Float32Array,
+    B: number,
+    rows: Float32Array,
+    n: number,
+    stride: number,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]> {
     return this.topKSync(queries, B, rows, n, stride, d, rowScale, k);
   }
 
-  topKSync(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): TopK[] {
+  topKSync(
+    queries: Float32Array,
+    B: number,
+    rows: Float32Array,
+    n: number,
+    stride: number,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): TopK[] {
     checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
     return scan(queries, B, d, rows, n, (i) => i * stride, rowScale, k);
   }
 
   /** B queries over the same selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]): one rerank list. */
-  async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  async topKRows(
+    queries: Float32Array,
+    B: number,
+    matrix: Float32Array,
+    stride: number,
+    rowIdx: Int32Array,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]> {
     return this.topKRowsSync(queries, B, matrix, stride, rowIdx, d, rowScale, k);
   }
 
-  topKRowsSync(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): TopK[] {
+  topKRowsSync(
+    queries: Float32Array,
+    B: number,
+    matrix: Float32Array,
+    stride: number,
+    rowIdx: Int32Array,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): TopK[] {
     checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     return scan(queries, B, d, matrix, rowIdx.length, (i) => rowIdx[i] * stride, rowScale, k);
   }
@@ -189,4 +246,3 @@ export class JsKernel implements Kernel {
 
   async close(): Promise<void> {}
 }
-

@@ -6,10 +6,18 @@
  * This file imports nothing, so every other module of the layer can import it.
  */
 
-export interface TopK { indices: Int32Array; scores: Float32Array } // sorted by score descending; ties broken by lower index; length min(k, n)
+export interface TopK {
+  indices: Int32Array;
+  scores: Float32Array;
+} // sorted by score descending; ties broken by lower index; length min(k, n)
 
 /** One query of a rerank: d values, its own candidate rows (slots of the matrix), their scales and its k. */
-export interface RowsQuery { query: Float32Array; rowIdx: Int32Array; rowScale: Float32Array; k: number }
+export interface RowsQuery {
+  query: Float32Array;
+  rowIdx: Int32Array;
+  rowScale: Float32Array;
+  k: number;
+}
 
 /**
  * The matrix a rerank reads: `width` floats per slot, slot i at data[i·width …], `size` slots
@@ -50,7 +58,16 @@ export interface Kernel {
    * rowScale: length n; the score of row i is (q · rows[i][0:d]) * rowScale[i]  (the caller passes 1/||rows[i][0:d]||, or 0 for a zero row).
    * Returns, for each of the B queries, the top k (k ≥ 1; clamp to n) indices into rows and their scores.
    */
-  topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]>;
+  topK(
+    queries: Float32Array,
+    B: number,
+    rows: Float32Array,
+    n: number,
+    stride: number,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]>;
   /**
    * The rerank of a shortlist against the resident matrix, for several queries at once: query i
    * (d values, L2-normalised at d) scores the rows (slots) items[i].rowIdx of `matrix` at prefix d
@@ -72,7 +89,14 @@ export interface Kernel {
 }
 
 /** What the batching window reports (GET /health's kernelBatch). */
-export interface BatchStats { windowUs: number; maxBatch: number; calls: number; launches: number; queries: number; meanBatchSize: number }
+export interface BatchStats {
+  windowUs: number;
+  maxBatch: number;
+  calls: number;
+  launches: number;
+  queries: number;
+  meanBatchSize: number;
+}
 
 /** What the device-resident segments report (GET /health's kernelResident). */
 export interface ResidentStats {
@@ -95,7 +119,11 @@ export interface ResidentStats {
  * provider, and got something else; batch is set when calls go through a batching window;
  * resident when reranks use device-resident segments of the matrix (a GPU provider started).
  */
-export type CreatedKernel = Kernel & { readonly fallbackReason?: string; readonly batch?: { stats(): BatchStats }; readonly resident?: { stats(): ResidentStats } };
+export type CreatedKernel = Kernel & {
+  readonly fallbackReason?: string;
+  readonly batch?: { stats(): BatchStats };
+  readonly resident?: { stats(): ResidentStats };
+};
 
 export type Backend = 'auto' | 'onnx' | 'js' | 'gpu';
 

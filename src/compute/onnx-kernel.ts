@@ -63,7 +63,10 @@ export class OnnxKernel implements Kernel {
     const threads = opts.threads ?? 2;
     // A GPU provider comes first; ORT places the nodes it cannot run (e.g. TopK) on the CPU.
     const base: ort.InferenceSession.SessionOptions = {
-      executionProviders: opts.provider ? [opts.provider, 'cpu'] : ['cpu'], interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+      executionProviders: opts.provider ? [opts.provider, 'cpu'] : ['cpu'],
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
     };
     const make = async (options: ort.InferenceSession.SessionOptions): Promise<Record<Variant, ort.InferenceSession>> => {
       const [full, sliced, gather, rowsGather, rowsDense] = await Promise.all([
@@ -76,7 +79,10 @@ export class OnnxKernel implements Kernel {
       return { full, sliced, gather, rowsGather, rowsDense };
     };
     const single = await make({ ...base, intraOpNumThreads: 1 });
-    const parallel = threads > 1 && !opts.provider ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } }) : null;
+    const parallel =
+      threads > 1 && !opts.provider
+        ? await make({ ...base, intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } })
+        : null;
     const kernel = new OnnxKernel(single, opts.provider ? null : parallel);
     // Quantised rows on the CPU only: a GPU provider would copy the whole code matrix per run.
     if (!opts.provider) kernel.quantized = await QuantizedRerank.create({ ...base, intraOpNumThreads: 1 });
@@ -103,7 +109,16 @@ export class OnnxKernel implements Kernel {
     return this.parallel && macs >= OnnxKernel.PARALLEL_MIN_MACS ? this.parallel : this.single;
   }
 
-  async topK(queries: Float32Array, B: number, rows: Float32Array, n: number, stride: number, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  async topK(
+    queries: Float32Array,
+    B: number,
+    rows: Float32Array,
+    n: number,
+    stride: number,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
     const kk = Math.min(k, n);
@@ -114,7 +129,10 @@ export class OnnxKernel implements Kernel {
     const sliced = strategy === 'sliced';
     // subarray() views, never copies: tensors need data length == product of dims exactly.
     const feeds: Record<string, ort.Tensor> = {
-      Q: strategy === 'padded' ? new ort.Tensor('float32', padQueries(queries, B, d, stride), [B, stride]) : new ort.Tensor('float32', queries.subarray(0, B * d), [B, d]),
+      Q:
+        strategy === 'padded'
+          ? new ort.Tensor('float32', padQueries(queries, B, d, stride), [B, stride])
+          : new ort.Tensor('float32', queries.subarray(0, B * d), [B, d]),
       M: new ort.Tensor('float32', rows.subarray(0, n * stride), [n, stride]),
       S: new ort.Tensor('float32', rowScale.subarray(0, n), [n]),
       K: new ort.Tensor('int64', BigInt64Array.of(BigInt(kk)), [1]),
@@ -149,7 +167,16 @@ export class OnnxKernel implements Kernel {
    * is much shorter than the row, gathering whole rows wastes bandwidth, so the first d columns
    * are copied in JS instead and the 'full' graph runs on them.
    */
-  async topKRows(queries: Float32Array, B: number, matrix: Float32Array, stride: number, rowIdx: Int32Array, d: number, rowScale: Float32Array, k: number): Promise<TopK[]> {
+  async topKRows(
+    queries: Float32Array,
+    B: number,
+    matrix: Float32Array,
+    stride: number,
+    rowIdx: Int32Array,
+    d: number,
+    rowScale: Float32Array,
+    k: number,
+  ): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
     const n = rowIdx.length;
     checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
@@ -209,7 +236,8 @@ export class OnnxKernel implements Kernel {
       // Padding rows stay zero (score 0, then -Inf from P).
       const R = new Float32Array(B * L * d);
       items.forEach((it, b) => {
-        for (let i = 0; i < it.rowIdx.length; i++) R.set(matrix.subarray(it.rowIdx[i] * stride, it.rowIdx[i] * stride + d), (b * L + i) * d);
+        for (let i = 0; i < it.rowIdx.length; i++)
+          R.set(matrix.subarray(it.rowIdx[i] * stride, it.rowIdx[i] * stride + d), (b * L + i) * d);
       });
       feeds.R = new ort.Tensor('float32', R, [B, L, d]);
     } else {

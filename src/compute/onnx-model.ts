@@ -68,7 +68,13 @@ function attribute(a: Attr): Uint8Array {
 }
 
 /** NodeProto: input=1, output=2, name=3, op_type=4, attribute=5. */
-export function node(opType: string, inputs: string[], outputs: string[], attrs: Attr[] = [], name = `${opType}_${outputs[0]}`): Uint8Array {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: Attr[] = [],
+  name = `${opType}_${outputs[0]}`,
+): Uint8Array {
   return concat([
     ...inputs.map((s) => fStr(1, s)),
     ...outputs.map((s) => fStr(2, s)),
@@ -121,8 +127,14 @@ const littleEndian = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 /** TensorProto (float, any rank; dims [] is a scalar): dims=1, data_type=2, name=8, raw_data=9 (little-endian). */
 export function floatInitializer(name: string, dims: number[], data: Float32Array): Uint8Array {
   if (!littleEndian) throw new Error('raw_data is little-endian; this platform is not');
-  if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`initializer ${name}: ${data.length} values for [${dims.join(', ')}]`);
-  return concat([...dims.map((d) => fInt(1, d)), fInt(2, FLOAT), fStr(8, name), fBytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]);
+  if (data.length !== dims.reduce((a, b) => a * b, 1))
+    throw new RangeError(`initializer ${name}: ${data.length} values for [${dims.join(', ')}]`);
+  return concat([
+    ...dims.map((d) => fInt(1, d)),
+    fInt(2, FLOAT),
+    fStr(8, name),
+    fBytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+  ]);
 }
 
 /**
@@ -132,7 +144,12 @@ export function floatInitializer(name: string, dims: number[], data: Float32Arra
  * initializer goes last in the graph, after the fields of `g`; a message must stay under 2 GB.
  * The data is raw_data: little-endian float32, i.e. a Float32Array's bytes on this platform.
  */
-export function modelWithFloatInitializer(g: GraphSpec, init: { name: string; dims: number[] }, opset = 17, irVersion = 8): { bytes: Uint8Array; dataOffset: number } {
+export function modelWithFloatInitializer(
+  g: GraphSpec,
+  init: { name: string; dims: number[] },
+  opset = 17,
+  irVersion = 8,
+): { bytes: Uint8Array; dataOffset: number } {
   if (!littleEndian) throw new Error('raw_data is little-endian; this platform is not');
   const rawLen = init.dims.reduce((a, b) => a * b, 1) * 4;
   if (rawLen > 0x7f000000) throw new RangeError(`initializer ${init.name}: ${rawLen} bytes exceeds protobuf's 2 GB limit`);
@@ -166,7 +183,16 @@ export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
   nodes.push(
     node('Gemm', ['Q', sliced ? 'Md' : 'M'], ['G'], [{ name: 'transB', i: 1 }]),
     node('Mul', ['G', 'S'], ['Y']),
-    node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+    node(
+      'TopK',
+      ['Y', 'K'],
+      ['values', 'indices'],
+      [
+        { name: 'axis', i: -1 },
+        { name: 'largest', i: 1 },
+        { name: 'sorted', i: 1 },
+      ],
+    ),
   );
   const inputs = [
     tensorInfo('Q', FLOAT, ['B', 'd']),
@@ -195,7 +221,16 @@ export function gatherTopKModel(): Uint8Array {
       node('Gather', ['M', 'I'], ['Mi'], [{ name: 'axis', i: 0 }]),
       node('Gemm', ['Q', 'Mi'], ['G'], [{ name: 'transB', i: 1 }]),
       node('Mul', ['G', 'S'], ['Y']),
-      node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+      node(
+        'TopK',
+        ['Y', 'K'],
+        ['values', 'indices'],
+        [
+          { name: 'axis', i: -1 },
+          { name: 'largest', i: 1 },
+          { name: 'sorted', i: 1 },
+        ],
+      ),
     ],
     inputs: [
       tensorInfo('Q', FLOAT, ['B', 'stride']),
@@ -230,7 +265,16 @@ function batchedRowsGraph(variant: 'gather' | 'dense' | 'resident'): GraphSpec {
     node('Squeeze', ['G3', 'axis2'], ['G']),
     node('Mul', ['G', 'S'], ['Ys']),
     node('Add', ['Ys', 'P'], ['Y']),
-    node('TopK', ['Y', 'K'], ['values', 'indices'], [{ name: 'axis', i: -1 }, { name: 'largest', i: 1 }, { name: 'sorted', i: 1 }]),
+    node(
+      'TopK',
+      ['Y', 'K'],
+      ['values', 'indices'],
+      [
+        { name: 'axis', i: -1 },
+        { name: 'largest', i: 1 },
+        { name: 'sorted', i: 1 },
+      ],
+    ),
   );
   const inputs = !gather
     ? [tensorInfo('Q', FLOAT, ['B', 'd', 1]), tensorInfo('R', FLOAT, ['B', 'L', 'd'])]

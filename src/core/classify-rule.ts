@@ -6,7 +6,10 @@ import { mrlError } from '../errors.js';
  */
 
 /** One head's softmax output: `probs` holds n rows of numClasses probabilities, row-major. */
-export interface DimProbs { dims: number; probs: Float32Array }
+export interface DimProbs {
+  dims: number;
+  probs: Float32Array;
+}
 
 /**
  * The acceptance rule: a head's prediction stands when its max probability is *above* the

@@ -16,7 +16,11 @@ import { SeqSlots } from './seq-slots.js';
  * (compute/gpu/resident-segments.ts) check before using rows they baked into a session.
  */
 /** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
-export interface MatrixPart { name: string; array: Float32Array | Uint32Array | Uint16Array | Int8Array | Uint8Array; perRow: number }
+export interface MatrixPart {
+  name: string;
+  array: Float32Array | Uint32Array | Uint16Array | Int8Array | Uint8Array;
+  perRow: number;
+}
 
 export class ResidentMatrix {
   data: Float32Array;
@@ -42,12 +46,18 @@ export class ResidentMatrix {
 
   readonly type: ResidentType;
 
-  constructor(readonly width: number, nesting: number[], initialCapacity = 1024, opts: { blockRows?: number; type?: ResidentType } = {}) {
+  constructor(
+    readonly width: number,
+    nesting: number[],
+    initialCapacity = 1024,
+    opts: { blockRows?: number; type?: ResidentType } = {},
+  ) {
     this.type = opts.type ?? 'f32';
     const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
     dims.forEach((d, i) => this.normIndex.set(d, i));
     this.blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
-    if (!Number.isInteger(this.blockRows) || this.blockRows < 1) throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
+    if (!Number.isInteger(this.blockRows) || this.blockRows < 1)
+      throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
     this.capacity = Math.max(16, initialCapacity);
     this.data = new Float32Array(this.type === 'f32' ? this.capacity * width : 0);
     this.half = new Uint16Array(this.type === 'f16' ? this.capacity * width : 0);
@@ -92,7 +102,14 @@ export class ResidentMatrix {
   /** What GET /collections/:c reports of the matrix: bytes in all and by part, width and type. */
   get memory() {
     const b = this.breakdown;
-    return { matrixBytes: this.bytes, rowBytes: b.rows, normBytes: b.norms, slotBytes: b.slots, residentDim: this.width, residentType: this.type };
+    return {
+      matrixBytes: this.bytes,
+      rowBytes: b.rows,
+      normBytes: b.norms,
+      slotBytes: b.slots,
+      residentDim: this.width,
+      residentType: this.type,
+    };
   }
 
   /** Bytes of the rows, of the prefix norms (and int8 scales), of the slot ↔ seq maps. */

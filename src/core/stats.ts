@@ -23,7 +23,14 @@ export function mean(values: ArrayLike<number>): number {
   return s / n;
 }
 
-export interface LatencySummary { count: number; p50: number; p99: number; mean: number; totalS: number; qps: number }
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  totalS: number;
+  qps: number;
+}
 
 /** Per-query latencies (ms) plus the wall time of the whole sequential loop (ms). */
 export function summarise(latenciesMs: ArrayLike<number>, wallMs: number): LatencySummary {

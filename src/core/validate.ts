@@ -38,7 +38,10 @@ export function validateId(value: unknown, field = 'id'): string {
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export function validateCollectionName(value: unknown): string {
   if (typeof value !== 'string' || !NAME_RE.test(value)) {
-    throw mrlError('INVALID_COLLECTION', 'collection name must be 1-64 characters of letters, digits, _ . - and start with a letter or digit');
+    throw mrlError(
+      'INVALID_COLLECTION',
+      'collection name must be 1-64 characters of letters, digits, _ . - and start with a letter or digit',
+    );
   }
   return value;
 }

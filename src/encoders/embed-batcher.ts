@@ -6,10 +6,23 @@
  * When a batched run fails, each of its calls is retried alone, so one bad input fails only
  * its own request.
  */
-export interface BatcherOptions { windowUs: number; maxBatch: number }
-export interface BatcherStats { windowUs: number; maxBatch: number; launches: number; calls: number; inputs: number }
+export interface BatcherOptions {
+  windowUs: number;
+  maxBatch: number;
+}
+export interface BatcherStats {
+  windowUs: number;
+  maxBatch: number;
+  launches: number;
+  calls: number;
+  inputs: number;
+}
 
-interface Call { inputs: unknown[]; resolve(v: Float32Array[]): void; reject(err: unknown): void }
+interface Call {
+  inputs: unknown[];
+  resolve(v: Float32Array[]): void;
+  reject(err: unknown): void;
+}
 
 export class EmbedBatcher {
   private queue: Call[] = [];

@@ -28,7 +28,8 @@ function expected(rows: number, cols: number): string {
 
 function decodePng(input: string, field: string, rows: number, cols: number): Float32Array {
   const b64 = input.replace(/^data:image\/png;base64,/, '');
-  if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64)) throw mrlError('VALIDATION', `${field}: not base64 (${expected(rows, cols)})`, { field });
+  if (b64.length === 0 || b64.length % 4 !== 0 || !BASE64.test(b64))
+    throw mrlError('VALIDATION', `${field}: not base64 (${expected(rows, cols)})`, { field });
   const bytes = Buffer.from(b64, 'base64');
   if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) throw mrlError('VALIDATION', `${field}: not a PNG image`, { field });
   let png: PNG;
@@ -108,11 +109,13 @@ export async function embedPixels(
  * the head reads z[0:dim] (for the adaptive classification cascade: try the smallest dim first).
  */
 export function classifyAtDim(heads: HeadSet, embeddings: Float32Array[], dim: number): Float32Array[] {
-  if (!heads.dims.includes(dim)) throw mrlError('VALIDATION', `dim: no head at ${dim} (heads at ${heads.dims.join(', ')})`, { field: 'dim' });
+  if (!heads.dims.includes(dim))
+    throw mrlError('VALIDATION', `dim: no head at ${dim} (heads at ${heads.dims.join(', ')})`, { field: 'dim' });
   if (embeddings.length === 0) return [];
   const D = embeddings[0].length;
   embeddings.forEach((e, i) => {
-    if (e.length !== D || D < dim) throw mrlError('VALIDATION', `embeddings[${i}]: has ${e.length} values, expected ${D} ≥ ${dim}`, { field: `embeddings[${i}]` });
+    if (e.length !== D || D < dim)
+      throw mrlError('VALIDATION', `embeddings[${i}]: has ${e.length} values, expected ${D} ≥ ${dim}`, { field: `embeddings[${i}]` });
   });
   const flat = new Float32Array(embeddings.length * D);
   embeddings.forEach((e, i) => flat.set(e, i * D));

@@ -16,7 +16,10 @@ const LOADERS: Record<ModelManifest['loader'], (dir: string) => Promise<Encoder>
 };
 
 /** The same on onnxruntime, from a checked model.onnx. */
-const ONNX_LOADERS: Record<ModelManifest['loader'], (dir: string, file: string, info: OnnxInfo, runner: OnnxRunner, threads: number) => Promise<Encoder>> = {
+const ONNX_LOADERS: Record<
+  ModelManifest['loader'],
+  (dir: string, file: string, info: OnnxInfo, runner: OnnxRunner, threads: number) => Promise<Encoder>
+> = {
   'image-mlp': async (...a) => (await import('./onnx/encoders.js')).loadOnnxImageEncoder(...a),
   'text-use-adaptor': async (...a) => (await import('./onnx/encoders.js')).loadOnnxTextEncoder(...a),
 };
@@ -47,7 +50,13 @@ export interface EncoderOptions {
 
 export const DEFAULT_ENCODER_OPTIONS: EncoderOptions = { backend: 'auto', threads: 2, batchWindowUs: 0, batchMax: 64, cacheSize: 1024 };
 
-export interface EncoderStatus { name: string; backend: EncoderBackendName; loaded: boolean; fallbackReason: string | null; batch: BatcherStats | null }
+export interface EncoderStatus {
+  name: string;
+  backend: EncoderBackendName;
+  loaded: boolean;
+  fallbackReason: string | null;
+  batch: BatcherStats | null;
+}
 
 /**
  * The models a server can use: manifests read at start from `models/<name>/manifest.json`,
@@ -66,7 +75,10 @@ export class EncoderRegistry {
   readonly options: EncoderOptions;
   readonly problems: { dir: string; error: string }[] = [];
 
-  constructor(readonly modelsDir: string, options: Partial<EncoderOptions> = {}) {
+  constructor(
+    readonly modelsDir: string,
+    options: Partial<EncoderOptions> = {},
+  ) {
     this.options = { ...DEFAULT_ENCODER_OPTIONS, ...options };
     this.cache = new EmbedCache(this.options.cacheSize);
     if (!existsSync(modelsDir)) return;
@@ -121,13 +133,20 @@ export class EncoderRegistry {
     const m = this.manifests.get(name);
     if (!m) throw new MrlError('UNKNOWN_ENCODER', { encoder: name });
     const plan = this.plan(m.dir, m.manifest);
-    const out = plan.ok ? { backend: 'onnxruntime' as const, fallbackReason: null } : { backend: 'tfjs' as const, fallbackReason: plan.reason };
+    const out = plan.ok
+      ? { backend: 'onnxruntime' as const, fallbackReason: null }
+      : { backend: 'tfjs' as const, fallbackReason: plan.reason };
     this.backends.set(name, out);
     return out;
   }
 
   status(): EncoderStatus[] {
-    return this.names().map((name) => ({ name, ...this.backendOf(name), loaded: this.loaded.has(name), batch: this.batchers.get(name)?.stats() ?? null }));
+    return this.names().map((name) => ({
+      name,
+      ...this.backendOf(name),
+      loaded: this.loaded.has(name),
+      batch: this.batchers.get(name)?.stats() ?? null,
+    }));
   }
 
   private plan(dir: string, manifest: ModelManifest): ReturnType<typeof checkOnnxModel> {
@@ -174,7 +193,10 @@ export class EncoderRegistry {
   private batcher(name: string): EmbedBatcher {
     let b = this.batchers.get(name);
     if (!b) {
-      b = new EmbedBatcher((inputs) => this.embedChunked(name, inputs), { windowUs: this.options.batchWindowUs, maxBatch: this.options.batchMax });
+      b = new EmbedBatcher((inputs) => this.embedChunked(name, inputs), {
+        windowUs: this.options.batchWindowUs,
+        maxBatch: this.options.batchMax,
+      });
       this.batchers.set(name, b);
     }
     return b;

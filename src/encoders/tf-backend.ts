@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
 export type TfBackend = 'tensorflow' | 'wasm' | 'cpu';
-export interface TfInit { backend: TfBackend; tried: { backend: TfBackend; error: string }[] }
+export interface TfInit {
+  backend: TfBackend;
+  tried: { backend: TfBackend; error: string }[];
+}
 
 let init: Promise<TfInit> | undefined;
 

@@ -47,7 +47,12 @@ export async function openCollection<R extends Loaded>(
 ): Promise<R> {
   const t0 = performance.now();
   const highestIssuedSeq = items.highestIssuedSeq();
-  const msnap = loadMatrixSnapshot(dir, record.id, { width: record.residentDim, nesting: record.nesting, highestIssuedSeq, type: record.residentType });
+  const msnap = loadMatrixSnapshot(dir, record.id, {
+    width: record.residentDim,
+    nesting: record.nesting,
+    highestIssuedSeq,
+    type: record.residentType,
+  });
   let matrix: ResidentMatrix;
   let lastSeq: number;
   let mreport: OpenReport['matrix'];

@@ -30,9 +30,14 @@ export const MAX_INDEXED_FIELDS = 16;
 /** `indexedFields`: distinct payload paths (`year`, `meta.lang`), at most MAX_INDEXED_FIELDS. */
 export function validateIndexedFields(v: unknown): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.length > MAX_INDEXED_FIELDS) throw mrlError('INVALID_COLLECTION', `indexedFields must be a list of at most ${MAX_INDEXED_FIELDS} payload paths`);
+  if (!Array.isArray(v) || v.length > MAX_INDEXED_FIELDS)
+    throw mrlError('INVALID_COLLECTION', `indexedFields must be a list of at most ${MAX_INDEXED_FIELDS} payload paths`);
   for (const [i, f] of v.entries()) {
-    if (typeof f !== 'string' || !FIELD_PATH.test(f)) throw mrlError('INVALID_COLLECTION', `indexedFields[${i}] must be a payload path like 'year' or 'meta.lang' (letters, digits, _ and -, dots for nesting)`);
+    if (typeof f !== 'string' || !FIELD_PATH.test(f))
+      throw mrlError(
+        'INVALID_COLLECTION',
+        `indexedFields[${i}] must be a payload path like 'year' or 'meta.lang' (letters, digits, _ and -, dots for nesting)`,
+      );
   }
   return [...new Set(v as string[])];
 }
@@ -44,7 +49,8 @@ function storeText(v: unknown): boolean {
 }
 
 function int(v: unknown, name: string, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw mrlError('INVALID_COLLECTION', `${name} must be an integer in ${lo}..${hi}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw mrlError('INVALID_COLLECTION', `${name} must be an integer in ${lo}..${hi}`);
   return v;
 }
 
@@ -57,17 +63,28 @@ export function buildCollectionRecord(spec: CollectionSpec): NewCollection {
   const residentDim = int(spec.residentDim ?? rerankDim, 'residentDim', 1, dim);
   let nesting = defaultNesting(dim);
   if (spec.nesting !== undefined) {
-    if (!Array.isArray(spec.nesting) || spec.nesting.length === 0 || spec.nesting.length > 64) throw mrlError('INVALID_COLLECTION', 'nesting must be a list of dims');
+    if (!Array.isArray(spec.nesting) || spec.nesting.length === 0 || spec.nesting.length > 64)
+      throw mrlError('INVALID_COLLECTION', 'nesting must be a list of dims');
     nesting = [...new Set(spec.nesting.map((d, i) => int(d, `nesting[${i}]`, 1, dim)))].sort((a, b) => a - b);
   }
-  if (spec.encoder !== undefined && spec.encoder !== null && typeof spec.encoder !== 'string') throw mrlError('INVALID_COLLECTION', 'encoder must be a model name');
+  if (spec.encoder !== undefined && spec.encoder !== null && typeof spec.encoder !== 'string')
+    throw mrlError('INVALID_COLLECTION', 'encoder must be a model name');
   const residentType = (spec.residentType ?? 'f32') as ResidentType;
-  if (!RESIDENT_TYPES.includes(residentType)) throw mrlError('INVALID_COLLECTION', `residentType must be one of ${RESIDENT_TYPES.join(', ')}`);
+  if (!RESIDENT_TYPES.includes(residentType))
+    throw mrlError('INVALID_COLLECTION', `residentType must be one of ${RESIDENT_TYPES.join(', ')}`);
   const h = spec.hnsw ?? {};
   const t = spec.targetRecall;
-  if (t !== undefined && (typeof t !== 'number' || !(t > 0 && t <= 1))) throw mrlError('INVALID_COLLECTION', 'targetRecall must be a number in (0, 1]');
+  if (t !== undefined && (typeof t !== 'number' || !(t > 0 && t <= 1)))
+    throw mrlError('INVALID_COLLECTION', 'targetRecall must be a number in (0, 1]');
   return {
-    name, dim, indexDim, rerankDim, residentDim, residentType, nesting, distance: 'cosine',
+    name,
+    dim,
+    indexDim,
+    rerankDim,
+    residentDim,
+    residentType,
+    nesting,
+    distance: 'cosine',
     encoder: (spec.encoder as string | undefined) ?? null,
     hnsw: {
       m: int(h.m ?? 16, 'hnsw.m', 2, 128),

@@ -23,7 +23,13 @@ import { runSearch, type RunResult } from './search-run.js';
 import { RowCache } from './row-cache.js';
 
 /** An item as the engine takes it: a vector (text and image inputs are embedded before). */
-export interface ItemVector { id: unknown; vector?: unknown; label?: unknown; payload?: unknown; text?: unknown }
+export interface ItemVector {
+  id: unknown;
+  vector?: unknown;
+  label?: unknown;
+  payload?: unknown;
+  text?: unknown;
+}
 
 export type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null; text: string | null };
 const VALIDATE_CHUNK = 250;
@@ -120,7 +126,15 @@ export class Engine {
     return {
       ...rt.record,
       count: rt.count,
-      index: { state: 'ready', dims: rt.index.dim, elements: rt.index.elementCount, deleted: rt.index.deletedCount, pending: rt.pending.size, unsnapshotted: rt.dirty, lastOpen: rt.lastOpen ?? null },
+      index: {
+        state: 'ready',
+        dims: rt.index.dim,
+        elements: rt.index.elementCount,
+        deleted: rt.index.deletedCount,
+        pending: rt.pending.size,
+        unsnapshotted: rt.dirty,
+        lastOpen: rt.lastOpen ?? null,
+      },
       memory: this.memory(rt),
     };
   }
@@ -194,11 +208,18 @@ export class Engine {
       const it = items[i];
       if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
       const id = validateId(it.id, `items[${i}].id`);
-      if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
+      if (it.vector === undefined)
+        throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
       const vector = this.rotations.toStored(rt.record, validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`));
       byId.delete(id); // the last occurrence of an id wins
       checkIndexedPayload(rt.record.indexedFields, it.payload, `items[${i}].payload`);
-      byId.set(id, { id, vector, label: validateLabel(it.label), payload: validatePayload(it.payload), text: validateText(it.text, `items[${i}].text`) });
+      byId.set(id, {
+        id,
+        vector,
+        label: validateLabel(it.label),
+        payload: validatePayload(it.payload),
+        text: validateText(it.text, `items[${i}].text`),
+      });
     }
   }
 
@@ -216,7 +237,13 @@ export class Engine {
     const rt = this.runtime(name);
     const item = this.items.getById(rt.record.id, validateId(id));
     if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: name });
-    return { id: item.id, label: item.label, payload: item.payload, text: this.items.text.textOf(item.seq), vector: Array.from(this.rotations.toRaw(rt.record, item.vector)) };
+    return {
+      id: item.id,
+      label: item.label,
+      payload: item.payload,
+      text: this.items.text.textOf(item.seq),
+      vector: Array.from(this.rotations.toRaw(rt.record, item.vector)),
+    };
   }
 
   /**
@@ -239,7 +266,9 @@ export class Engine {
     if (typeof patch !== 'object' || patch === null) throw mrlError('VALIDATION', 'a patch is an object of label, payload and text');
     const p = {
       ...(patch.label !== undefined ? { label: validateLabel(patch.label) } : {}),
-      ...(patch.payload !== undefined ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) } : {}),
+      ...(patch.payload !== undefined
+        ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) }
+        : {}),
       ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
     };
     return { key, p };
@@ -271,7 +300,13 @@ export class Engine {
    * `observe`: a user's search (HTTP, CLI), told to `hooks.searched` (the recall audit); an
    * evaluation's searches are not.
    */
-  async search(name: string, query: Query, opts: SearchOptions = {}, using?: { index: PrefixIndex }, observe = false): Promise<RunResult & { ms: number }> {
+  async search(
+    name: string,
+    query: Query,
+    opts: SearchOptions = {},
+    using?: { index: PrefixIndex },
+    observe = false,
+  ): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
     const source = using ? overIndex(rt, using.index) : rt;
@@ -279,7 +314,20 @@ export class Engine {
     // A stored item's vector is already in the collection's space; a raw one is rotated into it.
     const toStored = (v: Float32Array) => this.rotations.toStored(rt.record, v);
     const observer = observe && !using ? this.hooks.observer(name) : undefined;
-    const r = await runSearch({ items: this.items, rows: this.rows(rt.record.id), kernel: this.kernel, source, record: rt.record, plan, toStored, observe: observer }, query, opts);
+    const r = await runSearch(
+      {
+        items: this.items,
+        rows: this.rows(rt.record.id),
+        kernel: this.kernel,
+        source,
+        record: rt.record,
+        plan,
+        toStored,
+        observe: observer,
+      },
+      query,
+      opts,
+    );
     return { ...r, ms: performance.now() - t0 };
   }
 
@@ -295,16 +343,27 @@ export class Engine {
    * which resyncs the new index with the matrix); `prebuilt` is used when no write reached the
    * matrix since it was built (its matrix version still matches).
    */
-  async retune(name: string, indexDim: number, defaults: SearchDefaults, prebuilt?: { index: PrefixIndex; matrixVersion: number }): Promise<CollectionRecord> {
+  async retune(
+    name: string,
+    indexDim: number,
+    defaults: SearchDefaults,
+    prebuilt?: { index: PrefixIndex; matrixVersion: number },
+  ): Promise<CollectionRecord> {
     const rt = this.runtime(name);
-    if (!Number.isInteger(indexDim) || indexDim < 1 || indexDim > rt.record.dim) throw mrlError('INVALID_COLLECTION', `indexDim must be an integer in 1..${rt.record.dim}`);
-    this.plan(rt, defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef }, indexDim); // throws if they do not plan
+    if (!Number.isInteger(indexDim) || indexDim < 1 || indexDim > rt.record.dim)
+      throw mrlError('INVALID_COLLECTION', `indexDim must be an integer in 1..${rt.record.dim}`);
+    this.plan(
+      rt,
+      defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef },
+      indexDim,
+    ); // throws if they do not plan
     await rt.exclusive(async () => {
       let index = rt.index;
       if (indexDim !== rt.index.dim) {
-        index = prebuilt && prebuilt.index.dim === indexDim && prebuilt.matrixVersion === rt.matrix.version
-          ? prebuilt.index
-          : await buildIndexFromRows(rt, this.items, indexDim);
+        index =
+          prebuilt && prebuilt.index.dim === indexDim && prebuilt.matrixVersion === rt.matrix.version
+            ? prebuilt.index
+            : await buildIndexFromRows(rt, this.items, indexDim);
       }
       const rec = this.collections.updateTuning(name, indexDim, defaults);
       rt.swap(rec, index, this.items);

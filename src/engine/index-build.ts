@@ -11,7 +11,11 @@ const CHUNK = 256;
  * chunks. Rows written meanwhile may be missing or stale in it: a retune's swap resyncs the
  * index with the matrix; a sweep's temporary index reflects the rows at its start.
  */
-export async function buildIndexFromRows(rt: Pick<CollectionRuntime, 'matrix' | 'record'>, vectors: VectorsBySeq, dims: number): Promise<PrefixIndex> {
+export async function buildIndexFromRows(
+  rt: Pick<CollectionRuntime, 'matrix' | 'record'>,
+  vectors: VectorsBySeq,
+  dims: number,
+): Promise<PrefixIndex> {
   const m = rt.matrix;
   const n = m.size;
   const seqs = Array.from(m.slotSeq.subarray(0, n));

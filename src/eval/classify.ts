@@ -7,7 +7,11 @@ import { argMax, checkThreshold, isConfident, type DimProbs } from '../core/clas
  * move on to the next dim; the largest dim always answers. Pure: probability tables in, figures out.
  */
 
-export interface CascadePoint { threshold: number; accuracy: number; meanDims: number }
+export interface CascadePoint {
+  threshold: number;
+  accuracy: number;
+  meanDims: number;
+}
 
 const ROW_SUM_TOLERANCE = 1e-3;
 
@@ -18,9 +22,13 @@ function checkTables(byDim: DimProbs[], numClasses: number): number {
   const n = (byDim[0]?.probs?.length ?? Number.NaN) / numClasses;
   byDim.forEach(({ dims, probs }, k) => {
     if (!Number.isInteger(dims) || dims < 1) throw mrlError('VALIDATION', `byDim[${k}].dims: ${dims} is not a positive integer`);
-    if (k > 0 && dims <= byDim[k - 1].dims) throw mrlError('VALIDATION', `byDim: dims must ascend strictly (${byDim[k - 1].dims} then ${dims})`);
+    if (k > 0 && dims <= byDim[k - 1].dims)
+      throw mrlError('VALIDATION', `byDim: dims must ascend strictly (${byDim[k - 1].dims} then ${dims})`);
     if (!(probs instanceof Float32Array) || probs.length !== n * numClasses || !Number.isInteger(n)) {
-      throw mrlError('VALIDATION', `byDim[${k}].probs: expected ${Number.isInteger(n) ? n : '?'} rows × ${numClasses} classes, got ${probs?.length} values`);
+      throw mrlError(
+        'VALIDATION',
+        `byDim[${k}].probs: expected ${Number.isInteger(n) ? n : '?'} rows × ${numClasses} classes, got ${probs?.length} values`,
+      );
     }
     for (let i = 0; i < n; i++) {
       let sum = 0;
@@ -39,7 +47,8 @@ function checkLabels(labels: ArrayLike<number>, n: number, numClasses: number): 
   if (labels.length !== n) throw mrlError('VALIDATION', `labels: ${labels.length} labels for ${n} rows`);
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!Number.isInteger(y) || y < 0 || y >= numClasses) throw mrlError('VALIDATION', `labels[${i}]: ${y} is not a class index 0..${numClasses - 1}`);
+    if (!Number.isInteger(y) || y < 0 || y >= numClasses)
+      throw mrlError('VALIDATION', `labels[${i}]: ${y} is not a class index 0..${numClasses - 1}`);
   }
 }
 
@@ -71,7 +80,11 @@ function stops(m: Maxima, heads: number, n: number, threshold: number): Int32Arr
 }
 
 /** The cascade over byDim (ascending dims): per row the predicted class, its probability, and the dim that answered. */
-export function cascade(byDim: DimProbs[], numClasses: number, threshold: number): { predictions: Int32Array; confidence: Float32Array; dimsUsed: Int32Array } {
+export function cascade(
+  byDim: DimProbs[],
+  numClasses: number,
+  threshold: number,
+): { predictions: Int32Array; confidence: Float32Array; dimsUsed: Int32Array } {
   checkThreshold(threshold);
   const n = checkTables(byDim, numClasses);
   const m = maxima(byDim, n, numClasses);

@@ -21,7 +21,10 @@ export interface EvaluateOptions {
 }
 
 /** One configuration's figures over prepared queries: EvalResult's figures, plus what a sweep needs. */
-export type RunFigures = Pick<EvalResult, 'mapAt10' | 'mapAt10HitNormalized' | 'precisionAt10' | 'top1' | 'recallAt10VsExact' | 'latencyMs' | 'qps' | 'flopsPerQuery'> & {
+export type RunFigures = Pick<
+  EvalResult,
+  'mapAt10' | 'mapAt10HitNormalized' | 'precisionAt10' | 'top1' | 'recallAt10VsExact' | 'latencyMs' | 'qps' | 'flopsPerQuery'
+> & {
   labelled: number;
   /** Top-10 ids per query (the ground truth, when this run is the exact one). */
   ids: string[][];
@@ -41,8 +44,13 @@ export function evalSearch(search: SearchOptions = {}): SearchOptions {
  * (the exact full-D top 10 of each query, same kernels).
  */
 export async function runQueries(
-  engine: Engine, collection: string, queries: EvalQuery[], search: SearchOptions, truth: string[][] | null,
-  onProgress?: Progress, using?: { index: PrefixIndex },
+  engine: Engine,
+  collection: string,
+  queries: EvalQuery[],
+  search: SearchOptions,
+  truth: string[][] | null,
+  onProgress?: Progress,
+  using?: { index: PrefixIndex },
 ): Promise<RunFigures> {
   const opts = evalSearch(search);
   const rt = engine.runtime(collection);
@@ -68,7 +76,11 @@ export async function runQueries(
     const got = res.results.map((r) => r.id);
     ids.push(got);
     if (q.label !== null) {
-      const f = queryFigures(res.results.map((r) => labelId(r.label)), labelId(q.label), EVAL_K);
+      const f = queryFigures(
+        res.results.map((r) => labelId(r.label)),
+        labelId(q.label),
+        EVAL_K,
+      );
       sums.ap += f.ap;
       sums.apHits += f.apHits;
       sums.precision += f.precision;
@@ -88,9 +100,16 @@ export async function runQueries(
   const lat = summarise(latencies, wall);
   const per = (x: number) => (labelled ? x / labelled : null);
   return {
-    mapAt10: per(sums.ap), mapAt10HitNormalized: per(sums.apHits), precisionAt10: per(sums.precision), top1: per(sums.top1),
+    mapAt10: per(sums.ap),
+    mapAt10HitNormalized: per(sums.apHits),
+    precisionAt10: per(sums.precision),
+    top1: per(sums.top1),
     recallAt10VsExact: truth ? sums.recall / n : 1,
-    latencyMs: { p50: lat.p50, p99: lat.p99, mean: lat.mean }, qps: lat.qps, flopsPerQuery: sums.flops / n, labelled, ids,
+    latencyMs: { p50: lat.p50, p99: lat.p99, mean: lat.mean },
+    qps: lat.qps,
+    flopsPerQuery: sums.flops / n,
+    labelled,
+    ids,
   };
 }
 
@@ -99,7 +118,13 @@ export async function runQueries(
  * filter, the truth is the exact search over the matching items (filtered runs are measured
  * against it); a keyword query never enters the truth (hybrid runs are compared with exact vector search).
  */
-export function exactRun(engine: Engine, collection: string, queries: EvalQuery[], onProgress?: Progress, filter?: unknown): Promise<RunFigures> {
+export function exactRun(
+  engine: Engine,
+  collection: string,
+  queries: EvalQuery[],
+  onProgress?: Progress,
+  filter?: unknown,
+): Promise<RunFigures> {
   return runQueries(engine, collection, queries, filter === undefined ? { exact: true } : { exact: true, filter }, null, onProgress);
 }
 
@@ -118,10 +143,13 @@ export async function evaluate(engine: Engine, opts: EvaluateOptions): Promise<E
   const labelled = queries.filter((q) => q.label !== null).length;
   const n = queries.length;
   // Exact search at full D is its own ground truth: one pass instead of two.
-  const isTruth = plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim && search.text === undefined;
+  const isTruth =
+    plan.stages.length === 1 && plan.stages[0].source === 'exact' && plan.stages[0].dims === rt.record.dim && search.text === undefined;
   const passes = isTruth ? 1 : 2;
   const truth = await exactRun(engine, opts.collection, queries, (d) => opts.onProgress?.(d, passes * n), search.filter);
-  const run = isTruth ? truth : await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
+  const run = isTruth
+    ? truth
+    : await runQueries(engine, opts.collection, queries, search, truth.ids, (d) => opts.onProgress?.(n + d, 2 * n));
   const { ids: _ids, labelled: _l, ...figures } = run;
   return {
     collection: opts.collection,

@@ -22,21 +22,30 @@ export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
 
   start<T>(kind: string, collection: string, run: (progress: (done: number, total: number) => void) => Promise<T>): Job<T> {
-    const job: Job<T> = { id: randomUUID(), kind, collection, state: 'running', progress: { done: 0, total: 0 }, startedAt: new Date().toISOString() };
+    const job: Job<T> = {
+      id: randomUUID(),
+      kind,
+      collection,
+      state: 'running',
+      progress: { done: 0, total: 0 },
+      startedAt: new Date().toISOString(),
+    };
     this.jobs.set(job.id, job);
-    run((done, total) => (job.progress = { done, total })).then(
-      (result) => {
-        job.result = result;
-        job.state = 'done';
-      },
-      (err: unknown) => {
-        job.state = 'failed';
-        job.error = err instanceof MrlError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
-      },
-    ).finally(() => {
-      job.finishedAt = new Date().toISOString();
-      this.prune();
-    });
+    run((done, total) => (job.progress = { done, total }))
+      .then(
+        (result) => {
+          job.result = result;
+          job.state = 'done';
+        },
+        (err: unknown) => {
+          job.state = 'failed';
+          job.error = err instanceof MrlError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' };
+        },
+      )
+      .finally(() => {
+        job.finishedAt = new Date().toISOString();
+        this.prune();
+      });
     return job;
   }
 

@@ -4,7 +4,10 @@ import type { Engine } from '../engine/engine.js';
 import type { Query } from '../search/query.js';
 import type { QuerySet } from './types.js';
 
-export interface EvalQuery { query: Query; label: string | null }
+export interface EvalQuery {
+  query: Query;
+  label: string | null;
+}
 
 /** Default query set: up to 1000 items of the collection, each left out of its own results. */
 export const DEFAULT_QUERIES: QuerySet = { sample: 1000, seed: 1 };
@@ -19,7 +22,11 @@ export function resolveQueries(engine: Engine, collection: string, spec: QuerySe
   if ('collection' in spec && spec.collection !== undefined) {
     if ('sample' in spec) throw mrlError('INVALID_EVAL', 'give queries from another collection or a sample of this one, not both');
     const qrt = engine.runtime(spec.collection);
-    if (qrt.record.dim !== rt.record.dim) throw mrlError('INVALID_EVAL', `query collection '${spec.collection}' has ${qrt.record.dim} dims, '${collection}' has ${rt.record.dim}`);
+    if (qrt.record.dim !== rt.record.dim)
+      throw mrlError(
+        'INVALID_EVAL',
+        `query collection '${spec.collection}' has ${qrt.record.dim} dims, '${collection}' has ${rt.record.dim}`,
+      );
     const limit = spec.limit ?? Infinity;
     if (!(limit >= 1)) throw mrlError('INVALID_EVAL', 'queries.limit must be at least 1');
     const labels = engine.items.labels(qrt.record.id);
@@ -32,7 +39,8 @@ export function resolveQueries(engine: Engine, collection: string, spec: QuerySe
     return out;
   }
   const { sample, seed = 1 } = spec as { sample: number; seed?: number };
-  if (typeof sample !== 'number' || !(sample > 0) || !Number.isFinite(sample)) throw mrlError('INVALID_EVAL', 'queries.sample must be a fraction in (0, 1] or a count > 1');
+  if (typeof sample !== 'number' || !(sample > 0) || !Number.isFinite(sample))
+    throw mrlError('INVALID_EVAL', 'queries.sample must be a fraction in (0, 1] or a count > 1');
   if (!Number.isInteger(seed)) throw mrlError('INVALID_EVAL', 'queries.seed must be an integer');
   const refs = engine.items.refs(rt.record.id);
   if (refs.length < 2) throw mrlError('INVALID_EVAL', `collection '${collection}' needs at least 2 items for a leave-one-out evaluation`);

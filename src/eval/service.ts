@@ -14,7 +14,10 @@ export class EvalService {
   readonly jobs = new JobRegistry();
   private busy: string | null = null;
 
-  constructor(private readonly engine: Engine, private readonly runs: EvalRunStore) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly runs: EvalRunStore,
+  ) {}
 
   evaluate(opts: EvaluateOptions): Promise<EvalResult> {
     return this.exclusive(`eval of '${opts.collection}'`, async () => {
@@ -38,9 +41,9 @@ export class EvalService {
   startJob(kind: 'eval' | 'sweep', opts: EvaluateOptions | SweepOptions): Job {
     this.engine.runtime(opts.collection);
     if (this.busy) throw new MrlError('EVAL_BUSY', { detail: this.busy });
-    return this.jobs.start<EvalResult | SweepResult>(kind, opts.collection, (onProgress) => (kind === 'eval'
-      ? this.evaluate({ ...(opts as EvaluateOptions), onProgress })
-      : this.sweep({ ...(opts as SweepOptions), onProgress })));
+    return this.jobs.start<EvalResult | SweepResult>(kind, opts.collection, (onProgress) =>
+      kind === 'eval' ? this.evaluate({ ...(opts as EvaluateOptions), onProgress }) : this.sweep({ ...(opts as SweepOptions), onProgress }),
+    );
   }
 
   latest(collection: string): { eval: EvalResult | null; sweep: SweepResult | null } {

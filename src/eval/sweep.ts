@@ -49,9 +49,18 @@ function targetOf(opts: SweepOptions): number {
 
 function toPoint(c: Candidate, f: RunFigures, indexBytes: number): SweepPoint {
   return {
-    indexDims: c.indexDims, search: c.search, label: c.label,
-    mapAt10: f.mapAt10, mapAt10HitNormalized: f.mapAt10HitNormalized, recallAt10VsExact: f.recallAt10VsExact,
-    latencyMs: f.latencyMs, qps: f.qps, flopsPerQuery: f.flopsPerQuery, indexBytes, pareto: false, paretoRecall: false,
+    indexDims: c.indexDims,
+    search: c.search,
+    label: c.label,
+    mapAt10: f.mapAt10,
+    mapAt10HitNormalized: f.mapAt10HitNormalized,
+    recallAt10VsExact: f.recallAt10VsExact,
+    latencyMs: f.latencyMs,
+    qps: f.qps,
+    flopsPerQuery: f.flopsPerQuery,
+    indexBytes,
+    pareto: false,
+    paretoRecall: false,
   };
 }
 
@@ -69,7 +78,10 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
   const candidates = sweepCandidates(dim, nesting, opts.grid, rt.record.residentType);
   for (const c of candidates) engine.plan(rt, { ...c.search, k: 10 }, c.indexDims); // reject bad points before any work
   const given = opts.tolerance ?? {};
-  if ((given.recall !== undefined && !(given.recall >= 0 && given.recall <= 1)) || (given.mapAt10 !== undefined && !(given.mapAt10 >= 0 && given.mapAt10 <= 1))) {
+  if (
+    (given.recall !== undefined && !(given.recall >= 0 && given.recall <= 1)) ||
+    (given.mapAt10 !== undefined && !(given.mapAt10 >= 0 && given.mapAt10 <= 1))
+  ) {
     throw mrlError('INVALID_EVAL', 'tolerances must be in 0..1');
   }
   const targetRecall = targetOf(opts);
@@ -91,7 +103,14 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
 
   const perDim: PerDimPoint[] = [];
   for (const d of perDimDims) {
-    const f = await runQueries(engine, opts.collection, queries, { exact: true, rerank: d, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) }, truth.ids, step);
+    const f = await runQueries(
+      engine,
+      opts.collection,
+      queries,
+      { exact: true, rerank: d, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) },
+      truth.ids,
+      step,
+    );
     advance();
     perDim.push({ dims: d, mapAt10: f.mapAt10, top1: f.top1, recallAt10VsExact: f.recallAt10VsExact, latencyMs: f.latencyMs });
   }
@@ -114,9 +133,19 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
     advance();
     points.push(toPoint(c, f, (using?.index ?? engine.runtime(opts.collection).index).bytes));
   }
-  const paretoRecall = paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.recallAt10VsExact);
+  const paretoRecall = paretoFlags(
+    points,
+    (p) => p.latencyMs.p50,
+    (p) => p.recallAt10VsExact,
+  );
   // Without labels there is no mAP@10: the front is the recall front.
-  const pareto = labelled ? paretoFlags(points, (p) => p.latencyMs.p50, (p) => p.mapAt10 ?? 0) : paretoRecall;
+  const pareto = labelled
+    ? paretoFlags(
+        points,
+        (p) => p.latencyMs.p50,
+        (p) => p.mapAt10 ?? 0,
+      )
+    : paretoRecall;
   points.forEach((p, i) => {
     p.pareto = pareto[i];
     p.paretoRecall = paretoRecall[i];
@@ -131,12 +160,28 @@ export async function sweep(engine: Engine, opts: SweepOptions): Promise<SweepRe
     const s = best.search;
     const defaults: SearchDefaults = s.funnel
       ? { funnel: s.funnel }
-      : { shortlist: s.shortlist, rerank: s.rerank, ...(s.ef !== undefined ? { ef: s.ef } : {}), ...(s.refine !== undefined ? { refine: s.refine } : {}) };
+      : {
+          shortlist: s.shortlist,
+          rerank: s.rerank,
+          ...(s.ef !== undefined ? { ef: s.ef } : {}),
+          ...(s.refine !== undefined ? { refine: s.refine } : {}),
+        };
     await engine.retune(opts.collection, best.indexDims, defaults, indexes.get(best.indexDims));
     applied = true;
   }
   return {
-    collection: opts.collection, queries: queries.length, items: rt.count, labelledQueries: labelled, exact, perDim, points, best,
-    targetRecall, tolerance: tol, applied, ms: performance.now() - t0, createdAt: new Date().toISOString(),
+    collection: opts.collection,
+    queries: queries.length,
+    items: rt.count,
+    labelledQueries: labelled,
+    exact,
+    perDim,
+    points,
+    best,
+    targetRecall,
+    tolerance: tol,
+    applied,
+    ms: performance.now() - t0,
+    createdAt: new Date().toISOString(),
   };
 }

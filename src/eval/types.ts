@@ -10,7 +10,11 @@ import type { SearchOptions } from '../search/options.js';
  */
 export type QuerySet = { collection: string; limit?: number } | { sample: number; seed?: number };
 
-export interface LatencyFigures { p50: number; p99: number; mean: number }
+export interface LatencyFigures {
+  p50: number;
+  p99: number;
+  mean: number;
+}
 
 /**
  * One configuration's figures over a query set (mAP@10 as docs/design.md defines it). The label
@@ -41,7 +45,13 @@ export interface EvalResult {
 }
 
 /** Exact search at one prefix: label quality per dim (the "mAP@10 per dim" chart). */
-export interface PerDimPoint { dims: number; mapAt10: number | null; top1: number | null; recallAt10VsExact: number; latencyMs: LatencyFigures }
+export interface PerDimPoint {
+  dims: number;
+  mapAt10: number | null;
+  top1: number | null;
+  recallAt10VsExact: number;
+  latencyMs: LatencyFigures;
+}
 
 export interface SweepPoint {
   /** Dims of the index the first stage reads (a temporary index when not the collection's own). */

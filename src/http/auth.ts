@@ -13,7 +13,12 @@ export const registeredRoutes = (app: object): { method: string; url: string }[]
 const RANK: Record<Role, number> = { read: 0, write: 1, admin: 2 };
 
 /** Who is calling: a key, or nobody while auth is off (then everything is allowed). */
-interface Caller { key: ApiKey | null; access: RouteAccess; role: Role | 'open'; authOn: boolean }
+interface Caller {
+  key: ApiKey | null;
+  access: RouteAccess;
+  role: Role | 'open';
+  authOn: boolean;
+}
 const callers = new WeakMap<FastifyRequest, Caller>();
 
 /** Whether the caller may see a collection (always, with auth off or an unscoped key). */
@@ -53,7 +58,8 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
   const limits = await installRateLimits(app, config);
   const ingestGate = ingestStreamGate(config.limits.maxIngestStreams);
   const audit = app.log.child({ log: 'audit' });
-  const isImageModel = (name: unknown) => typeof name === 'string' && ctx.encoders.list().some((m) => m.name === name && m.input.kind === 'image');
+  const isImageModel = (name: unknown) =>
+    typeof name === 'string' && ctx.encoders.list().some((m) => m.name === name && m.input.kind === 'image');
 
   const routes: { method: string; url: string }[] = [];
   registered.set(app, routes);
@@ -81,13 +87,20 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
     if (rateLimitActive(config, on)) await limits.general(req, reply, key ? `key:${key.name}` : `ip:${req.ip}`);
     if (!on) return;
     if (!key) {
-      reply.header('www-authenticate', secret === undefined ? 'Bearer realm="mrl-server"' : 'Bearer realm="mrl-server", error="invalid_token"');
-      throw mrlError('UNAUTHENTICATED', secret === undefined
-        ? 'this route needs an API key: send Authorization: Bearer <key> (or x-api-key: <key>)'
-        : 'unknown or revoked API key');
+      reply.header(
+        'www-authenticate',
+        secret === undefined ? 'Bearer realm="mrl-server"' : 'Bearer realm="mrl-server", error="invalid_token"',
+      );
+      throw mrlError(
+        'UNAUTHENTICATED',
+        secret === undefined
+          ? 'this route needs an API key: send Authorization: Bearer <key> (or x-api-key: <key>)'
+          : 'unknown or revoked API key',
+      );
     }
     requireRole(key, access.role);
-    if (access.unscoped && key.collections !== null) throw mrlError('FORBIDDEN', `key '${key.name}' is limited to some collections; this route needs a key that sees all of them`);
+    if (access.unscoped && key.collections !== null)
+      throw mrlError('FORBIDDEN', `key '${key.name}' is limited to some collections; this route needs a key that sees all of them`);
   });
 
   app.addHook('preValidation', async (req, reply) => {
@@ -105,13 +118,18 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
       }
       if (access.job) {
         const id = (req.params as { id?: unknown }).id;
-        if (typeof id === 'string' && !key.collections.includes(ctx.evals.jobs.get(id).collection)) throw new MrlError('JOB_NOT_FOUND', { id });
+        if (typeof id === 'string' && !key.collections.includes(ctx.evals.jobs.get(id).collection))
+          throw new MrlError('JOB_NOT_FOUND', { id });
       }
     }
     if (access.expensive?.(req, isImageModel) && rateLimitActive(config, caller.authOn)) {
       await limits.expensive(req, reply, key ? `key:${key.name}` : `ip:${req.ip}`);
     }
-    if (req.routeOptions.url === '/ingest' && req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-ndjson')) {
+    if (
+      req.routeOptions.url === '/ingest' &&
+      req.method === 'POST' &&
+      String(req.headers['content-type'] ?? '').startsWith('application/x-ndjson')
+    ) {
       ingestGate.enter(reply);
     }
   });
@@ -120,7 +138,8 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
   app.addHook('preSerialization', async (req, _reply, payload) => {
     const caller = callers.get(req);
     const p = payload as { upserted?: unknown; deleted?: unknown } | null;
-    if (caller && p && typeof p === 'object') auditItems.set(req, typeof p.upserted === 'number' ? p.upserted : typeof p.deleted === 'number' ? p.deleted : undefined);
+    if (caller && p && typeof p === 'object')
+      auditItems.set(req, typeof p.upserted === 'number' ? p.upserted : typeof p.deleted === 'number' ? p.deleted : undefined);
     return payload;
   });
 
@@ -128,16 +147,26 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
     const caller = callers.get(req);
     if (!caller || (caller.role !== 'write' && caller.role !== 'admin')) return;
     const named = caller.access.collections?.(req).find((c) => typeof c === 'string');
-    audit.info({
-      key: caller.key?.name ?? null, role: caller.key?.role ?? null, method: req.method, route: req.routeOptions.url ?? req.url.split('?')[0],
-      collection: named ?? null, items: auditItems.get(req) ?? null, status: reply.statusCode, reqId: req.id,
-    }, 'audit');
+    audit.info(
+      {
+        key: caller.key?.name ?? null,
+        role: caller.key?.role ?? null,
+        method: req.method,
+        route: req.routeOptions.url ?? req.url.split('?')[0],
+        collection: named ?? null,
+        items: auditItems.get(req) ?? null,
+        status: reply.statusCode,
+        reqId: req.id,
+      },
+      'audit',
+    );
   });
 };
 const auditItems = new WeakMap<FastifyRequest, number | undefined>();
 
 function requireRole(key: ApiKey, role: Role | 'open'): void {
-  if (role !== 'open' && RANK[key.role] < RANK[role]) throw mrlError('FORBIDDEN', `key '${key.name}' has role ${key.role}; this needs ${role}`);
+  if (role !== 'open' && RANK[key.role] < RANK[role])
+    throw mrlError('FORBIDDEN', `key '${key.name}' has role ${key.role}; this needs ${role}`);
 }
 
 // Hooks and decorators apply to the whole app, not only to routes inside this plugin (what fastify-plugin does).
@@ -153,7 +182,9 @@ export function checkExposure(ctx: AppContext): string | null {
   if (isLoopback(host)) return ctx.config.auth.mode === 'off' ? 'MRL_AUTH=off: no API keys are checked' : null;
   if (ctx.config.auth.mode === 'off') return `MRL_AUTH=off: anyone who can reach ${host} can read, write and drop every collection`;
   if (ctx.keys.count() > 0) return null;
-  throw new ConfigError(`refusing to listen on ${host} with no API key: anyone who can reach it could drop every collection. `
-    + 'Set MRL_ADMIN_KEY (an admin key, at least 20 characters), create a key with `mrl keys create`, '
-    + 'listen on 127.0.0.1, or set MRL_AUTH=off to serve without keys');
+  throw new ConfigError(
+    `refusing to listen on ${host} with no API key: anyone who can reach it could drop every collection. ` +
+      'Set MRL_ADMIN_KEY (an admin key, at least 20 characters), create a key with `mrl keys create`, ' +
+      'listen on 127.0.0.1, or set MRL_AUTH=off to serve without keys',
+  );
 }

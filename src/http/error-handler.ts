@@ -22,10 +22,14 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof MrlError) {
       if (err.status >= 500) req.log.error({ err }, 'request failed');
-      return reply.status(err.status).send(body(err.code, err.status >= 500 && err.code === 'INTERNAL' ? ERRORS.INTERNAL.message : err.message));
+      return reply
+        .status(err.status)
+        .send(body(err.code, err.status >= 500 && err.code === 'INTERNAL' ? ERRORS.INTERNAL.message : err.message));
     }
     if (err.validation) {
-      return reply.status(400).send(body('VALIDATION', `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params|headers)/, '')}`));
+      return reply
+        .status(400)
+        .send(body('VALIDATION', `${err.validationContext ?? 'request'}${err.message.replace(/^(body|querystring|params|headers)/, '')}`));
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return reply.status(mapped.status).send(body(mapped.code, err.message));

@@ -20,8 +20,14 @@ export async function installSecurityHeaders(app: FastifyInstance): Promise<void
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
-        'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'],
-        'connect-src': ["'self'"], 'object-src': ["'none'"], 'frame-ancestors': ["'none'"], 'upgrade-insecure-requests': null,
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'object-src': ["'none'"],
+        'frame-ancestors': ["'none'"],
+        'upgrade-insecure-requests': null,
       },
     },
     // The server speaks plain HTTP (TLS, where wanted, ends in front of it): no HSTS from here.

@@ -12,7 +12,9 @@ const INGEST_RETRY_AFTER_S = 5;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/i;
 export const isLoopback = (host: string): boolean => LOOPBACK.test(host.replace(/^\[|\]$/g, ''));
 
-export interface Limiter { (req: FastifyRequest, reply: FastifyReply, bucket: string): Promise<void> }
+export interface Limiter {
+  (req: FastifyRequest, reply: FastifyReply, bucket: string): Promise<void>;
+}
 
 /**
  * The two request budgets (@fastify/rate-limit's local store, one window of a minute): all
@@ -23,7 +25,11 @@ export interface Limiter { (req: FastifyRequest, reply: FastifyReply, bucket: st
 export async function installRateLimits(app: FastifyInstance, config: Config): Promise<{ general: Limiter; expensive: Limiter }> {
   await app.register(rateLimit, { global: false, timeWindow: WINDOW_MS });
   const make = (max: number, scope: string): Limiter => {
-    const check = app.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: (req) => (req as FastifyRequest & { rateBucket: string }).rateBucket });
+    const check = app.createRateLimit({
+      max,
+      timeWindow: WINDOW_MS,
+      keyGenerator: (req) => (req as FastifyRequest & { rateBucket: string }).rateBucket,
+    });
     return async (req, reply, bucket) => {
       (req as FastifyRequest & { rateBucket: string }).rateBucket = `${scope}:${bucket}`;
       const r = await check(req);
@@ -32,7 +38,10 @@ export async function installRateLimits(app: FastifyInstance, config: Config): P
       throw new MrlError('RATE_LIMITED', { max, scope: scope === 'expensive' ? ' for expensive routes' : '', retryAfter: r.ttlInSeconds });
     };
   };
-  return { general: make(config.limits.rateLimit || DEFAULT_RATE_LIMIT, 'all'), expensive: make(config.limits.rateLimitExpensive, 'expensive') };
+  return {
+    general: make(config.limits.rateLimit || DEFAULT_RATE_LIMIT, 'all'),
+    expensive: make(config.limits.rateLimitExpensive, 'expensive'),
+  };
 }
 
 /** Whether rate limiting applies: MRL_RATE_LIMIT=0 turns it off; unset, it is off only on loopback with auth off. */
@@ -45,7 +54,9 @@ export function rateLimitActive(config: Config, authOn: boolean): boolean {
 export function ingestStreamGate(max: number) {
   let active = 0;
   return {
-    get active() { return active; },
+    get active() {
+      return active;
+    },
     /** Takes a slot until the response ends (or the connection drops), or answers 503 INGEST_BUSY. */
     enter(reply: FastifyReply): void {
       if (active >= max) {

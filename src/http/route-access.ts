@@ -18,7 +18,8 @@ export interface RouteAccess {
   job?: boolean;
 }
 
-const obj = (v: unknown): Record<string, unknown> | null => (v !== null && typeof v === 'object' && !Array.isArray(v) && !(Symbol.asyncIterator in v) ? (v as Record<string, unknown>) : null);
+const obj = (v: unknown): Record<string, unknown> | null =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(Symbol.asyncIterator in v) ? (v as Record<string, unknown>) : null;
 const fromParams = (req: FastifyRequest) => [obj(req.params)?.name];
 const fromQuery = (req: FastifyRequest) => [obj(req.query)?.collection ?? DEFAULT_COLLECTION];
 /** The body's collection (the default one when absent); nothing when the body is not an object (validation answers). */
@@ -54,10 +55,17 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /collections/:name/items/:id': { role: 'read', collections: fromParams },
   'PATCH /collections/:name/items/:id': { role: 'write', collections: fromParams },
   'DELETE /collections/:name/items/:id': { role: 'write', collections: fromParams },
-  'POST /ingest': { role: 'write', collections: (req) => [obj(req.query)?.collection, obj(req.body)?.collection].filter((c) => c !== undefined) },
+  'POST /ingest': {
+    role: 'write',
+    collections: (req) => [obj(req.query)?.collection, obj(req.body)?.collection].filter((c) => c !== undefined),
+  },
 
   'GET /search': { role: 'read', collections: fromQuery, expensive: (req) => trueish(obj(req.query)?.exact) },
-  'POST /search': { role: 'read', collections: fromBody, expensive: (req) => obj(req.body)?.exact === true || obj(req.body)?.firstStage === 'exact' },
+  'POST /search': {
+    role: 'read',
+    collections: fromBody,
+    expensive: (req) => obj(req.body)?.exact === true || obj(req.body)?.firstStage === 'exact',
+  },
 
   'GET /models': { role: 'read' },
   'POST /embed': { role: 'read', expensive: (req, image) => image(obj(req.body)?.model) },
@@ -66,9 +74,15 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /classify': { role: 'read', expensive: (req, image) => image(obj(req.body)?.model) },
 
   // Running an evaluation records it as the collection's latest result: a write.
-  'GET /eval': { role: 'write', collections: (req) => [...fromQuery(req), obj(req.query)?.queries].filter((c) => c !== undefined), expensive: () => true },
+  'GET /eval': {
+    role: 'write',
+    collections: (req) => [...fromQuery(req), obj(req.query)?.queries].filter((c) => c !== undefined),
+    expensive: () => true,
+  },
   'POST /eval/sweep': {
-    role: 'write', collections: (req) => [...fromBody(req), obj(obj(req.body)?.queries)?.collection].filter((c) => c !== undefined), expensive: () => true,
+    role: 'write',
+    collections: (req) => [...fromBody(req), obj(obj(req.body)?.queries)?.collection].filter((c) => c !== undefined),
+    expensive: () => true,
     escalate: (req) => (obj(req.body)?.apply === true ? 'admin' : undefined),
   },
   'GET /eval/jobs/:id': { role: 'read', job: true },
@@ -76,11 +90,16 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
 
   // The quality guard: reading a stored report is cheap; recomputing one (or the first) scans a sample exactly.
   'GET /collections/:name/quality': {
-    role: 'read', collections: fromParams,
+    role: 'read',
+    collections: fromParams,
     expensive: (req) => ['refresh', 'sample', 'seed'].some((k) => obj(req.query)?.[k] !== undefined),
   },
   // Creates a collection (the target) from another's items: as creating one does.
-  'POST /collections/:name/adapt': { role: 'admin', collections: (req) => [...fromParams(req), obj(req.body)?.target].filter((c) => c !== undefined), expensive: () => true },
+  'POST /collections/:name/adapt': {
+    role: 'admin',
+    collections: (req) => [...fromParams(req), obj(req.body)?.target].filter((c) => c !== undefined),
+    expensive: () => true,
+  },
 
   'POST /keys': { role: 'admin', unscoped: true },
   'GET /keys': { role: 'admin', unscoped: true },

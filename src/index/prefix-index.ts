@@ -4,7 +4,11 @@ import { normalizedPrefix } from '../core/prefix.js';
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
-export interface HnswParams { m: number; efConstruction: number; efSearch: number }
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+}
 
 /**
  * HNSW over the L2-normalised `dim`-prefix of each vector, inner-product space (so the
@@ -14,7 +18,11 @@ export interface HnswParams { m: number; efConstruction: number; efSearch: numbe
  */
 export class PrefixIndex {
   private deleted = 0;
-  private constructor(private readonly hnsw: Hnsw, readonly dim: number, readonly params: HnswParams) {}
+  private constructor(
+    private readonly hnsw: Hnsw,
+    readonly dim: number,
+    readonly params: HnswParams,
+  ) {}
 
   static create(dim: number, params: HnswParams, capacity: number): PrefixIndex {
     const h = new HierarchicalNSW('ip', dim);
@@ -77,7 +85,12 @@ export class PrefixIndex {
    * because HNSW cannot return more candidates than its beam holds. With `filter`, only labels
    * it accepts are returned (hnswlib walks the whole graph but keeps only those in its beam).
    */
-  search(query: Float32Array, k: number, ef = this.params.efSearch, filter?: (seq: number) => boolean): { seqs: number[]; scores: number[] } {
+  search(
+    query: Float32Array,
+    k: number,
+    ef = this.params.efSearch,
+    filter?: (seq: number) => boolean,
+  ): { seqs: number[]; scores: number[] } {
     const live = this.liveCount;
     const want = Math.min(k, live);
     if (want <= 0) return { seqs: [], scores: [] };

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PrefixIndex, type HnswParams } from './prefix-index.js';
 
@@ -48,9 +59,18 @@ export function writeSnapshot(dir: string, collectionId: number, index: PrefixIn
   fsyncPath(tmp);
   renameSync(tmp, join(dir, file));
   const manifest: Manifest = {
-    format: SNAPSHOT_FORMAT, collectionId, indexDim: index.dim, m: index.params.m, efConstruction: index.params.efConstruction,
-    elements: index.elementCount, deleted: index.deletedCount, highestSeq, file,
-    bytes: statSync(join(dir, file)).size, sha256: sha256File(join(dir, file)), createdAt: new Date().toISOString(),
+    format: SNAPSHOT_FORMAT,
+    collectionId,
+    indexDim: index.dim,
+    m: index.params.m,
+    efConstruction: index.params.efConstruction,
+    elements: index.elementCount,
+    deleted: index.deletedCount,
+    highestSeq,
+    file,
+    bytes: statSync(join(dir, file)).size,
+    sha256: sha256File(join(dir, file)),
+    createdAt: new Date().toISOString(),
   };
   commitManifest(dir, manifestPath(dir, collectionId), manifest);
   removeSnapshotFiles(dir, collectionId, file);
@@ -69,7 +89,13 @@ export function commitManifest(dir: string, path: string, manifest: object): voi
 export type LoadResult = { index: PrefixIndex; manifest: Manifest } | { index: null; reason: string };
 
 /** Loads a snapshot if it is present, intact and matches; otherwise says why not (never throws). */
-export function loadSnapshot(dir: string, collectionId: number, indexDim: number, params: HnswParams, highestIssuedSeq: number): LoadResult {
+export function loadSnapshot(
+  dir: string,
+  collectionId: number,
+  indexDim: number,
+  params: HnswParams,
+  highestIssuedSeq: number,
+): LoadResult {
   const mpath = manifestPath(dir, collectionId);
   if (!existsSync(mpath)) return { index: null, reason: 'no snapshot' };
   let manifest: Manifest;
@@ -78,7 +104,8 @@ export function loadSnapshot(dir: string, collectionId: number, indexDim: number
   } catch {
     return { index: null, reason: 'manifest unreadable' };
   }
-  if (manifest.format !== SNAPSHOT_FORMAT || manifest.collectionId !== collectionId) return { index: null, reason: 'manifest of another format or collection' };
+  if (manifest.format !== SNAPSHOT_FORMAT || manifest.collectionId !== collectionId)
+    return { index: null, reason: 'manifest of another format or collection' };
   if (manifest.indexDim !== indexDim || manifest.m !== params.m || manifest.efConstruction !== params.efConstruction) {
     return { index: null, reason: 'snapshot parameters differ from the collection' };
   }

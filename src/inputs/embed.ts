@@ -5,7 +5,9 @@ import type { Query } from '../search/query.js';
 import type { CollectionRecord } from '../store/collections.js';
 
 /** An item as a client sends it: a vector, or (for a collection with an encoder) an input to embed. */
-export interface ItemInput extends ItemVector { input?: unknown }
+export interface ItemInput extends ItemVector {
+  input?: unknown;
+}
 /** A query as a client sends it: a vector, an input to embed, or a stored item's id. */
 export type QueryInput = Query | { input: unknown };
 
@@ -36,7 +38,11 @@ export async function embedInputs(rec: CollectionRecord, registry: EncoderRegist
   });
   if (at.length === 0) return items;
   const encoder = encoderOf(rec, registry);
-  const vectors = await registry.embed(encoder, at.map((i) => items[i].input), 'items[].input');
+  const vectors = await registry.embed(
+    encoder,
+    at.map((i) => items[i].input),
+    'items[].input',
+  );
   const out: ItemVector[] = items.slice();
   // A text input is also the item's keyword text unless the item brings its own or the collection says storeText: false.
   const keepText = rec.storeText && registry.manifest(encoder).input.kind === 'text';

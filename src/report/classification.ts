@@ -13,7 +13,10 @@ const LATENCY_THRESHOLDS = [0.5, 0.9, 0.99];
 export const THRESHOLDS = [0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999, 1];
 
 function latencyFigures(ms: Float64Array): LatencyFigures {
-  const { p50, p99, mean } = summarise(ms, ms.reduce((a, b) => a + b, 0));
+  const { p50, p99, mean } = summarise(
+    ms,
+    ms.reduce((a, b) => a + b, 0),
+  );
   return { p50, p99, mean };
 }
 
@@ -33,7 +36,12 @@ export function probsByDim(heads: HeadSet, z: Float32Array, n: number, dim: numb
   });
 }
 
-export interface FixedModelHeads { model: string; heads: HeadSet; queries: Float32Array; dim: number }
+export interface FixedModelHeads {
+  model: string;
+  heads: HeadSet;
+  queries: Float32Array;
+  dim: number;
+}
 
 export interface ClassificationInput {
   modelName: string;
@@ -82,9 +90,25 @@ export async function classificationFigures(inp: ClassificationInput): Promise<C
     return { ...t, point, ratio: point ? full.dims / point.meanDims : null };
   });
   const chosen = targets.map((t) => t.point?.threshold).filter((t): t is number => t !== undefined);
-  const latency = await cascadeLatency(inp, [...new Set([...chosen, ...LATENCY_THRESHOLDS])].sort((a, b) => a - b));
+  const latency = await cascadeLatency(
+    inp,
+    [...new Set([...chosen, ...LATENCY_THRESHOLDS])].sort((a, b) => a - b),
+  );
   const encoderFlops = await encoderFlopsOf(inp.modelDir);
-  return { model: inp.modelName, examples: n, numClasses: C, thresholds: THRESHOLDS, cascade, headFlops, mrlHeads, fixedHeads, targets, latency, flops: { encoder: encoderFlops, headPerDim: 2 * C }, ms: performance.now() - t0 };
+  return {
+    model: inp.modelName,
+    examples: n,
+    numClasses: C,
+    thresholds: THRESHOLDS,
+    cascade,
+    headFlops,
+    mrlHeads,
+    fixedHeads,
+    targets,
+    latency,
+    flops: { encoder: encoderFlops, headPerDim: 2 * C },
+    ms: performance.now() - t0,
+  };
 }
 
 /**
@@ -141,7 +165,15 @@ async function cascadeLatency(inp: ClassificationInput, thresholds: number[]): P
 async function encoderFlopsOf(dir: string): Promise<number> {
   const model = await loadLayersModelFromDir(dir);
   try {
-    return model.layers.reduce((acc, l) => acc + l.getWeights().filter((w) => w.shape.length === 2).reduce((a, w) => a + 2 * w.shape[0] * (w.shape[1] as number), 0), 0);
+    return model.layers.reduce(
+      (acc, l) =>
+        acc +
+        l
+          .getWeights()
+          .filter((w) => w.shape.length === 2)
+          .reduce((a, w) => a + 2 * w.shape[0] * (w.shape[1] as number), 0),
+      0,
+    );
   } finally {
     model.dispose();
   }

@@ -23,13 +23,34 @@ export function paperModels(shippedDir: string, runsDir: string): PaperModel[] {
   return [
     { key: 'mrl', dir: shippedDir, trainArgs: [], dim: 512 },
     { key: 'mrl-e', dir: join(runsDir, 'mrl-e'), trainArgs: ['--efficient', '--name', 'fashion-mrl-e'], dim: 512 },
-    ...FIXED_DIMS.map((d) => ({ key: `ff-${d}`, dir: join(runsDir, `ff-${d}`), trainArgs: ['--fixed', String(d), '--name', `ff-${d}`], dim: d })),
+    ...FIXED_DIMS.map((d) => ({
+      key: `ff-${d}`,
+      dir: join(runsDir, `ff-${d}`),
+      trainArgs: ['--fixed', String(d), '--name', `ff-${d}`],
+      dim: d,
+    })),
   ];
 }
 
 /** The same settings as the shipped model (docs/fashion-mrl.md): 10 epochs, seed 1, evaluation skipped. */
 export function trainCommand(m: PaperModel, dataDir: string, outDir: string): string[] {
-  return ['--import', 'tsx', 'src/cli.ts', 'train', '--data', dataDir, '--out', outDir, '--epochs', '10', '--seed', '1', '--skip-eval', '--quiet', ...m.trainArgs];
+  return [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'train',
+    '--data',
+    dataDir,
+    '--out',
+    outDir,
+    '--epochs',
+    '10',
+    '--seed',
+    '1',
+    '--skip-eval',
+    '--quiet',
+    ...m.trainArgs,
+  ];
 }
 
 export function isComplete(m: PaperModel): boolean {
@@ -41,7 +62,10 @@ export function ensureDataset(dataDir: string, log: (s: string) => void): void {
   const missing = (['train', 't10k'] as const).flatMap((s) => Object.values(splitFiles(dataDir, s))).filter((f) => !existsSync(f));
   if (missing.length === 0) return;
   log(`Fashion-MNIST missing (${missing.join(', ')}): running scripts/install-fashion-mnist.sh`);
-  const r = spawnSync('bash', ['scripts/install-fashion-mnist.sh'], { stdio: 'inherit', env: { ...process.env, FASHION_MNIST_DIR: dataDir } });
+  const r = spawnSync('bash', ['scripts/install-fashion-mnist.sh'], {
+    stdio: 'inherit',
+    env: { ...process.env, FASHION_MNIST_DIR: dataDir },
+  });
   if (r.status !== 0) throw new Error('scripts/install-fashion-mnist.sh failed');
 }
 
@@ -69,13 +93,27 @@ export function modelHash(dir: string): string {
   return h.digest('hex');
 }
 
-interface CacheMeta { model: string; sha256: string; split: string; count: number; dim: number }
+interface CacheMeta {
+  model: string;
+  sha256: string;
+  split: string;
+  count: number;
+  dim: number;
+}
 
 /**
  * The model's embeddings of a split, cached under `cacheDir` as raw float32 (little-endian, the
  * platform's order) with a JSON sidecar; recomputed when the model files or the count change.
  */
-export async function cachedEmbeddings(m: PaperModel, sha256: string, splitName: string, split: ImageSplit, cacheDir: string, log: (s: string) => void, fresh = false): Promise<Float32Array> {
+export async function cachedEmbeddings(
+  m: PaperModel,
+  sha256: string,
+  splitName: string,
+  split: ImageSplit,
+  cacheDir: string,
+  log: (s: string) => void,
+  fresh = false,
+): Promise<Float32Array> {
   mkdirSync(cacheDir, { recursive: true });
   const base = join(cacheDir, `${m.key}-${splitName}-${split.count}`);
   const want: CacheMeta = { model: m.key, sha256, split: splitName, count: split.count, dim: m.dim };

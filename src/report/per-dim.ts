@@ -12,7 +12,12 @@ export interface SplitEmbeddings {
 }
 
 /** Where kNN figures are cached; `hits` collects the keys answered from the cache. */
-export interface KnnCache { dir: string; key: string; fresh: boolean; hits?: string[] }
+export interface KnnCache {
+  dir: string;
+  key: string;
+  fresh: boolean;
+  hits?: string[];
+}
 
 export interface Labels {
   db: ArrayLike<number>;
@@ -24,7 +29,12 @@ export interface Labels {
  * src/train/evaluate.ts), as rows. Cached as JSON under `cacheKey` (the figures are a pure
  * function of the embeddings, so the key names the embeddings' model hashes and counts).
  */
-export async function prefixRows(get: () => Promise<SplitEmbeddings>, labels: Labels, dims: number[], cache: KnnCache): Promise<PerDimRow[]> {
+export async function prefixRows(
+  get: () => Promise<SplitEmbeddings>,
+  labels: Labels,
+  dims: number[],
+  cache: KnnCache,
+): Promise<PerDimRow[]> {
   const file = join(cache.dir, `knn-${cache.key}.json`);
   if (!cache.fresh && existsSync(file)) {
     const rows = JSON.parse(readFileSync(file, 'utf8')) as PerDimRow[];
@@ -62,17 +72,27 @@ export function svdEmbeddings(ff512: SplitEmbeddings, nDb: number, nQ: number): 
  * The SVD baseline's rows, with the variance its top-m axes keep; both cached (the PCA of 60k ×
  * 512 in plain JS takes tens of seconds, the kNN minutes).
  */
-export async function svdRows(getFf512: () => Promise<SplitEmbeddings>, labels: Labels, dims: number[], cache: KnnCache): Promise<{ rows: PerDimRow[]; explained: { dims: number; fraction: number }[] }> {
+export async function svdRows(
+  getFf512: () => Promise<SplitEmbeddings>,
+  labels: Labels,
+  dims: number[],
+  cache: KnnCache,
+): Promise<{ rows: PerDimRow[]; explained: { dims: number; fraction: number }[] }> {
   const file = join(cache.dir, `svd-explained-${cache.key}.json`);
   let explained: { dims: number; fraction: number }[] | undefined;
   if (!cache.fresh && existsSync(file)) explained = JSON.parse(readFileSync(file, 'utf8')) as { dims: number; fraction: number }[];
-  const rows = await prefixRows(async () => {
-    const ff = await getFf512();
-    const svd = svdEmbeddings(ff, labels.db.length, labels.queries.length);
-    explained = dims.map((d) => ({ dims: d, fraction: svd.explained[d - 1] }));
-    mkdirSync(cache.dir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(explained)}\n`);
-    return svd.emb;
-  }, labels, dims, { ...cache, key: `svd-${cache.key}`, fresh: cache.fresh || explained === undefined });
+  const rows = await prefixRows(
+    async () => {
+      const ff = await getFf512();
+      const svd = svdEmbeddings(ff, labels.db.length, labels.queries.length);
+      explained = dims.map((d) => ({ dims: d, fraction: svd.explained[d - 1] }));
+      mkdirSync(cache.dir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(explained)}\n`);
+      return svd.emb;
+    },
+    labels,
+    dims,
+    { ...cache, key: `svd-${cache.key}`, fresh: cache.fresh || explained === undefined },
+  );
   return { rows, explained: explained ?? [] };
 }

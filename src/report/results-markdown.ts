@@ -4,7 +4,10 @@ import { classificationSection, costSection, funnelSection, retrievalSection } f
 import type { MethodId, PaperResults, PerDimRow } from './types.js';
 import { PAPER_MAP10, points, rowsOf } from './verdicts.js';
 
-export interface ChartRef { file: string; title: string }
+export interface ChartRef {
+  file: string;
+  title: string;
+}
 
 const METHOD_ORDER: MethodId[] = ['mrl', 'mrl-e', 'ff', 'ff512-trunc', 'svd'];
 
@@ -16,7 +19,16 @@ function chart(charts: ChartRef[], file: string): string {
 function perDimTable(res: PaperResults, pick: (r: PerDimRow) => number): string {
   const methods = METHOD_ORDER.map((id) => res.perDim.find((m) => m.id === id)).filter((m) => m !== undefined && m.rows.length > 0);
   const dims = [...new Set(methods.flatMap((m) => m!.rows.map((r) => r.dims)))].sort((a, b) => a - b);
-  const rows = dims.map((d) => [String(d), ...boldMax(methods.map((m) => { const r = m!.rows.find((x) => x.dims === d); return r ? pick(r) : undefined; }), f4)]);
+  const rows = dims.map((d) => [
+    String(d),
+    ...boldMax(
+      methods.map((m) => {
+        const r = m!.rows.find((x) => x.dims === d);
+        return r ? pick(r) : undefined;
+      }),
+      f4,
+    ),
+  ]);
   return table(['dims', ...methods.map((m) => m!.name)], rows);
 }
 
@@ -55,7 +67,12 @@ function modelsSection(res: PaperResults): string {
     mrl: 'MRL loss, heads at 8…512 (the shipped model)',
     'mrl-e': 'MRL-E: one shared 512×10 head, head m = its first m rows',
   };
-  const rows = res.models.map((m) => [m.name, what[m.name] ?? `fixed-feature: a ${m.name.slice(3)}-d embedding layer, one head`, `\`${m.dir}\``, `\`${m.weightsSha256.slice(0, 12)}\``]);
+  const rows = res.models.map((m) => [
+    m.name,
+    what[m.name] ?? `fixed-feature: a ${m.name.slice(3)}-d embedding layer, one head`,
+    `\`${m.dir}\``,
+    `\`${m.weightsSha256.slice(0, 12)}\``,
+  ]);
   return `## Models
 
 All nine share the architecture and the training recipe of the shipped model (docs/fashion-mrl.md): pixels/255 →
@@ -75,7 +92,9 @@ node --import tsx src/cli.ts train --data /usr/share/datasets/fashion-mnist --ou
 
 function cachedNote(res: PaperResults): string {
   const cached = res.perDim.filter((m) => m.cached).map((m) => m.name);
-  return cached.length ? `; the figures of ${cached.join(', ')} came from the cache of an earlier run over the same model files` : '; nothing from the cache';
+  return cached.length
+    ? `; the figures of ${cached.join(', ')} came from the cache of an earlier run over the same model files`
+    : '; nothing from the cache';
 }
 
 function perDimSection(res: PaperResults, charts: ChartRef[]): string {
@@ -86,7 +105,14 @@ function perDimSection(res: PaperResults, charts: ChartRef[]): string {
   const paperRows = PAPER_MAP10.map((p) => [String(p.dims), p.mrl.toFixed(1), p.ff.toFixed(1), points((p.mrl - p.ff) / 100, 1)]);
   const ours = rowsOf(res, 'mrl');
   const ff = new Map(rowsOf(res, 'ff').map((r) => [r.dims, r.mapAt10]));
-  const ourRows = ours.filter((r) => ff.has(r.dims)).map((r) => [String(r.dims), (r.mapAt10 * 100).toFixed(1), ((ff.get(r.dims) as number) * 100).toFixed(1), points(r.mapAt10 - (ff.get(r.dims) as number), 1)]);
+  const ourRows = ours
+    .filter((r) => ff.has(r.dims))
+    .map((r) => [
+      String(r.dims),
+      (r.mapAt10 * 100).toFixed(1),
+      ((ff.get(r.dims) as number) * 100).toFixed(1),
+      points(r.mapAt10 - (ff.get(r.dims) as number), 1),
+    ]);
   return `## (a) Retrieval quality per dim
 
 **Method.** Every model embeds the 60k training images (the database) and the test images (the queries).
@@ -133,9 +159,25 @@ ${table(['dims', 'our MRL', 'our FF', 'our MRL − FF'], ourRows)}
 /** docs/results.md from the results of one run (pure: the same results give the same text). */
 export function resultsMarkdown(res: PaperResults, charts: ChartRef[]): string {
   const parts = [header(res), modelsSection(res), perDimSection(res, charts)];
-  if (res.retrieval) parts.push(retrievalSection(res.retrieval, charts.map((c) => c.file)), funnelSection(res.retrieval));
-  if (res.classification) parts.push(classificationSection(res.classification, charts.map((c) => c.file)));
+  if (res.retrieval)
+    parts.push(
+      retrievalSection(
+        res.retrieval,
+        charts.map((c) => c.file),
+      ),
+      funnelSection(res.retrieval),
+    );
+  if (res.classification)
+    parts.push(
+      classificationSection(
+        res.classification,
+        charts.map((c) => c.file),
+      ),
+    );
   parts.push(costSection(res), agreeSection(res));
   if (res.notes.length) parts.push(`## Notes\n\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
-  return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${parts
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

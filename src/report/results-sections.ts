@@ -21,16 +21,35 @@ function pointRow(p: RetrievalPoint, exact: RetrievalPoint, first: string[]): st
   ];
 }
 
-const POINT_HEAD = ['mAP@10', 'Δ vs exact (points)', 'recall@10 vs exact', 'p50 ms', 'p99 ms', 'MFLOPs / query', 'FLOPs saved', 'p50 speed-up'];
+const POINT_HEAD = [
+  'mAP@10',
+  'Δ vs exact (points)',
+  'recall@10 vs exact',
+  'p50 ms',
+  'p99 ms',
+  'MFLOPs / query',
+  'FLOPs saved',
+  'p50 speed-up',
+];
 
 export function retrievalSection(r: RetrievalFigures, files: string[]): string {
   const rows = [
     pointRow(r.exact, r.exact, ['exact (brute force)', '–']),
-    ...[...r.adaptive].sort((a, b) => a.indexDims - b.indexDims || (a.shortlist ?? 0) - (b.shortlist ?? 0)).map((p) => pointRow(p, r.exact, [`${p.indexDims} → ${p.rerankDims}`, String(p.shortlist)])),
+    ...[...r.adaptive]
+      .sort((a, b) => a.indexDims - b.indexDims || (a.shortlist ?? 0) - (b.shortlist ?? 0))
+      .map((p) => pointRow(p, r.exact, [`${p.indexDims} → ${p.rerankDims}`, String(p.shortlist)])),
     ...r.hnswFull.map((p) => pointRow(p, r.exact, [`HNSW at ${r.exact.rerankDims ?? 512}, single stage`, `ef ${p.shortlist}`])),
   ];
-  const pd = r.perDimExact.map((p) => [String(p.dims), f4(p.mapAt10 ?? undefined), f4(p.top1 ?? undefined), f4(p.recallAt10VsExact), ms(p.latencyMs.p50)]);
-  const idx = [...new Map(r.adaptive.concat(r.hnswFull).map((p) => [p.indexDims, p.indexBytes ?? 0])).entries()].sort((a, b) => a[0] - b[0]);
+  const pd = r.perDimExact.map((p) => [
+    String(p.dims),
+    f4(p.mapAt10 ?? undefined),
+    f4(p.top1 ?? undefined),
+    f4(p.recallAt10VsExact),
+    ms(p.latencyMs.p50),
+  ]);
+  const idx = [...new Map(r.adaptive.concat(r.hnswFull).map((p) => [p.indexDims, p.indexBytes ?? 0])).entries()].sort(
+    (a, b) => a[0] - b[0],
+  );
   return `## (b) Adaptive retrieval through the server's search path
 
 **Method.** The 512-d MRL embeddings of the ${r.database.toLocaleString('en')} training images are upserted (\`Engine.upsert\`, batches of 1000) into a
@@ -72,16 +91,25 @@ ${table(['dims', 'mAP@10', '1-NN (top-1)', 'recall@10 vs exact 512', 'p50 ms'], 
 /** What the table says about the fastest paths within tolerance (from the figures). */
 function readingNote(r: RetrievalFigures): string {
   const ok = (p: RetrievalPoint) => withinTolerance(p, r.exact) && p.recallAt10VsExact >= 0.99;
-  const fastest = (ps: RetrievalPoint[]) => ps.filter(ok).reduce<RetrievalPoint | null>((a, b) => (a === null || b.latencyMs.p50 < a.latencyMs.p50 ? b : a), null);
+  const fastest = (ps: RetrievalPoint[]) =>
+    ps.filter(ok).reduce<RetrievalPoint | null>((a, b) => (a === null || b.latencyMs.p50 < a.latencyMs.p50 ? b : a), null);
   const a = fastest(r.adaptive);
   const h = fastest(r.hnswFull);
   const parts: string[] = [];
-  if (a) parts.push(`The fastest shortlist path within 0.1 point of exact mAP@10 and with recall@10 ≥ 0.99 is D_s = ${a.indexDims}, K = ${a.shortlist}: p50 ${ms(a.latencyMs.p50)} ms, ${mflops(a.flopsPerQuery)} MFLOPs, a ${((a.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`);
+  if (a)
+    parts.push(
+      `The fastest shortlist path within 0.1 point of exact mAP@10 and with recall@10 ≥ 0.99 is D_s = ${a.indexDims}, K = ${a.shortlist}: p50 ${ms(a.latencyMs.p50)} ms, ${mflops(a.flopsPerQuery)} MFLOPs, a ${((a.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`,
+    );
   if (h) {
-    parts.push(`The single-stage HNSW over the full vectors gets there at ef ${h.shortlist}: p50 ${ms(h.latencyMs.p50)} ms, ${mflops(h.flopsPerQuery)} MFLOPs (estimated), a ${((h.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`);
-    if (a) parts.push(a.latencyMs.p50 <= h.latencyMs.p50
-      ? 'On this collection the prefix shortlist is at least as fast, with a much smaller graph.'
-      : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; docs/design.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`);
+    parts.push(
+      `The single-stage HNSW over the full vectors gets there at ef ${h.shortlist}: p50 ${ms(h.latencyMs.p50)} ms, ${mflops(h.flopsPerQuery)} MFLOPs (estimated), a ${((h.indexBytes ?? 0) / 1e6).toFixed(1)} MB index.`,
+    );
+    if (a)
+      parts.push(
+        a.latencyMs.p50 <= h.latencyMs.p50
+          ? 'On this collection the prefix shortlist is at least as fast, with a much smaller graph.'
+          : `On this collection (60k vectors of 512 dims) the full-D graph is faster per query. The prefix graph is ${((h.indexBytes ?? 0) / Math.max(1, a.indexBytes ?? 1)).toFixed(0)}× smaller, but the rerank also keeps the ${((r.database * 512 * 4) / 1e6).toFixed(0)} MB resident matrix, so in memory the two are close here; docs/design.md's measurements put the prefix path's advantage in build time and in larger D, where a full-D graph pays D per distance.`,
+      );
   }
   return parts.join(' ');
 }
@@ -89,7 +117,12 @@ function readingNote(r: RetrievalFigures): string {
 export function funnelSection(r: RetrievalFigures): string {
   const rows = [
     pointRow(r.exact, r.exact, ['exact (brute force at 512)', '–']),
-    ...r.funnel.map((p) => pointRow(p, r.exact, [p.funnel ? p.funnel.map((s) => `${s.dims}:${s.keep}`).join(' → ') : p.label, p.indexDims ? `HNSW at ${p.indexDims}` : 'exact scan at 16'])),
+    ...r.funnel.map((p) =>
+      pointRow(p, r.exact, [
+        p.funnel ? p.funnel.map((s) => `${s.dims}:${s.keep}`).join(' → ') : p.label,
+        p.indexDims ? `HNSW at ${p.indexDims}` : 'exact scan at 16',
+      ]),
+    ),
   ];
   return `## (c) The paper's funnel
 
@@ -118,8 +151,21 @@ export function classificationSection(c: ClassificationFigures, files: string[])
   const fixed = new Map(c.fixedHeads.map((h) => [h.dims, h.accuracy]));
   const heads = c.mrlHeads.map((h) => [String(h.dims), f4(h.accuracy), f4(fixed.get(h.dims))]);
   const flops = new Map(c.headFlops.map((h) => [h.threshold, h.meanHeadFlops]));
-  const sweep = c.cascade.map((p) => [String(p.threshold), f4(p.accuracy), p.meanDims.toFixed(1), ratio(c.mrlHeads[c.mrlHeads.length - 1].dims / p.meanDims), String(Math.round(flops.get(p.threshold) ?? 0))]);
-  const targets = c.targets.map((t) => [t.name, f4(t.accuracy), t.point ? String(t.point.threshold) : '–', t.point ? f4(t.point.accuracy) : 'not reached', t.point ? t.point.meanDims.toFixed(1) : '–', ratio(t.ratio)]);
+  const sweep = c.cascade.map((p) => [
+    String(p.threshold),
+    f4(p.accuracy),
+    p.meanDims.toFixed(1),
+    ratio(c.mrlHeads[c.mrlHeads.length - 1].dims / p.meanDims),
+    String(Math.round(flops.get(p.threshold) ?? 0)),
+  ]);
+  const targets = c.targets.map((t) => [
+    t.name,
+    f4(t.accuracy),
+    t.point ? String(t.point.threshold) : '–',
+    t.point ? f4(t.point.accuracy) : 'not reached',
+    t.point ? t.point.meanDims.toFixed(1) : '–',
+    ratio(t.ratio),
+  ]);
   return `## (d) Adaptive classification
 
 **Method.** The MRL model's seven linear heads (one per nesting dim, trained with it) give softmax probabilities for
@@ -145,10 +191,20 @@ ${table(['target', 'accuracy', 'threshold', 'cascade accuracy', 'mean dims', '×
 
 export function costSection(res: PaperResults): string {
   const t = res.timings;
-  const phases = Object.entries(t).filter(([k]) => k !== 'total').map(([k, v]) => [k, minutes(v)]);
+  const phases = Object.entries(t)
+    .filter(([k]) => k !== 'total')
+    .map(([k, v]) => [k, minutes(v)]);
   phases.push(['**total**', `**${minutes(t.total ?? 0)}**`]);
   const c = res.classification;
-  const lat = c ? c.latency.map((l) => [l.what, l.meanDims ? l.meanDims.toFixed(1) : '–', ms(l.latencyMs.p50), ms(l.latencyMs.p99), ms(l.latencyMs.mean)]) : [];
+  const lat = c
+    ? c.latency.map((l) => [
+        l.what,
+        l.meanDims ? l.meanDims.toFixed(1) : '–',
+        ms(l.latencyMs.p50),
+        ms(l.latencyMs.p99),
+        ms(l.latencyMs.mean),
+      ])
+    : [];
   const sample = c?.latency[0]?.sample ?? 0;
   return `## (e) Latency and FLOPs
 
@@ -168,9 +224,13 @@ call of \`classifyAtDim\` at a time${c ? ` (the first ${(c.latency[0]?.sample ??
 
 ${c ? table(['classification, per query', `mean dims (on the ${sample.toLocaleString('en')} timed images)`, 'p50 ms', 'p99 ms', 'mean ms'], lat) : ''}
 
-${c ? `On this model each head call costs about as much as the next (${ms(c.latency[1]?.latencyMs.p50)} ms for the 512-d head alone): the
-time is tf.js's per-call overhead, not arithmetic (a 512-d head is ${(2 * 512 * c.numClasses / 1000).toFixed(0)} kFLOPs, the encoder ${mflops(c.flops.encoder)} MFLOPs), so a
-cascade that calls several heads is slower than the 512-d head alone even when its mean dims are small.` : ''}
+${
+  c
+    ? `On this model each head call costs about as much as the next (${ms(c.latency[1]?.latencyMs.p50)} ms for the 512-d head alone): the
+time is tf.js's per-call overhead, not arithmetic (a 512-d head is ${((2 * 512 * c.numClasses) / 1000).toFixed(0)} kFLOPs, the encoder ${mflops(c.flops.encoder)} MFLOPs), so a
+cascade that calls several heads is slower than the 512-d head alone even when its mean dims are small.`
+    : ''
+}
 
 Wall time of each phase of this run:
 

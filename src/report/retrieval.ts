@@ -29,7 +29,14 @@ export interface RetrievalInput {
   log: (s: string) => void;
 }
 
-async function ingest(engine: Engine, name: string, z: Float32Array, labels: ArrayLike<number>, dim: number, prefix: string): Promise<void> {
+async function ingest(
+  engine: Engine,
+  name: string,
+  z: Float32Array,
+  labels: ArrayLike<number>,
+  dim: number,
+  prefix: string,
+): Promise<void> {
   for (let s = 0; s < labels.length; s += BATCH) {
     const items = [];
     for (let i = s; i < Math.min(labels.length, s + BATCH); i++) {

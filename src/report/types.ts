@@ -70,7 +70,11 @@ export interface RetrievalFigures {
   ms: number;
 }
 
-export interface HeadAccuracy { model: string; dims: number; accuracy: number }
+export interface HeadAccuracy {
+  model: string;
+  dims: number;
+  accuracy: number;
+}
 
 export interface ClassificationFigures {
   model: string;

@@ -19,7 +19,12 @@ export const PAPER_CASCADE_RATIO = 14;
 /** "Within 0.1": 0.1 percentage point of mAP@10, i.e. |Δ| ≤ 0.001 on the 0..1 scale. */
 export const MATCH_TOLERANCE = 0.001;
 
-export interface DimDiff { dims: number; mrl: number; other: number; diff: number }
+export interface DimDiff {
+  dims: number;
+  mrl: number;
+  other: number;
+  diff: number;
+}
 
 export function rowsOf(res: PaperResults, id: MethodId): PerDimRow[] {
   return res.perDim.find((m) => m.id === id)?.rows ?? [];

@@ -1,6 +1,11 @@
 import type { RowsBySeq, Scored } from './sources.js';
 
-export interface SearchHit { id: string; score: number; label: string | null; payload: unknown }
+export interface SearchHit {
+  id: string;
+  score: number;
+  label: string | null;
+  payload: unknown;
+}
 
 /**
  * The first `k` ranked seqs whose rows still exist, as hits: one query for the first k, then

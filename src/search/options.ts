@@ -5,7 +5,10 @@ import type { TextSyntax } from './hybrid/keyword.js';
 export const MAX_K = 1000;
 export const MAX_SHORTLIST = 10_000;
 
-export interface FunnelStep { dims: number; keep: number }
+export interface FunnelStep {
+  dims: number;
+  keep: number;
+}
 export interface SearchOptions {
   k?: number;
   shortlist?: number;
@@ -44,8 +47,21 @@ export interface SearchOptions {
 }
 
 /** Adaptive shortlist of a first stage (src/search/widen.ts): widen while crowded, doubling up to `cap`. */
-export interface Widen { k: number; ratio: number; cap: number }
+export interface Widen {
+  k: number;
+  ratio: number;
+  cap: number;
+}
 
 /** One step of a planned search: where its candidates come from, at which dims, how many it keeps. */
-export interface Stage { dims: number; keep: number; source: 'index' | 'exact' | 'rerank' | 'refine'; ef?: number; widen?: Widen }
-export interface Plan { k: number; stages: Stage[] }
+export interface Stage {
+  dims: number;
+  keep: number;
+  source: 'index' | 'exact' | 'rerank' | 'refine';
+  ef?: number;
+  widen?: Widen;
+}
+export interface Plan {
+  k: number;
+  stages: Stage[];
+}

@@ -3,9 +3,17 @@ import { MAX_K, MAX_SHORTLIST, type FunnelStep, type Plan, type SearchOptions, t
 import { withRefine, type RefinedCollection } from './refine.js';
 import { DEFAULT_WIDEN_FACTOR, DEFAULT_WIDEN_RATIO } from './widen.js';
 
-export interface PlanShape { dim: number; indexDim: number; rerankDim: number; defaults: { k: number; shortlist: number } }
+export interface PlanShape {
+  dim: number;
+  indexDim: number;
+  rerankDim: number;
+  defaults: { k: number; shortlist: number };
+}
 /** The server's defaults for what neither the request nor the collection sets. */
-export interface ServerDefaults { k: number; shortlist: number }
+export interface ServerDefaults {
+  k: number;
+  shortlist: number;
+}
 /** What planning reads of a collection (its record satisfies this). */
 export interface PlannedCollection extends RefinedCollection {
   dim: number;
@@ -15,7 +23,8 @@ export interface PlannedCollection extends RefinedCollection {
 }
 
 function intIn(v: unknown, name: string, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw mrlError('INVALID_SEARCH', `${name} must be an integer in ${lo}..${hi}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw mrlError('INVALID_SEARCH', `${name} must be an integer in ${lo}..${hi}`);
   return v;
 }
 
@@ -28,9 +37,15 @@ function intIn(v: unknown, name: string, lo: number, hi: number): number {
 export function planFor(record: PlannedCollection, server: ServerDefaults, opts: SearchOptions, indexDim = record.indexDim): Plan {
   const d = record.searchDefaults;
   const chosen = opts.funnel !== undefined || opts.shortlist !== undefined || opts.rerank !== undefined || opts.exact;
-  const o: SearchOptions = !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
+  const o: SearchOptions =
+    !chosen && d.funnel ? { ...opts, funnel: d.funnel } : { ...opts, ef: opts.ef ?? (opts.shortlist === undefined ? d.ef : undefined) };
   const plan = planSearch(
-    { dim: record.dim, indexDim, rerankDim: d.rerank ?? record.rerankDim, defaults: { k: d.k ?? server.k, shortlist: d.shortlist ?? server.shortlist } },
+    {
+      dim: record.dim,
+      indexDim,
+      rerankDim: d.rerank ?? record.rerankDim,
+      defaults: { k: d.k ?? server.k, shortlist: d.shortlist ?? server.shortlist },
+    },
     o,
   );
   return withRefine(plan, opts.refine ?? d.refine, record);
@@ -50,7 +65,8 @@ export function planSearch(shape: PlanShape, o: SearchOptions): Plan {
   }
   let steps: FunnelStep[];
   if (o.funnel !== undefined) {
-    if (o.shortlist !== undefined || o.rerank !== undefined) throw mrlError('INVALID_SEARCH', 'give either funnel or shortlist/rerank, not both');
+    if (o.shortlist !== undefined || o.rerank !== undefined)
+      throw mrlError('INVALID_SEARCH', 'give either funnel or shortlist/rerank, not both');
     steps = funnelSteps(o.funnel, shape.dim, k);
   } else {
     const shortlist = intIn(o.shortlist ?? Math.max(shape.defaults.shortlist, k), 'shortlist', 1, MAX_SHORTLIST);
@@ -61,7 +77,10 @@ export function planSearch(shape: PlanShape, o: SearchOptions): Plan {
       // whose beam is the shortlist (a full-D index searched alone is this case).
       return { k, stages: [{ dims: rerank, keep: k, source: 'index', ef: ef ?? shortlist }] };
     }
-    steps = [{ dims: shape.indexDim, keep: shortlist }, { dims: rerank, keep: k }];
+    steps = [
+      { dims: shape.indexDim, keep: shortlist },
+      { dims: rerank, keep: k },
+    ];
   }
   const first = steps[0];
   const firstSource = o.firstStage ?? (first.dims === shape.indexDim ? 'index' : 'exact');
@@ -81,14 +100,17 @@ function widenOf(a: SearchOptions['adaptive'], k: number, keep: number): Widen |
   if (a !== true && (typeof a !== 'object' || a === null)) throw mrlError('INVALID_SEARCH', 'adaptive must be true or { ratio, cap }');
   const o = a === true ? {} : a;
   const ratio = o.ratio ?? DEFAULT_WIDEN_RATIO;
-  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 10)) throw mrlError('INVALID_SEARCH', 'adaptive.ratio must be a number in (0, 10]');
-  const cap = o.cap === undefined ? Math.min(MAX_SHORTLIST, keep * DEFAULT_WIDEN_FACTOR) : intIn(o.cap, 'adaptive.cap', keep, MAX_SHORTLIST);
+  if (typeof ratio !== 'number' || !(ratio > 0 && ratio <= 10))
+    throw mrlError('INVALID_SEARCH', 'adaptive.ratio must be a number in (0, 10]');
+  const cap =
+    o.cap === undefined ? Math.min(MAX_SHORTLIST, keep * DEFAULT_WIDEN_FACTOR) : intIn(o.cap, 'adaptive.cap', keep, MAX_SHORTLIST);
   return { k, ratio, cap };
 }
 
 /** A funnel's steps, checked: dims never decrease, keep never increases, the last keeps at least k. */
 function funnelSteps(funnel: unknown, dim: number, k: number): FunnelStep[] {
-  if (!Array.isArray(funnel) || funnel.length === 0 || funnel.length > 16) throw mrlError('INVALID_SEARCH', 'funnel must be a list of 1..16 {dims, keep} steps');
+  if (!Array.isArray(funnel) || funnel.length === 0 || funnel.length > 16)
+    throw mrlError('INVALID_SEARCH', 'funnel must be a list of 1..16 {dims, keep} steps');
   const steps = (funnel as (Partial<FunnelStep> | undefined)[]).map((s, i) => ({
     dims: intIn(s?.dims, `funnel[${i}].dims`, 1, dim),
     keep: intIn(s?.keep, `funnel[${i}].keep`, 1, MAX_SHORTLIST),
@@ -108,7 +130,9 @@ function funnelSteps(funnel: unknown, dim: number, k: number): FunnelStep[] {
  * the latest sweep meeting it), unless the request picks a shape of its own.
  */
 export function withRecallTarget<R extends { searchDefaults: { targetRecall?: number } }>(
-  record: R, opts: SearchOptions, resolve?: (record: R, target: number) => SearchOptions | null,
+  record: R,
+  opts: SearchOptions,
+  resolve?: (record: R, target: number) => SearchOptions | null,
 ): SearchOptions {
   const target = opts.recall ?? record.searchDefaults.targetRecall;
   if (target === undefined) return opts;

@@ -20,7 +20,11 @@ export interface ItemsById {
  * error. An `input` still counts as a field, so one given beside a vector or an id is refused
  * here as at the route.
  */
-export function resolveQuery(record: { id: number; name: string; dim: number }, items: ItemsById, q: Query): { vector: Float32Array; exclude?: number } {
+export function resolveQuery(
+  record: { id: number; name: string; dim: number },
+  items: ItemsById,
+  q: Query,
+): { vector: Float32Array; exclude?: number } {
   if (typeof q !== 'object' || q === null) throw mrlError('INVALID_SEARCH', 'a query needs a vector or an id');
   const f = q as Record<string, unknown>;
   const given = ['vector', 'id', 'input'].filter((k) => f[k] !== undefined);

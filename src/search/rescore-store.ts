@@ -10,7 +10,14 @@ const STORE_CHUNK = 2048;
  * chunks read with a few `IN` queries, each chunk's top `keep` merged into a running top
  * (a stable sort keeps the earlier candidate first on equal scores, as one call would).
  */
-export async function rescoreFromStore(vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, seqs: number[], dims: number, keep: number): Promise<Scored> {
+export async function rescoreFromStore(
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  seqs: number[],
+  dims: number,
+  keep: number,
+): Promise<Scored> {
   const q = normalizedPrefix(query, dims);
   let best: { seq: number; score: number }[] = [];
   for (let i = 0; i < seqs.length; i += STORE_CHUNK) {
@@ -28,7 +35,16 @@ export async function rescoreFromStore(vectors: VectorsBySeq, kernel: Kernel, qu
       live.push(s);
     }
     if (live.length === 0) continue;
-    const [top] = await kernel.topK(q, 1, rows.subarray(0, live.length * dims), live.length, dims, dims, Float32Array.from(scale), Math.min(keep, live.length));
+    const [top] = await kernel.topK(
+      q,
+      1,
+      rows.subarray(0, live.length * dims),
+      live.length,
+      dims,
+      dims,
+      Float32Array.from(scale),
+      Math.min(keep, live.length),
+    );
     top.indices.forEach((idx, j) => best.push({ seq: live[idx], score: top.scores[j] }));
     if (best.length > keep) best = best.sort((a, b) => b.score - a.score).slice(0, keep);
   }

@@ -8,11 +8,18 @@ import { rescore } from './rescore.js';
 import type { SearchSource, VectorsBySeq } from './sources.js';
 
 export interface StageReport {
-  dims: number; source: Stage['source']; candidates: number; ms: number;
+  dims: number;
+  source: Stage['source'];
+  candidates: number;
+  ms: number;
   /** The shortlist an adaptive first stage widened to (src/search/widen.ts); absent when it did not. */
   widened?: number;
 }
-export interface Ranked { seqs: number[]; scores: number[]; stages: StageReport[] }
+export interface Ranked {
+  seqs: number[];
+  scores: number[];
+  stages: StageReport[];
+}
 /** A first stage run by the caller instead (a filtered search's): `want` candidates at `st.dims`. */
 export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; scores: number[]; candidates: number }>;
 
@@ -24,7 +31,15 @@ export type FirstStage = (st: Stage, want: number) => Promise<{ seqs: number[]; 
  * candidates by an exact scan (pending.ts).
  * `exclude` (a query item's own seq) never appears in the output; `first` replaces the first stage.
  */
-export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel: Kernel, query: Float32Array, stages: Stage[], exclude?: number, first?: FirstStage): Promise<Ranked> {
+export async function runStages(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  stages: Stage[],
+  exclude?: number,
+  first?: FirstStage,
+): Promise<Ranked> {
   const reports: StageReport[] = [];
   let seqs: number[] = [];
   let scores: number[] = [];
@@ -45,9 +60,10 @@ export async function runStages(src: SearchSource, vectors: VectorsBySeq, kernel
     } else {
       candidates = seqs.length;
       // refine: the best few again, from the full vectors (exact scores over quantised rows).
-      ({ seqs, scores } = st.source === 'refine'
-        ? await rescoreFromStore(vectors, kernel, query, seqs, st.dims, keep)
-        : await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
+      ({ seqs, scores } =
+        st.source === 'refine'
+          ? await rescoreFromStore(vectors, kernel, query, seqs, st.dims, keep)
+          : await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
     }
     if (exclude !== undefined) {
       const at = seqs.indexOf(exclude);

@@ -6,9 +6,19 @@ import type { RowsBySeq, SearchSource, VectorsBySeq } from './sources.js';
 import { runWidened } from './widen.js';
 
 /** What one search reads: the collection's caches, the store's vectors and rows, the kernel. */
-export interface SearchDeps { source: SearchSource; vectors: VectorsBySeq; rows: RowsBySeq; kernel: Kernel }
-export interface SearchResult { results: SearchHit[]; stages: StageReport[] }
-export interface SearchResponse extends SearchResult { ms: number }
+export interface SearchDeps {
+  source: SearchSource;
+  vectors: VectorsBySeq;
+  rows: RowsBySeq;
+  kernel: Kernel;
+}
+export interface SearchResult {
+  results: SearchHit[];
+  stages: StageReport[];
+}
+export interface SearchResponse extends SearchResult {
+  ms: number;
+}
 
 /**
  * The query path after planning: shortlist, then rerank (run-stages.ts), then the top k seqs

@@ -22,10 +22,17 @@ export interface VectorsBySeq {
 }
 
 /** Seqs and their scores, best first. */
-export interface Scored { seqs: number[]; scores: number[] }
+export interface Scored {
+  seqs: number[];
+  scores: number[];
+}
 
 /** What a hit shows of its row. */
-export interface ResultRow { id: string; label: string | null; payload: unknown }
+export interface ResultRow {
+  id: string;
+  label: string | null;
+  payload: unknown;
+}
 
 /** Result rows by seq, in one query for a page of hits and one by one for stragglers. */
 export interface RowsBySeq {
@@ -35,5 +42,12 @@ export interface RowsBySeq {
 
 /** `source` with `index` in place of its own (the matrix and count stay live). */
 export function overIndex(source: SearchSource, index: SearchSource['index']): SearchSource {
-  return { index, matrix: source.matrix, record: source.record, get count() { return source.count; } };
+  return {
+    index,
+    matrix: source.matrix,
+    record: source.record,
+    get count() {
+      return source.count;
+    },
+  };
 }

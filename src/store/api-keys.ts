@@ -15,7 +15,14 @@ export interface ApiKey {
   lastUsedAt: string | null;
 }
 
-interface Row { name: string; role: Role; collections: string | null; key_hash: Buffer; created_at: string; last_used_at: string | null }
+interface Row {
+  name: string;
+  role: Role;
+  collections: string | null;
+  key_hash: Buffer;
+  created_at: string;
+  last_used_at: string | null;
+}
 
 export const BOOTSTRAP_KEY_NAME = 'bootstrap';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -25,7 +32,11 @@ const TOUCH_EVERY_MS = 60_000;
 
 const sha256 = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 const toKey = (r: Row): ApiKey => ({
-  name: r.name, role: r.role, collections: r.collections === null ? null : (JSON.parse(r.collections) as string[]), createdAt: r.created_at, lastUsedAt: r.last_used_at,
+  name: r.name,
+  role: r.role,
+  collections: r.collections === null ? null : (JSON.parse(r.collections) as string[]),
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
 });
 
 /** 32 random bytes (256 bits), base64url, prefixed so that a leaked key is recognisable in logs and scanners. */
@@ -55,7 +66,8 @@ export class ApiKeyStore {
     const { name, role, collections } = checkSpec(spec);
     if (this.db.prepare('SELECT 1 FROM api_keys WHERE name = ?').get(name)) throw new MrlError('KEY_EXISTS', { name });
     const now = new Date().toISOString();
-    this.db.prepare('INSERT INTO api_keys (name, role, collections, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO api_keys (name, role, collections, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(name, role, collections === null ? null : JSON.stringify(collections), sha256(secret), now);
     return { key: { name, role, collections, createdAt: now, lastUsedAt: null }, secret };
   }
@@ -69,12 +81,14 @@ export class ApiKeyStore {
   /** MRL_ADMIN_KEY: an unscoped admin key named `bootstrap`, replaced when the variable changes. */
   bootstrap(secret: string): void {
     const hash = sha256(secret);
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT * FROM api_keys WHERE name = ?').get(BOOTSTRAP_KEY_NAME) as Row | undefined;
-      if (row && row.role === 'admin' && row.collections === null && timingSafeEqual(row.key_hash, hash)) return;
-      this.db.prepare('DELETE FROM api_keys WHERE name = ? OR key_hash = ?').run(BOOTSTRAP_KEY_NAME, hash);
-      this.create({ name: BOOTSTRAP_KEY_NAME, role: 'admin' }, secret);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT * FROM api_keys WHERE name = ?').get(BOOTSTRAP_KEY_NAME) as Row | undefined;
+        if (row && row.role === 'admin' && row.collections === null && timingSafeEqual(row.key_hash, hash)) return;
+        this.db.prepare('DELETE FROM api_keys WHERE name = ? OR key_hash = ?').run(BOOTSTRAP_KEY_NAME, hash);
+        this.create({ name: BOOTSTRAP_KEY_NAME, role: 'admin' }, secret);
+      })
+      .immediate();
   }
 
   /** The key a secret belongs to, or null. Reads every row and compares every hash. */
@@ -97,12 +111,23 @@ export class ApiKeyStore {
   }
 }
 
-function checkSpec(spec: { name: unknown; role: unknown; collections?: unknown }): { name: string; role: Role; collections: string[] | null } {
+function checkSpec(spec: { name: unknown; role: unknown; collections?: unknown }): {
+  name: string;
+  role: Role;
+  collections: string[] | null;
+} {
   const { name, role, collections } = spec;
-  if (typeof name !== 'string' || !NAME_RE.test(name)) throw mrlError('INVALID_KEY', 'a key name is 1 to 64 letters, digits, _ . - (starting with a letter or digit)');
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw mrlError('INVALID_KEY', `role must be one of ${ROLES.join(', ')}`);
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    throw mrlError('INVALID_KEY', 'a key name is 1 to 64 letters, digits, _ . - (starting with a letter or digit)');
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
+    throw mrlError('INVALID_KEY', `role must be one of ${ROLES.join(', ')}`);
   if (collections === undefined || collections === null) return { name, role: role as Role, collections: null };
-  if (!Array.isArray(collections) || collections.length === 0 || collections.length > 1000 || !collections.every((c) => typeof c === 'string' && COLLECTION_RE.test(c))) {
+  if (
+    !Array.isArray(collections) ||
+    collections.length === 0 ||
+    collections.length > 1000 ||
+    !collections.every((c) => typeof c === 'string' && COLLECTION_RE.test(c))
+  ) {
     throw mrlError('INVALID_KEY', 'collections is a non-empty list of collection names, or absent for all');
   }
   return { name, role: role as Role, collections: [...new Set(collections as string[])] };

@@ -32,14 +32,21 @@ export async function backupDatabase(dataDir: string, dest: string): Promise<{ b
  * The backup is checked first (SQLite integrity and an mrl-server schema); index snapshots in
  * the target are removed, so the next start rebuilds them from the restored rows.
  */
-export async function restoreDatabase(backup: string, dataDir: string, opts: { force?: boolean } = {}): Promise<{ collections: number; items: number }> {
+export async function restoreDatabase(
+  backup: string,
+  dataDir: string,
+  opts: { force?: boolean } = {},
+): Promise<{ collections: number; items: number }> {
   if (!existsSync(backup)) throw mrlError('VALIDATION', `no backup at ${backup}`);
   const target = join(dataDir, DB_FILE);
   if (existsSync(target) && !opts.force) throw mrlError('VALIDATION', `${target} exists; restore into a fresh data dir or pass --force`);
   const src = new Database(backup, { readonly: true, fileMustExist: true });
   try {
     if (src.pragma('integrity_check', { simple: true }) !== 'ok') throw mrlError('VALIDATION', `${backup} fails SQLite's integrity check`);
-    const hasSchema = src.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('schema_migrations', 'collections', 'items')").pluck().get();
+    const hasSchema = src
+      .prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('schema_migrations', 'collections', 'items')")
+      .pluck()
+      .get();
     if (hasSchema !== 3) throw mrlError('VALIDATION', `${backup} is not an mrl-server database`);
     mkdirSync(dataDir, { recursive: true });
     for (const f of [target, `${target}-wal`, `${target}-shm`]) rmSync(f, { force: true });

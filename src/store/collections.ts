@@ -8,7 +8,12 @@ import { checkStoredIndexable, syncFieldIndexes } from './field-indexes.js';
  * `refine`: how many of the best candidates a final stage rescores from the full vectors.
  */
 export interface SearchDefaults {
-  k?: number; shortlist?: number; rerank?: number; ef?: number; funnel?: { dims: number; keep: number }[]; refine?: number;
+  k?: number;
+  shortlist?: number;
+  rerank?: number;
+  ef?: number;
+  funnel?: { dims: number; keep: number }[];
+  refine?: number;
   /** Recall@10 every search aims for unless it says otherwise (the quality guard picks the configuration). */
   targetRecall?: number;
 }
@@ -35,18 +40,41 @@ export interface CollectionRecord {
 }
 
 interface Row {
-  id: number; name: string; dim: number; index_dim: number; rerank_dim: number; resident_dim: number;
-  nesting: string; distance: string; encoder: string | null; hnsw_m: number; hnsw_ef_construction: number;
-  hnsw_ef_search: number; search_defaults: string | null; created_at: string; indexed_fields: string; store_text: number; resident_type: ResidentType;
+  id: number;
+  name: string;
+  dim: number;
+  index_dim: number;
+  rerank_dim: number;
+  resident_dim: number;
+  nesting: string;
+  distance: string;
+  encoder: string | null;
+  hnsw_m: number;
+  hnsw_ef_construction: number;
+  hnsw_ef_search: number;
+  search_defaults: string | null;
+  created_at: string;
+  indexed_fields: string;
+  store_text: number;
+  resident_type: ResidentType;
 }
 
 function fromRow(r: Row): CollectionRecord {
   return {
-    id: r.id, name: r.name, dim: r.dim, indexDim: r.index_dim, rerankDim: r.rerank_dim, residentDim: r.resident_dim,
-    residentType: r.resident_type, nesting: JSON.parse(r.nesting) as number[], distance: 'cosine', encoder: r.encoder,
+    id: r.id,
+    name: r.name,
+    dim: r.dim,
+    indexDim: r.index_dim,
+    rerankDim: r.rerank_dim,
+    residentDim: r.resident_dim,
+    residentType: r.resident_type,
+    nesting: JSON.parse(r.nesting) as number[],
+    distance: 'cosine',
+    encoder: r.encoder,
     hnsw: { m: r.hnsw_m, efConstruction: r.hnsw_ef_construction, efSearch: r.hnsw_ef_search },
     searchDefaults: r.search_defaults ? (JSON.parse(r.search_defaults) as SearchDefaults) : {},
-    indexedFields: JSON.parse(r.indexed_fields) as string[], storeText: r.store_text !== 0,
+    indexedFields: JSON.parse(r.indexed_fields) as string[],
+    storeText: r.store_text !== 0,
     createdAt: r.created_at,
   };
 }
@@ -61,11 +89,28 @@ export class CollectionStore {
     if (exists) throw new MrlError('COLLECTION_EXISTS', { collection: c.name });
     const id = this.db.transaction(() => {
       const info = this.db
-        .prepare(`INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
-          hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at, indexed_fields, store_text, resident_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-        .run(c.name, c.dim, c.indexDim, c.rerankDim, c.residentDim, JSON.stringify(c.nesting), c.distance, c.encoder,
-          c.hnsw.m, c.hnsw.efConstruction, c.hnsw.efSearch, JSON.stringify(c.searchDefaults), new Date().toISOString(),
-          JSON.stringify(c.indexedFields), c.storeText ? 1 : 0, c.residentType);
+        .prepare(
+          `INSERT INTO collections (name, dim, index_dim, rerank_dim, resident_dim, nesting, distance, encoder,
+          hnsw_m, hnsw_ef_construction, hnsw_ef_search, search_defaults, created_at, indexed_fields, store_text, resident_type) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        )
+        .run(
+          c.name,
+          c.dim,
+          c.indexDim,
+          c.rerankDim,
+          c.residentDim,
+          JSON.stringify(c.nesting),
+          c.distance,
+          c.encoder,
+          c.hnsw.m,
+          c.hnsw.efConstruction,
+          c.hnsw.efSearch,
+          JSON.stringify(c.searchDefaults),
+          new Date().toISOString(),
+          JSON.stringify(c.indexedFields),
+          c.storeText ? 1 : 0,
+          c.residentType,
+        );
       const id = Number(info.lastInsertRowid);
       syncFieldIndexes(this.db, id, c.indexedFields);
       return id;
@@ -75,19 +120,23 @@ export class CollectionStore {
 
   /** Sets the collection's indexed payload fields, creating and dropping their indexes in one transaction. */
   updateIndexedFields(name: string, fields: string[]): CollectionRecord {
-    this.db.transaction(() => {
-      const c = this.get(name);
-      checkStoredIndexable(this.db, c.id, fields);
-      this.db.prepare('UPDATE collections SET indexed_fields = ? WHERE id = ?').run(JSON.stringify(fields), c.id);
-      syncFieldIndexes(this.db, c.id, fields);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const c = this.get(name);
+        checkStoredIndexable(this.db, c.id, fields);
+        this.db.prepare('UPDATE collections SET indexed_fields = ? WHERE id = ?').run(JSON.stringify(fields), c.id);
+        syncFieldIndexes(this.db, c.id, fields);
+      })
+      .immediate();
     return this.get(name);
   }
 
   get(name: string, id?: number): CollectionRecord {
-    const row = (id === undefined
-      ? this.db.prepare('SELECT * FROM collections WHERE name = ?').get(name)
-      : this.db.prepare('SELECT * FROM collections WHERE id = ?').get(id)) as Row | undefined;
+    const row = (
+      id === undefined
+        ? this.db.prepare('SELECT * FROM collections WHERE name = ?').get(name)
+        : this.db.prepare('SELECT * FROM collections WHERE id = ?').get(id)
+    ) as Row | undefined;
     if (!row) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
     return fromRow(row);
   }
@@ -102,7 +151,9 @@ export class CollectionStore {
 
   /** Changes the index dims and the default search together (the index is rebuilt by the caller). */
   updateTuning(name: string, indexDim: number, defaults: SearchDefaults): CollectionRecord {
-    this.db.prepare('UPDATE collections SET index_dim = ?, search_defaults = ? WHERE name = ?').run(indexDim, JSON.stringify(defaults), name);
+    this.db
+      .prepare('UPDATE collections SET index_dim = ?, search_defaults = ? WHERE name = ?')
+      .run(indexDim, JSON.stringify(defaults), name);
     return this.get(name);
   }
 

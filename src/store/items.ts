@@ -10,11 +10,29 @@ export const MAX_SEQ = 2 ** 32 - 1;
 
 if (endianness() !== 'LE') throw new Error('mrl-server stores little-endian float32 and runs on little-endian hosts only');
 
-export interface ItemWrite { id: string; vector: Float32Array; label: string | null; payload: string | null; text?: string | null }
+export interface ItemWrite {
+  id: string;
+  vector: Float32Array;
+  label: string | null;
+  payload: string | null;
+  text?: string | null;
+}
 /** A metadata update: fields left out keep their value (`payload` and `text` are already validated). */
-export interface ItemPatch { label?: string | null; payload?: string | null; text?: string | null }
-export interface StoredItem { seq: number; id: string; label: string | null; payload: unknown }
-export interface WriteResult { added: { seq: number; vector: Float32Array }[]; removedSeqs: number[] }
+export interface ItemPatch {
+  label?: string | null;
+  payload?: string | null;
+  text?: string | null;
+}
+export interface StoredItem {
+  seq: number;
+  id: string;
+  label: string | null;
+  payload: unknown;
+}
+export interface WriteResult {
+  added: { seq: number; vector: Float32Array }[];
+  removedSeqs: number[];
+}
 
 export function toBlob(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -70,42 +88,46 @@ export class ItemStore {
    */
   upsert(collectionId: number, items: ItemWrite[]): WriteResult {
     this.bump(collectionId);
-    return this.db.transaction((): WriteResult => {
-      const added: WriteResult['added'] = [];
-      const removedSeqs: number[] = [];
-      for (const it of items) {
-        const old = this.findSeq.get(collectionId, it.id) as { seq: number } | undefined;
-        if (old) {
-          this.del.run(old.seq);
-          removedSeqs.push(old.seq);
+    return this.db
+      .transaction((): WriteResult => {
+        const added: WriteResult['added'] = [];
+        const removedSeqs: number[] = [];
+        for (const it of items) {
+          const old = this.findSeq.get(collectionId, it.id) as { seq: number } | undefined;
+          if (old) {
+            this.del.run(old.seq);
+            removedSeqs.push(old.seq);
+          }
+          const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
+          if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
+          if (old) this.text.remove(old.seq);
+          this.text.write(collectionId, seq, it.text);
+          added.push({ seq, vector: it.vector });
         }
-        const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
-        if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
-        if (old) this.text.remove(old.seq);
-        this.text.write(collectionId, seq, it.text);
-        added.push({ seq, vector: it.vector });
-      }
-      return { added, removedSeqs };
-    }).immediate();
+        return { added, removedSeqs };
+      })
+      .immediate();
   }
 
   /** Deletes ids in one transaction; returns the seqs removed and the ids that were not there. */
   delete(collectionId: number, ids: string[]): { removedSeqs: number[]; missing: string[] } {
     this.bump(collectionId);
-    return this.db.transaction(() => {
-      const removedSeqs: number[] = [];
-      const missing: string[] = [];
-      for (const id of ids) {
-        const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
-        if (!old) missing.push(id);
-        else {
-          this.del.run(old.seq);
-          this.text.remove(old.seq);
-          removedSeqs.push(old.seq);
+    return this.db
+      .transaction(() => {
+        const removedSeqs: number[] = [];
+        const missing: string[] = [];
+        for (const id of ids) {
+          const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+          if (!old) missing.push(id);
+          else {
+            this.del.run(old.seq);
+            this.text.remove(old.seq);
+            removedSeqs.push(old.seq);
+          }
         }
-      }
-      return { removedSeqs, missing };
-    }).immediate();
+        return { removedSeqs, missing };
+      })
+      .immediate();
   }
 
   /**
@@ -114,17 +136,19 @@ export class ItemStore {
    */
   patch(collectionId: number, id: string, p: ItemPatch): boolean {
     this.bump(collectionId);
-    return this.db.transaction(() => {
-      const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
-      if (!old) return false;
-      if (p.label !== undefined) this.db.prepare('UPDATE items SET label = ? WHERE seq = ?').run(p.label, old.seq);
-      if (p.payload !== undefined) this.db.prepare('UPDATE items SET payload = ? WHERE seq = ?').run(p.payload, old.seq);
-      if (p.text !== undefined) {
-        this.text.remove(old.seq);
-        this.text.write(collectionId, old.seq, p.text);
-      }
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+        if (!old) return false;
+        if (p.label !== undefined) this.db.prepare('UPDATE items SET label = ? WHERE seq = ?').run(p.label, old.seq);
+        if (p.payload !== undefined) this.db.prepare('UPDATE items SET payload = ? WHERE seq = ?').run(p.payload, old.seq);
+        if (p.text !== undefined) {
+          this.text.remove(old.seq);
+          this.text.write(collectionId, old.seq, p.text);
+        }
+        return true;
+      })
+      .immediate();
   }
 
   /** Bumped before every write of the collection (cached filter matches are then stale). */
@@ -141,24 +165,40 @@ export class ItemStore {
    * shard's applied sequence, in ONE transaction. Null, changing nothing, when that sequence was
    * already applied (a redelivery after a crash between commit and acknowledgement).
    */
-  applyLogged(collectionId: number, pos: { collection: string; shard: number; seq: number }, upserts: ItemWrite[], deleteIds: string[], patches: { id: string; patch: ItemPatch }[] = []): (WriteResult & { patchedSeqs: number[] }) | null {
-    return this.db.transaction((): (WriteResult & { patchedSeqs: number[] }) | null => {
-      const done = this.db.prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?').pluck().get(pos.collection, pos.shard) as number | undefined;
-      if (done !== undefined && done >= pos.seq) return null;
-      const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
-      const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
-      const patchedSeqs: number[] = [];
-      for (const p of patches) {
-        const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
-        if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
-      }
-      this.db.prepare('INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq').run(pos.collection, pos.shard, pos.seq);
-      return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
-    }).immediate();
+  applyLogged(
+    collectionId: number,
+    pos: { collection: string; shard: number; seq: number },
+    upserts: ItemWrite[],
+    deleteIds: string[],
+    patches: { id: string; patch: ItemPatch }[] = [],
+  ): (WriteResult & { patchedSeqs: number[] }) | null {
+    return this.db
+      .transaction((): (WriteResult & { patchedSeqs: number[] }) | null => {
+        const done = this.db
+          .prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?')
+          .pluck()
+          .get(pos.collection, pos.shard) as number | undefined;
+        if (done !== undefined && done >= pos.seq) return null;
+        const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
+        const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
+        const patchedSeqs: number[] = [];
+        for (const p of patches) {
+          const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
+          if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
+        }
+        this.db
+          .prepare(
+            'INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq',
+          )
+          .run(pos.collection, pos.shard, pos.seq);
+        return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
+      })
+      .immediate();
   }
 
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {
-    const r = this.byId.get(collectionId, id) as { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
+    const r = this.byId.get(collectionId, id) as
+      { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
     if (!r) return undefined;
     return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload), vector: fromBlob(r.vector) };
   }
@@ -169,7 +209,11 @@ export class ItemStore {
     for (let i = 0; i < seqs.length; i += MAX_IN) {
       const part = seqs.slice(i, i + MAX_IN);
       let stmt = this.bySeqs.get(part.length);
-      if (!stmt) this.bySeqs.set(part.length, (stmt = this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${part.map(() => '?').join(',')})`)));
+      if (!stmt)
+        this.bySeqs.set(
+          part.length,
+          (stmt = this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${part.map(() => '?').join(',')})`)),
+        );
       for (const r of stmt.all(...part) as { seq: number; id: string; label: string | null; payload: string | null }[]) {
         out.set(r.seq, { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) });
       }
@@ -189,7 +233,11 @@ export class ItemStore {
     for (let i = 0; i < seqs.length; i += MAX_IN) {
       const part = seqs.slice(i, i + MAX_IN);
       let stmt = this.vecsBySeqs.get(part.length);
-      if (!stmt) this.vecsBySeqs.set(part.length, (stmt = this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${part.map(() => '?').join(',')})`).raw()));
+      if (!stmt)
+        this.vecsBySeqs.set(
+          part.length,
+          (stmt = this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${part.map(() => '?').join(',')})`).raw()),
+        );
       for (const [seq, b] of stmt.all(...part) as [number, Buffer][]) out.set(seq, fromBlob(b));
     }
     return out;
@@ -224,13 +272,21 @@ export class ItemStore {
   /** Label strings by seq, for evaluation. */
   labels(collectionId: number): Map<number, string | null> {
     const m = new Map<number, string | null>();
-    for (const [seq, label] of this.db.prepare('SELECT seq, label FROM items WHERE collection_id = ?').raw().iterate(collectionId) as IterableIterator<[number, string | null]>) m.set(seq, label);
+    for (const [seq, label] of this.db
+      .prepare('SELECT seq, label FROM items WHERE collection_id = ?')
+      .raw()
+      .iterate(collectionId) as IterableIterator<[number, string | null]>)
+      m.set(seq, label);
     return m;
   }
 
   /** (seq, id, label) of every item in seq order, for choosing evaluation queries. */
   refs(collectionId: number): { seq: number; id: string; label: string | null }[] {
-    const rows = this.db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw().all(collectionId) as [number, string, string | null][];
+    const rows = this.db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw().all(collectionId) as [
+      number,
+      string,
+      string | null,
+    ][];
     return rows.map(([seq, id, label]) => ({ seq, id, label }));
   }
 

@@ -5,7 +5,11 @@ import { mrlError } from '../errors.js';
 
 const FILE_RE = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 export function readMigrations(dir: string): Migration[] {
   const out = readdirSync(dir)
@@ -14,7 +18,8 @@ export function readMigrations(dir: string): Migration[] {
     .map(({ file, m }) => ({ version: Number(m[1]), name: m[2], sql: readFileSync(join(dir, file), 'utf8') }))
     .sort((a, b) => a.version - b.version);
   out.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered 001, 002, … without gaps; found ${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`migrations must be numbered 001, 002, … without gaps; found ${m.version} at position ${i + 1}`);
   });
   return out;
 }

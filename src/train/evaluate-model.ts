@@ -16,7 +16,10 @@ export async function evaluateModelDir(dir: string, db: ImageSplit, queries: Ima
     const dim = (model.outputs[0].shape as number[])[1];
     const zDb = await embedPixels(model, db.images, db.count, db.rows, db.cols);
     const zQ = await embedPixels(model, queries.images, queries.count, queries.rows, queries.cols);
-    const knn = await knnFigures({ db: zDb, dbLabels: db.labels, queries: zQ, queryLabels: queries.labels, dim }, knnDims.filter((m) => m <= dim));
+    const knn = await knnFigures(
+      { db: zDb, dbLabels: db.labels, queries: zQ, queryLabels: queries.labels, dim },
+      knnDims.filter((m) => m <= dim),
+    );
     return { ...knn, linear: headAccuracy(heads, zQ, queries.labels, dim) };
   } finally {
     model.dispose();
@@ -29,6 +32,7 @@ export function formatFigures(figures: FiguresByDim): string {
   const metrics = Object.keys(figures);
   const dims = [...new Set(metrics.flatMap((k) => Object.keys(figures[k])))].map(Number).sort((a, b) => a - b);
   const lines = [['dim', ...metrics].join('\t')];
-  for (const d of dims) lines.push([String(d), ...metrics.map((k) => (figures[k][d] === undefined ? '-' : figures[k][d].toFixed(4)))].join('\t'));
+  for (const d of dims)
+    lines.push([String(d), ...metrics.map((k) => (figures[k][d] === undefined ? '-' : figures[k][d].toFixed(4)))].join('\t'));
   return `${lines.join('\n')}\n`;
 }

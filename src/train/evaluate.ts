@@ -65,7 +65,13 @@ export async function knnFigures(input: KnnInput, dims: number[], k = 10, chunk 
 }
 
 /** Accuracy of each head (argmax of its logits on z[0:m]) on N full-D embeddings. */
-export function headAccuracy(heads: HeadSet, z: Float32Array, labels: ArrayLike<number>, dim: number, chunk = 2048): Record<string, number> {
+export function headAccuracy(
+  heads: HeadSet,
+  z: Float32Array,
+  labels: ArrayLike<number>,
+  dim: number,
+  chunk = 2048,
+): Record<string, number> {
   const n = labels.length;
   const out: Record<string, number> = {};
   for (const m of heads.dims) {

@@ -36,10 +36,12 @@ export class MlpEncoder {
       const [fanIn, fanOut] = [widths[i], widths[i + 1]];
       const kernel = glorotUniform(fanIn, fanOut, rand);
       // tidy: tf.variable keeps its own handle on the data; the initial tensor must go.
-      this.layers.push(tf.tidy(() => ({
-        kernel: tf.variable(tf.tensor2d(kernel, [fanIn, fanOut]), true, `mlp/dense_${i}/kernel`),
-        bias: tf.variable(tf.zeros<tf.Rank.R1>([fanOut]), true, `mlp/dense_${i}/bias`),
-      })));
+      this.layers.push(
+        tf.tidy(() => ({
+          kernel: tf.variable(tf.tensor2d(kernel, [fanIn, fanOut]), true, `mlp/dense_${i}/kernel`),
+          bias: tf.variable(tf.zeros<tf.Rank.R1>([fanOut]), true, `mlp/dense_${i}/bias`),
+        })),
+      );
     }
   }
 

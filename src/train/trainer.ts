@@ -26,7 +26,12 @@ export interface TrainOptions {
   maxSteps?: number;
 }
 
-export interface EpochStats { epoch: number; loss: number; accuracy: number; seconds: number }
+export interface EpochStats {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+}
 
 export interface TrainedModel {
   encoder: MlpEncoder;
@@ -89,13 +94,17 @@ export async function trainMrl(data: ImageSplit, opts: TrainOptions): Promise<Tr
         const { x, yIdx } = gatherBatch(data, idx);
         optimizer.setLearningRate(cosineLearningRate(opts.learningRate, steps, totalSteps));
         let hits: tf.Scalar | undefined;
-        const loss = optimizer.minimize((): tf.Scalar => {
-          const z = encoder.forward(x);
-          const out = mrlLoss(heads, z, tf.oneHot(yIdx, NUM_CLASSES).toFloat() as tf.Tensor2D, opts.lossWeights);
-          const top = out.logits[out.logits.length - 1];
-          hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')));
-          return out.loss;
-        }, true, varList)!;
+        const loss = optimizer.minimize(
+          (): tf.Scalar => {
+            const z = encoder.forward(x);
+            const out = mrlLoss(heads, z, tf.oneHot(yIdx, NUM_CLASSES).toFloat() as tf.Tensor2D, opts.lossWeights);
+            const top = out.logits[out.logits.length - 1];
+            hits = tf.keep(tf.sum<tf.Scalar>(tf.cast(tf.equal(tf.argMax(top, 1), yIdx), 'float32')));
+            return out.loss;
+          },
+          true,
+          varList,
+        )!;
         lossSum += (await loss.data())[0] * idx.length;
         correct += (await hits!.data())[0];
         seen += idx.length;

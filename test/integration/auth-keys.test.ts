@@ -27,19 +27,30 @@ function filesUnder(dir: string): string[] {
 
 test('no key is stored in plaintext: only SHA-256 hashes reach the data directory, WAL included', async (t) => {
   const { app, keys, dataDir } = await buildAuthApp(t);
-  const made = await app.inject({ method: 'POST', url: '/keys', headers: bearer(keys.admin), payload: { name: 'ci', role: 'write', collections: ['docs'] } });
+  const made = await app.inject({
+    method: 'POST',
+    url: '/keys',
+    headers: bearer(keys.admin),
+    payload: { name: 'ci', role: 'write', collections: ['docs'] },
+  });
   assert.equal(made.statusCode, 201);
   const created = made.json();
   assert.match(created.key, /^mrl_[A-Za-z0-9_-]{43}$/); // 32 random bytes
   assert.deepEqual({ ...created, key: undefined }, { name: 'ci', role: 'write', collections: ['docs'], key: undefined });
   assert.equal((await app.inject({ url: '/collections/docs', headers: bearer(created.key) })).statusCode, 200);
   const listed = (await app.inject({ url: '/keys', headers: bearer(keys.admin) })).json().keys;
-  assert.deepEqual(listed.map((k: { name: string }) => k.name), ['bootstrap', 'ci', 'reader', 'tenant', 'writer']);
+  assert.deepEqual(
+    listed.map((k: { name: string }) => k.name),
+    ['bootstrap', 'ci', 'reader', 'tenant', 'writer'],
+  );
   assert.ok(!JSON.stringify(listed).includes('mrl_') && !JSON.stringify(listed).includes(ADMIN_KEY));
   assert.ok(listed.find((k: { name: string }) => k.name === 'ci').lastUsedAt, 'last use recorded');
 
   const files = filesUnder(dataDir);
-  assert.ok(files.some((f) => f.endsWith('-wal')), files.join(' '));
+  assert.ok(
+    files.some((f) => f.endsWith('-wal')),
+    files.join(' '),
+  );
   const bytes = files.map((f) => readFileSync(f));
   const found = (needle: Buffer) => bytes.some((b) => b.includes(needle));
   for (const secret of [created.key, keys.read, keys.write, keys.scoped, ADMIN_KEY]) {
@@ -85,7 +96,10 @@ test('mrl keys create|list|revoke: the CLI key works on a running app at once, a
   assert.ok(!list.includes(made.key) && !list.includes('mrl_'));
   await mrl('revoke', 'ops');
   assert.equal((await app.inject({ url: '/collections/docs', headers: bearer(made.key) })).statusCode, 401);
-  await assert.rejects(mrl('create', '--name', 'bad', '--role', 'root'), (e: { stderr: string; code: number }) => e.code === 1 && /INVALID_KEY/.test(e.stderr));
+  await assert.rejects(
+    mrl('create', '--name', 'bad', '--role', 'root'),
+    (e: { stderr: string; code: number }) => e.code === 1 && /INVALID_KEY/.test(e.stderr),
+  );
 });
 
 test('MRL_ADMIN_KEY bootstraps an admin key named bootstrap; a new value replaces it; the key also works as x-api-key', async (t) => {
@@ -95,7 +109,10 @@ test('MRL_ADMIN_KEY bootstraps an admin key named bootstrap; a new value replace
     const { app } = await buildTestApp(t, { MRL_ADMIN_KEY: ADMIN_KEY, MRL_MODELS_DIR: models }, dataDir);
     const r = await app.inject({ url: '/keys', headers: { 'x-api-key': ADMIN_KEY } });
     assert.equal(r.statusCode, 200);
-    assert.deepEqual(r.json().keys.map((k: { name: string; role: string; collections: unknown }) => [k.name, k.role, k.collections]), [['bootstrap', 'admin', null]]);
+    assert.deepEqual(
+      r.json().keys.map((k: { name: string; role: string; collections: unknown }) => [k.name, k.role, k.collections]),
+      [['bootstrap', 'admin', null]],
+    );
     await app.close();
   }
   const next = 'another-admin-key-for-tests-42';
@@ -123,7 +140,10 @@ test('auth is off with no key on loopback, on with MRL_AUTH=required; MRL_METRIC
   assert.match(String(checkExposure(off.ctx)), /MRL_AUTH=off: anyone who can reach 0\.0\.0\.0/);
   // Beyond loopback: refused with no key, allowed once one exists; loopback is always allowed.
   const wide = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t), HOST: '::' });
-  assert.throws(() => checkExposure(wide.ctx), (e: Error) => e instanceof ConfigError && /refusing to listen on ::/.test(e.message));
+  assert.throws(
+    () => checkExposure(wide.ctx),
+    (e: Error) => e instanceof ConfigError && /refusing to listen on ::/.test(e.message),
+  );
   wide.ctx.keys.create({ name: 'k', role: 'read' });
   assert.equal(checkExposure(wide.ctx), null);
   assert.equal(checkExposure(open.ctx), null);
@@ -131,7 +151,16 @@ test('auth is off with no key on loopback, on with MRL_AUTH=required; MRL_METRIC
 
 test('the server refuses to listen on 0.0.0.0 with no key, and says what to do', async (t) => {
   const proc = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { ...process.env, MRL_DATA_DIR: tempDir(t), MRL_MODELS_DIR: tempDir(t), HOST: '0.0.0.0', PORT: '0', MRL_KERNEL: 'js', MRL_AUTH: '', MRL_ADMIN_KEY: '' },
+    env: {
+      ...process.env,
+      MRL_DATA_DIR: tempDir(t),
+      MRL_MODELS_DIR: tempDir(t),
+      HOST: '0.0.0.0',
+      PORT: '0',
+      MRL_KERNEL: 'js',
+      MRL_AUTH: '',
+      MRL_ADMIN_KEY: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   defer(t, () => {
@@ -176,7 +205,13 @@ test('rate limits: 429 RATE_LIMITED with Retry-After per key and per address; a 
 test('NDJSON ingest streams beyond MRL_MAX_INGEST_STREAMS answer 503 INGEST_BUSY with Retry-After; the slot frees when the stream ends', async (t) => {
   const { app, keys } = await buildAuthApp(t, { MRL_MAX_INGEST_STREAMS: '1' });
   const line = (id: string) => `${JSON.stringify({ id, vector: Array.from({ length: 16 }, (_, j) => j + 1) })}\n`;
-  const ndjson = (payload: unknown) => app.inject({ method: 'POST', url: '/ingest?collection=docs', headers: { ...bearer(keys.write), 'content-type': 'application/x-ndjson' }, payload: payload as string });
+  const ndjson = (payload: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: '/ingest?collection=docs',
+      headers: { ...bearer(keys.write), 'content-type': 'application/x-ndjson' },
+      payload: payload as string,
+    });
   const body = new PassThrough();
   const first = ndjson(body);
   body.write(line('s1'));
@@ -215,7 +250,11 @@ test('x-request-id is echoed (or made), security headers and a CSP without inlin
   }
 
   const doc = (await app.inject('/docs/json')).json();
-  assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', description: doc.components.securitySchemes.bearer.description });
+  assert.deepEqual(doc.components.securitySchemes.bearer, {
+    type: 'http',
+    scheme: 'bearer',
+    description: doc.components.securitySchemes.bearer.description,
+  });
   const search = doc.paths['/search'].post;
   assert.deepEqual(search.security, [{ bearer: [] }, { apiKey: [] }]);
   for (const s of ['401', '403', '429']) assert.ok(search.responses[s], s);
@@ -226,9 +265,20 @@ test('x-request-id is echoed (or made), security headers and a CSP without inlin
 
 test('server timeouts are set (Node and fastify would otherwise let a slow client hold a request for ever), and configurable', async (t) => {
   const dflt = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t) });
-  assert.deepEqual([dflt.app.server.requestTimeout, dflt.app.server.headersTimeout, dflt.app.server.keepAliveTimeout], [300_000, 30_000, 5_000]);
-  const set = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t), MRL_REQUEST_TIMEOUT_MS: '60000', MRL_HEADERS_TIMEOUT_MS: '10000', MRL_KEEP_ALIVE_TIMEOUT_MS: '2000' });
-  assert.deepEqual([set.app.server.requestTimeout, set.app.server.headersTimeout, set.app.server.keepAliveTimeout], [60_000, 10_000, 2_000]);
+  assert.deepEqual(
+    [dflt.app.server.requestTimeout, dflt.app.server.headersTimeout, dflt.app.server.keepAliveTimeout],
+    [300_000, 30_000, 5_000],
+  );
+  const set = await buildTestApp(t, {
+    MRL_MODELS_DIR: tempDir(t),
+    MRL_REQUEST_TIMEOUT_MS: '60000',
+    MRL_HEADERS_TIMEOUT_MS: '10000',
+    MRL_KEEP_ALIVE_TIMEOUT_MS: '2000',
+  });
+  assert.deepEqual(
+    [set.app.server.requestTimeout, set.app.server.headersTimeout, set.app.server.keepAliveTimeout],
+    [60_000, 10_000, 2_000],
+  );
   assert.throws(() => loadConfig({ MRL_REQUEST_TIMEOUT_MS: '5000', MRL_HEADERS_TIMEOUT_MS: '10000' }), /MRL_HEADERS_TIMEOUT_MS/);
 
   // A client that never finishes its headers is answered 408 and cut off.
@@ -248,9 +298,20 @@ test('server timeouts are set (Node and fastify would otherwise let a slow clien
 
 test('the audit log has a line for every write and admin operation, with key name, route, collection, items and status, never the key', async (t) => {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
   const dataDir = tempDir(t);
-  const config = loadConfig({ MRL_DATA_DIR: dataDir, MRL_THREADS: '2', MRL_DEFAULT_ENCODER: '', MRL_MODELS_DIR: tempDir(t), MRL_ADMIN_KEY: ADMIN_KEY });
+  const config = loadConfig({
+    MRL_DATA_DIR: dataDir,
+    MRL_THREADS: '2',
+    MRL_DEFAULT_ENCODER: '',
+    MRL_MODELS_DIR: tempDir(t),
+    MRL_ADMIN_KEY: ADMIN_KEY,
+  });
   const ctx = await AppContext.fromConfig(config, { createDefault: true });
   const app = await buildApp(ctx, { logger: { level: 'info', stream } });
   defer(t, async () => {
@@ -259,9 +320,15 @@ test('the audit log has a line for every write and admin operation, with key nam
   });
   const writer = ctx.keys.create({ name: 'writer', role: 'write' }).secret;
   const admin = { authorization: `Bearer ${ADMIN_KEY}` };
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'docs', dim: 4 } })).statusCode, 201);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'docs', dim: 4 } })).statusCode,
+    201,
+  );
   const items = [1, 2, 3].map((i) => ({ id: `i${i}`, vector: [i, 1, 0, 0] }));
-  assert.equal((await app.inject({ method: 'POST', url: '/ingest', headers: bearer(writer), payload: { collection: 'docs', items } })).statusCode, 200);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/ingest', headers: bearer(writer), payload: { collection: 'docs', items } })).statusCode,
+    200,
+  );
   assert.equal((await app.inject({ method: 'DELETE', url: '/collections/docs/items/i2', headers: bearer(writer) })).statusCode, 200);
   assert.equal((await app.inject({ method: 'DELETE', url: '/collections/docs', headers: bearer(writer) })).statusCode, 403);
   const made = (await app.inject({ method: 'POST', url: '/keys', headers: admin, payload: { name: 'ci', role: 'read' } })).json();

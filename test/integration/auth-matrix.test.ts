@@ -15,9 +15,20 @@ const RANK = { read: 0, write: 1, admin: 2 } as const;
  * there) gets: 'hidden' (404 as if the collection did not exist), 'allowed', or 'forbidden'.
  * `n` makes each call unique where a call consumes something (a collection to drop, …).
  */
-interface Case { role: 'open' | Role; ok: number; okCode?: string; scoped: 'hidden' | 'allowed' | 'forbidden'; hiddenCode?: string; req: (n: number) => InjectOptions }
+interface Case {
+  role: 'open' | Role;
+  ok: number;
+  okCode?: string;
+  scoped: 'hidden' | 'allowed' | 'forbidden';
+  hiddenCode?: string;
+  req: (n: number) => InjectOptions;
+}
 
-const json = (method: InjectOptions['method'], url: string, payload: unknown) => ({ method, url, payload: payload as InjectOptions['payload'] });
+const json = (method: InjectOptions['method'], url: string, payload: unknown) => ({
+  method,
+  url,
+  payload: payload as InjectOptions['payload'],
+});
 let jobId = '';
 
 const CASES: Record<string, Case> = {
@@ -29,24 +40,95 @@ const CASES: Record<string, Case> = {
   'GET /collections': { role: 'read', ok: 200, scoped: 'allowed', req: () => ({ url: '/collections' }) },
   'POST /collections': { role: 'admin', ok: 201, scoped: 'hidden', req: (n) => json('POST', '/collections', { name: `new${n}`, dim: 8 }) },
   'GET /collections/:name': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/collections/docs' }) },
-  'DELETE /collections/:name': { role: 'admin', ok: 200, scoped: 'hidden', req: (n) => ({ method: 'DELETE', url: `/collections/tmp${n}` }) },
+  'DELETE /collections/:name': {
+    role: 'admin',
+    ok: 200,
+    scoped: 'hidden',
+    req: (n) => ({ method: 'DELETE', url: `/collections/tmp${n}` }),
+  },
   'GET /collections/:name/items/:id': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/collections/docs/items/v1' }) },
-  'DELETE /collections/:name/items/:id': { role: 'write', ok: 200, scoped: 'hidden', req: (n) => ({ method: 'DELETE', url: `/collections/docs/items/del${n}` }) },
-  'PATCH /collections/:name': { role: 'admin', ok: 200, scoped: 'hidden', req: () => json('PATCH', '/collections/docs', { indexedFields: ['n'] }) },
-  'PATCH /collections/:name/items/:id': { role: 'write', ok: 200, scoped: 'hidden', req: () => json('PATCH', '/collections/docs/items/v1', { label: 'patched' }) },
-  'POST /ingest': { role: 'write', ok: 200, scoped: 'hidden', req: (n) => json('POST', '/ingest', { collection: 'docs', items: [{ id: `ing${n}`, vector: Array.from({ length: 16 }, (_, j) => j + 1) }] }) },
+  'DELETE /collections/:name/items/:id': {
+    role: 'write',
+    ok: 200,
+    scoped: 'hidden',
+    req: (n) => ({ method: 'DELETE', url: `/collections/docs/items/del${n}` }),
+  },
+  'PATCH /collections/:name': {
+    role: 'admin',
+    ok: 200,
+    scoped: 'hidden',
+    req: () => json('PATCH', '/collections/docs', { indexedFields: ['n'] }),
+  },
+  'PATCH /collections/:name/items/:id': {
+    role: 'write',
+    ok: 200,
+    scoped: 'hidden',
+    req: () => json('PATCH', '/collections/docs/items/v1', { label: 'patched' }),
+  },
+  'POST /ingest': {
+    role: 'write',
+    ok: 200,
+    scoped: 'hidden',
+    req: (n) =>
+      json('POST', '/ingest', { collection: 'docs', items: [{ id: `ing${n}`, vector: Array.from({ length: 16 }, (_, j) => j + 1) }] }),
+  },
   'GET /search': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/search?collection=docs&id=v1&k=3' }) },
   'POST /search': { role: 'read', ok: 200, scoped: 'hidden', req: () => json('POST', '/search', { collection: 'docs', id: 'v2', k: 3 }) },
   'GET /models': { role: 'read', ok: 200, scoped: 'allowed', req: () => ({ url: '/models' }) },
-  'POST /embed': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/embed', { model: 'none-here', inputs: ['x'] }) },
-  'POST /v1/embeddings': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/v1/embeddings', { model: 'none-here', input: 'x' }) },
-  'POST /classify': { role: 'read', ok: 400, okCode: 'UNKNOWN_ENCODER', scoped: 'allowed', req: () => json('POST', '/classify', { model: 'none-here', inputs: ['x'] }) },
+  'POST /embed': {
+    role: 'read',
+    ok: 400,
+    okCode: 'UNKNOWN_ENCODER',
+    scoped: 'allowed',
+    req: () => json('POST', '/embed', { model: 'none-here', inputs: ['x'] }),
+  },
+  'POST /v1/embeddings': {
+    role: 'read',
+    ok: 400,
+    okCode: 'UNKNOWN_ENCODER',
+    scoped: 'allowed',
+    req: () => json('POST', '/v1/embeddings', { model: 'none-here', input: 'x' }),
+  },
+  'POST /classify': {
+    role: 'read',
+    ok: 400,
+    okCode: 'UNKNOWN_ENCODER',
+    scoped: 'allowed',
+    req: () => json('POST', '/classify', { model: 'none-here', inputs: ['x'] }),
+  },
   'GET /eval': { role: 'write', ok: 200, scoped: 'hidden', req: () => ({ url: '/eval?collection=docs&sample=12&seed=1' }) },
-  'POST /eval/sweep': { role: 'write', ok: 200, scoped: 'hidden', req: () => json('POST', '/eval/sweep', { collection: 'docs', queries: { sample: 12, seed: 1 }, grid: { indexDims: [8], shortlists: [20] }, perDim: false }) },
-  'GET /eval/jobs/:id': { role: 'read', ok: 200, scoped: 'hidden', hiddenCode: 'JOB_NOT_FOUND', req: () => ({ url: `/eval/jobs/${jobId}` }) },
+  'POST /eval/sweep': {
+    role: 'write',
+    ok: 200,
+    scoped: 'hidden',
+    req: () =>
+      json('POST', '/eval/sweep', {
+        collection: 'docs',
+        queries: { sample: 12, seed: 1 },
+        grid: { indexDims: [8], shortlists: [20] },
+        perDim: false,
+      }),
+  },
+  'GET /eval/jobs/:id': {
+    role: 'read',
+    ok: 200,
+    scoped: 'hidden',
+    hiddenCode: 'JOB_NOT_FOUND',
+    req: () => ({ url: `/eval/jobs/${jobId}` }),
+  },
   'GET /eval/latest': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/eval/latest?collection=docs' }) },
-  'GET /collections/:name/quality': { role: 'read', ok: 200, scoped: 'hidden', req: () => ({ url: '/collections/docs/quality?sample=12' }) },
-  'POST /collections/:name/adapt': { role: 'admin', ok: 201, scoped: 'hidden', req: (n) => json('POST', '/collections/docs/adapt', { target: `pca${n}`, sample: 40 }) },
+  'GET /collections/:name/quality': {
+    role: 'read',
+    ok: 200,
+    scoped: 'hidden',
+    req: () => ({ url: '/collections/docs/quality?sample=12' }),
+  },
+  'POST /collections/:name/adapt': {
+    role: 'admin',
+    ok: 201,
+    scoped: 'hidden',
+    req: (n) => json('POST', '/collections/docs/adapt', { target: `pca${n}`, sample: 40 }),
+  },
   'POST /keys': { role: 'admin', ok: 201, scoped: 'forbidden', req: (n) => json('POST', '/keys', { name: `made${n}`, role: 'read' }) },
   'GET /keys': { role: 'admin', ok: 200, scoped: 'forbidden', req: () => ({ url: '/keys' }) },
   'DELETE /keys/:name': { role: 'admin', ok: 204, scoped: 'forbidden', req: (n) => ({ method: 'DELETE', url: `/keys/gone${n}` }) },
@@ -65,7 +147,14 @@ function expected(c: Case, who: Who): { status: number; code?: string } {
 
 test('every registered route × {no key, unknown key, read, write, admin, key scoped to another collection}', async (t) => {
   const { app, ctx, keys, vectors } = await buildAuthApp(t);
-  const secret: Record<Who, string | undefined> = { none: undefined, unknown: `mrl_${'x'.repeat(43)}`, read: keys.read, write: keys.write, admin: keys.admin, scoped: keys.scoped };
+  const secret: Record<Who, string | undefined> = {
+    none: undefined,
+    unknown: `mrl_${'x'.repeat(43)}`,
+    read: keys.read,
+    write: keys.write,
+    admin: keys.admin,
+    scoped: keys.scoped,
+  };
   const job = ctx.evals.startJob('eval', { collection: 'docs', queries: { sample: 12, seed: 2 } });
   jobId = job.id;
   while (ctx.evals.jobs.get(jobId).state === 'running') await new Promise((r) => setTimeout(r, 20));
@@ -73,8 +162,16 @@ test('every registered route × {no key, unknown key, read, write, admin, key sc
   // The route list comes from the app: a new route without a case here fails this test.
   const routes = registeredRoutes(app).filter((r) => r.method !== 'HEAD' && r.url !== '/docs' && !r.url.startsWith('/docs/'));
   const keysOf = routes.map((r) => `${r.method} ${r.url}`);
-  assert.deepEqual(keysOf.filter((k) => !(k in CASES)), [], 'routes with no case in the access matrix');
-  assert.deepEqual(Object.keys(CASES).filter((k) => !keysOf.includes(k)), [], 'cases for routes the app does not have');
+  assert.deepEqual(
+    keysOf.filter((k) => !(k in CASES)),
+    [],
+    'routes with no case in the access matrix',
+  );
+  assert.deepEqual(
+    Object.keys(CASES).filter((k) => !keysOf.includes(k)),
+    [],
+    'cases for routes the app does not have',
+  );
 
   let n = 0;
   let checked = 0;
@@ -93,7 +190,11 @@ test('every registered route × {no key, unknown key, read, write, admin, key sc
       assert.equal(res.statusCode, want.status, label);
       if (want.code) assert.equal(res.json().error.code, want.code, label);
       if (want.status === 401) {
-        assert.match(String(res.headers['www-authenticate']), who === 'unknown' ? /^Bearer realm="mrl-server", error="invalid_token"$/ : /^Bearer realm="mrl-server"$/, label);
+        assert.match(
+          String(res.headers['www-authenticate']),
+          who === 'unknown' ? /^Bearer realm="mrl-server", error="invalid_token"$/ : /^Bearer realm="mrl-server"$/,
+          label,
+        );
       }
       checked++;
     }
@@ -115,7 +216,10 @@ test('a scoped key lists only its collections and cannot reach another through a
   const as = (k: string, o: InjectOptions) => app.inject({ ...o, headers: { ...o.headers, ...bearer(k) } });
   const names = (await as(keys.scoped, { url: '/collections' })).json().collections.map((c: { name: string }) => c.name);
   assert.deepEqual(names, ['other']);
-  const all = (await as(keys.read, { url: '/collections' })).json().collections.map((c: { name: string }) => c.name).sort();
+  const all = (await as(keys.read, { url: '/collections' }))
+    .json()
+    .collections.map((c: { name: string }) => c.name)
+    .sort();
   assert.ok(all.includes('docs') && all.includes('other'));
   assert.equal((await as(keys.scoped, { url: '/search?collection=other&id=o1&k=2' })).statusCode, 200);
   // The default collection is another collection too, when none is named.
@@ -126,9 +230,18 @@ test('a scoped key lists only its collections and cannot reach another through a
   const ev = await as(keys.scoped, { url: '/eval?collection=other&queries=docs&limit=3' });
   assert.equal(ev.statusCode, 404);
   assert.match(ev.json().error.message, /'docs'/);
-  const ing = await as(keys.scoped, { method: 'POST', url: '/ingest?collection=other', payload: { collection: 'docs', items: [{ id: 'x', vector: Array(16).fill(1) }] } });
+  const ing = await as(keys.scoped, {
+    method: 'POST',
+    url: '/ingest?collection=other',
+    payload: { collection: 'docs', items: [{ id: 'x', vector: Array(16).fill(1) }] },
+  });
   assert.equal(ing.statusCode, 404);
-  const nd = await as(keys.scoped, { method: 'POST', url: '/ingest?collection=docs', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id":"x","vector":[1]}\n' });
+  const nd = await as(keys.scoped, {
+    method: 'POST',
+    url: '/ingest?collection=docs',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: '{"id":"x","vector":[1]}\n',
+  });
   assert.equal(nd.statusCode, 404);
   // A missing collection and a hidden one answer alike.
   const missing = await as(keys.read, { url: '/collections/nope' });

@@ -15,9 +15,15 @@ test('a backup taken while the engine writes restores into a fresh data dir with
   const engine = await openEngine(t, live);
   engine.createCollection({ name: 'docs', dim: 32, indexDim: 8 });
   const { vectors, labels } = mrlLikeVectors(1200, 32, 31);
-  await engine.upsert('docs', vectors.slice(0, 1000).map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i], payload: { i } })));
+  await engine.upsert(
+    'docs',
+    vectors.slice(0, 1000).map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i], payload: { i } })),
+  );
   // Writes keep landing while the backup runs.
-  const writing = engine.upsert('docs', vectors.slice(1000).map((v, i) => ({ id: `v${1000 + i}`, vector: v })));
+  const writing = engine.upsert(
+    'docs',
+    vectors.slice(1000).map((v, i) => ({ id: `v${1000 + i}`, vector: v })),
+  );
   const r = await backupDatabase(live, join(dir, 'b.sqlite'));
   await writing;
   assert.ok(r.bytes > 1200 * 32 * 4 * 0.8);
@@ -33,7 +39,11 @@ test('a backup taken while the engine writes restores into a fresh data dir with
   for (const q of [{ id: 'v3' }, { vector: vectors[500] }, { id: 'v999' }]) {
     const a = await engine.search('docs', q, { k: 10 });
     const b = await again.search('docs', q, { k: 10 });
-    assert.deepEqual(b.results.map((x) => x.id), a.results.map((x) => x.id), JSON.stringify(q).slice(0, 40));
+    assert.deepEqual(
+      b.results.map((x) => x.id),
+      a.results.map((x) => x.id),
+      JSON.stringify(q).slice(0, 40),
+    );
     assert.deepEqual(b.results[0].payload, a.results[0].payload);
   }
   writeFileSync(join(dir, 'junk.sqlite'), 'not a database at all, just some text');
@@ -44,11 +54,18 @@ test('mrl backup and mrl restore from the command line', async (t) => {
   const dir = tempDir(t);
   const engine = await openEngine(t, join(dir, 'a'));
   engine.createCollection({ name: 'docs', dim: 8 });
-  await engine.upsert('docs', mrlLikeVectors(50, 8, 2).vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
+  await engine.upsert(
+    'docs',
+    mrlLikeVectors(50, 8, 2).vectors.map((v, i) => ({ id: `v${i}`, vector: v })),
+  );
   const run = promisify(execFile);
   const cli = join(import.meta.dirname, '../../src/cli.ts');
-  const b = JSON.parse((await run(process.execPath, ['--import', 'tsx', cli, '--data-dir', join(dir, 'a'), 'backup', join(dir, 'x.sqlite')])).stdout);
+  const b = JSON.parse(
+    (await run(process.execPath, ['--import', 'tsx', cli, '--data-dir', join(dir, 'a'), 'backup', join(dir, 'x.sqlite')])).stdout,
+  );
   assert.ok(b.pages > 0);
-  const r = JSON.parse((await run(process.execPath, ['--import', 'tsx', cli, '--data-dir', join(dir, 'b'), 'restore', join(dir, 'x.sqlite')])).stdout);
+  const r = JSON.parse(
+    (await run(process.execPath, ['--import', 'tsx', cli, '--data-dir', join(dir, 'b'), 'restore', join(dir, 'x.sqlite')])).stdout,
+  );
   assert.deepEqual([r.collections, r.items], [1, 50]);
 });

@@ -9,7 +9,10 @@ test('the data context closes the engine (snapshots) and then SQLite; twice is h
   const data = await openData(t, dataDir, 'js');
   assert.equal(data.isNew, true);
   data.engine.createCollection({ name: 'c', dim: 16, indexDim: 4 });
-  await data.engine.upsert('c', mrlLikeVectors(100, 16, 3).vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
+  await data.engine.upsert(
+    'c',
+    mrlLikeVectors(100, 16, 3).vectors.map((v, i) => ({ id: `v${i}`, vector: v })),
+  );
   assert.equal(data.engine.describe('c').index.unsnapshotted, 100);
   await data.close();
   assert.equal(data.db.open, false);
@@ -31,7 +34,10 @@ test('with deferLoad the engine opens unloaded: NOT_READY until load() resolves'
   const data = await DataContext.open({ dataDir, kernel, deferLoad: true });
   defer(t, () => data.close());
   assert.equal(data.engine.ready, false);
-  assert.throws(() => data.engine.runtime('c'), (e: unknown) => (e as { code?: string }).code === 'NOT_READY');
+  assert.throws(
+    () => data.engine.runtime('c'),
+    (e: unknown) => (e as { code?: string }).code === 'NOT_READY',
+  );
   await data.engine.load();
   assert.equal(data.engine.ready, true);
   assert.equal(data.engine.runtime('c').count, 0);

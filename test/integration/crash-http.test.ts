@@ -16,12 +16,24 @@ const ROWS_PER_REQUEST = 120;
 const auth = { authorization: `Bearer ${KEY}` };
 
 /** Row i's vector: a function of i alone, so a row can be checked (and re-sent) from its id. */
-const vectorOf = (i: number) => Array.from({ length: DIM }, (_, j) => Math.fround(Math.sin(i * 12.9898 + j * 78.233) * 0.5 + Math.cos(i * 0.37 + j) * 0.5));
+const vectorOf = (i: number) =>
+  Array.from({ length: DIM }, (_, j) => Math.fround(Math.sin(i * 12.9898 + j * 78.233) * 0.5 + Math.cos(i * 0.37 + j) * 0.5));
 
 /** The real server on an ephemeral loopback port; stopped by its pid when the test ends, whatever happens. */
 async function start(t: TestContext, dataDir: string, models: string): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-    env: { ...process.env, MRL_DATA_DIR: dataDir, MRL_MODELS_DIR: models, PORT: '0', HOST: '127.0.0.1', MRL_KERNEL: 'js', MRL_THREADS: '1', MRL_ADMIN_KEY: KEY, MRL_NDJSON_BATCH: '20', MRL_DEFAULT_ENCODER: '' },
+    env: {
+      ...process.env,
+      MRL_DATA_DIR: dataDir,
+      MRL_MODELS_DIR: models,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MRL_KERNEL: 'js',
+      MRL_THREADS: '1',
+      MRL_ADMIN_KEY: KEY,
+      MRL_NDJSON_BATCH: '20',
+      MRL_DEFAULT_ENCODER: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   defer(t, () => {
@@ -64,7 +76,12 @@ async function ingest(url: string, from: number, n: number, kill?: { afterLines:
     },
   });
   try {
-    const res = await fetch(`${url}/ingest?collection=crash`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${url}/ingest?collection=crash`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-ndjson' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     if (res.status !== 200) return false;
     const r = (await res.json()) as { upserted: number; failed: number };
     return r.upserted === n && r.failed === 0;
@@ -78,7 +95,9 @@ async function checkRestarted(url: string, dataDir: string, acked: number, r: ()
   const db = new Database(join(dataDir, 'mrl.sqlite'), { readonly: true, fileMustExist: true });
   let stored: Set<string>;
   try {
-    stored = new Set(db.prepare("SELECT i.id FROM items i JOIN collections c ON c.id = i.collection_id WHERE c.name = 'crash'").pluck().all() as string[]);
+    stored = new Set(
+      db.prepare("SELECT i.id FROM items i JOIN collections c ON c.id = i.collection_id WHERE c.name = 'crash'").pluck().all() as string[],
+    );
   } finally {
     db.close();
   }
@@ -92,7 +111,13 @@ async function checkRestarted(url: string, dataDir: string, acked: number, r: ()
   assert.equal(show.index.elements - show.index.deleted + show.index.pending, stored.size, 'index elements vs SQLite');
   for (let s = 0; s < 8 && acked > 0; s++) {
     const i = Math.floor(r() * acked);
-    const res = (await (await fetch(`${url}/search`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ collection: 'crash', vector: vectorOf(i), k: 1 }) })).json()) as { results: { id: string; score: number }[] };
+    const res = (await (
+      await fetch(`${url}/search`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ collection: 'crash', vector: vectorOf(i), k: 1 }),
+      })
+    ).json()) as { results: { id: string; score: number }[] };
     assert.equal(res.results[0]?.id, `r${i}`, `row r${i} is not its own nearest neighbour after restart`);
   }
   return stored.size;
@@ -107,7 +132,11 @@ test(`SIGKILL during an NDJSON ingest over HTTP, ${ROUNDS} rounds: no acknowledg
   for (let round = 0; round < ROUNDS; round++) {
     const server = await start(t, dataDir, models);
     if (round === 0) {
-      const made = await fetch(`${server.url}/collections`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'crash', dim: DIM, indexDim: 8 }) });
+      const made = await fetch(`${server.url}/collections`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'crash', dim: DIM, indexDim: 8 }),
+      });
       assert.equal(made.status, 201);
     } else {
       await checkRestarted(server.url, dataDir, acked, r);

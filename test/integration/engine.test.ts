@@ -22,7 +22,10 @@ async function loaded(t: Parameters<typeof tempDir>[0], dataDir = tempDir(t)) {
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 16, rerankDim: 48, residentDim: 48 });
   const { vectors, labels } = mrlLikeVectors(N, DIM, 7);
   for (let i = 0; i < N; i += 500) {
-    await engine.upsert('docs', vectors.slice(i, i + 500).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })));
+    await engine.upsert(
+      'docs',
+      vectors.slice(i, i + 500).map((v, j) => ({ id: `v${i + j}`, vector: v, label: labels[i + j], payload: { n: i + j } })),
+    );
   }
   await engine.drain(); // every row in the index too, not only committed
   return { engine, vectors, dataDir };
@@ -32,7 +35,11 @@ test('exact search equals brute force at any prefix, including dims beyond the r
   const { engine, vectors } = await loaded(t);
   for (const d of [8, 16, 48, 64]) {
     const r = await engine.search('docs', { vector: vectors[3] }, { exact: true, rerank: d, k: 10 });
-    assert.deepEqual(r.results.map((x) => x.id), bruteForce(vectors, vectors[3], d, 10), `d=${d}`);
+    assert.deepEqual(
+      r.results.map((x) => x.id),
+      bruteForce(vectors, vectors[3], d, 10),
+      `d=${d}`,
+    );
     assert.ok(Math.abs(r.results[1].score - prefixCosine(vectors[3], vectors[Number(r.results[1].id.slice(1))], d)) < 1e-5);
   }
 });
@@ -41,12 +48,23 @@ test('beyond the resident width, an exact scan over more rows than one store chu
   const engine = await openEngine(t, tempDir(t));
   engine.createCollection({ name: 'wide', dim: 16, indexDim: 4, rerankDim: 8, residentDim: 8 });
   const { vectors } = mrlLikeVectors(4500, 16, 11);
-  for (let i = 0; i < vectors.length; i += 1500) await engine.upsert('wide', vectors.slice(i, i + 1500).map((v, j) => ({ id: `v${i + j}`, vector: v })));
+  for (let i = 0; i < vectors.length; i += 1500)
+    await engine.upsert(
+      'wide',
+      vectors.slice(i, i + 1500).map((v, j) => ({ id: `v${i + j}`, vector: v })),
+    );
   await engine.deleteItems('wide', ['v2', 'v3000']);
-  for (const qi of [2, 2047, 3000]) { // 2 and 3000 were deleted: their own rows must not come back
+  for (const qi of [2, 2047, 3000]) {
+    // 2 and 3000 were deleted: their own rows must not come back
     const r = await engine.search('wide', { vector: vectors[qi] }, { exact: true, rerank: 16, k: 25 });
-    const want = bruteForce(vectors, vectors[qi], 16, 27).filter((id) => id !== 'v2' && id !== 'v3000').slice(0, 25);
-    assert.deepEqual(r.results.map((x) => x.id), want, `query ${qi}`);
+    const want = bruteForce(vectors, vectors[qi], 16, 27)
+      .filter((id) => id !== 'v2' && id !== 'v3000')
+      .slice(0, 25);
+    assert.deepEqual(
+      r.results.map((x) => x.id),
+      want,
+      `query ${qi}`,
+    );
   }
 });
 
@@ -57,7 +75,13 @@ test('the funnel with a generous shortlist finds the exact top k; results carry 
     const r = await engine.search('docs', { vector: vectors[qi] }, { k: 10, shortlist: 400, rerank: 64 });
     const truth = bruteForce(vectors, vectors[qi], 64, 10);
     agree += r.results.filter((x) => truth.includes(x.id)).length;
-    assert.deepEqual(r.stages.map((s) => [s.dims, s.source]), [[16, 'index'], [64, 'rerank']]);
+    assert.deepEqual(
+      r.stages.map((s) => [s.dims, s.source]),
+      [
+        [16, 'index'],
+        [64, 'rerank'],
+      ],
+    );
     assert.equal(r.stages[1].candidates, 400);
     assert.ok(r.stages.every((s) => s.ms >= 0) && r.ms >= 0);
     const top = r.results[0];
@@ -77,18 +101,40 @@ test('a query by id leaves the item out of its own results', async (t) => {
     assert.ok(!r.results.some((x) => x.id === 'v5'), JSON.stringify(opts));
   }
   const exact = await engine.search('docs', { id: 'v5' }, { exact: true, k: 10 });
-  assert.deepEqual(exact.results.map((x) => x.id), bruteForce(vectors, vectors[5], 64, 10, 5));
+  assert.deepEqual(
+    exact.results.map((x) => x.id),
+    bruteForce(vectors, vectors[5], 64, 10, 5),
+  );
 });
 
 test("the paper's funnel runs every stage and narrows as planned", async (t) => {
   const { engine, vectors } = await loaded(t);
   const r = await engine.search('docs', { vector: vectors[100] }, { funnel: paperFunnel(DIM) });
-  assert.deepEqual(r.stages.map((s) => s.dims), [16, 32, 64]);
-  assert.deepEqual(r.stages.map((s) => s.source), ['index', 'rerank', 'rerank']);
-  assert.deepEqual(r.stages.map((s) => s.candidates), [200, 200, 100]);
+  assert.deepEqual(
+    r.stages.map((s) => s.dims),
+    [16, 32, 64],
+  );
+  assert.deepEqual(
+    r.stages.map((s) => s.source),
+    ['index', 'rerank', 'rerank'],
+  );
+  assert.deepEqual(
+    r.stages.map((s) => s.candidates),
+    [200, 200, 100],
+  );
   assert.equal(r.results.length, 10);
   assert.equal(r.results[0].id, 'v100');
-  const exactFirst = await engine.search('docs', { vector: vectors[100] }, { funnel: [{ dims: 8, keep: 300 }, { dims: 32, keep: 50 }, { dims: 64, keep: 10 }] });
+  const exactFirst = await engine.search(
+    'docs',
+    { vector: vectors[100] },
+    {
+      funnel: [
+        { dims: 8, keep: 300 },
+        { dims: 32, keep: 50 },
+        { dims: 64, keep: 10 },
+      ],
+    },
+  );
   assert.equal(exactFirst.stages[0].source, 'exact');
   assert.equal(exactFirst.stages[0].candidates, N);
 });
@@ -110,7 +156,10 @@ test('upsert replaces the vector; delete removes it from store, index and matrix
   assert.equal(engine.items.count(rt.record.id), N - 1);
   const after = await engine.search('docs', { vector: vectors[900] }, { k: 3 });
   assert.ok(!after.results.some((x) => x.id === 'v900'));
-  assert.throws(() => engine.getItem('docs', 'v900'), (e: unknown) => (e as { code?: string }).code === 'ITEM_NOT_FOUND');
+  assert.throws(
+    () => engine.getItem('docs', 'v900'),
+    (e: unknown) => (e as { code?: string }).code === 'ITEM_NOT_FOUND',
+  );
 });
 
 test('close and reopen give identical answers, from the snapshot', async (t) => {
@@ -142,7 +191,10 @@ test('collections: create, list, describe, drop; names and dims are checked', as
   assert.throws(() => engine.createCollection({ name: 'a', dim: 8 }), code('COLLECTION_EXISTS'));
   assert.throws(() => engine.createCollection({ name: 'c', dim: 8, indexDim: 9 }), code('INVALID_COLLECTION'));
   assert.throws(() => engine.createCollection({ name: 'c', dim: '8' }), code('INVALID_COLLECTION'));
-  assert.deepEqual(engine.listCollections().map((x) => x.name), ['a', 'b']);
+  assert.deepEqual(
+    engine.listCollections().map((x) => x.name),
+    ['a', 'b'],
+  );
   const d = engine.describe('a');
   assert.equal(d.count, 0);
   assert.ok(d.memory.matrixBytes > 0 && d.memory.indexBytes > 0);

@@ -7,7 +7,11 @@ const items = vectors.map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i],
 
 async function withData(t: Parameters<typeof buildTestApp>[0]) {
   const h = await buildTestApp(t);
-  const created = await h.app.inject({ method: 'POST', url: '/collections', payload: { name: 'default', dim: 32, indexDim: 8, rerankDim: 32 } });
+  const created = await h.app.inject({
+    method: 'POST',
+    url: '/collections',
+    payload: { name: 'default', dim: 32, indexDim: 8, rerankDim: 32 },
+  });
   assert.equal(created.statusCode, 201, created.body);
   const ing = await h.app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'default', items: items.slice(0, 500) } });
   assert.equal(ing.statusCode, 200, ing.body);
@@ -18,7 +22,10 @@ async function withData(t: Parameters<typeof buildTestApp>[0]) {
 test('collections: create, list, show, drop', async (t) => {
   const { app } = await withData(t);
   const list = (await app.inject('/collections')).json();
-  assert.deepEqual(list.collections.map((c: { name: string; count: number }) => [c.name, c.count]), [['default', 500]]);
+  assert.deepEqual(
+    list.collections.map((c: { name: string; count: number }) => [c.name, c.count]),
+    [['default', 500]],
+  );
   const show = (await app.inject('/collections/default')).json();
   assert.equal(show.count, 500);
   assert.equal(show.indexDim, 8);
@@ -31,14 +38,32 @@ test('collections: create, list, show, drop', async (t) => {
 test('ingest as NDJSON streams batches, keeps good lines and reports bad ones by number', async (t) => {
   const { app } = await withData(t);
   const lines = items.slice(500).map((it) => JSON.stringify(it));
-  lines.splice(3, 0, 'nope', JSON.stringify({ id: 'short', vector: [1, 2] }), JSON.stringify({ id: 'str', vector: [...vectors[0].slice(0, 31), '1'] }));
-  const r = await app.inject({ method: 'POST', url: '/ingest?collection=default', headers: { 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+  lines.splice(
+    3,
+    0,
+    'nope',
+    JSON.stringify({ id: 'short', vector: [1, 2] }),
+    JSON.stringify({ id: 'str', vector: [...vectors[0].slice(0, 31), '1'] }),
+  );
+  const r = await app.inject({
+    method: 'POST',
+    url: '/ingest?collection=default',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: lines.join('\n'),
+  });
   assert.equal(r.statusCode, 200, r.body);
   const body = r.json();
   assert.equal(body.upserted, 100);
   assert.equal(body.lines, 103);
   assert.equal(body.failed, 3);
-  assert.deepEqual(body.errors.map((e: { line: number; code: string }) => [e.line, e.code]), [[4, 'VALIDATION'], [5, 'DIM_MISMATCH'], [6, 'INVALID_VECTOR']]);
+  assert.deepEqual(
+    body.errors.map((e: { line: number; code: string }) => [e.line, e.code]),
+    [
+      [4, 'VALIDATION'],
+      [5, 'DIM_MISMATCH'],
+      [6, 'INVALID_VECTOR'],
+    ],
+  );
   assert.equal((await app.inject('/collections/default')).json().count, 600);
 });
 
@@ -49,17 +74,43 @@ test('GET and POST /search: by id (self excluded), by vector, with a funnel; sta
   const b = byId.json();
   assert.equal(b.results.length, 5);
   assert.ok(!b.results.some((r: { id: string }) => r.id === 'v3'));
-  assert.deepEqual(b.stages.map((s: { dims: number; candidates: number }) => [s.dims, s.candidates]), [[8, 101], [32, 100]]);
+  assert.deepEqual(
+    b.stages.map((s: { dims: number; candidates: number }) => [s.dims, s.candidates]),
+    [
+      [8, 101],
+      [32, 100],
+    ],
+  );
   assert.ok(typeof b.ms === 'number');
   const byVec = (await app.inject({ method: 'POST', url: '/search', payload: { vector: vectors[7], k: 3 } })).json();
   assert.equal(byVec.results[0].id, 'v7');
   assert.equal(byVec.results[0].label, labels[7]);
   assert.deepEqual(byVec.results[0].payload, { i: 7 });
-  const funnel = (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'default', vector: vectors[7], funnel: [{ dims: 8, keep: 200 }, { dims: 16, keep: 50 }, { dims: 32, keep: 10 }] } })).json();
-  assert.deepEqual(funnel.stages.map((s: { dims: number }) => s.dims), [8, 16, 32]);
+  const funnel = (
+    await app.inject({
+      method: 'POST',
+      url: '/search',
+      payload: {
+        collection: 'default',
+        vector: vectors[7],
+        funnel: [
+          { dims: 8, keep: 200 },
+          { dims: 16, keep: 50 },
+          { dims: 32, keep: 10 },
+        ],
+      },
+    })
+  ).json();
+  assert.deepEqual(
+    funnel.stages.map((s: { dims: number }) => s.dims),
+    [8, 16, 32],
+  );
   assert.equal(funnel.results[0].id, 'v7');
   const exact = (await app.inject('/search?id=v3&k=5&exact=true')).json();
-  assert.deepEqual(exact.stages.map((s: { source: string }) => s.source), ['exact']);
+  assert.deepEqual(
+    exact.stages.map((s: { source: string }) => s.source),
+    ['exact'],
+  );
 });
 
 test('items: get and delete', async (t) => {
@@ -88,7 +139,8 @@ test('health, ready, metrics and the OpenAPI document', async (t) => {
   assert.match(m, /mrl_search_stage_duration_seconds_count\{collection="default",source="index",dims="8"\} 1/);
   assert.match(m, /mrl_matrix_bytes\{collection="default"\} \d+/);
   const doc = (await app.inject('/docs/json')).json();
-  for (const path of ['/collections', '/collections/{name}', '/ingest', '/search', '/collections/{name}/items/{id}', '/health', '/ready']) assert.ok(doc.paths[path], path);
+  for (const path of ['/collections', '/collections/{name}', '/ingest', '/search', '/collections/{name}/items/{id}', '/health', '/ready'])
+    assert.ok(doc.paths[path], path);
   ctx.shuttingDown = true;
   const ready = await app.inject('/ready');
   assert.equal(ready.statusCode, 503);

@@ -15,9 +15,16 @@ const N = 40;
 
 const sample = loadSplit(SAMPLE, 't10k', N);
 const images = Array.from({ length: N }, (_, i) =>
-  Array.from({ length: 28 }, (_, r) => Array.from(sample.images.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28))));
+  Array.from({ length: 28 }, (_, r) => Array.from(sample.images.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28))),
+);
 
-interface Result { label: string; classIndex: number; confidence: number; dims: number; dimsTried: number[] }
+interface Result {
+  label: string;
+  classIndex: number;
+  confidence: number;
+  dims: number;
+  dimsTried: number[];
+}
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app'];
 async function classify(app: App, payload: object): Promise<{ model: string; threshold: number; results: Result[] }> {
@@ -49,8 +56,14 @@ test('POST /classify answers with the first confident head, agreeing with classi
   });
   // The route runs each head only on the inputs still unsure; the pure cascade on full tables agrees.
   const full = cascade(headProbabilities(enc, z, HEADS), FASHION_CLASSES.length, threshold);
-  assert.deepEqual(reply.results.map((r) => r.dims), Array.from(full.dimsUsed));
-  assert.deepEqual(reply.results.map((r) => r.classIndex), Array.from(full.predictions));
+  assert.deepEqual(
+    reply.results.map((r) => r.dims),
+    Array.from(full.dimsUsed),
+  );
+  assert.deepEqual(
+    reply.results.map((r) => r.classIndex),
+    Array.from(full.predictions),
+  );
   // Not only consistent but right: the shipped model is ~89% accurate on Fashion-MNIST.
   const correct = reply.results.filter((r, i) => r.classIndex === sample.labels[i]).length;
   assert.ok(correct / N >= 0.8, `${correct}/${N} correct`);
@@ -101,7 +114,18 @@ test('POST /classify refuses bad requests with codes', async (t) => {
     [{ model: 'fashion-mrl', inputs: [img], dims: [24] }, 'VALIDATION'],
     [{ model: 'fashion-mrl', inputs: [img], dims: [8, 8] }, 'VALIDATION'],
     [{ model: 'fashion-mrl', inputs: [img], dims: [] }, 'VALIDATION'],
-    [{ model: 'fashion-mrl', inputs: [[[1, 2], [3, 4]]] }, 'VALIDATION'],
+    [
+      {
+        model: 'fashion-mrl',
+        inputs: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      },
+      'VALIDATION',
+    ],
     [{ model: 'fashion-mrl', inputs: [img.map((r) => r.map(() => 300))] }, 'VALIDATION'],
     [{ model: 'fashion-mrl', inputs: ['not base64 png'] }, 'VALIDATION'],
     [{ model: 'fashion-mrl', inputs: [] }, 'VALIDATION'],
@@ -120,8 +144,11 @@ test('POST /classify releases its tensors: tf.memory().numTensors is flat over r
   await classify(app, { model: 'fashion-mrl', inputs: images.slice(0, 4) });
   const before = tf.memory().numTensors;
   for (let i = 0; i < 30; i++) {
-    await classify(app, { model: 'fashion-mrl', inputs: images.slice(i % 10, i % 10 + 4), threshold: (i % 11) / 10 });
+    await classify(app, { model: 'fashion-mrl', inputs: images.slice(i % 10, (i % 10) + 4), threshold: (i % 11) / 10 });
   }
-  assert.equal((await app.inject({ method: 'POST', url: '/classify', payload: { model: 'fashion-mrl', inputs: [[[1]]] } })).statusCode, 400);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/classify', payload: { model: 'fashion-mrl', inputs: [[[1]]] } })).statusCode,
+    400,
+  );
   assert.equal(tf.memory().numTensors, before);
 });

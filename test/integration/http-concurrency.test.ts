@@ -6,16 +6,25 @@ test('a real port: concurrent searches and ingests all succeed and nothing ackno
   const { app } = await buildTestApp(t);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const { vectors } = mrlLikeVectors(4000, 48, 12);
-  const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal((await post('/collections', { name: 'docs', dim: 48, indexDim: 16 })).status, 201);
-  assert.equal((await post('/ingest', { collection: 'docs', items: vectors.slice(0, 1000).map((v, i) => ({ id: `v${i}`, vector: v })) })).status, 200);
+  assert.equal(
+    (await post('/ingest', { collection: 'docs', items: vectors.slice(0, 1000).map((v, i) => ({ id: `v${i}`, vector: v })) })).status,
+    200,
+  );
 
-  const ingests = Array.from({ length: 15 }, (_, b) => post('/ingest', {
-    collection: 'docs', items: vectors.slice(1000 + b * 200, 1200 + b * 200).map((v, i) => ({ id: `v${1000 + b * 200 + i}`, vector: v })),
-  }));
-  const searches = Array.from({ length: 300 }, (_, i) => (i % 2
-    ? fetch(`${url}/search?collection=docs&id=v${i}&k=10&shortlist=100`)
-    : post('/search', { collection: 'docs', vector: vectors[i], k: 10 })));
+  const ingests = Array.from({ length: 15 }, (_, b) =>
+    post('/ingest', {
+      collection: 'docs',
+      items: vectors.slice(1000 + b * 200, 1200 + b * 200).map((v, i) => ({ id: `v${1000 + b * 200 + i}`, vector: v })),
+    }),
+  );
+  const searches = Array.from({ length: 300 }, (_, i) =>
+    i % 2
+      ? fetch(`${url}/search?collection=docs&id=v${i}&k=10&shortlist=100`)
+      : post('/search', { collection: 'docs', vector: vectors[i], k: 10 }),
+  );
   const all = await Promise.all([...ingests, ...searches]);
   for (const r of all) assert.equal(r.status, 200, await r.clone().text());
   let upserted = 0;

@@ -11,12 +11,20 @@ test('the openai client embeds through /v1/embeddings: float and base64, dimensi
   const { port } = app.server.address() as { port: number };
   const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'any', maxRetries: 0 });
   const texts = brownSentences(3);
-  const embed = async (inputs: string[], dims?: number) => (await app.inject({ method: 'POST', url: '/embed', payload: { model: 'text-mrl', inputs, dims } })).json().embeddings as number[][];
+  const embed = async (inputs: string[], dims?: number) =>
+    (await app.inject({ method: 'POST', url: '/embed', payload: { model: 'text-mrl', inputs, dims } })).json().embeddings as number[][];
 
   const float = await client.embeddings.create({ model: 'text-mrl', input: texts, encoding_format: 'float' });
   assert.equal(float.object, 'list');
   assert.equal(float.model, 'text-mrl');
-  assert.deepEqual(float.data.map((d) => [d.object, d.index]), [['embedding', 0], ['embedding', 1], ['embedding', 2]]);
+  assert.deepEqual(
+    float.data.map((d) => [d.object, d.index]),
+    [
+      ['embedding', 0],
+      ['embedding', 1],
+      ['embedding', 2],
+    ],
+  );
   const full = await embed(texts);
   float.data.forEach((d, i) => assert.deepEqual(d.embedding, full[i]));
   assert.ok(float.usage.prompt_tokens > 3);
@@ -56,7 +64,11 @@ test('the openai client embeds through /v1/embeddings: float and base64, dimensi
   await err({ model: 'text-mrl', input: 'x', dimensions: 513, encoding_format: 'float' }, 400, 'INVALID_DIMS');
   await err({ model: 'text-mrl', input: '   ', encoding_format: 'float' }, 400, 'VALIDATION');
   await err({ model: 'text-mrl', input: [1, 2, 3], encoding_format: 'float' }, 400, 'VALIDATION');
-  const raw = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+  const raw = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"model":',
+  });
   assert.deepEqual(Object.keys((await raw.json()).error).sort(), ['code', 'message', 'param', 'type']);
   // Other routes keep the project's own error shape.
   const other = await app.inject({ method: 'POST', url: '/embed', payload: { model: 'nope', inputs: ['x'] } });

@@ -19,15 +19,35 @@ async function server(t: TestContext, env: Record<string, string> = {}, models =
   return { app, ctx, base, post, get };
 }
 
-const metric = (text: string, name: string) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(`${name} `)).join('\n'))?.[2]);
+const metric = (text: string, name: string) =>
+  Number(
+    /^(\S+) (\S+)$/m.exec(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name} `))
+        .join('\n'),
+    )?.[2],
+  );
 
 test('/health: both encoders on onnxruntime; TF.js with the reason when asked for', async (t) => {
   const { get } = await server(t);
   const health = JSON.parse(await get('/health'));
-  assert.deepEqual(health.encoders.map((e: { name: string; backend: string; fallbackReason: null }) => [e.name, e.backend, e.fallbackReason]), [['fashion-mrl', 'onnxruntime', null], ['text-mrl', 'onnxruntime', null]]);
+  assert.deepEqual(
+    health.encoders.map((e: { name: string; backend: string; fallbackReason: null }) => [e.name, e.backend, e.fallbackReason]),
+    [
+      ['fashion-mrl', 'onnxruntime', null],
+      ['text-mrl', 'onnxruntime', null],
+    ],
+  );
   const tfjs = await server(t, { MRL_ENCODER_BACKEND: 'tfjs' });
   const h2 = JSON.parse(await tfjs.get('/health'));
-  assert.deepEqual(h2.encoders.map((e: { backend: string; fallbackReason: string }) => [e.backend, e.fallbackReason]), [['tfjs', 'MRL_ENCODER_BACKEND=tfjs'], ['tfjs', 'MRL_ENCODER_BACKEND=tfjs']]);
+  assert.deepEqual(
+    h2.encoders.map((e: { backend: string; fallbackReason: string }) => [e.backend, e.fallbackReason]),
+    [
+      ['tfjs', 'MRL_ENCODER_BACKEND=tfjs'],
+      ['tfjs', 'MRL_ENCODER_BACKEND=tfjs'],
+    ],
+  );
 });
 
 test('concurrent /embed requests are batched, and each gets its own vectors, in order', async (t) => {
@@ -62,14 +82,17 @@ test('a bad input fails only its own request among concurrent batched ones', asy
   const bodies: unknown[] = texts.map((s) => ({ model: 'text-mrl', inputs: [s] }));
   bodies.splice(3, 0, { model: 'text-mrl', inputs: [texts[0], 42] }, { model: 'text-mrl', inputs: ['ok', ' '] });
   const replies = await Promise.all(bodies.map((b) => post('/embed', b)));
-  assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 400, 400, 200, 200, 200]);
+  assert.deepEqual(
+    replies.map((r) => r.status),
+    [200, 200, 200, 400, 400, 200, 200, 200],
+  );
   assert.equal(replies[3].body.error.code, 'VALIDATION');
   assert.match(replies[3].body.error.message, /inputs\[1\]/);
   const good = replies.filter((r) => r.status === 200);
   good.forEach((r, i) => assert.ok(cosine(r.body.embeddings[0], ref[i]) > 0.99999));
 });
 
-test('the query cache serves repeats (counted in /metrics) and never another input\'s vector', async (t) => {
+test("the query cache serves repeats (counted in /metrics) and never another input's vector", async (t) => {
   const { post, get, ctx } = await server(t, { MRL_EMBED_CACHE: '8' });
   const texts = brownSentences(12);
   const fresh = new Map<string, number[]>();
@@ -105,7 +128,10 @@ test('GET /search?q= goes through the cache: the second identical query is a hit
   const r1 = await (await fetch(url)).json();
   const r2 = await (await fetch(url)).json();
   assert.equal(r1.results[0].id, 's3');
-  assert.deepEqual(r2.results.map((r: { id: string }) => r.id), r1.results.map((r: { id: string }) => r.id));
+  assert.deepEqual(
+    r2.results.map((r: { id: string }) => r.id),
+    r1.results.map((r: { id: string }) => r.id),
+  );
   assert.equal(metric(await get('/metrics'), 'mrl_embed_cache_hits_total') - m0, 1);
 });
 
@@ -115,11 +141,12 @@ test('TF.js fallback: tf.memory().numTensors stays flat over batched embeds and 
   const images = fashionImages(8);
   await post('/collections', { name: 'docs', dim: 512, encoder: 'text-mrl' });
   await post('/ingest', { collection: 'docs', items: texts.map((s, i) => ({ id: `s${i}`, input: s })) });
-  const round = () => Promise.all([
-    ...texts.slice(0, 8).map((s) => post('/embed', { model: 'text-mrl', inputs: [s] })),
-    ...images.slice(0, 4).map((im) => post('/embed', { model: 'fashion-mrl', inputs: [im] })),
-    ...texts.slice(8, 12).map((s) => fetch(`${base}/search?collection=docs&q=${encodeURIComponent(s)}`).then((r) => r.json())),
-  ]);
+  const round = () =>
+    Promise.all([
+      ...texts.slice(0, 8).map((s) => post('/embed', { model: 'text-mrl', inputs: [s] })),
+      ...images.slice(0, 4).map((im) => post('/embed', { model: 'fashion-mrl', inputs: [im] })),
+      ...texts.slice(8, 12).map((s) => fetch(`${base}/search?collection=docs&q=${encodeURIComponent(s)}`).then((r) => r.json())),
+    ]);
   await round();
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) await round();

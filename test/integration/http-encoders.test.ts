@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/encoders/tf-backend.js';
 import { buildTestApp } from '../helpers.js';
 
-const image = (seed: number) => Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => ((r * 7 + c * 13 + seed * 31) % 256)));
+const image = (seed: number) =>
+  Array.from({ length: 28 }, (_, r) => Array.from({ length: 28 }, (_, c) => (r * 7 + c * 13 + seed * 31) % 256));
 const norm = (v: number[]) => Math.hypot(...v);
 
 test('GET /models lists the shipped encoders with their manifests', async (t) => {
@@ -23,7 +24,10 @@ test('GET /models lists the shipped encoders with their manifests', async (t) =>
 
 test('POST /embed: dims truncates then renormalises: unit norm, equal to the normalised prefix of the full embedding', async (t) => {
   const { app } = await buildTestApp(t);
-  for (const [model, inputs] of [['text-mrl', ['a cat sat on the mat', 'stock prices fell sharply']], ['fashion-mrl', [image(1), image(2)]]] as const) {
+  for (const [model, inputs] of [
+    ['text-mrl', ['a cat sat on the mat', 'stock prices fell sharply']],
+    ['fashion-mrl', [image(1), image(2)]],
+  ] as const) {
     const full = (await app.inject({ method: 'POST', url: '/embed', payload: { model, inputs } })).json();
     assert.equal(full.model, model);
     assert.equal(full.embeddings.length, 2);
@@ -54,7 +58,19 @@ test('POST /embed refuses bad requests with codes', async (t) => {
     [{ model: 'text-mrl', inputs: [''] }, 400, 'VALIDATION'],
     [{ model: 'text-mrl', inputs: [] }, 400, 'VALIDATION'],
     [{ model: 'text-mrl', inputs: ['a', 'b', 'c', 'd', 'e'] }, 400, 'VALIDATION'],
-    [{ model: 'fashion-mrl', inputs: [[[1, 2], [3, 4]]] }, 400, 'VALIDATION'],
+    [
+      {
+        model: 'fashion-mrl',
+        inputs: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      },
+      400,
+      'VALIDATION',
+    ],
     [{ model: 'fashion-mrl', inputs: [image(1).map((r) => r.map(() => 300))] }, 400, 'VALIDATION'],
     [{ model: 'fashion-mrl', inputs: ['not base64 png'] }, 400, 'VALIDATION'],
   ];
@@ -72,8 +88,14 @@ test('tensors are released: tf.memory().numTensors is flat over 100 requests', a
   await app.inject({ method: 'POST', url: '/embed', payload: { model: 'fashion-mrl', inputs: [image(0)] } });
   const before = tf.memory().numTensors;
   for (let i = 0; i < 50; i++) {
-    assert.equal((await app.inject({ method: 'POST', url: '/embed', payload: { model: 'text-mrl', inputs: [`sentence ${i}`], dims: 32 } })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/embed', payload: { model: 'fashion-mrl', inputs: [image(i)] } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/embed', payload: { model: 'text-mrl', inputs: [`sentence ${i}`], dims: 32 } })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/embed', payload: { model: 'fashion-mrl', inputs: [image(i)] } })).statusCode,
+      200,
+    );
   }
   assert.equal(tf.memory().numTensors, before);
 });
@@ -90,7 +112,11 @@ test('a new data dir gets a `default` collection bound to text-mrl: ingest text,
     ['money2', 'Shares of the company fell after the earnings report.'],
     ['space', 'The rocket launched a satellite into orbit around the Earth.'],
   ];
-  const ing = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'default', items: docs.map(([id, input]) => ({ id, input })) } });
+  const ing = await app.inject({
+    method: 'POST',
+    url: '/ingest',
+    payload: { collection: 'default', items: docs.map(([id, input]) => ({ id, input })) },
+  });
   assert.equal(ing.statusCode, 200, ing.body);
   assert.equal(ing.json().upserted, 5);
   const r = (await app.inject(`/search?q=${encodeURIComponent('stock market and inflation')}&k=2&shortlist=5`)).json();
@@ -112,5 +138,8 @@ test('an image collection bound to fashion-mrl takes images as input for ingest 
   assert.equal((await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'shop', items } })).json().upserted, 20);
   const r = (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'shop', input: image(7), k: 1 } })).json();
   assert.equal(r.results[0].id, 'img7');
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name: 'x', encoder: 'fashion-mrl', dim: 64 } })).json().error.code, 'INVALID_COLLECTION');
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', payload: { name: 'x', encoder: 'fashion-mrl', dim: 64 } })).json().error.code,
+    'INVALID_COLLECTION',
+  );
 });

@@ -18,7 +18,11 @@ async function state(app: FastifyInstance) {
 test('error matrix: each route refuses malformed input with its code and changes nothing', async (t) => {
   const { app } = await buildTestApp(t, { MRL_MAX_BATCH: '100', MRL_BODY_LIMIT: '4096', MRL_INGEST_BODY_LIMIT: '200000' });
   await app.inject({ method: 'POST', url: '/collections', payload: { name: 'docs', dim: 16, indexDim: 4 } });
-  await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'docs', items: vectors.map((v, i) => ({ id: `v${i}`, vector: v })) } });
+  await app.inject({
+    method: 'POST',
+    url: '/ingest',
+    payload: { collection: 'docs', items: vectors.map((v, i) => ({ id: `v${i}`, vector: v })) },
+  });
   const before = await state(app);
   const json = (method: 'POST' | 'GET' | 'DELETE', url: string, payload?: unknown) => ({ method, url, payload: payload as object });
   const cases: [ReturnType<typeof json> & { headers?: Record<string, string> }, number, string][] = [
@@ -33,10 +37,30 @@ test('error matrix: each route refuses malformed input with its code and changes
     [json('GET', '/collections/missing'), 404, 'COLLECTION_NOT_FOUND'],
     [json('DELETE', '/collections/missing'), 404, 'COLLECTION_NOT_FOUND'],
     // ingest: no coercion of vector elements, float32 range, lengths, ids, batch caps, body limits
-    [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: good }, { id: 'n2', vector: withLast('1') }] }), 400, 'VALIDATION'],
+    [
+      json('POST', '/ingest', {
+        collection: 'docs',
+        items: [
+          { id: 'n1', vector: good },
+          { id: 'n2', vector: withLast('1') },
+        ],
+      }),
+      400,
+      'VALIDATION',
+    ],
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: withLast(true) }] }), 400, 'VALIDATION'],
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: withLast(null) }] }), 400, 'VALIDATION'],
-    [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: good }, { id: 'n2', vector: withLast(1e39) }] }), 400, 'INVALID_VECTOR'],
+    [
+      json('POST', '/ingest', {
+        collection: 'docs',
+        items: [
+          { id: 'n1', vector: good },
+          { id: 'n2', vector: withLast(1e39) },
+        ],
+      }),
+      400,
+      'INVALID_VECTOR',
+    ],
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: good.slice(1) }] }), 400, 'DIM_MISMATCH'],
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: [] }] }), 400, 'VALIDATION'],
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', vector: new Array(16).fill(0) }] }), 400, 'INVALID_VECTOR'],
@@ -46,12 +70,36 @@ test('error matrix: each route refuses malformed input with its code and changes
     [json('POST', '/ingest', { collection: 'docs', items: [{ id: 'n1', input: 'text' }] }), 400, 'NO_ENCODER'],
     [json('POST', '/ingest', { collection: 'docs', items: [] }), 400, 'VALIDATION'],
     [json('POST', '/ingest', { collection: 'missing', items: [{ id: 'n1', vector: good }] }), 404, 'COLLECTION_NOT_FOUND'],
-    [json('POST', '/ingest', { collection: 'docs', items: Array.from({ length: 101 }, (_, i) => ({ id: `b${i}`, vector: [1] })) }), 400, 'VALIDATION'],
-    [json('POST', '/ingest', { collection: 'docs', items: Array.from({ length: 100 }, (_, i) => ({ id: `b${i}`, vector: good, payload: 'x'.repeat(2000) })) }), 413, 'PAYLOAD_TOO_LARGE'],
-    [{ method: 'POST', url: '/ingest', payload: '{"collection": "docs", "items": [', headers: { 'content-type': 'application/json' } } as never, 400, 'VALIDATION'],
+    [
+      json('POST', '/ingest', { collection: 'docs', items: Array.from({ length: 101 }, (_, i) => ({ id: `b${i}`, vector: [1] })) }),
+      400,
+      'VALIDATION',
+    ],
+    [
+      json('POST', '/ingest', {
+        collection: 'docs',
+        items: Array.from({ length: 100 }, (_, i) => ({ id: `b${i}`, vector: good, payload: 'x'.repeat(2000) })),
+      }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      {
+        method: 'POST',
+        url: '/ingest',
+        payload: '{"collection": "docs", "items": [',
+        headers: { 'content-type': 'application/json' },
+      } as never,
+      400,
+      'VALIDATION',
+    ],
     [{ method: 'POST', url: '/ingest', payload: 'x', headers: { 'content-type': 'text/plain' } } as never, 415, 'UNSUPPORTED_MEDIA_TYPE'],
     [{ method: 'POST', url: '/ingest', payload: '{}', headers: { 'content-type': 'application/x-ndjson' } } as never, 400, 'VALIDATION'],
-    [{ method: 'POST', url: '/ingest?collection=missing', payload: '{}', headers: { 'content-type': 'application/x-ndjson' } } as never, 404, 'COLLECTION_NOT_FOUND'],
+    [
+      { method: 'POST', url: '/ingest?collection=missing', payload: '{}', headers: { 'content-type': 'application/x-ndjson' } } as never,
+      404,
+      'COLLECTION_NOT_FOUND',
+    ],
     // search
     [json('GET', '/search?collection=docs&id=v0&k=0'), 400, 'VALIDATION'],
     [json('GET', '/search?collection=docs&id=v0&k=1001'), 400, 'VALIDATION'],
@@ -67,8 +115,23 @@ test('error matrix: each route refuses malformed input with its code and changes
     [json('POST', '/search', { collection: 'docs', vector: good.slice(2) }), 400, 'DIM_MISMATCH'],
     [json('POST', '/search', { collection: 'docs', vector: withLast(1e39) }), 400, 'INVALID_VECTOR'],
     [json('POST', '/search', { collection: 'docs', vector: good, id: 'v1' }), 400, 'VALIDATION'],
-    [json('POST', '/search', { collection: 'docs', vector: good, funnel: [{ dims: 8, keep: 5 }, { dims: 4, keep: 2 }] }), 400, 'INVALID_SEARCH'],
-    [json('POST', '/search', { collection: 'docs', vector: good, funnel: [{ dims: 8, keep: 5 }], firstStage: 'index' }), 400, 'INVALID_SEARCH'],
+    [
+      json('POST', '/search', {
+        collection: 'docs',
+        vector: good,
+        funnel: [
+          { dims: 8, keep: 5 },
+          { dims: 4, keep: 2 },
+        ],
+      }),
+      400,
+      'INVALID_SEARCH',
+    ],
+    [
+      json('POST', '/search', { collection: 'docs', vector: good, funnel: [{ dims: 8, keep: 5 }], firstStage: 'index' }),
+      400,
+      'INVALID_SEARCH',
+    ],
     [json('POST', '/search', { collection: 'docs', vector: good, shortlist: 20_000 }), 400, 'VALIDATION'],
     [json('POST', '/search', { collection: 'docs', vector: good, pad: 'x'.repeat(5000) }), 413, 'PAYLOAD_TOO_LARGE'],
     // items

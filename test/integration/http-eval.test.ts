@@ -9,10 +9,37 @@ const { vectors, labels } = mrlLikeVectors(400, 32, 5);
 async function withData(t: Parameters<typeof buildTestApp>[0]) {
   const h = await buildTestApp(t);
   const inject = h.app.inject.bind(h.app);
-  assert.equal((await inject({ method: 'POST', url: '/collections', payload: { name: 'c', dim: 32, indexDim: 8, rerankDim: 32, nesting: [8, 16, 32] } })).statusCode, 201);
-  assert.equal((await inject({ method: 'POST', url: '/ingest', payload: { collection: 'c', items: vectors.slice(0, 350).map((vector, i) => ({ id: `v${i}`, vector, label: labels[i] })) } })).statusCode, 200);
+  assert.equal(
+    (
+      await inject({
+        method: 'POST',
+        url: '/collections',
+        payload: { name: 'c', dim: 32, indexDim: 8, rerankDim: 32, nesting: [8, 16, 32] },
+      })
+    ).statusCode,
+    201,
+  );
+  assert.equal(
+    (
+      await inject({
+        method: 'POST',
+        url: '/ingest',
+        payload: { collection: 'c', items: vectors.slice(0, 350).map((vector, i) => ({ id: `v${i}`, vector, label: labels[i] })) },
+      })
+    ).statusCode,
+    200,
+  );
   assert.equal((await inject({ method: 'POST', url: '/collections', payload: { name: 'q', dim: 32 } })).statusCode, 201);
-  assert.equal((await inject({ method: 'POST', url: '/ingest', payload: { collection: 'q', items: vectors.slice(350).map((vector, i) => ({ id: `q${i}`, vector, label: labels[350 + i] })) } })).statusCode, 200);
+  assert.equal(
+    (
+      await inject({
+        method: 'POST',
+        url: '/ingest',
+        payload: { collection: 'q', items: vectors.slice(350).map((vector, i) => ({ id: `q${i}`, vector, label: labels[350 + i] })) },
+      })
+    ).statusCode,
+    200,
+  );
   return h;
 }
 
@@ -22,13 +49,20 @@ test('GET /eval returns the figures the evaluator computes, and /eval/latest kee
   assert.equal(r.statusCode, 200, r.body);
   const body = r.json();
   const direct = await evaluate(ctx.engine, { collection: 'c', queries: { collection: 'q' }, search: { shortlist: 50, rerank: 32 } });
-  for (const f of ['mapAt10', 'mapAt10HitNormalized', 'precisionAt10', 'top1', 'recallAt10VsExact', 'flopsPerQuery'] as const) assert.equal(body[f], direct[f], f);
+  for (const f of ['mapAt10', 'mapAt10HitNormalized', 'precisionAt10', 'top1', 'recallAt10VsExact', 'flopsPerQuery'] as const)
+    assert.equal(body[f], direct[f], f);
   assert.equal(body.queries, 50);
-  assert.deepEqual(body.config.stages.map((s: { source: string }) => s.source), ['index', 'rerank']);
+  assert.deepEqual(
+    body.config.stages.map((s: { source: string }) => s.source),
+    ['index', 'rerank'],
+  );
   assert.ok(body.latencyMs.p50 > 0 && body.latencyMs.p99 >= body.latencyMs.p50);
   const funnel = (await app.inject('/eval?collection=c&sample=40&funnel=8:100,16:40,32:10')).json();
   assert.equal(funnel.queries, 40);
-  assert.deepEqual(funnel.config.stages.map((s: { dims: number }) => s.dims), [8, 16, 32]);
+  assert.deepEqual(
+    funnel.config.stages.map((s: { dims: number }) => s.dims),
+    [8, 16, 32],
+  );
   const latest = (await app.inject('/eval/latest?collection=c')).json();
   assert.equal(latest.eval.createdAt, funnel.createdAt);
   assert.equal(latest.sweep, null);
@@ -37,8 +71,16 @@ test('GET /eval returns the figures the evaluator computes, and /eval/latest kee
 test('POST /eval/sweep as a job: 202 with a status URL, progress, the result, applied defaults', async (t) => {
   const { app, ctx } = await withData(t);
   const start = await app.inject({
-    method: 'POST', url: '/eval/sweep',
-    payload: { collection: 'c', queries: { sample: 60 }, grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] }, cost: 'flops', apply: true, async: true },
+    method: 'POST',
+    url: '/eval/sweep',
+    payload: {
+      collection: 'c',
+      queries: { sample: 60 },
+      grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] },
+      cost: 'flops',
+      apply: true,
+      async: true,
+    },
   });
   assert.equal(start.statusCode, 202, start.body);
   const { statusUrl } = start.json();
@@ -62,11 +104,20 @@ test('POST /eval/sweep as a job: 202 with a status URL, progress, the result, ap
   assert.equal(show.searchDefaults.shortlist, result.best.search.shortlist);
   const latest = (await app.inject('/eval/latest?collection=c')).json();
   assert.equal(latest.sweep.createdAt, result.createdAt);
-  assert.deepEqual(latest.sweep.perDim.map((p: { dims: number }) => p.dims), [8, 16, 32]);
+  assert.deepEqual(
+    latest.sweep.perDim.map((p: { dims: number }) => p.dims),
+    [8, 16, 32],
+  );
 
   // A sweep stored by an earlier version (its points lack paretoRecall) is still served.
-  const old = { ...result, createdAt: '2026-01-01T00:00:00.000Z', points: result.points.map(({ paretoRecall: _, ...p }: { paretoRecall: boolean }) => p) };
-  ctx.data.db.prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', ?, ?)").run(ctx.engine.runtime('c').record.id, JSON.stringify(old), old.createdAt);
+  const old = {
+    ...result,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    points: result.points.map(({ paretoRecall: _, ...p }: { paretoRecall: boolean }) => p),
+  };
+  ctx.data.db
+    .prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', ?, ?)")
+    .run(ctx.engine.runtime('c').record.id, JSON.stringify(old), old.createdAt);
   const again = await app.inject('/eval/latest?collection=c');
   assert.equal(again.statusCode, 200, again.body);
   assert.equal(again.json().sweep.createdAt, old.createdAt);
@@ -112,14 +163,29 @@ test('bad evaluations get coded errors and store nothing', async (t) => {
 test('an unlabelled collection: GET /eval answers recall with null label metrics, and a sweep tunes it', async (t) => {
   const { app } = await withData(t);
   await app.inject({ method: 'POST', url: '/collections', payload: { name: 'plain', dim: 32, indexDim: 8, nesting: [8, 16, 32] } });
-  await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'plain', items: vectors.slice(0, 200).map((vector, i) => ({ id: `p${i}`, vector })) } });
+  await app.inject({
+    method: 'POST',
+    url: '/ingest',
+    payload: { collection: 'plain', items: vectors.slice(0, 200).map((vector, i) => ({ id: `p${i}`, vector })) },
+  });
   const r = await app.inject('/eval?collection=plain&sample=40&shortlist=50&rerank=32');
   assert.equal(r.statusCode, 200, r.body);
   const body = r.json();
   assert.deepEqual([body.mapAt10, body.mapAt10HitNormalized, body.precisionAt10, body.top1], [null, null, null, null]);
   assert.equal(body.unlabelledQueries, 40);
   assert.ok(body.recallAt10VsExact > 0.5 && body.recallAt10VsExact <= 1);
-  const s = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'plain', queries: { sample: 40 }, grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] }, targetRecall: 0.95, perDim: false, apply: true } });
+  const s = await app.inject({
+    method: 'POST',
+    url: '/eval/sweep',
+    payload: {
+      collection: 'plain',
+      queries: { sample: 40 },
+      grid: { indexDims: [8, 32], shortlists: [20, 50], rerankDims: [32], funnels: [] },
+      targetRecall: 0.95,
+      perDim: false,
+      apply: true,
+    },
+  });
   assert.equal(s.statusCode, 200, s.body);
   const sw = s.json();
   assert.equal(sw.labelledQueries, 0);

@@ -39,9 +39,13 @@ test('SIGTERM lets an in-flight ingest finish, writes snapshots; the next start 
   const { vectors } = mrlLikeVectors(3000, 24, 8);
   const first = await start(dataDir);
   t.after(() => first.proc.kill('SIGKILL'));
-  const post = (path: string, body: unknown) => fetch(`${first.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${first.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal((await post('/collections', { name: 'docs', dim: 24, indexDim: 8 })).status, 201);
-  assert.equal((await post('/ingest', { collection: 'docs', items: vectors.slice(0, 500).map((v, i) => ({ id: `v${i}`, vector: v })) })).status, 200);
+  assert.equal(
+    (await post('/ingest', { collection: 'docs', items: vectors.slice(0, 500).map((v, i) => ({ id: `v${i}`, vector: v })) })).status,
+    200,
+  );
 
   // An NDJSON upload that is still streaming when SIGTERM arrives.
   const lines = vectors.slice(500).map((v, i) => `${JSON.stringify({ id: `v${i + 500}`, vector: v })}\n`);
@@ -55,7 +59,12 @@ test('SIGTERM lets an in-flight ingest finish, writes snapshots; the next start 
       ctrl.close();
     },
   });
-  const inflight = fetch(`${first.url}/ingest?collection=docs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+  const inflight = fetch(`${first.url}/ingest?collection=docs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
   await sleep(300);
   const exited = once(first.proc, 'exit');
   first.proc.kill('SIGTERM');

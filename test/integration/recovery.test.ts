@@ -15,7 +15,10 @@ async function seeded(t: Parameters<typeof tempDir>[0]) {
   const engine = await openEngine(t, dataDir);
   engine.createCollection({ name: 'r', dim: 32, indexDim: 8 });
   const { vectors } = mrlLikeVectors(800, 32, 5);
-  await engine.upsert('r', vectors.map((v, i) => ({ id: `v${i}`, vector: v })));
+  await engine.upsert(
+    'r',
+    vectors.map((v, i) => ({ id: `v${i}`, vector: v })),
+  );
   await engine.drain(); // every row in the index too, not only committed
   return { engine, vectors, dataDir };
 }
@@ -44,16 +47,32 @@ async function assertIndexMatchesStore(engine: Engine, name: string): Promise<vo
 test('invalid vectors and ids are refused and change nothing', async (t) => {
   const { engine, vectors } = await seeded(t);
   const rt = engine.runtime('r');
-  const before = { count: rt.count, elements: rt.index.elementCount, matrix: rt.matrix.data.slice(0, rt.matrix.size * 32), stored: engine.items.count(rt.record.id) };
+  const before = {
+    count: rt.count,
+    elements: rt.index.elementCount,
+    matrix: rt.matrix.data.slice(0, rt.matrix.size * 32),
+    stored: engine.items.count(rt.record.id),
+  };
   const good = vectors[0];
   const bad: [unknown, string][] = [
-    [[...good.slice(0, 31), '1'], 'INVALID_VECTOR'], [[...good.slice(0, 31), NaN], 'INVALID_VECTOR'],
-    [[...good.slice(0, 31), Infinity], 'INVALID_VECTOR'], [[...good.slice(0, 31), 1e39], 'INVALID_VECTOR'],
-    [good.slice(0, 31), 'DIM_MISMATCH'], [[], 'INVALID_VECTOR'], [new Array(32).fill(0), 'INVALID_VECTOR'],
+    [[...good.slice(0, 31), '1'], 'INVALID_VECTOR'],
+    [[...good.slice(0, 31), NaN], 'INVALID_VECTOR'],
+    [[...good.slice(0, 31), Infinity], 'INVALID_VECTOR'],
+    [[...good.slice(0, 31), 1e39], 'INVALID_VECTOR'],
+    [good.slice(0, 31), 'DIM_MISMATCH'],
+    [[], 'INVALID_VECTOR'],
+    [new Array(32).fill(0), 'INVALID_VECTOR'],
   ];
   for (const [vector, c] of bad) {
     // A good item first in the same batch: the batch is all-or-nothing.
-    await assert.rejects(engine.upsert('r', [{ id: 'new-good', vector: good }, { id: 'x', vector }]), code(c), JSON.stringify(vector).slice(-30));
+    await assert.rejects(
+      engine.upsert('r', [
+        { id: 'new-good', vector: good },
+        { id: 'x', vector },
+      ]),
+      code(c),
+      JSON.stringify(vector).slice(-30),
+    );
     await assert.rejects(engine.search('r', { vector }), code(c));
   }
   await assert.rejects(engine.upsert('r', [{ id: '', vector: good }]), code('INVALID_ID'));
@@ -95,7 +114,10 @@ test('rows written or deleted behind a snapshot are replayed at open', async (t)
   raw.prepare("DELETE FROM items WHERE id IN ('v1', 'v2', 'v3')").run();
   raw.close();
   const mid = await openData(t, dataDir);
-  await mid.engine.upsert('r', [{ id: 'v4', vector: vectors[700] }, { id: 'extra', vector: vectors[701] }]);
+  await mid.engine.upsert('r', [
+    { id: 'v4', vector: vectors[700] },
+    { id: 'extra', vector: vectors[701] },
+  ]);
   mid.db.close(); // die without a snapshot
   const again = await openEngine(t, dataDir);
   const open = again.describe('r').index.lastOpen!;
@@ -110,7 +132,9 @@ test('rows written or deleted behind a snapshot are replayed at open', async (t)
 
 test('SIGKILL in the middle of an ingest loses no acknowledged row, and the index matches SQLite', async (t) => {
   const dataDir = tempDir(t);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/ingest-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/ingest-child.ts'), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let acked = 0;
   let buf = '';
   await new Promise<void>((resolve, reject) => {
@@ -138,8 +162,12 @@ test('SIGKILL in the middle of an ingest loses no acknowledged row, and the inde
     assert.equal(engine.items.text.textOf(row.seq), `row${i} batch${Math.floor(i / 50)}`, `acknowledged row r${i} lost its keyword text`);
   }
   // Keyword search sees exactly the rows SQLite holds: one per acknowledged id, none for a deleted one.
-  assert.deepEqual((await engine.search('crash', {}, { text: 'row1234' })).results.map((h) => h.id), ['r1234']);
-  for (const id of [...deleted].slice(0, 5)) assert.equal((await engine.search('crash', {}, { text: id.replace('r', 'row') })).results.length, 0, id);
+  assert.deepEqual(
+    (await engine.search('crash', {}, { text: 'row1234' })).results.map((h) => h.id),
+    ['r1234'],
+  );
+  for (const id of [...deleted].slice(0, 5))
+    assert.equal((await engine.search('crash', {}, { text: id.replace('r', 'row') })).results.length, 0, id);
   assert.ok(rt.count >= acked - deleted.size);
   assert.equal(engine.describe('crash').index.lastOpen!.loadedSnapshot, true, engine.describe('crash').index.lastOpen!.reason);
   await assertIndexMatchesStore(engine, 'crash');

@@ -30,7 +30,9 @@ function bruteForceTop(queryIndex: number, k: number): string[] {
 /** A 1280×800 page; `errors` collects what the page's scripts throw uncaught. */
 async function launchPage(t: TestContext): Promise<{ page: Page; errors: string[] }> {
   if (!existsSync(CHROMIUM)) {
-    assert.fail(`no Chromium at ${CHROMIUM}: run \`bash scripts/install-chromium.sh\` (installs Debian's chromium package), or set MRL_CHROMIUM to a Chromium binary`);
+    assert.fail(
+      `no Chromium at ${CHROMIUM}: run \`bash scripts/install-chromium.sh\` (installs Debian's chromium package), or set MRL_CHROMIUM to a Chromium binary`,
+    );
   }
   const browser = await chromium.launch({ executablePath: CHROMIUM });
   defer(t, () => browser.close());
@@ -56,12 +58,25 @@ test('the page and its files are served with their types; anything else is a cod
   assert.equal(index.statusCode, 200);
   assert.match(String(index.headers['content-type']), /^text\/html/);
   assert.match(index.body, /<script type="module" src="\/static\/app\.js">/);
-  for (const [file, type] of [['app.js', /^text\/javascript/], ['plot.js', /^text\/javascript/], ['chart-core.js', /^text\/javascript/], ['style.css', /^text\/css/]] as const) {
+  for (const [file, type] of [
+    ['app.js', /^text\/javascript/],
+    ['plot.js', /^text\/javascript/],
+    ['chart-core.js', /^text\/javascript/],
+    ['style.css', /^text\/css/],
+  ] as const) {
     const r = await app.inject(`/static/${file}`);
     assert.equal(r.statusCode, 200, file);
     assert.match(String(r.headers['content-type']), type);
   }
-  for (const url of ['/static/nope.js', '/static/..%2Fpackage.json', '/static/%2e%2e%2fpackage.json', '/static/../package.json', '/static/.gitignore', '/static/index.txt', '/index.html/../package.json']) {
+  for (const url of [
+    '/static/nope.js',
+    '/static/..%2Fpackage.json',
+    '/static/%2e%2e%2fpackage.json',
+    '/static/../package.json',
+    '/static/.gitignore',
+    '/static/index.txt',
+    '/index.html/../package.json',
+  ]) {
     const r = await app.inject(url);
     assert.equal(r.statusCode, 404, url);
     assert.equal(r.json().error.code, 'NOT_FOUND', url);
@@ -72,20 +87,31 @@ test('the page and its files are served with their types; anything else is a cod
 
 test('in Chromium: pick a collection, search by id, see the results, the stages and coded errors', async (t) => {
   const { app } = await buildTestApp(t);
-  const created = await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8, rerankDim: DIM } });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/collections',
+    payload: { name: 'shoes', dim: DIM, indexDim: 8, rerankDim: DIM },
+  });
   assert.equal(created.statusCode, 201, created.body);
   const ingested = await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'shoes', items } });
   assert.equal(ingested.statusCode, 200, ingested.body);
   // A text-encoder collection: its box takes text (the model loads only on a search, not made here).
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name: 'notes', encoder: 'text-mrl' } })).statusCode, 201);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', payload: { name: 'notes', encoder: 'text-mrl' } })).statusCode,
+    201,
+  );
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
   // What the page must show: the API's own answer, which for 48 items (all in the shortlist,
   // reranked at full dims) is the brute-force cosine top 10.
-  const expected = await (await fetch(`${url}/search?collection=shoes&id=v5&k=10`)).json() as {
-    results: { id: string; score: number; label: string }[]; stages: { dims: number; source: string; candidates: number }[];
+  const expected = (await (await fetch(`${url}/search?collection=shoes&id=v5&k=10`)).json()) as {
+    results: { id: string; score: number; label: string }[];
+    stages: { dims: number; source: string; candidates: number }[];
   };
-  assert.deepEqual(expected.results.map((r) => r.id), bruteForceTop(5, 10));
+  assert.deepEqual(
+    expected.results.map((r) => r.id),
+    bruteForceTop(5, 10),
+  );
 
   const { page, errors } = await launchPage(t);
   await page.goto(`${url}/`);
@@ -117,13 +143,27 @@ test('in Chromium: pick a collection, search by id, see the results, the stages 
   await page.locator('#search button[type="submit"]').click();
   const rows = page.locator('#results tbody tr');
   await page.locator('#search-out').waitFor();
-  assert.deepEqual(await rows.locator('td:nth-child(2)').allInnerTexts(), expected.results.map((r) => r.id));
-  assert.deepEqual(await rows.locator('td.score').allInnerTexts(), expected.results.map((r) => r.score.toFixed(4)));
-  assert.deepEqual(await rows.locator('td.label').allInnerTexts(), expected.results.map((r) => r.label));
-  assert.deepEqual(await rows.locator('td.rank').allInnerTexts(), expected.results.map((_, i) => String(i + 1)));
+  assert.deepEqual(
+    await rows.locator('td:nth-child(2)').allInnerTexts(),
+    expected.results.map((r) => r.id),
+  );
+  assert.deepEqual(
+    await rows.locator('td.score').allInnerTexts(),
+    expected.results.map((r) => r.score.toFixed(4)),
+  );
+  assert.deepEqual(
+    await rows.locator('td.label').allInnerTexts(),
+    expected.results.map((r) => r.label),
+  );
+  assert.deepEqual(
+    await rows.locator('td.rank').allInnerTexts(),
+    expected.results.map((_, i) => String(i + 1)),
+  );
   const stages = await page.locator('#stages .stage').allInnerTexts();
   assert.equal(stages.length, expected.stages.length + 1);
-  expected.stages.forEach((st, i) => assert.match(stages[i], new RegExp(`${st.source} ${st.dims} dims · ${st.candidates} candidates · [\\d.]+ ms`)));
+  expected.stages.forEach((st, i) =>
+    assert.match(stages[i], new RegExp(`${st.source} ${st.dims} dims · ${st.candidates} candidates · [\\d.]+ ms`)),
+  );
   assert.match(stages.at(-1)!, /total [\d.]+ ms/);
 
   // The latest evaluation: none has been run (and the /eval routes may not exist yet).
@@ -145,25 +185,76 @@ test('in Chromium: pick a collection, search by id, see the results, the stages 
 /** A latest-evaluation reply typed by the eval contract (src/eval/types.ts), for the charts. */
 function evalFixture(collection: string): { eval: EvalResult; sweep: SweepResult } {
   const lat = (p50: number): LatencyFigures => ({ p50, p99: p50 * 2.5, mean: p50 * 1.2 });
-  const perDim = [8, 16, 32, 64, 128, 256, 512].map((dims, i) => ({ dims, mapAt10: 0.6 + 0.04 * i - 0.003 * i * i, top1: 0.7 + 0.03 * i, recallAt10VsExact: 0.3 + 0.1 * i, latencyMs: lat(0.2 * 2 ** i) }));
+  const perDim = [8, 16, 32, 64, 128, 256, 512].map((dims, i) => ({
+    dims,
+    mapAt10: 0.6 + 0.04 * i - 0.003 * i * i,
+    top1: 0.7 + 0.03 * i,
+    recallAt10VsExact: 0.3 + 0.1 * i,
+    latencyMs: lat(0.2 * 2 ** i),
+  }));
   const point = (indexDims: number, rerank: number, p50: number, mapAt10: number, pareto: boolean): SweepPoint => ({
-    indexDims, search: { shortlist: 200, rerank }, label: `index ${indexDims}d → rerank ${rerank}d`, mapAt10, mapAt10HitNormalized: mapAt10 + 0.05,
-    recallAt10VsExact: mapAt10 / 0.83, latencyMs: lat(p50), qps: 1000 / p50, flopsPerQuery: 2 * 200 * rerank, indexBytes: 48 * indexDims * 4, pareto, paretoRecall: pareto,
+    indexDims,
+    search: { shortlist: 200, rerank },
+    label: `index ${indexDims}d → rerank ${rerank}d`,
+    mapAt10,
+    mapAt10HitNormalized: mapAt10 + 0.05,
+    recallAt10VsExact: mapAt10 / 0.83,
+    latencyMs: lat(p50),
+    qps: 1000 / p50,
+    flopsPerQuery: 2 * 200 * rerank,
+    indexBytes: 48 * indexDims * 4,
+    pareto,
+    paretoRecall: pareto,
   });
   const points = [
-    point(8, 64, 0.4, 0.71, true), point(8, 128, 0.6, 0.76, true), point(16, 128, 0.9, 0.75, false),
-    point(16, 256, 1.1, 0.8, true), point(32, 256, 1.6, 0.79, false), point(32, 512, 2.2, 0.82, true), point(64, 512, 3.1, 0.815, false),
+    point(8, 64, 0.4, 0.71, true),
+    point(8, 128, 0.6, 0.76, true),
+    point(16, 128, 0.9, 0.75, false),
+    point(16, 256, 1.1, 0.8, true),
+    point(32, 256, 1.6, 0.79, false),
+    point(32, 512, 2.2, 0.82, true),
+    point(64, 512, 3.1, 0.815, false),
   ];
   const exact = point(512, 512, 6.4, 0.83, false);
   const createdAt = '2025-01-02T03:04:05.000Z';
   return {
     eval: {
-      collection, mapAt10: 0.8123, mapAt10HitNormalized: 0.8567, precisionAt10: 0.7981, top1: 0.8765, recallAt10VsExact: 0.9512,
-      latencyMs: lat(1.234), qps: 810.4, flopsPerQuery: 1.5e6, queries: 48,
-      config: { search: { k: 10, shortlist: 200, rerank: 256 }, stages: [{ dims: 16, keep: 200, source: 'index' }, { dims: 256, keep: 10, source: 'rerank' }], indexDims: 16 },
-      unlabelledQueries: 0, ms: 120, createdAt,
+      collection,
+      mapAt10: 0.8123,
+      mapAt10HitNormalized: 0.8567,
+      precisionAt10: 0.7981,
+      top1: 0.8765,
+      recallAt10VsExact: 0.9512,
+      latencyMs: lat(1.234),
+      qps: 810.4,
+      flopsPerQuery: 1.5e6,
+      queries: 48,
+      config: {
+        search: { k: 10, shortlist: 200, rerank: 256 },
+        stages: [
+          { dims: 16, keep: 200, source: 'index' },
+          { dims: 256, keep: 10, source: 'rerank' },
+        ],
+        indexDims: 16,
+      },
+      unlabelledQueries: 0,
+      ms: 120,
+      createdAt,
     },
-    sweep: { collection, queries: 48, labelledQueries: 48, exact, perDim, points, best: points[3], targetRecall: 0.95, tolerance: { recall: 0.05, mapAt10: 0.03 }, applied: false, ms: 900, createdAt },
+    sweep: {
+      collection,
+      queries: 48,
+      labelledQueries: 48,
+      exact,
+      perDim,
+      points,
+      best: points[3],
+      targetRecall: 0.95,
+      tolerance: { recall: 0.05, mapAt10: 0.03 },
+      applied: false,
+      ms: 900,
+      createdAt,
+    },
   };
 }
 
@@ -171,7 +262,10 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
   // The reply of GET /eval/latest comes from a fixture typed by the eval contract, so the
   // drawing is checked whatever the eval routes' state; the search routes are the real ones.
   const { app } = await buildTestApp(t);
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8 } })).statusCode, 201);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8 } })).statusCode,
+    201,
+  );
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const fixture = evalFixture('shoes');
   const { page, errors } = await launchPage(t);
@@ -188,12 +282,21 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
   const dims = page.locator('#chart-dims svg.plot');
   assert.equal(await dims.locator('.series-a .mark').count(), fixture.sweep.perDim.length);
   assert.equal(await dims.locator('.series-a polyline.line').count(), 1);
-  assert.deepEqual(await dims.locator('text.tick.x').allTextContents(), fixture.sweep.perDim.map((p) => String(p.dims)));
+  assert.deepEqual(
+    await dims.locator('text.tick.x').allTextContents(),
+    fixture.sweep.perDim.map((p) => String(p.dims)),
+  );
   // y tick labels come from chart-core.js, as the report's do: every tick with the decimals they all need.
   const yTicks = await dims.locator('text.tick.y').allTextContents();
   assert.ok(yTicks.length >= 2, yTicks.join(' '));
-  assert.deepEqual(yTicks, yTicks.map((t) => Number(t).toFixed(tickDecimals(yTicks.map(Number)))));
-  assert.ok(yTicks.some((t) => /0$/.test(t)), `labels keep their trailing zeros: ${yTicks.join(' ')}`);
+  assert.deepEqual(
+    yTicks,
+    yTicks.map((t) => Number(t).toFixed(tickDecimals(yTicks.map(Number)))),
+  );
+  assert.ok(
+    yTicks.some((t) => /0$/.test(t)),
+    `labels keep their trailing zeros: ${yTicks.join(' ')}`,
+  );
   // Chart 2: every sweep point drawn; the pareto ones joined in latency order; exact and best marked.
   const pareto = page.locator('#chart-pareto svg.plot');
   const onFront = fixture.sweep.points.filter((p) => p.pareto);
@@ -201,7 +304,10 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
   assert.equal(await pareto.locator('.series-a .mark').count(), onFront.length);
   const joined = (await pareto.locator('.series-a polyline.line').getAttribute('points'))!.split(' ').map((xy) => Number(xy.split(',')[0]));
   assert.equal(joined.length, onFront.length);
-  assert.deepEqual(joined, [...joined].sort((a, b) => a - b));
+  assert.deepEqual(
+    joined,
+    [...joined].sort((a, b) => a - b),
+  );
   assert.equal(await pareto.locator('.series-exact rect.mark').count(), 1);
   assert.equal(await pareto.locator('.series-exact .note').textContent(), 'exact');
   assert.equal(await pareto.locator('.series-best circle.ring').count(), 1);
@@ -220,9 +326,21 @@ test('in Chromium: the latest evaluation is drawn as two SVG charts and a table 
 
 test('in Chromium: a real sweep and evaluation run through the API are the ones charted', async (t) => {
   const { app } = await buildTestApp(t);
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8, nesting: [8, 16, 32] } })).statusCode, 201);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', payload: { name: 'shoes', dim: DIM, indexDim: 8, nesting: [8, 16, 32] } }))
+      .statusCode,
+    201,
+  );
   assert.equal((await app.inject({ method: 'POST', url: '/ingest', payload: { collection: 'shoes', items } })).statusCode, 200);
-  const sweep = await app.inject({ method: 'POST', url: '/eval/sweep', payload: { collection: 'shoes', queries: { sample: 1 }, grid: { indexDims: [8, 32], shortlists: [10, 20], rerankDims: [32], funnels: [] } } });
+  const sweep = await app.inject({
+    method: 'POST',
+    url: '/eval/sweep',
+    payload: {
+      collection: 'shoes',
+      queries: { sample: 1 },
+      grid: { indexDims: [8, 32], shortlists: [10, 20], rerankDims: [32], funnels: [] },
+    },
+  });
   assert.equal(sweep.statusCode, 200, sweep.body);
   const ran = await app.inject('/eval?collection=shoes&sample=1');
   assert.equal(ran.statusCode, 200, ran.body);
@@ -251,8 +369,15 @@ test('in Chromium with API keys: the page asks for a key on 401, keeps it in ses
   const { app, ctx } = await buildTestApp(t, { MRL_ADMIN_KEY: 'web-ui-admin-key-0123456789' });
   const reader = ctx.keys.create({ name: 'viewer', role: 'read' }).secret;
   const admin = { authorization: 'Bearer web-ui-admin-key-0123456789' };
-  assert.equal((await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'shoes', dim: DIM, indexDim: 8 } })).statusCode, 201);
-  assert.equal((await app.inject({ method: 'POST', url: '/ingest', headers: admin, payload: { collection: 'shoes', items } })).statusCode, 200);
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/collections', headers: admin, payload: { name: 'shoes', dim: DIM, indexDim: 8 } }))
+      .statusCode,
+    201,
+  );
+  assert.equal(
+    (await app.inject({ method: 'POST', url: '/ingest', headers: admin, payload: { collection: 'shoes', items } })).statusCode,
+    200,
+  );
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 
   const { page, errors } = await launchPage(t);

@@ -15,7 +15,10 @@ class CountingKernel implements Kernel {
   launches = { topK: 0, rerank: 0 };
   /** Queries per launch, in launch order. */
   sizes: number[] = [];
-  constructor(private readonly inner: Kernel, opts: { fail?: (rows: Float32Array) => boolean } = {}) {
+  constructor(
+    private readonly inner: Kernel,
+    opts: { fail?: (rows: Float32Array) => boolean } = {},
+  ) {
     this.name = inner.name;
     this.fail = opts.fail ?? (() => false);
   }
@@ -55,7 +58,8 @@ function residentOf(rows: Float32Array, stride: number): ResidentMatrix {
 }
 
 /** The rerank of one query over rowIdx, as a list of one (the shape topKRows gives for B = 1). */
-const rerank1 = (k: Kernel, m: RerankMatrix, query: Float32Array, rowIdx: Int32Array, d: number, rowScale: Float32Array, topk: number) => k.rerank(m, [{ query, rowIdx, rowScale, k: topk }], d);
+const rerank1 = (k: Kernel, m: RerankMatrix, query: Float32Array, rowIdx: Int32Array, d: number, rowScale: Float32Array, topk: number) =>
+  k.rerank(m, [{ query, rowIdx, rowScale, k: topk }], d);
 
 /** Unit queries at d, rows with rowScale = 1/||row[0:d]||. */
 function data(seed: number, B: number, n: number, stride: number, d: number) {
@@ -84,7 +88,8 @@ function assertSame(got: TopK[], want: TopK[], label: string): void {
     for (let j = 0; j < want[b].indices.length; j++) {
       const [gs, ws] = [got[b].scores[j], want[b].scores[j]];
       if (!(Math.abs(gs - ws) <= 1e-5)) assert.fail(`${label} b=${b} rank ${j}: score ${gs} vs ${ws}`);
-      if (got[b].indices[j] !== want[b].indices[j] && !(Math.abs(gs - ws) <= 1e-5)) assert.fail(`${label} b=${b} rank ${j}: index ${got[b].indices[j]} vs ${want[b].indices[j]}`);
+      if (got[b].indices[j] !== want[b].indices[j] && !(Math.abs(gs - ws) <= 1e-5))
+        assert.fail(`${label} b=${b} rank ${j}: index ${got[b].indices[j]} vs ${want[b].indices[j]}`);
     }
   }
 }
@@ -93,13 +98,24 @@ const window = (inner: Kernel, windowUs = 5000, maxBatch = 64) => new BatchWindo
 
 test('concurrent exact scans over one matrix: one launch, results equal the unbatched ones', async () => {
   const onnx = await onnxP;
-  for (const [stride, d] of [[64, 64], [96, 16], [80, 48]]) {
+  for (const [stride, d] of [
+    [64, 64],
+    [96, 16],
+    [80, 48],
+  ]) {
     const n = 3000;
     const { queries, rows, scale } = data(stride + d, 12, n, stride, d);
     const counting = new CountingKernel(onnx);
     const w = window(counting);
     // Calls of 1, 2 and 3 queries with different k (one larger than n).
-    const calls = [[0, 1, 10], [1, 2, 5], [3, 3, 100], [6, 1, 1], [7, 2, n + 7], [9, 3, 37]] as const;
+    const calls = [
+      [0, 1, 10],
+      [1, 2, 5],
+      [3, 3, 100],
+      [6, 1, 1],
+      [7, 2, n + 7],
+      [9, 3, 37],
+    ] as const;
     const got = await Promise.all(calls.map(([o, B, k]) => w.topK(queries.subarray(o * d, (o + B) * d), B, rows, n, stride, d, scale, k)));
     assert.equal(counting.launches.topK, 1, `stride=${stride} d=${d}`);
     assert.deepEqual(counting.sizes, [12]);
@@ -127,14 +143,22 @@ test('integer data (exact arithmetic, many ties): batched equals unbatched exact
     const w = window(new CountingKernel(inner));
     const q = (b: number) => queries.subarray(b * d, (b + 1) * d);
     const scans = await Promise.all(Array.from({ length: B }, (_, b) => w.topK(q(b), 1, rows, n, stride, d, scale, 40)));
-    const reranks = await Promise.all(Array.from({ length: B }, (_, b) => rerank1(w, m, q(b), rowIdx.subarray(0, 600 + b * 10), d, scale, 50)));
+    const reranks = await Promise.all(
+      Array.from({ length: B }, (_, b) => rerank1(w, m, q(b), rowIdx.subarray(0, 600 + b * 10), d, scale, 50)),
+    );
     for (let b = 0; b < B; b++) {
       const [s] = await inner.topK(q(b), 1, rows, n, stride, d, scale, 40);
       assert.deepEqual(Array.from(scans[b][0].indices), Array.from(s.indices), `${inner.name} scan ${b}`);
-      assert.deepEqual(Array.from(scans[b][0].scores, (x) => x + 0), Array.from(s.scores, (x) => x + 0));
+      assert.deepEqual(
+        Array.from(scans[b][0].scores, (x) => x + 0),
+        Array.from(s.scores, (x) => x + 0),
+      );
       const [t] = await inner.topKRows(q(b), 1, rows, stride, rowIdx.subarray(0, 600 + b * 10), d, scale, 50);
       assert.deepEqual(Array.from(reranks[b][0].indices), Array.from(t.indices), `${inner.name} rerank ${b}`);
-      assert.deepEqual(Array.from(reranks[b][0].scores, (x) => x + 0), Array.from(t.scores, (x) => x + 0));
+      assert.deepEqual(
+        Array.from(reranks[b][0].scores, (x) => x + 0),
+        Array.from(t.scores, (x) => x + 0),
+      );
     }
     await w.close();
   }
@@ -144,13 +168,21 @@ test('concurrent reranks over different rows: one batched-gather launch, results
   const onnx = await onnxP;
   const N = 4000;
   // d*2 < stride gathers on the host ('dense'); otherwise ORT gathers ('gather').
-  for (const [stride, d] of [[64, 64], [64, 48], [96, 16]]) {
+  for (const [stride, d] of [
+    [64, 64],
+    [64, 48],
+    [96, 16],
+  ]) {
     const { queries, rows: matrix, r } = data(stride * 7 + d, 10, N, stride, d);
     const lists = Array.from({ length: 10 }, (_, i) => {
       // Unequal lengths; two shorter than their k: L=3 (a group of its own) and L=260, which
       // takes all its rows, negative scores included, while the padding after them is masked.
       const L = i === 3 ? 3 : i === 5 ? 260 : 300 + Math.floor(r() * 200);
-      return { rowIdx: Int32Array.from({ length: L }, () => Math.floor(r() * N)), scale: Float32Array.from({ length: L }, () => 0.5 + r()), k: i === 5 ? 1000 : [10, 1, 50, 7][i % 4] };
+      return {
+        rowIdx: Int32Array.from({ length: L }, () => Math.floor(r() * N)),
+        scale: Float32Array.from({ length: L }, () => 0.5 + r()),
+        k: i === 5 ? 1000 : [10, 1, 50, 7][i % 4],
+      };
     });
     const m = residentOf(matrix, stride);
     const counting = new CountingKernel(onnx);
@@ -159,7 +191,10 @@ test('concurrent reranks over different rows: one batched-gather launch, results
     const got = await Promise.all(lists.map((l, b) => rerank1(w, m, q(b), l.rowIdx, d, l.scale, l.k)));
     // L=3 has bit length 2, the others 9: two groups, two launches (one of a single call).
     assert.deepEqual(counting.launches, { topK: 0, rerank: 2 }, `stride=${stride} d=${d}`);
-    assert.deepEqual(counting.sizes.sort((a, b) => a - b), [1, 9]);
+    assert.deepEqual(
+      counting.sizes.sort((a, b) => a - b),
+      [1, 9],
+    );
     assert.equal(got[3][0].indices.length, 3);
     assert.equal(got[5][0].indices.length, 260);
     for (const [b, l] of lists.entries()) {
@@ -225,16 +260,27 @@ test('a failing launch rejects only its callers; a bad call rejects alone', asyn
     rerank1(w, poisonM, q(poison, 3), idx, d, poison.scale, 3),
     rerank1(w, goodM, q(good, 3), Int32Array.of(0, n), d, good.scale, 3), // row n is out of range
   ]);
-  assert.deepEqual(results.map((x) => x.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((x) => x.status),
+    ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled', 'rejected', 'rejected', 'rejected'],
+  );
   const reason = (i: number) => (results[i] as PromiseRejectedResult).reason;
   for (const i of [1, 2, 5, 6]) assert.match(reason(i).message, /device lost/);
   assert.ok(reason(3) instanceof RangeError);
   assert.ok(reason(7) instanceof RangeError);
   assert.equal(counting.launches.topK, 2); // the good pair, the poison pair
   assert.equal(counting.launches.rerank, 1);
-  assertSame((results[4] as PromiseFulfilledResult<TopK[]>).value, await onnx.topK(q(good, 2), 1, good.rows, n, stride, d, good.scale, 3), 'survivor');
+  assertSame(
+    (results[4] as PromiseFulfilledResult<TopK[]>).value,
+    await onnx.topK(q(good, 2), 1, good.rows, n, stride, d, good.scale, 3),
+    'survivor',
+  );
   // The window keeps serving after a failure.
-  assertSame(await w.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3), await onnx.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3), 'after');
+  assertSame(
+    await w.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3),
+    await onnx.topK(q(good, 0), 1, good.rows, n, stride, d, good.scale, 3),
+    'after',
+  );
   await w.close();
 });
 

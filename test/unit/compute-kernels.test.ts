@@ -9,7 +9,15 @@ import { rng } from '../helpers.js';
 
 const mulberry32 = rng;
 
-interface Case { queries: Float32Array; B: number; rows: Float32Array; n: number; stride: number; d: number; rowScale: Float32Array }
+interface Case {
+  queries: Float32Array;
+  B: number;
+  rows: Float32Array;
+  n: number;
+  stride: number;
+  d: number;
+  rowScale: Float32Array;
+}
 
 /** Random unit queries at d; random rows with rowScale = 1/||row[0:d]||, and every 97th row zeroed. */
 function randomCase(seed: number, B: number, n: number, stride: number, d: number): Case {
@@ -76,7 +84,10 @@ function assertAgree(c: Case, k: number, rj: TopK[], ro: TopK[], label: string, 
   for (let b = 0; b < c.B; b++) {
     const { naive, sorted } = truth[b];
     const cutoff = sorted[c.n - kk]; // k-th best true score
-    for (const [name, r] of [['js', rj[b]], ['onnx', ro[b]]] as const) {
+    for (const [name, r] of [
+      ['js', rj[b]],
+      ['onnx', ro[b]],
+    ] as const) {
       assert.equal(r.indices.length, kk, `${label} ${name} length`);
       const seen = new Uint8Array(c.n);
       // Messages are built only on failure: these loops run millions of times.
@@ -93,7 +104,8 @@ function assertAgree(c: Case, k: number, rj: TopK[], ro: TopK[], label: string, 
     for (let j = 0; j < kk; j++) {
       const [ij, io, sj, so] = [rj[b].indices[j], ro[b].indices[j], rj[b].scores[j], ro[b].scores[j]];
       if (!(Math.abs(sj - so) <= 1e-5)) assert.fail(`${label} b=${b} rank ${j}: scores js=${sj} onnx=${so}`);
-      if (ij !== io && !(Math.abs(naive[ij] - naive[io]) <= 1e-6)) assert.fail(`${label} b=${b} rank ${j}: js ${ij} vs onnx ${io}, not a tie`);
+      if (ij !== io && !(Math.abs(naive[ij] - naive[io]) <= 1e-6))
+        assert.fail(`${label} b=${b} rank ${j}: js ${ij} vs onnx ${io}, not a tie`);
     }
   }
 }
@@ -106,7 +118,11 @@ test('ONNX and JS kernels agree on seeded random data', async () => {
   let seed = 1;
   for (const B of [1, 7, 64]) {
     for (const n of [1, 5, 1000, 20000]) {
-      for (const [d, stride] of [[5, 48], [24, 40], [32, 32]]) {
+      for (const [d, stride] of [
+        [5, 48],
+        [24, 40],
+        [32, 32],
+      ]) {
         const c = randomCase(seed++, B, n, stride, d);
         const truth = naiveAll(c);
         // k > n is clamped; at n=20000 it would only repeat k=n, the slowest case.
@@ -131,7 +147,13 @@ function tiedCase(seed: number, B: number, n: number, stride: number, d: number)
 
 test('ties: both kernels equal a naive full sort exactly, lower index first', async () => {
   const onnx = await onnxP;
-  for (const [B, n, stride, d, k] of [[3, 2000, 8, 5, 50], [2, 500, 6, 6, 500], [1, 3000, 4, 2, 1], [5, 64, 3, 3, 70], [2, 1000, 16, 2, 30]]) {
+  for (const [B, n, stride, d, k] of [
+    [3, 2000, 8, 5, 50],
+    [2, 500, 6, 6, 500],
+    [1, 3000, 4, 2, 1],
+    [5, 64, 3, 3, 70],
+    [2, 1000, 16, 2, 30],
+  ]) {
     const c = tiedCase(B * n + d, B, n, stride, d);
     const [rj, ro] = [await run(js, c, k), await run(onnx, c, k)];
     for (let b = 0; b < B; b++) {
@@ -146,7 +168,12 @@ test('ties: both kernels equal a naive full sort exactly, lower index first', as
 });
 
 test('JS kernel top-k equals a naive full sort on random data', async () => {
-  for (const [B, n, k] of [[1, 1, 1], [4, 300, 7], [2, 5000, 1000], [3, 257, 300]]) {
+  for (const [B, n, k] of [
+    [1, 1, 1],
+    [4, 300, 7],
+    [2, 5000, 1000],
+    [3, 257, 300],
+  ]) {
     const c = randomCase(n + k, B, n, 20, 17);
     const r = await run(js, c, k);
     for (let b = 0; b < B; b++) {
@@ -176,7 +203,10 @@ test('rows and queries may be longer than needed; n = 0 gives empty lists', asyn
     const r = await kern.topK(c.queries, 2, padded, 100, 16, 16, c.rowScale, 5);
     assert.deepEqual(r, await run(kern, c, 5));
     const empty = await kern.topK(c.queries, 2, c.rows, 0, 16, 16, c.rowScale, 5);
-    assert.deepEqual(empty.map((e) => e.indices.length), [0, 0]);
+    assert.deepEqual(
+      empty.map((e) => e.indices.length),
+      [0, 0],
+    );
   }
 });
 
@@ -202,12 +232,15 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   await auto.close();
   // Routing, observed through a stand-in for the ONNX kernel.
   let onnxCalls = 0;
-  const routed = await autoKernel(async () => ({
-    name: 'onnx-cpu',
-    topK: (...args: Parameters<Kernel['topK']>) => (onnxCalls++, js.topK(...args)),
-    rerank: (...args: Parameters<Kernel['rerank']>) => (onnxCalls++, js.rerank(...args)),
-    close: async () => {},
-  }), 1000);
+  const routed = await autoKernel(
+    async () => ({
+      name: 'onnx-cpu',
+      topK: (...args: Parameters<Kernel['topK']>) => (onnxCalls++, js.topK(...args)),
+      rerank: (...args: Parameters<Kernel['rerank']>) => (onnxCalls++, js.rerank(...args)),
+      close: async () => {},
+    }),
+    1000,
+  );
   const small = randomCase(9, 2, 10, 50, 50); // 1000 MACs: JS
   await run(routed, small, 3);
   assert.equal(onnxCalls, 0);
@@ -216,7 +249,12 @@ test('createKernel: js, auto (routes tiny work to JS, big to ONNX), fallback whe
   // A rerank is routed by the multiply-adds of all its queries together.
   const m = new ResidentMatrix(50, [], 16);
   for (let i = 0; i < 16; i++) m.add(i, small.rows.subarray((i % 10) * 50, (i % 10) * 50 + 50));
-  const item = (n: number) => ({ query: small.queries.subarray(0, 50), rowIdx: Int32Array.from({ length: n }, (_, i) => i), rowScale: new Float32Array(n).fill(1), k: 3 });
+  const item = (n: number) => ({
+    query: small.queries.subarray(0, 50),
+    rowIdx: Int32Array.from({ length: n }, (_, i) => i),
+    rowScale: new Float32Array(n).fill(1),
+    k: 3,
+  });
   await routed.rerank(m, [item(12), item(8)], 50); // 1000 MACs: JS
   assert.equal(onnxCalls, 1);
   await routed.rerank(m, [item(12), item(9)], 50); // 1050 MACs: ONNX
@@ -232,7 +270,12 @@ test('topKRows and rerank over selected rows equal topK over the same rows gathe
   const onnx = await OnnxKernel.create({ threads: 1 });
   const r = mulberry32(99);
   const N = 3000;
-  for (const [stride, d, n, B] of [[64, 64, 500, 1], [64, 48, 700, 3], [96, 16, 200, 2], [32, 32, 1, 1]]) {
+  for (const [stride, d, n, B] of [
+    [64, 64, 500, 1],
+    [64, 48, 700, 3],
+    [96, 16, 200, 2],
+    [32, 32, 1, 1],
+  ]) {
     const matrix = Float32Array.from({ length: N * stride }, () => r() - 0.5);
     const rowIdx = Int32Array.from({ length: n }, () => Math.floor(r() * N));
     const scale = Float32Array.from({ length: n }, () => 0.5 + r());
@@ -245,19 +288,29 @@ test('topKRows and rerank over selected rows equal topK over the same rows gathe
     for (let i = 0; i < N; i++) resident.add(i, matrix.subarray(i * stride, (i + 1) * stride));
     const items = Array.from({ length: B }, (_, b) => ({ query: queries.subarray(b * d, (b + 1) * d), rowIdx, rowScale: scale, k: 10 }));
     for (const kernel of [js, onnx]) {
-      for (const [how, got] of [['topKRows', await kernel.topKRows(queries, B, matrix, stride, rowIdx, d, scale, 10)], ['rerank', await kernel.rerank(resident, items, d)]] as const) {
+      for (const [how, got] of [
+        ['topKRows', await kernel.topKRows(queries, B, matrix, stride, rowIdx, d, scale, 10)],
+        ['rerank', await kernel.rerank(resident, items, d)],
+      ] as const) {
         assert.equal(got.length, B);
         for (let b = 0; b < B; b++) {
           assert.equal(got[b].indices.length, Math.min(10, n));
-          for (let j = 0; j < got[b].scores.length; j++) assert.ok(Math.abs(got[b].scores[j] - want[b].scores[j]) < 1e-5, `${kernel.name} ${how} stride=${stride} d=${d}`);
+          for (let j = 0; j < got[b].scores.length; j++)
+            assert.ok(Math.abs(got[b].scores[j] - want[b].scores[j]) < 1e-5, `${kernel.name} ${how} stride=${stride} d=${d}`);
           assert.deepEqual(new Set(got[b].indices), new Set(want[b].indices));
         }
       }
     }
   }
-  await assert.rejects(onnx.topKRows(new Float32Array(8), 1, new Float32Array(80), 8, Int32Array.of(10), 8, Float32Array.of(1), 1), RangeError);
+  await assert.rejects(
+    onnx.topKRows(new Float32Array(8), 1, new Float32Array(80), 8, Int32Array.of(10), 8, Float32Array.of(1), 1),
+    RangeError,
+  );
   const m16 = new ResidentMatrix(8, [], 16); // slots 0..15
-  await assert.rejects(onnx.rerank(m16, [{ query: new Float32Array(8), rowIdx: Int32Array.of(16), rowScale: Float32Array.of(1), k: 1 }], 8), RangeError);
+  await assert.rejects(
+    onnx.rerank(m16, [{ query: new Float32Array(8), rowIdx: Int32Array.of(16), rowScale: Float32Array.of(1), k: 1 }], 8),
+    RangeError,
+  );
   await onnx.close();
 });
 

@@ -25,7 +25,12 @@ const SEG = 64; // rows per segment (blocks of 16 rows)
 
 /** A resident kernel over its own ONNX kernel on the CPU provider, closed when the test ends. */
 async function residentKernel(t: Parameters<typeof defer>[0], opts: Partial<ResidentOptions> = {}): Promise<ResidentKernel> {
-  const k = new ResidentKernel(await OnnxKernel.create({ threads: 1 }), { executionProviders: ['cpu'], segmentRows: SEG, settleMs: 60_000, ...opts });
+  const k = new ResidentKernel(await OnnxKernel.create({ threads: 1 }), {
+    executionProviders: ['cpu'],
+    segmentRows: SEG,
+    settleMs: 60_000,
+    ...opts,
+  });
   defer(t, () => k.close());
   return k;
 }
@@ -53,7 +58,15 @@ function shortlist(r: () => number, size: number, n: number): Int32Array {
 }
 
 /** The rerank of one query over `slots`. */
-async function rerank1(k: Kernel, m: RerankMatrix, query: Float32Array, slots: Int32Array, d: number, scale: Float32Array, topk: number): Promise<TopK> {
+async function rerank1(
+  k: Kernel,
+  m: RerankMatrix,
+  query: Float32Array,
+  slots: Int32Array,
+  d: number,
+  scale: Float32Array,
+  topk: number,
+): Promise<TopK> {
   const [top] = await k.rerank(m, [{ query, rowIdx: slots, rowScale: scale, k: topk }], d);
   return top;
 }
@@ -64,12 +77,21 @@ function assertSame(got: TopK, want: TopK, label: string): void {
   for (let j = 0; j < want.indices.length; j++) {
     const [gs, ws] = [got.scores[j], want.scores[j]];
     if (!(Math.abs(gs - ws) <= 1e-5)) assert.fail(`${label} rank ${j}: score ${gs} vs ${ws}`);
-    if (got.indices[j] !== want.indices[j] && !(Math.abs(gs - ws) <= 1e-5)) assert.fail(`${label} rank ${j}: index ${got.indices[j]} vs ${want.indices[j]}`);
+    if (got.indices[j] !== want.indices[j] && !(Math.abs(gs - ws) <= 1e-5))
+      assert.fail(`${label} rank ${j}: index ${got.indices[j]} vs ${want.indices[j]}`);
   }
 }
 
 /** The rerank of `slots` at prefix d: resident path, plain ONNX and JS; asserts they agree, returns the first. */
-async function rerankAgrees(k: Kernel, m: ResidentMatrix, q: Float32Array, slots: Int32Array, d: number, topk: number, label: string): Promise<TopK> {
+async function rerankAgrees(
+  k: Kernel,
+  m: ResidentMatrix,
+  q: Float32Array,
+  slots: Int32Array,
+  d: number,
+  topk: number,
+  label: string,
+): Promise<TopK> {
   const query = normalizedPrefix(q, d);
   const scale = m.scales(slots, d);
   const got = await rerank1(k, m, query, slots, d, scale, topk);
@@ -90,12 +112,20 @@ test('reranks over sealed segments, the tail and a stale segment equal the ONNX 
   const k = await residentKernel(t);
   const { m, r } = matrix(300, 1); // segments 0..3 full (256 rows), a tail of 44
   assert.equal(await k.segments.buildAll(m), 4);
-  assert.deepEqual({ ...k.segments.stats(), lastError: null }, { segments: 4, bytes: 4 * SEG * W * 4, pending: 0, sessions: 4, builds: 4, runs: 0, failures: 0, lastError: null });
+  assert.deepEqual(
+    { ...k.segments.stats(), lastError: null },
+    { segments: 4, bytes: 4 * SEG * W * 4, pending: 0, sessions: 4, builds: 4, runs: 0, failures: 0, lastError: null },
+  );
   // Segment 1 changes after it was baked: slot 70 now holds the query itself, the best row at any prefix.
   const q = randomVec(r);
   m.add(m.slotSeq[70], q);
   for (const d of [8, 13, W]) {
-    for (const [n, topk] of [[300, 10], [120, 500], [40, 1], [1, 3]]) {
+    for (const [n, topk] of [
+      [300, 10],
+      [120, 500],
+      [40, 1],
+      [1, 3],
+    ]) {
       const slots = n === 1 ? Int32Array.of(70) : shortlist(r, 300, n);
       if (n === 300) slots.set([70], 0);
       const got = await rerankAgrees(k, m, q, slots, d, topk, `d=${d} n=${n} k=${topk}`);
@@ -124,7 +154,10 @@ test('integer rows (exact arithmetic, many ties): the merged order equals a sing
     const [ref] = await js.topKRows(q.subarray(0, d), 1, m.data, W, slots, d, ones, 60);
     assert.deepEqual(Array.from(got.indices), Array.from(want.indices), `d=${d}`);
     assert.deepEqual(Array.from(got.indices), Array.from(ref.indices), `d=${d}`);
-    assert.deepEqual(Array.from(got.scores, (x) => x + 0), Array.from(ref.scores, (x) => x + 0));
+    assert.deepEqual(
+      Array.from(got.scores, (x) => x + 0),
+      Array.from(ref.scores, (x) => x + 0),
+    );
   }
   assert.ok(k.segments.stats().runs >= 2);
 });
@@ -156,7 +189,15 @@ test('deletes that move rows: stale segments are not used, results stay right, a
   // Shrinking below segment 3's end: it is no longer full, so no longer used, and released.
   for (let i = 0; i < 10; i++) m.remove(m.slotSeq[m.size - 1]);
   assert.equal(k.segments.acquire(m, 3), null);
-  await rerankAgrees(k, m, q, Int32Array.from({ length: m.size }, (_, i) => i), 16, 20, 'after shrinking');
+  await rerankAgrees(
+    k,
+    m,
+    q,
+    Int32Array.from({ length: m.size }, (_, i) => i),
+    16,
+    20,
+    'after shrinking',
+  );
   await until(() => k.segments.stats().segments === 3, 'segment 3 released');
 });
 
@@ -167,7 +208,11 @@ test('concurrent reranks through the batching window: one launch, one run per se
   await k.segments.buildAll(m);
   const d = 16;
   // Shortlists of 130..180 rows: one padding bucket, so one group.
-  const calls = Array.from({ length: 6 }, (_, i) => ({ q: randomVec(r), slots: shortlist(r, 200, 130 + 10 * i), k: [1, 5, 10, 50, 200, 7][i] }));
+  const calls = Array.from({ length: 6 }, (_, i) => ({
+    q: randomVec(r),
+    slots: shortlist(r, 200, 130 + 10 * i),
+    k: [1, 5, 10, 50, 200, 7][i],
+  }));
   const got = await Promise.all(calls.map((c) => rerank1(w, m, normalizedPrefix(c.q, d), c.slots, d, m.scales(c.slots, d), c.k)));
   assert.equal(w.stats().launches, 1);
   assert.equal(k.segments.stats().runs, 3, 'the six queries shared one run per segment');
@@ -178,7 +223,11 @@ test('concurrent reranks through the batching window: one launch, one run per se
   }
   // One rerank call carrying all six queries: the same, in one run per segment as well.
   const runs = k.segments.stats().runs;
-  const together = await k.rerank(m, calls.map((c) => ({ query: normalizedPrefix(c.q, d), rowIdx: c.slots, rowScale: m.scales(c.slots, d), k: c.k })), d);
+  const together = await k.rerank(
+    m,
+    calls.map((c) => ({ query: normalizedPrefix(c.q, d), rowIdx: c.slots, rowScale: m.scales(c.slots, d), k: c.k })),
+    d,
+  );
   assert.equal(k.segments.stats().runs, runs + 3);
   together.forEach((t, i) => assertSame(t, got[i], `together ${i}`));
   await w.close();
@@ -192,7 +241,15 @@ test('a segment run that fails is retired and its rows scored on the host', asyn
   await seg.session.release(); // the device copy is gone under the kernel's feet
   k.segments.release(seg);
   const q = randomVec(r);
-  await rerankAgrees(k, m, q, Int32Array.from({ length: 128 }, (_, i) => i), W, 10, 'with a broken segment');
+  await rerankAgrees(
+    k,
+    m,
+    q,
+    Int32Array.from({ length: 128 }, (_, i) => i),
+    W,
+    10,
+    'with a broken segment',
+  );
   const s = k.segments.stats();
   assert.equal(s.failures, 1);
   assert.ok(s.lastError);
@@ -213,7 +270,18 @@ test('idle matrices lose their sessions; close() releases every session and leav
   const { m: m2, r: r2 } = matrix(200, 7);
   await k2.segments.buildAll(m2);
   m2.add(m2.slotSeq[3], randomVec(r2)); // stale: a rebuild gets wanted by the next rerank
-  const pending = rerank1(k2, m2, normalizedPrefix(randomVec(r2), W), Int32Array.from({ length: 200 }, (_, i) => i), W, m2.scales(Array.from({ length: 200 }, (_, i) => i), W), 10);
+  const pending = rerank1(
+    k2,
+    m2,
+    normalizedPrefix(randomVec(r2), W),
+    Int32Array.from({ length: 200 }, (_, i) => i),
+    W,
+    m2.scales(
+      Array.from({ length: 200 }, (_, i) => i),
+      W,
+    ),
+    10,
+  );
   assert.ok(k2.segments.scheduled);
   await k2.close(); // waits for the rerank in flight and the build the timer may have started
   await pending;
@@ -243,7 +311,15 @@ test('maxBytes caps the rows held in sessions', async (t) => {
   const { m, r } = matrix(300, 9);
   assert.equal(await k.segments.buildAll(m), 2);
   assert.equal(k.segments.stats().bytes, 2 * SEG * W * 4);
-  await rerankAgrees(k, m, randomVec(r), Int32Array.from({ length: 300 }, (_, i) => i), W, 10, 'two segments on the device, the rest on the host');
+  await rerankAgrees(
+    k,
+    m,
+    randomVec(r),
+    Int32Array.from({ length: 300 }, (_, i) => i),
+    W,
+    10,
+    'two segments on the device, the rest on the host',
+  );
   assert.equal(k.segments.stats().runs, 2);
 });
 
@@ -279,14 +355,24 @@ test('engine: searches with resident segments equal searches without, through in
   engine.createCollection({ name: 'docs', dim: DIM, indexDim: 8, rerankDim: DIM, residentDim: DIM });
   const { vectors } = mrlLikeVectors(4200, DIM, 11);
   const item = (i: number, v = vectors[i]) => ({ id: `v${i}`, vector: v });
-  for (let i = 0; i < 3000; i += 1000) await engine.upsert('docs', Array.from({ length: 1000 }, (_, j) => item(i + j)));
+  for (let i = 0; i < 3000; i += 1000)
+    await engine.upsert(
+      'docs',
+      Array.from({ length: 1000 }, (_, j) => item(i + j)),
+    );
   const rt = engine.runtime('docs');
   const m = rt.matrix;
   assert.equal(m.blockRows, 1024);
   const plain = await onnxP;
   const optionSets = [
     { shortlist: 2500, rerank: DIM, k: 20 },
-    { funnel: [{ dims: 8, keep: 2000 }, { dims: 16, keep: 400 }, { dims: DIM, keep: 10 }] },
+    {
+      funnel: [
+        { dims: 8, keep: 2000 },
+        { dims: 16, keep: 400 },
+        { dims: DIM, keep: 10 },
+      ],
+    },
   ];
   /** engine.search (the resident kernel) against the same stages run by the plain ONNX and JS kernels. */
   const compare = async (label: string) => {
@@ -299,7 +385,11 @@ test('engine: searches with resident segments equal searches without, through in
           const ids = engine.items.getBySeqs(want.seqs);
           const tag = `${label} q=${qi} ${JSON.stringify(opts).slice(0, 20)} ${ref.name}`;
           assert.equal(got.results.length, want.seqs.length, tag);
-          assert.deepEqual(got.results.map((r) => r.id), want.seqs.slice(0, got.results.length).map((s) => ids.get(s)!.id), tag);
+          assert.deepEqual(
+            got.results.map((r) => r.id),
+            want.seqs.slice(0, got.results.length).map((s) => ids.get(s)!.id),
+            tag,
+          );
           got.results.forEach((r, j) => assert.ok(Math.abs(r.score - want.scores[j]) < 1e-5, tag));
         }
       }
@@ -311,7 +401,10 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs, 'reranks ran on the segments');
 
   // Deletes move tail rows into both segments: both go stale and are not used until rebuilt.
-  await engine.deleteItems('docs', Array.from({ length: 150 }, (_, i) => `v${i * 13}`));
+  await engine.deleteItems(
+    'docs',
+    Array.from({ length: 150 }, (_, i) => `v${i * 13}`),
+  );
   assert.equal(kernel.segments.stats().segments, 0);
   await compare('after delete');
   await until(() => kernel.segments.stats().segments === 2, 'the rebuilds after the deletes');
@@ -320,8 +413,14 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runs);
 
   // Re-upsert: new vectors for existing ids (remove + append) and new ids, enough to fill a third segment.
-  await engine.upsert('docs', Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])));
-  await engine.upsert('docs', Array.from({ length: 1000 }, (_, i) => item(3200 + i)));
+  await engine.upsert(
+    'docs',
+    Array.from({ length: 200 }, (_, i) => item(100 + i * 7, vectors[3000 + i])),
+  );
+  await engine.upsert(
+    'docs',
+    Array.from({ length: 1000 }, (_, i) => item(3200 + i)),
+  );
   assert.ok(m.size >= 3 * 1024);
   await compare('after re-upsert');
   await until(() => kernel.segments.stats().segments === 3 && kernel.segments.stats().pending === 0, 'three current segments');
@@ -339,6 +438,9 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(!r.results.some((x) => ['v7', 'v8', 'v9', 'v10'].includes(x.id)), 'no deleted item comes back');
   const want = await runStages(rt, engine.items, js, Float32Array.from(vectors[7]), engine.plan(rt, optionSets[0]).stages);
   const ids = engine.items.getBySeqs(want.seqs);
-  assert.deepEqual(r.results.map((x) => x.id), want.seqs.slice(0, r.results.length).map((s) => ids.get(s)!.id));
+  assert.deepEqual(
+    r.results.map((x) => x.id),
+    want.seqs.slice(0, r.results.length).map((s) => ids.get(s)!.id),
+  );
   await compare('after a write during a search');
 });

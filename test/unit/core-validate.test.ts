@@ -22,7 +22,10 @@ test('bad vectors are rejected with coded errors', () => {
   assert.throws(() => validateVector([0, 0, 0], 3, 'c'), code('INVALID_VECTOR'));
   assert.throws(() => validateVector('1,2,3', 3, 'c'), code('INVALID_VECTOR'));
   assert.throws(() => validateVector({ 0: 1, length: 3 }, 3, 'c'), code('INVALID_VECTOR'));
-  assert.throws(() => validateVector([1, 2], 3, 'docs'), (err: unknown) => code('DIM_MISMATCH')(err) && /2 values, collection 'docs' expects 3/.test((err as Error).message));
+  assert.throws(
+    () => validateVector([1, 2], 3, 'docs'),
+    (err: unknown) => code('DIM_MISMATCH')(err) && /2 values, collection 'docs' expects 3/.test((err as Error).message),
+  );
 });
 
 test('a value that underflows to zero in float32 counts as zero', () => {
@@ -39,7 +42,8 @@ test('ids are non-empty strings of at most 256 characters', () => {
 
 test('collection names are safe identifiers', () => {
   assert.equal(validateCollectionName('docs_v2.1-a'), 'docs_v2.1-a');
-  for (const bad of ['', '../x', 'a b', '-x', 'x'.repeat(65), 3]) assert.throws(() => validateCollectionName(bad), code('INVALID_COLLECTION'));
+  for (const bad of ['', '../x', 'a b', '-x', 'x'.repeat(65), 3])
+    assert.throws(() => validateCollectionName(bad), code('INVALID_COLLECTION'));
 });
 
 test('payloads must serialise to JSON', () => {

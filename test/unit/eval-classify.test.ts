@@ -15,9 +15,24 @@ const C = 3;
 const LABELS = [0, 1, 2, 1];
 const table = (dims: number, rows: number[][]): DimProbs => ({ dims, probs: Float32Array.from(rows.flat()) });
 const BY_DIM: DimProbs[] = [
-  table(4, [[1, 0, 0], [0.5, 0.4, 0.1], [0.4, 0.3, 0.3], [0.1, 0.1, 0.8]]),
-  table(8, [[0.7, 0.2, 0.1], [0.2, 0.7, 0.1], [0.3, 0.4, 0.3], [0.1, 0.85, 0.05]]),
-  table(16, [[0.6, 0.2, 0.2], [0.05, 0.92, 0.03], [0.3, 0.3, 0.4], [1, 0, 0]]),
+  table(4, [
+    [1, 0, 0],
+    [0.5, 0.4, 0.1],
+    [0.4, 0.3, 0.3],
+    [0.1, 0.1, 0.8],
+  ]),
+  table(8, [
+    [0.7, 0.2, 0.1],
+    [0.2, 0.7, 0.1],
+    [0.3, 0.4, 0.3],
+    [0.1, 0.85, 0.05],
+  ]),
+  table(16, [
+    [0.6, 0.2, 0.2],
+    [0.05, 0.92, 0.03],
+    [0.3, 0.3, 0.4],
+    [1, 0, 0],
+  ]),
 ];
 
 test('cascade stops at the first head whose max probability is above the threshold', () => {
@@ -31,7 +46,7 @@ test('cascade stops at the first head whose max probability is above the thresho
   assert.deepEqual(Array.from(r6.predictions), [0, 1, 2, 2]);
 });
 
-test('cascade: a row never confident ends at the largest head, with that head\'s answer', () => {
+test("cascade: a row never confident ends at the largest head, with that head's answer", () => {
   const r = cascade(BY_DIM, C, 0.95);
   assert.deepEqual(Array.from(r.dimsUsed), [4, 16, 16, 16]);
   assert.deepEqual(Array.from(r.predictions), [0, 1, 2, 0]);
@@ -76,7 +91,11 @@ test('dimsForAccuracy: the cheapest point that reaches the target, or null', () 
   assert.deepEqual(dimsForAccuracy(points, 0.25), { threshold: 0, accuracy: 0.25, meanDims: 4 });
   assert.equal(dimsForAccuracy(points, 1.01), null);
   assert.equal(dimsForAccuracy([], 0), null);
-  const tie: CascadePoint[] = [{ threshold: 0.5, accuracy: 0.8, meanDims: 10 }, { threshold: 0.6, accuracy: 0.9, meanDims: 10 }, { threshold: 0.7, accuracy: 0.95, meanDims: 12 }];
+  const tie: CascadePoint[] = [
+    { threshold: 0.5, accuracy: 0.8, meanDims: 10 },
+    { threshold: 0.6, accuracy: 0.9, meanDims: 10 },
+    { threshold: 0.7, accuracy: 0.95, meanDims: 12 },
+  ];
   assert.equal(dimsForAccuracy(tie, 0.8)?.threshold, 0.6, 'equal mean dims: the more accurate point');
 });
 

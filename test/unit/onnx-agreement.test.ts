@@ -10,7 +10,10 @@ import { brownSentences, cosine, fashionImages, sharedModelsWithOnnx, topKNeighb
  * the same 10 nearest neighbours for ≥ 99.5% of queries, on 50 Brown sentences and 50
  * Fashion-MNIST test images (scripts/onnx-agreement.ts measures 1,000 sentences and the 10k set).
  */
-for (const [model, inputs] of [['text-mrl', brownSentences(50)], ['fashion-mrl', fashionImages(50)]] as const) {
+for (const [model, inputs] of [
+  ['text-mrl', brownSentences(50)],
+  ['fashion-mrl', fashionImages(50)],
+] as const) {
   test(`${model}: onnxruntime embeddings agree with TF.js`, async (t) => {
     await initTf();
     const dir = sharedModelsWithOnnx();

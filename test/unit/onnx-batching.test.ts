@@ -24,7 +24,12 @@ test('EmbedBatcher: a lone call runs at once; concurrent calls share launches an
   await new Promise((r) => setImmediate(r)); // the launch's bookkeeping ends after its callers resolve
   const calls = Array.from({ length: 10 }, (_, i) => [10 * i + 1, 10 * i + 2, 10 * i + 3].slice(0, 1 + (i % 3)));
   const out = await Promise.all(calls.map((c) => b.submit(c)));
-  out.forEach((vs, i) => assert.deepEqual(vs.map((v) => Array.from(v)), calls[i].map((x) => [x, 2 * x])));
+  out.forEach((vs, i) =>
+    assert.deepEqual(
+      vs.map((v) => Array.from(v)),
+      calls[i].map((x) => [x, 2 * x]),
+    ),
+  );
   // The first call launches alone; the nine queued behind it go in one launch.
   assert.equal(launches.length, 3);
   assert.deepEqual(launches[2], calls.slice(1).flat());
@@ -40,9 +45,18 @@ test('EmbedBatcher: maxBatch bounds a launch; a window gathers late calls into t
   const late = b.submit([7]); // arrives during the 20 ms window after the first launch
   await Promise.all([...queued, late]);
   assert.deepEqual(launches[0], [1]);
-  assert.ok(launches.every((l) => l.length <= 4), JSON.stringify(launches));
-  assert.deepEqual(launches.flat().sort((a, c) => Number(a) - Number(c)), [1, 2, 3, 4, 5, 6, 7]);
-  assert.ok(launches.some((l) => l.includes(6) && l.includes(7)), `the window let 7 join 6: ${JSON.stringify(launches)}`);
+  assert.ok(
+    launches.every((l) => l.length <= 4),
+    JSON.stringify(launches),
+  );
+  assert.deepEqual(
+    launches.flat().sort((a, c) => Number(a) - Number(c)),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
+  assert.ok(
+    launches.some((l) => l.includes(6) && l.includes(7)),
+    `the window let 7 join 6: ${JSON.stringify(launches)}`,
+  );
 });
 
 test('EmbedBatcher: an input that fails its batch fails only its own call', async () => {
@@ -53,9 +67,15 @@ test('EmbedBatcher: an input that fails its batch fails only its own call', asyn
   const bad = b.submit([4, 'bad']);
   const also = b.submit([5]);
   await first;
-  assert.deepEqual((await good).map((v) => v[0]), [2, 3]);
+  assert.deepEqual(
+    (await good).map((v) => v[0]),
+    [2, 3],
+  );
   await assert.rejects(bad, /cannot embed bad/);
-  assert.deepEqual((await also).map((v) => v[0]), [5]);
+  assert.deepEqual(
+    (await also).map((v) => v[0]),
+    [5],
+  );
 });
 
 test('EmbedCache: keyed by model and exact input, LRU, copies in and out', () => {

@@ -36,7 +36,10 @@ test('model.onnx is used only while it matches the files it was built from; othe
   // Asked for onnxruntime only, a missing graph is an error, not a silent fallback.
   const strict = new EncoderRegistry(dir, { backend: 'onnx' });
   defer(t, () => strict.dispose());
-  await assert.rejects(strict.embed('fashion-mrl', [Array.from({ length: 28 }, () => new Array(28).fill(0))]), /MRL_ENCODER_BACKEND=onnx but no model\.onnx/);
+  await assert.rejects(
+    strict.embed('fashion-mrl', [Array.from({ length: 28 }, () => new Array(28).fill(0))]),
+    /MRL_ENCODER_BACKEND=onnx but no model\.onnx/,
+  );
 });
 
 test('the converter refuses a layer type it does not know (the model stays on TF.js)', (t) => {

@@ -51,17 +51,43 @@ test('log2 x axis: ticks at powers of two, equally spaced', () => {
 });
 
 test('linear axis: nice tick labels with a fixed number of decimals', () => {
-  const svg = renderChart({ ...spec(), x: { label: 'x' }, series: [{ name: 's', points: [{ x: 0, y: 0.1 }, { x: 10, y: 0.35 }] }] });
+  const svg = renderChart({
+    ...spec(),
+    x: { label: 'x' },
+    series: [
+      {
+        name: 's',
+        points: [
+          { x: 0, y: 0.1 },
+          { x: 10, y: 0.35 },
+        ],
+      },
+    ],
+  });
   const pos = xTickPositions(svg);
   assert.deepEqual([...pos.keys()], ['0', '2', '4', '6', '8', '10']);
-  assert.ok(Math.abs((pos.get('10') as number) - (pos.get('0') as number) - 5 * ((pos.get('2') as number) - (pos.get('0') as number))) < 0.02);
+  assert.ok(
+    Math.abs((pos.get('10') as number) - (pos.get('0') as number) - 5 * ((pos.get('2') as number) - (pos.get('0') as number))) < 0.02,
+  );
   assert.match(svg, />0.10<\/text>/);
   assert.match(svg, />0.35<\/text>/);
   assert.deepEqual(niceTicks(0.8, 0.84, 4), [0.8, 0.81, 0.82, 0.83, 0.84]);
 });
 
 test('tick labels keep the decimals a step of 2.5 needs', () => {
-  const svg = renderChart({ ...spec(), series: [{ name: 's', points: [{ x: 8, y: 0.885 }, { x: 512, y: 0.895 }] }], y: { label: 'y', min: 0.885, max: 0.895, ticks: [0.885, 0.8875, 0.89, 0.8925, 0.895] } });
+  const svg = renderChart({
+    ...spec(),
+    series: [
+      {
+        name: 's',
+        points: [
+          { x: 8, y: 0.885 },
+          { x: 512, y: 0.895 },
+        ],
+      },
+    ],
+    y: { label: 'y', min: 0.885, max: 0.895, ticks: [0.885, 0.8875, 0.89, 0.8925, 0.895] },
+  });
   const axis = svg.slice(svg.indexOf('<g class="axis axis-y">'), svg.indexOf('<rect class="frame"'));
   const labels = [...axis.matchAll(/<text class="tick-label"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
   assert.deepEqual(labels, ['0.8850', '0.8875', '0.8900', '0.8925', '0.8950']);

@@ -50,5 +50,8 @@ test('a database from a newer server is refused', (t) => {
   const raw = new Database(file);
   raw.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
   raw.close();
-  assert.throws(() => openDatabase(file), (e: unknown) => (e as { code?: string }).code === 'STORE_CORRUPT');
+  assert.throws(
+    () => openDatabase(file),
+    (e: unknown) => (e as { code?: string }).code === 'STORE_CORRUPT',
+  );
 });

@@ -4,8 +4,17 @@ import { detokenize, readBrown } from '../../src/data/brown.js';
 import { initTf, tf } from '../../src/encoders/tf-backend.js';
 import { mulberry32 as rng } from '../../src/core/rng.js';
 import {
-  adaptorForward, adaptorLoss, buildAdaptor, buildHeads, heldOutDocuments, matMulNN, prefixNeighbours,
-  principalAxes, recallAtK, symmetricEigen, trainAdaptor,
+  adaptorForward,
+  adaptorLoss,
+  buildAdaptor,
+  buildHeads,
+  heldOutDocuments,
+  matMulNN,
+  prefixNeighbours,
+  principalAxes,
+  recallAtK,
+  symmetricEigen,
+  trainAdaptor,
 } from '../../src/train/text-adaptor/index.js';
 import { headAccuracy } from '../../src/train/evaluate.js';
 
@@ -116,8 +125,17 @@ test('the training forward pass (matMulNN) computes what the saved layers model 
     // matMulNN's gradient equals tf.matMul's.
     const p = tf.randomNormal<tf.Rank.R2>([6, 5], 0, 1, 'float32', 1);
     const w = tf.randomNormal<tf.Rank.R2>([5, 3], 0, 1, 'float32', 2);
-    const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
-    const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) => matMulNN(x as tf.Tensor2D, y as tf.Tensor2D).square().sum())([p, w]);
+    const g1 = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+      tf
+        .matMul(x as tf.Tensor2D, y as tf.Tensor2D)
+        .square()
+        .sum(),
+    )([p, w]);
+    const g2 = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+      matMulNN(x as tf.Tensor2D, y as tf.Tensor2D)
+        .square()
+        .sum(),
+    )([p, w]);
     for (let k = 0; k < 2; k++) {
       const [d1, d2] = [g1[k].dataSync(), g2[k].dataSync()];
       for (let i = 0; i < d1.length; i++) assert.ok(Math.abs(d1[i] - d2[i]) < 1e-4);
@@ -133,10 +151,27 @@ test('a few training steps lower the MRL loss and leave no tensors behind', asyn
   const model = buildAdaptor({ hidden: 32, seed: 2 });
   const heads = buildHeads([8, 64, 512], 3, 2);
   const opts = { nesting: [8, 64, 512], tau: 0.05, mseWeight: 1, clsWeight: 0.1 };
-  const lossNow = () => tf.tidy(() => adaptorLoss(model, heads, tf.tensor2d(x, [n, 512]), tf.oneHot(tf.tensor1d(y, 'int32'), 3).toFloat() as tf.Tensor2D, opts).dataSync()[0]);
+  const lossNow = () =>
+    tf.tidy(
+      () =>
+        adaptorLoss(
+          model,
+          heads,
+          tf.tensor2d(x, [n, 512]),
+          tf.oneHot(tf.tensor1d(y, 'int32'), 3).toFloat() as tf.Tensor2D,
+          opts,
+        ).dataSync()[0],
+    );
   const before = lossNow();
   const tensors = tf.memory().numTensors;
-  const { losses } = await trainAdaptor(model, heads, x, y, 3, { ...opts, epochs: 8, batch: 128, learningRate: 1e-3, headLearningRate: 1e-2, seed: 2 });
+  const { losses } = await trainAdaptor(model, heads, x, y, 3, {
+    ...opts,
+    epochs: 8,
+    batch: 128,
+    learningRate: 1e-3,
+    headLearningRate: 1e-2,
+    seed: 2,
+  });
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(losses.length, 8);
   assert.ok(lossNow() < before, `${lossNow()} < ${before}`);

@@ -16,7 +16,9 @@ before(async () => {
 after(() => enc.dispose());
 
 const cosineAt = (a: Float32Array, b: Float32Array, d: number) => {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < d; i++) {
     ab += a[i] * b[i];
     aa += a[i] * a[i];

@@ -32,8 +32,21 @@ test('a run of unknown characters becomes one unknown id (0)', () => {
 });
 
 test('rows whose score was lost in vocab.json (null, or > 0 as ":30" -> 30) cost like the rarest piece', () => {
-  const small: VocabEntry[] = [['<unk>', 0], ['<s>', 0], ['</s>', 0], ['x1', 0], ['x2', 0], ['x3', 0],
-    ['\u2581', -1], ['a', -1], ['b', -1], ['\u2581a', -1.5], ['ab', 30], ['c', null], ['z', -9]];
+  const small: VocabEntry[] = [
+    ['<unk>', 0],
+    ['<s>', 0],
+    ['</s>', 0],
+    ['x1', 0],
+    ['x2', 0],
+    ['x3', 0],
+    ['\u2581', -1],
+    ['a', -1],
+    ['b', -1],
+    ['\u2581a', -1.5],
+    ['ab', 30],
+    ['c', null],
+    ['z', -9],
+  ];
   const t = new SentencePieceTokenizer(small);
   // Taken at face value, "ab" (score 30) would win: ▁|ab = 29. Repaired to -9: ▁a|b = -2.5 wins.
   assert.deepEqual(t.encode('ab'), [9, 8]);

@@ -34,7 +34,8 @@ test('paraphrases are closer than unrelated sentences', async () => {
 
 test('batching (length-sorted, padded) does not change an embedding', async () => {
   const short = 'The committee met on Friday.';
-  const long = 'In the long and somewhat tedious report, the committee described every meeting it had held since the spring, the votes taken, and the reasons given.';
+  const long =
+    'In the long and somewhat tedious report, the committee described every meeting it had held since the spring, the votes taken, and the reasons given.';
   const [alone] = await use.embed([short]);
   const [, withLong] = await use.embed([long, short, 'Yes.']);
   for (let i = 0; i < USE_DIM; i++) assert.ok(Math.abs(alone[i] - withLong[i]) < 1e-5, `dim ${i}`);

@@ -43,10 +43,22 @@ test('the committed sample loads: 1000 train / 200 test 28×28 images, labels in
 });
 
 test('shuffling is a seeded permutation', () => {
-  const a = shuffleInPlace(Uint32Array.from({ length: 100 }, (_, i) => i), mulberry32(5));
-  const b = shuffleInPlace(Uint32Array.from({ length: 100 }, (_, i) => i), mulberry32(5));
-  const c = shuffleInPlace(Uint32Array.from({ length: 100 }, (_, i) => i), mulberry32(6));
+  const a = shuffleInPlace(
+    Uint32Array.from({ length: 100 }, (_, i) => i),
+    mulberry32(5),
+  );
+  const b = shuffleInPlace(
+    Uint32Array.from({ length: 100 }, (_, i) => i),
+    mulberry32(5),
+  );
+  const c = shuffleInPlace(
+    Uint32Array.from({ length: 100 }, (_, i) => i),
+    mulberry32(6),
+  );
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
-  assert.deepEqual(Array.from(a).sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(a).sort((x, y) => x - y),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });

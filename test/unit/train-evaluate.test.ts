@@ -29,8 +29,12 @@ test('knnFigures ranks by cosine at the prefix: truncate, THEN normalise', async
   // Query [1, 0, 0] at d=2. Row A's prefix [1, 0] is parallel to it, but A's third value is huge:
   // normalising the full vector first would shrink A's prefix to [0.01, 0] and let row B win.
   const db = new Float32Array([
-    1, 0, 100, // A, label 1
-    1, 0.5, 0, // B, label 0
+    1,
+    0,
+    100, // A, label 1
+    1,
+    0.5,
+    0, // B, label 0
   ]);
   const queries = new Float32Array([1, 0, 0]);
   const f = await knnFigures({ db, dbLabels: [1, 0], queries, queryLabels: [1], dim: 3 }, [2, 3], 1);

@@ -19,8 +19,24 @@ let image: number[][];
 before(async () => {
   await initTf();
   dir = mkdtempSync(join(tmpdir(), 'mrl-image-enc-'));
-  const code = await runTrain(['--data', SAMPLE, '--out', dir, '--dim', '32', '--hidden', '32', '--epochs', '1',
-    '--batch', '128', '--limit', '256', '--skip-eval', '--quiet']);
+  const code = await runTrain([
+    '--data',
+    SAMPLE,
+    '--out',
+    dir,
+    '--dim',
+    '32',
+    '--hidden',
+    '32',
+    '--epochs',
+    '1',
+    '--batch',
+    '128',
+    '--limit',
+    '256',
+    '--skip-eval',
+    '--quiet',
+  ]);
   assert.equal(code, 0);
   enc = await loadImageEncoder(dir);
   const px = loadSplit(SAMPLE, 't10k', 1).images;
@@ -66,7 +82,10 @@ test('bad shapes, values and PNGs are VALIDATION errors naming the field', async
   const bad: [unknown, RegExp][] = [
     [image.slice(1), /^inputs\[0\]: has 27 rows, expected 28$/],
     [[...image.slice(0, 5), image[5].slice(1), ...image.slice(6)], /^inputs\[0\]\[5\]: has 27 values/],
-    [image.map((row, r) => (r === 3 ? row.map((v, c) => (c === 4 ? 256 : v)) : row)), /^inputs\[0\]\[3\]\[4\]: 256 is not a number 0\.\.255$/],
+    [
+      image.map((row, r) => (r === 3 ? row.map((v, c) => (c === 4 ? 256 : v)) : row)),
+      /^inputs\[0\]\[3\]\[4\]: 256 is not a number 0\.\.255$/,
+    ],
     [image.map((row, r) => (r === 0 ? row.map((v, c) => (c === 0 ? -1 : v)) : row)), /^inputs\[0\]\[0\]\[0\]: -1/],
     [image.map((row, r) => (r === 2 ? row.map((v, c) => (c === 1 ? NaN : v)) : row)), /^inputs\[0\]\[2\]\[1\]: NaN/],
     [image.map((row, r) => (r === 2 ? row.map((v, c) => (c === 1 ? '7' : v)) : row)), /^inputs\[0\]\[2\]\[1\]: "7"/],
@@ -77,14 +96,28 @@ test('bad shapes, values and PNGs are VALIDATION errors naming the field', async
     [Buffer.from('hello world!').toString('base64'), /^inputs\[0\]: not a PNG image/],
   ];
   for (const [input, message] of bad) {
-    await assert.rejects(enc.embed([input]), (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION' && message.test(err.message), String(message));
-    assert.throws(() => enc.validate(input, 'inputs[0]'), (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION');
+    await assert.rejects(
+      enc.embed([input]),
+      (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION' && message.test(err.message),
+      String(message),
+    );
+    assert.throws(
+      () => enc.validate(input, 'inputs[0]'),
+      (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION',
+    );
   }
   const small = new PNG({ width: 27, height: 28 });
   const b64 = PNG.sync.write(small).toString('base64');
-  await assert.rejects(enc.embed([image, b64]), (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION' && /^inputs\[1\]: PNG is 27×28 pixels, expected 28×28$/.test(err.message));
+  await assert.rejects(
+    enc.embed([image, b64]),
+    (err: unknown) =>
+      err instanceof MrlError && err.code === 'VALIDATION' && /^inputs\[1\]: PNG is 27×28 pixels, expected 28×28$/.test(err.message),
+  );
   await assert.rejects(enc.embed('x' as unknown as unknown[]), (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION');
-  assert.throws(() => enc.classify([new Float32Array(32)], 12), (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION');
+  assert.throws(
+    () => enc.classify([new Float32Array(32)], 12),
+    (err: unknown) => err instanceof MrlError && err.code === 'VALIDATION',
+  );
   enc.validate(image, 'inputs[0]');
 });
 

@@ -27,20 +27,31 @@ function assign(t: tf.Tensor, values: number[][] | number[]): void {
 
 test('the MRL loss equals a hand computation: Σ_m c_m · mean CE(W_m z[0:m] + b_m, y)', () => {
   const heads = createHeads('mrl', [2, 4], 3, mulberry32(1));
-  const w2 = [[0.5, -1, 0.25], [1.5, 0.5, -0.5]];
+  const w2 = [
+    [0.5, -1, 0.25],
+    [1.5, 0.5, -0.5],
+  ];
   const b2 = [0.1, 0, -0.2];
-  const w4 = [[1, 0, -1], [0, 1, 0.5], [-0.5, 0.25, 1], [2, -1, 0]];
+  const w4 = [
+    [1, 0, -1],
+    [0, 1, 0.5],
+    [-0.5, 0.25, 1],
+    [2, -1, 0],
+  ];
   const b4 = [0, 0.3, -0.1];
   assign(heads.kernels[0], w2);
   assign(heads.biases[0], b2);
   assign(heads.kernels[1], w4);
   assign(heads.biases[1], b4);
-  const z = [[1, 2, -1, 0.5], [-0.5, 0.25, 2, -1]];
+  const z = [
+    [1, 2, -1, 0.5],
+    [-0.5, 0.25, 2, -1],
+  ];
   const y = [2, 0];
   const c = [0.7, 1.3];
   const hand = [2, 4].map((m, i) => {
     const [w, b] = i === 0 ? [w2, b2] : [w4, b4];
-    return c[i] * z.reduce((s, row, r) => s + ce(matVec(row, w, b, m), y[r]), 0) / z.length;
+    return (c[i] * z.reduce((s, row, r) => s + ce(matVec(row, w, b, m), y[r]), 0)) / z.length;
   });
   const expected = hand[0] + hand[1];
   const got = tf.tidy(() => mrlLoss(heads, tf.tensor2d(z), tf.oneHot(y, 3).toFloat() as tf.Tensor2D, c).loss.dataSync()[0]);
@@ -61,7 +72,12 @@ test('MRL-E has exactly one head weight matrix; head m reads its first m rows on
   const mrl = createHeads('mrl', [2, 4], 3, mulberry32(2));
   assert.equal(mrl.kernels.length, 2, 'plain MRL has one head per dim');
 
-  const w = [[1, 0, -1], [0, 1, 0.5], [-0.5, 0.25, 1], [2, -1, 0]];
+  const w = [
+    [1, 0, -1],
+    [0, 1, 0.5],
+    [-0.5, 0.25, 1],
+    [2, -1, 0],
+  ];
   const b = [0.1, 0.2, 0.3];
   assign(heads.kernels[0], w);
   assign(heads.biases[0], b);
@@ -87,12 +103,19 @@ test('MRL-E has exactly one head weight matrix; head m reads its first m rows on
 
 test("the dense op's hand-written gradient equals TF.js's own", () => {
   const r = mulberry32(3);
-  const rnd = (shape: [number, number]) => tf.tensor2d(Array.from({ length: shape[0] * shape[1] }, () => r() * 2 - 1), shape);
+  const rnd = (shape: [number, number]) =>
+    tf.tensor2d(
+      Array.from({ length: shape[0] * shape[1] }, () => r() * 2 - 1),
+      shape,
+    );
   const x = rnd([5, 4]);
   const w = rnd([4, 3]);
   const b = tf.tensor1d([0.1, -0.2, 0.3]);
   const up = rnd([5, 3]);
-  for (const [op, act] of [[denseRelu, tf.relu], [denseLinear, (t: tf.Tensor) => t]] as const) {
+  for (const [op, act] of [
+    [denseRelu, tf.relu],
+    [denseLinear, (t: tf.Tensor) => t],
+  ] as const) {
     const mine = tf.grads((a, bw, bb) => tf.sum(tf.mul(op(a as tf.Tensor2D, bw as tf.Tensor2D, bb as tf.Tensor1D), up)))([x, w, b]);
     const ref = tf.grads((a, bw, bb) => tf.sum(tf.mul(act(tf.add(tf.matMul(a as tf.Tensor2D, bw as tf.Tensor2D), bb)), up)))([x, w, b]);
     mine.forEach((g, i) => {

@@ -24,17 +24,31 @@ before(async () => {
 function options(objective: TrainOptions['objective'], over: Partial<TrainOptions> = {}): TrainOptions {
   const dim = 32;
   return {
-    objective, spec: { inputShape: [28, 28], hidden: [48], dim },
-    nesting: objective === 'fixed' ? [dim] : [8, 16, 32], epochs: 1, batchSize: 64,
-    learningRate: 1e-3, seed: 7, progress: false, maxSteps: 4, ...over,
+    objective,
+    spec: { inputShape: [28, 28], hidden: [48], dim },
+    nesting: objective === 'fixed' ? [dim] : [8, 16, 32],
+    epochs: 1,
+    batchSize: 64,
+    learningRate: 1e-3,
+    seed: 7,
+    progress: false,
+    maxSteps: 4,
+    ...over,
   };
 }
 
 function manifestFor(o: TrainOptions, examples: number): ModelManifest {
   return {
-    name: 'tiny', loader: 'image-mlp', input: { kind: 'image', shape: [28, 28] }, dim: o.spec.dim, nesting: o.nesting,
-    objective: o.objective, training: { data: 'sample', examples, epochs: o.epochs, seconds: 0, seed: o.seed },
-    metrics: {}, classes: [...FASHION_CLASSES], createdAt: new Date(0).toISOString(),
+    name: 'tiny',
+    loader: 'image-mlp',
+    input: { kind: 'image', shape: [28, 28] },
+    dim: o.spec.dim,
+    nesting: o.nesting,
+    objective: o.objective,
+    training: { data: 'sample', examples, epochs: o.epochs, seconds: 0, seed: o.seed },
+    metrics: {},
+    classes: [...FASHION_CLASSES],
+    createdAt: new Date(0).toISOString(),
   };
 }
 
@@ -52,7 +66,9 @@ for (const objective of ['mrl', 'mrl-e', 'fixed'] as const) {
     assert.equal(trained.steps, 4);
     const x = tf.tensor3d(Float32Array.from(data.images.subarray(0, 20 * 784)), [20, 28, 28]);
     const before = tf.tidy(() => trained.encoder.forward(x).dataSync());
-    const beforeProbs = o.nesting.map((m) => tf.tidy(() => tf.softmax(headLogits(trained.heads, tf.tensor2d(before, [20, o.spec.dim]), m)).dataSync()));
+    const beforeProbs = o.nesting.map((m) =>
+      tf.tidy(() => tf.softmax(headLogits(trained.heads, tf.tensor2d(before, [20, o.spec.dim]), m)).dataSync()),
+    );
     await saveTrainedModel(trained, dir, manifestFor(o, data.count));
     trained.dispose();
     x.dispose();
@@ -65,11 +81,17 @@ for (const objective of ['mrl', 'mrl-e', 'fixed'] as const) {
     const after = await enc.embed(images);
     assert.equal(after.length, 20);
     // bit for bit: the trainer's forward and the saved tfjs-layers model run the same ops
-    assert.deepEqual(after.map((v) => Array.from(v)), rows(before, o.spec.dim));
+    assert.deepEqual(
+      after.map((v) => Array.from(v)),
+      rows(before, o.spec.dim),
+    );
     assert.deepEqual(enc.headDims, o.nesting);
     o.nesting.forEach((m, i) => {
       const probs = enc.classify(after, m);
-      assert.deepEqual(probs.map((p) => Array.from(p)), rows(beforeProbs[i], 10));
+      assert.deepEqual(
+        probs.map((p) => Array.from(p)),
+        rows(beforeProbs[i], 10),
+      );
       probs.forEach((p) => assert.ok(Math.abs(p.reduce((s, v) => s + v, 0) - 1) < 1e-5));
     });
     enc.dispose();
@@ -93,8 +115,27 @@ test('runTrain (mrl train) trains, saves, evaluates and records figures in the m
   const dir = mkdtempSync(join(tmpdir(), 'mrl-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const before = tf.memory().numTensors;
-  const code = await runTrain(['--data', SAMPLE, '--out', dir, '--dim', '32', '--hidden', '32', '--epochs', '1',
-    '--batch', '100', '--limit', '300', '--seed', '3', '--name', 'tiny', '--quiet']);
+  const code = await runTrain([
+    '--data',
+    SAMPLE,
+    '--out',
+    dir,
+    '--dim',
+    '32',
+    '--hidden',
+    '32',
+    '--epochs',
+    '1',
+    '--batch',
+    '100',
+    '--limit',
+    '300',
+    '--seed',
+    '3',
+    '--name',
+    'tiny',
+    '--quiet',
+  ]);
   assert.equal(code, 0);
   assert.equal(tf.memory().numTensors, before, 'runTrain releases every tensor it made');
   const m = readManifest(dir);

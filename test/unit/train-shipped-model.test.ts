@@ -14,7 +14,9 @@ const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.u
 test('the shipped fashion-mrl model loads, matches its manifest, and classifies the sample', async () => {
   await initTf();
   // What is committed: model.onnx(.json) are built from these files by npm run build:onnx.
-  const bytes = readdirSync(MODEL).filter((f) => !f.startsWith('model.onnx')).reduce((s, f) => s + statSync(join(MODEL, f)).size, 0);
+  const bytes = readdirSync(MODEL)
+    .filter((f) => !f.startsWith('model.onnx'))
+    .reduce((s, f) => s + statSync(join(MODEL, f)).size, 0);
   assert.ok(bytes < 4 * 2 ** 20, `model directory is ${bytes} bytes`);
   const start = tf.memory().numTensors;
   const enc = await loadImageEncoder(MODEL);
@@ -31,8 +33,10 @@ test('the shipped fashion-mrl model loads, matches its manifest, and classifies 
 
   const test = loadSplit(SAMPLE, 't10k');
   const train = loadSplit(SAMPLE, 'train');
-  const asImages = (s: typeof test) => Array.from({ length: s.count }, (_, i) =>
-    Array.from({ length: 28 }, (_, r) => Array.from(s.images.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28))));
+  const asImages = (s: typeof test) =>
+    Array.from({ length: s.count }, (_, i) =>
+      Array.from({ length: 28 }, (_, r) => Array.from(s.images.subarray(i * 784 + r * 28, i * 784 + r * 28 + 28))),
+    );
   const zTest = await enc.embed(asImages(test));
   const zTrain = await enc.embed(asImages(train));
   for (const dim of [8, 512]) {
@@ -45,7 +49,10 @@ test('the shipped fashion-mrl model loads, matches its manifest, and classifies 
     zs.forEach((z, i) => out.set(z, i * 512));
     return out;
   };
-  const knn = await knnFigures({ db: flat(zTrain), dbLabels: train.labels, queries: flat(zTest), queryLabels: test.labels, dim: 512 }, [8, 512]);
+  const knn = await knnFigures(
+    { db: flat(zTrain), dbLabels: train.labels, queries: flat(zTest), queryLabels: test.labels, dim: 512 },
+    [8, 512],
+  );
   assert.ok(knn.knn1[8] > 0.7 && knn.knn1[512] > 0.75, JSON.stringify(knn.knn1));
   enc.dispose();
   assert.equal(tf.memory().numTensors, start);

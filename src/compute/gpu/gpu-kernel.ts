@@ -39,7 +39,8 @@ export async function createGpuKernel(threads: number, cpu: () => Promise<Create
   const { OnnxKernel } = await import('../onnx-kernel.js');
   const { ResidentKernel } = await import('./resident-kernel.js');
   const reasons: string[] = [];
-  const start = async (provider: 'cuda' | 'webgpu') => new ResidentKernel(await OnnxKernel.create({ threads, provider }), { executionProviders: [provider, 'cpu'] });
+  const start = async (provider: 'cuda' | 'webgpu') =>
+    new ResidentKernel(await OnnxKernel.create({ threads, provider }), { executionProviders: [provider, 'cpu'] });
   if (cudaProviderLibrary()) {
     try {
       return await start('cuda');
@@ -55,5 +56,7 @@ export async function createGpuKernel(threads: number, cpu: () => Promise<Create
     reasons.push(`webgpu: ${(err as Error).message.split('\n')[0]}`);
   }
   const k: Kernel = await cpu();
-  return Object.assign(k, { fallbackReason: `no GPU provider started (${reasons.join('; ')}); using ${k.name}, without device-resident rerank segments` });
+  return Object.assign(k, {
+    fallbackReason: `no GPU provider started (${reasons.join('; ')}); using ${k.name}, without device-resident rerank segments`,
+  });
 }

@@ -20,7 +20,11 @@ export class MatrixSegments {
   lastUsed = 0;
 
   /** rows: slots per segment, a multiple of the matrix's blockRows. */
-  constructor(m: RerankMatrix, readonly rows: number, private readonly sessions: SessionReleaser) {
+  constructor(
+    m: RerankMatrix,
+    readonly rows: number,
+    private readonly sessions: SessionReleaser,
+  ) {
     this.ref = new WeakRef(m);
   }
 

@@ -10,10 +10,21 @@ import { unpack } from '../onnx-kernel.js';
 import { residentRowsModelLayout } from '../onnx-model.js';
 
 /** A baked segment: the rows as they were at matrix `version`; `users` reranks hold it, so a retired one is released when they finish. */
-export interface Segment { readonly session: ort.InferenceSession; readonly version: number; readonly bytes: number; users: number; retired: boolean }
+export interface Segment {
+  readonly session: ort.InferenceSession;
+  readonly version: number;
+  readonly bytes: number;
+  users: number;
+  retired: boolean;
+}
 
 /** One query's share of a segment: the query (d values), row indices local to the segment, their scales. */
-export interface SegmentQuery { query: Float32Array; local: Int32Array; scale: Float32Array; k: number }
+export interface SegmentQuery {
+  query: Float32Array;
+  local: Int32Array;
+  scale: Float32Array;
+  k: number;
+}
 
 /** Bytes of rows copied per event-loop turn while baking. */
 const COPY_BYTES = 4 << 20;
@@ -26,7 +37,13 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * `stop()` says so. Creating the session is synchronous in onnxruntime-node 1.30: it blocks the
  * event loop (~0.35 s for 65,536 × 768 on the CPU provider here). Throws if ORT fails.
  */
-export async function bakeSegment(m: RerankMatrix, i: number, S: number, options: ort.InferenceSession.SessionOptions, stop: () => boolean): Promise<{ session: ort.InferenceSession; version: number } | null> {
+export async function bakeSegment(
+  m: RerankMatrix,
+  i: number,
+  S: number,
+  options: ort.InferenceSession.SessionOptions,
+  stop: () => boolean,
+): Promise<{ session: ort.InferenceSession; version: number } | null> {
   const w = m.width;
   const version = m.version;
   const { bytes: model, dataOffset } = residentRowsModelLayout(S, w);

@@ -62,13 +62,20 @@ export class ResidentSegments {
 
   constructor(opts: ResidentOptions) {
     this.segmentRowsOpt = opts.segmentRows ?? 65_536;
-    if (!Number.isInteger(this.segmentRowsOpt) || this.segmentRowsOpt < 1) throw new RangeError(`segmentRows must be a positive integer, got ${this.segmentRowsOpt}`);
+    if (!Number.isInteger(this.segmentRowsOpt) || this.segmentRowsOpt < 1)
+      throw new RangeError(`segmentRows must be a positive integer, got ${this.segmentRowsOpt}`);
     this.settleMs = opts.settleMs ?? 2000;
     this.idleMs = opts.idleMs ?? 600_000;
     this.maxBytes = opts.maxBytes ?? Infinity;
     this.buildShare = opts.buildShare ?? 0.1;
     if (!(this.buildShare > 0 && this.buildShare <= 1)) throw new RangeError(`buildShare must be in (0, 1], got ${this.buildShare}`);
-    this.sessionOptions = { executionProviders: opts.executionProviders, intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };
+    this.sessionOptions = {
+      executionProviders: opts.executionProviders,
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    };
   }
 
   /** Rows per segment of this matrix (a multiple of its blockRows); marks the matrix as in use. */
@@ -144,7 +151,16 @@ export class ResidentSegments {
       }
       pending += s.pending.size;
     }
-    return { segments, bytes, pending, sessions: this.sessions.open, builds: this.counts.builds, runs: this.counts.runs, failures: this.counts.failures, lastError: this.lastError };
+    return {
+      segments,
+      bytes,
+      pending,
+      sessions: this.sessions.open,
+      builds: this.counts.builds,
+      runs: this.counts.runs,
+      failures: this.counts.failures,
+      lastError: this.lastError,
+    };
   }
 
   /** Whether a maintenance timer is set (close() leaves none). */
@@ -216,7 +232,11 @@ export class ResidentSegments {
     for (const state of [...this.states]) {
       if (this.closed) return;
       const m = state.ref.deref();
-      if (!m || Date.now() - state.lastUsed >= this.idleMs || (!state.segments.size && !state.pending.size && !state.backingOff(Date.now()))) {
+      if (
+        !m ||
+        Date.now() - state.lastUsed >= this.idleMs ||
+        (!state.segments.size && !state.pending.size && !state.backingOff(Date.now()))
+      ) {
         this.evict(state); // an empty state costs nothing to make again
         continue;
       }

@@ -56,7 +56,10 @@ export function buildOnnxModel(dir: string, loader: ModelManifest['loader']): { 
     const g = new GraphBuilder('image-mlp');
     const out = appendLayersModel(g, adaptor, 'pixels');
     g.op('Identity', [out], [], 'embedding');
-    const bytes = g.build([{ name: 'pixels', type: FLOAT, dims: ['B', ...manifest.input.shape] }], [{ name: 'embedding', dims: ['B', manifest.dim] }]);
+    const bytes = g.build(
+      [{ name: 'pixels', type: FLOAT, dims: ['B', ...manifest.input.shape] }],
+      [{ name: 'embedding', dims: ['B', manifest.dim] }],
+    );
     return { bytes, info: { format: 'mrl-onnx/1', loader, inputs: ['pixels'], output: 'embedding' } };
   }
   const g = new GraphBuilder('use-lite-adaptor');
@@ -64,7 +67,10 @@ export function buildOnnxModel(dir: string, loader: ModelManifest['loader']): { 
   const out = appendLayersModel(g, adaptor, use);
   g.op('Identity', [out], [], 'embedding');
   const bytes = g.build(
-    [{ name: 'ids', type: INT32, dims: ['B', 'L'] }, { name: 'mask', type: FLOAT, dims: ['B', 'L'] }],
+    [
+      { name: 'ids', type: INT32, dims: ['B', 'L'] },
+      { name: 'mask', type: FLOAT, dims: ['B', 'L'] },
+    ],
     [{ name: 'embedding', dims: ['B', 512] }],
   );
   return { bytes, info: { format: 'mrl-onnx/1', loader, inputs: ['ids', 'mask'], output: 'embedding' } };
@@ -87,7 +93,10 @@ export function writeOnnxModel(dir: string): { file: string; bytes: number } {
  * Whether `dir` has an ONNX file built from its current sources: the file's info, or why not
  * (a reason for /health).
  */
-export function checkOnnxModel(dir: string, loader: ModelManifest['loader']): { ok: true; file: string; info: OnnxInfo } | { ok: false; reason: string } {
+export function checkOnnxModel(
+  dir: string,
+  loader: ModelManifest['loader'],
+): { ok: true; file: string; info: OnnxInfo } | { ok: false; reason: string } {
   const file = join(dir, ONNX_FILE);
   if (!existsSync(file) || !existsSync(join(dir, ONNX_INFO))) return { ok: false, reason: `no ${ONNX_FILE} (run npm run build:onnx)` };
   let info: OnnxInfo;
@@ -98,9 +107,11 @@ export function checkOnnxModel(dir: string, loader: ModelManifest['loader']): { 
   }
   if (info.format !== 'mrl-onnx/1' || info.loader !== loader) return { ok: false, reason: `${ONNX_INFO} is not a '${loader}' graph` };
   const want = onnxSources(dir, loader).map((f) => [sourceKey(dir, f), f] as const);
-  if (want.length !== Object.keys(info.sources).length) return { ok: false, reason: `${ONNX_FILE} is stale: built from other files (run npm run build:onnx)` };
+  if (want.length !== Object.keys(info.sources).length)
+    return { ok: false, reason: `${ONNX_FILE} is stale: built from other files (run npm run build:onnx)` };
   for (const [key, path] of want) {
-    if (info.sources[key] !== digest(path)) return { ok: false, reason: `${ONNX_FILE} is stale: ${key} changed since it was built (run npm run build:onnx)` };
+    if (info.sources[key] !== digest(path))
+      return { ok: false, reason: `${ONNX_FILE} is stale: ${key} changed since it was built (run npm run build:onnx)` };
   }
   return { ok: true, file, info };
 }

@@ -25,7 +25,13 @@ async function loadSession(runner: OnnxRunner, name: string, file: string, threa
   return key;
 }
 
-export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxInfo, runner: OnnxRunner, threads: number): Promise<Encoder> {
+export async function loadOnnxTextEncoder(
+  dir: string,
+  file: string,
+  info: OnnxInfo,
+  runner: OnnxRunner,
+  threads: number,
+): Promise<Encoder> {
   const manifest: ModelManifest = await readManifest(dir);
   const [tokenizer, key] = await Promise.all([loadUseTokenizer(), loadSession(runner, manifest.name, file, threads)]);
   const dim = manifest.dim;
@@ -46,7 +52,7 @@ export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxI
       // rows is about as efficient per row as one over 200, so splitting costs ~0.1 ms a run.
       const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
       const out = new Array<Float32Array>(inputs.length);
-      for (let start = 0; start < order.length; ) {
+      for (let start = 0; start < order.length;) {
         let end = start + 1;
         let real = ids[order[start]].length;
         while (end < order.length && end - start < TEXT_MAX_BATCH) {
@@ -64,10 +70,14 @@ export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxI
           tok.set(ids[r], b * L);
           mask.fill(1, b * L, b * L + ids[r].length);
         });
-        const { data } = await runner.run(key, {
-          [info.inputs[0]]: { type: 'int32', data: tok, dims: [rows.length, L] },
-          [info.inputs[1]]: { type: 'float32', data: mask, dims: [rows.length, L] },
-        }, info.output);
+        const { data } = await runner.run(
+          key,
+          {
+            [info.inputs[0]]: { type: 'int32', data: tok, dims: [rows.length, L] },
+            [info.inputs[1]]: { type: 'float32', data: mask, dims: [rows.length, L] },
+          },
+          info.output,
+        );
         rows.forEach((r, b) => (out[r] = data.slice(b * dim, (b + 1) * dim)));
         start = end;
       }
@@ -85,7 +95,13 @@ export async function loadOnnxTextEncoder(dir: string, file: string, info: OnnxI
  * The image encoder on onnxruntime for embedding; the classification heads (a few small
  * matrices) stay on TF.js, so classify() is the TF.js encoder's.
  */
-export async function loadOnnxImageEncoder(dir: string, file: string, info: OnnxInfo, runner: OnnxRunner, threads: number): Promise<ImageEncoder> {
+export async function loadOnnxImageEncoder(
+  dir: string,
+  file: string,
+  info: OnnxInfo,
+  runner: OnnxRunner,
+  threads: number,
+): Promise<ImageEncoder> {
   const base = await loadImageEncoder(dir);
   let key: string;
   try {

@@ -88,7 +88,10 @@ interface WeightSpec {
  * The weights of a TF.js model.json (graph or layers format), by name: every group's shards
  * concatenated in order, float32 and int32 entries only (no quantisation).
  */
-export function readTfjsWeights(dir: string, modelJson: { weightsManifest: { paths: string[]; weights: WeightSpec[] }[] }): Map<string, { shape: number[]; dtype: string; data: Float32Array | Int32Array }> {
+export function readTfjsWeights(
+  dir: string,
+  modelJson: { weightsManifest: { paths: string[]; weights: WeightSpec[] }[] },
+): Map<string, { shape: number[]; dtype: string; data: Float32Array | Int32Array }> {
   const out = new Map<string, { shape: number[]; dtype: string; data: Float32Array | Int32Array }>();
   for (const group of modelJson.weightsManifest) {
     const buf = Buffer.concat(group.paths.map((p) => readFileSync(join(dir, p))));

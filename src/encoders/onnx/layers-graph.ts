@@ -53,7 +53,15 @@ export function appendLayersModel(g: GraphBuilder, model: { json: LayersModelJso
   let last = input;
   for (const layer of layers) {
     const cfg = layer.config;
-    const ins = functional ? inbound(layer).map((n) => values.get(n) ?? (() => { throw new Error(`layer ${cfg.name}: unknown input ${n}`); })()) : [last];
+    const ins = functional
+      ? inbound(layer).map(
+          (n) =>
+            values.get(n) ??
+            (() => {
+              throw new Error(`layer ${cfg.name}: unknown input ${n}`);
+            })(),
+        )
+      : [last];
     let out: string;
     switch (layer.class_name) {
       case 'InputLayer':

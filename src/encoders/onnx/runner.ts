@@ -1,7 +1,11 @@
 import { Worker } from 'node:worker_threads';
 
 /** A feed as it crosses to the worker: typed array plus shape. */
-export interface Feed { type: 'float32' | 'int32'; data: Float32Array | Int32Array; dims: number[] }
+export interface Feed {
+  type: 'float32' | 'int32';
+  data: Float32Array | Int32Array;
+  dims: number[];
+}
 
 export type RunnerRequest =
   | { id: number; type: 'load'; key: string; file: string; threads: number }
@@ -29,7 +33,10 @@ export class OnnxRunner {
     const fromTs = import.meta.url.endsWith('.ts');
     const entry = new URL(`./worker${fromTs ? '.ts' : '.js'}`, import.meta.url);
     const w = fromTs
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
+          { eval: true },
+        )
       : new Worker(entry);
     this.live.clear();
     w.unref();

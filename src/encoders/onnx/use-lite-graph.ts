@@ -52,7 +52,8 @@ function getter(weights: Weights) {
       const w = get(name);
       if (!(w.data instanceof Float32Array)) throw new Error(`USE lite: ${name} is not float32`);
       const s = shape ?? w.shape;
-      if (s.reduce((a, b) => a * b, 1) !== w.data.length) throw new Error(`USE lite: ${name} has shape [${w.shape.join(', ')}], expected [${s.join(', ')}]`);
+      if (s.reduce((a, b) => a * b, 1) !== w.data.length)
+        throw new Error(`USE lite: ${name} has shape [${w.shape.join(', ')}], expected [${s.join(', ')}]`);
       return { shape: s, data: w.data };
     },
     scalar(name: string): number {
@@ -90,7 +91,14 @@ export function appendUseLite(g: GraphBuilder, weights: Weights, ids: string, ma
   const ln = (x: string, prefix: string) => {
     const scale = w.f(`${prefix}/layer_norm/layer_norm_scale/ConcatPartitions/concat`);
     const bias = w.f(`${prefix}/layer_norm/layer_norm_bias/ConcatPartitions/concat`);
-    return g.op('LayerNormalization', [x, g.float(scale.shape, scale.data), g.float(bias.shape, bias.data)], [{ name: 'axis', i: -1 }, { name: 'epsilon', f: eps }]);
+    return g.op(
+      'LayerNormalization',
+      [x, g.float(scale.shape, scale.data), g.float(bias.shape, bias.data)],
+      [
+        { name: 'axis', i: -1 },
+        { name: 'epsilon', f: eps },
+      ],
+    );
   };
 
   // [B, 1, 1, L]: 0 for tokens, -1e9 for padding keys.
@@ -100,23 +108,45 @@ export function appendUseLite(g: GraphBuilder, weights: Weights, ids: string, ma
     const pre = `${ENC}Layer_${layer}/TransformerLayer/MultiheadAttention`;
     const vars = `${VARS}Layer_${layer}/TransformerLayer/MultiheadAttention`;
     const inDim = w.f(`${vars}/qkv_transform_single/kernel/part_0`).shape[2];
-    const qkv = g.matmulBias(x, w.f(`${vars}/qkv_transform_single/kernel/part_0`, [inDim, 3 * d]), w.f(`${pre}/qkv_transform_single/bias/ConcatPartitions/concat`));
+    const qkv = g.matmulBias(
+      x,
+      w.f(`${vars}/qkv_transform_single/kernel/part_0`, [inDim, 3 * d]),
+      w.f(`${pre}/qkv_transform_single/bias/ConcatPartitions/concat`),
+    );
     const [q, k, v] = g.opN('Split', [qkv, g.int64([d, d, d])], 3, [{ name: 'axis', i: -1 }]);
     const dh = d / heads;
-    const split = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, g.int64([0, 0, heads, dh])])], [{ name: 'perm', ints: perm }]);
-    const qs = g.op('Mul', [split(q, [0, 2, 1, 3]), g.scalar(w.scalar(`${STACK}Layer_${layer}/TransformerLayer/MultiheadAttention/mul/y`))]);
+    const split = (t: string, perm: number[]) =>
+      g.op('Transpose', [g.op('Reshape', [t, g.int64([0, 0, heads, dh])])], [{ name: 'perm', ints: perm }]);
+    const qs = g.op('Mul', [
+      split(q, [0, 2, 1, 3]),
+      g.scalar(w.scalar(`${STACK}Layer_${layer}/TransformerLayer/MultiheadAttention/mul/y`)),
+    ]);
     const scores = g.op('Add', [g.op('MatMul', [qs, split(k, [0, 2, 3, 1])]), keyBias]);
     const probs = g.op('Softmax', [scores], [{ name: 'axis', i: -1 }]);
     const o = g.op('MatMul', [probs, split(v, [0, 2, 1, 3])]);
     const merged = g.op('Reshape', [g.op('Transpose', [o], [{ name: 'perm', ints: [0, 2, 1, 3] }]), g.int64([0, 0, d])]);
     const outDim = w.f(`${vars}/output_transform_single/kernel/part_0`).shape[3];
-    return g.matmulBias(merged, w.f(`${vars}/output_transform_single/kernel/part_0`, [d, outDim]), w.f(`${pre}/output_transform_single/bias/ConcatPartitions/concat`));
+    return g.matmulBias(
+      merged,
+      w.f(`${vars}/output_transform_single/kernel/part_0`, [d, outDim]),
+      w.f(`${pre}/output_transform_single/bias/ConcatPartitions/concat`),
+    );
   };
 
   const ffn = (x: string, layer: number) => {
     const pre = `${ENC}Layer_${layer}/TransformerLayer/FFN`;
-    const h = g.op('Relu', [g.matmulBias(x, w.f(`${STACK}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`), w.f(`${pre}/conv1/bias/ConcatPartitions/concat`))]);
-    return g.matmulBias(h, w.f(`${STACK}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`), w.f(`${pre}/conv2/bias/ConcatPartitions/concat`));
+    const h = g.op('Relu', [
+      g.matmulBias(
+        x,
+        w.f(`${STACK}Layer_${layer}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`),
+        w.f(`${pre}/conv1/bias/ConcatPartitions/concat`),
+      ),
+    ]);
+    return g.matmulBias(
+      h,
+      w.f(`${STACK}Layer_${layer}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`),
+      w.f(`${pre}/conv2/bias/ConcatPartitions/concat`),
+    );
   };
 
   // Embedding + timing signal.
@@ -131,7 +161,11 @@ export function appendUseLite(g: GraphBuilder, weights: Weights, ids: string, ma
   // Layer 0: 256 in, 512 out; the residual goes through a dense projection.
   const d0 = w.f(`${VARS}Layer_0/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`).shape[3] / 3;
   const a0 = attention(ln(x0, `${ENC}Layer_0/TransformerLayer/layer_prepostprocess`), 0, d0);
-  const res0 = g.matmulBias(x0, w.f(`${ENC}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`), w.f(`${ENC}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`));
+  const res0 = g.matmulBias(
+    x0,
+    w.f(`${ENC}Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat`),
+    w.f(`${ENC}Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat`),
+  );
   const h = g.op('Add', [a0, res0]);
   const h2 = g.op('Add', [ffn(ln(h, `${ENC}Layer_0/TransformerLayer/FFN/layer_prepostprocess`), 0), h]);
 
@@ -141,10 +175,20 @@ export function appendUseLite(g: GraphBuilder, weights: Weights, ids: string, ma
   const h4 = g.op('Add', [ffn(ln(h3, `${ENC}Layer_1/TransformerLayer/FFN/layer_prepostprocess`), 1), h3]);
 
   // Mean over the tokens, then tanh layer and L2 normalisation.
-  const summed = g.op('ReduceSum', [g.op('Mul', [h4, g.op('Unsqueeze', [mask, g.int64([2])])]), g.int64([1])], [{ name: 'keepdims', i: 0 }]);
+  const summed = g.op(
+    'ReduceSum',
+    [g.op('Mul', [h4, g.op('Unsqueeze', [mask, g.int64([2])])]), g.int64([1])],
+    [{ name: 'keepdims', i: 0 }],
+  );
   const count = g.op('Max', [g.op('ReduceSum', [mask, g.int64([1])], [{ name: 'keepdims', i: 1 }]), g.scalar(1)]);
   const pooled = g.op('Div', [summed, count]);
-  const t = g.op('Tanh', [g.matmulBias(pooled, w.f('module/Encoder_en/hidden_layers/tanh_layer_0/weights'), w.f('module/Encoder_en/hidden_layers/tanh_layer_0/bias'))]);
+  const t = g.op('Tanh', [
+    g.matmulBias(
+      pooled,
+      w.f('module/Encoder_en/hidden_layers/tanh_layer_0/weights'),
+      w.f('module/Encoder_en/hidden_layers/tanh_layer_0/bias'),
+    ),
+  ]);
   const sq = g.op('ReduceSum', [g.op('Mul', [t, t]), g.int64([1])], [{ name: 'keepdims', i: 1 }]);
   const floor = w.scalar('module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y');
   const out = g.op('Mul', [t, g.op('Reciprocal', [g.op('Sqrt', [g.op('Max', [sq, g.scalar(floor)])])])]);

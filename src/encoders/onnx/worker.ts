@@ -14,7 +14,11 @@ async function handle(msg: RunnerRequest): Promise<RunnerReply> {
   switch (msg.type) {
     case 'load': {
       const session = await ort.InferenceSession.create(msg.file, {
-        executionProviders: ['cpu'], intraOpNumThreads: msg.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+        executionProviders: ['cpu'],
+        intraOpNumThreads: msg.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
         // Spinning workers would steal the cores the HTTP thread and the search kernel need.
         extra: { session: { intra_op: { allow_spinning: '0' } } },
       });

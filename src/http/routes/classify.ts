@@ -9,10 +9,14 @@ import { ClassifyBody, ClassifyReply } from '../schemas/classify.js';
 export const classifyRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post('/classify', {
-    schema: { tags: ['models'], body: ClassifyBody(ctx.config.http.maxEmbedBatch), response: { 200: ClassifyReply, ...errorResponses } },
-  }, async (req) => {
-    const { model, inputs, threshold, dims } = req.body;
-    return { model, ...(await classifyCascade(ctx.encoders, model, inputs, { threshold, dims })) };
-  });
+  app.post(
+    '/classify',
+    {
+      schema: { tags: ['models'], body: ClassifyBody(ctx.config.http.maxEmbedBatch), response: { 200: ClassifyReply, ...errorResponses } },
+    },
+    async (req) => {
+      const { model, inputs, threshold, dims } = req.body;
+      return { model, ...(await classifyCascade(ctx.encoders, model, inputs, { threshold, dims })) };
+    },
+  );
 };

@@ -16,35 +16,40 @@ export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
   const jsonBody = IngestBody(config.http.maxBatch);
 
-  app.post('/ingest', {
-    bodyLimit: config.http.ingestBodyLimit,
-    schema: {
-      tags: ['ingest'],
-      querystring: IngestQuery,
-      body: { content: { 'application/json': { schema: jsonBody }, 'application/x-ndjson': { schema: {} } } } as never,
-      response: { 200: IngestReply, ...errorResponses },
+  app.post(
+    '/ingest',
+    {
+      bodyLimit: config.http.ingestBodyLimit,
+      schema: {
+        tags: ['ingest'],
+        querystring: IngestQuery,
+        body: { content: { 'application/json': { schema: jsonBody }, 'application/x-ndjson': { schema: {} } } } as never,
+        response: { 200: IngestReply, ...errorResponses },
+      },
     },
-  }, async (req) => {
-    const t0 = performance.now();
-    const type = req.headers['content-type'] ?? '';
-    if (!type.startsWith('application/json') && !type.startsWith('application/x-ndjson')) {
-      throw new MrlError('UNSUPPORTED_MEDIA_TYPE', { type });
-    }
-    if (type.startsWith('application/x-ndjson')) {
-      const collection = req.query.collection;
-      if (!collection) throw mrlError('VALIDATION', 'NDJSON ingest needs ?collection=');
-      ctx.engine.runtime(collection); // COLLECTION_NOT_FOUND before the body is read
-      const wait = req.query.wait === true;
-      const r = await ingestRecords(ndjsonRecords(req.body as Readable, { maxLineBytes: config.http.bodyLimit * 4 }), {
-        batch: config.http.ndjsonBatch,
-        check: (it) => ctx.checkItem(collection, it as ItemInput),
-        commit: async (batch) => (await ctx.writes.upsert(collection, batch, { wait })).upserted,
-      });
-      return { collection, ...r, ms: performance.now() - t0 };
-    }
-    const body = req.body as Static<typeof jsonBody>;
-    if (req.query.collection !== undefined && req.query.collection !== body.collection) throw mrlError('VALIDATION', 'collection in the query and the body differ');
-    const r = await ctx.writes.upsert(body.collection, body.items, { wait: body.wait === true || req.query.wait === true });
-    return { collection: body.collection, upserted: r.upserted, ...(r.seqs ? { seqs: r.seqs } : {}), ms: performance.now() - t0 };
-  });
+    async (req) => {
+      const t0 = performance.now();
+      const type = req.headers['content-type'] ?? '';
+      if (!type.startsWith('application/json') && !type.startsWith('application/x-ndjson')) {
+        throw new MrlError('UNSUPPORTED_MEDIA_TYPE', { type });
+      }
+      if (type.startsWith('application/x-ndjson')) {
+        const collection = req.query.collection;
+        if (!collection) throw mrlError('VALIDATION', 'NDJSON ingest needs ?collection=');
+        ctx.engine.runtime(collection); // COLLECTION_NOT_FOUND before the body is read
+        const wait = req.query.wait === true;
+        const r = await ingestRecords(ndjsonRecords(req.body as Readable, { maxLineBytes: config.http.bodyLimit * 4 }), {
+          batch: config.http.ndjsonBatch,
+          check: (it) => ctx.checkItem(collection, it as ItemInput),
+          commit: async (batch) => (await ctx.writes.upsert(collection, batch, { wait })).upserted,
+        });
+        return { collection, ...r, ms: performance.now() - t0 };
+      }
+      const body = req.body as Static<typeof jsonBody>;
+      if (req.query.collection !== undefined && req.query.collection !== body.collection)
+        throw mrlError('VALIDATION', 'collection in the query and the body differ');
+      const r = await ctx.writes.upsert(body.collection, body.items, { wait: body.wait === true || req.query.wait === true });
+      return { collection: body.collection, upserted: r.upserted, ...(r.seqs ? { seqs: r.seqs } : {}), ms: performance.now() - t0 };
+    },
+  );
 };

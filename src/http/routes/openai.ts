@@ -31,18 +31,22 @@ export const openAiRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
     }
   });
 
-  app.post('/v1/embeddings', {
-    schema: { tags: ['models'], body: EmbeddingsBody(config.http.maxEmbedBatch), response: { 200: EmbeddingsReply, ...errorResponses } },
-  }, async (req) => {
-    const { model, input, dimensions, encoding_format: format = 'float' } = req.body;
-    const inputs = typeof input === 'string' ? [input] : input;
-    const { embeddings } = await encoders.embedAtDims(model, inputs, dimensions);
-    const tokens = await encoders.countTokens(model, inputs);
-    return {
-      object: 'list' as const,
-      data: embeddings.map((e, index) => ({ object: 'embedding' as const, index, embedding: format === 'base64' ? toBase64(e) : e })),
-      model,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    };
-  });
+  app.post(
+    '/v1/embeddings',
+    {
+      schema: { tags: ['models'], body: EmbeddingsBody(config.http.maxEmbedBatch), response: { 200: EmbeddingsReply, ...errorResponses } },
+    },
+    async (req) => {
+      const { model, input, dimensions, encoding_format: format = 'float' } = req.body;
+      const inputs = typeof input === 'string' ? [input] : input;
+      const { embeddings } = await encoders.embedAtDims(model, inputs, dimensions);
+      const tokens = await encoders.countTokens(model, inputs);
+      return {
+        object: 'list' as const,
+        data: embeddings.map((e, index) => ({ object: 'embedding' as const, index, embedding: format === 'base64' ? toBase64(e) : e })),
+        model,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    },
+  );
 };

@@ -39,7 +39,11 @@ export const webRoutes: FastifyPluginAsync<RouteDeps> = async (base) => {
   };
 
   app.get('/', { schema: { hide: true } }, (_req, reply) => send('index.html', reply));
-  app.get('/static/:file', {
-    schema: { hide: true, params: Type.Object({ file: Type.String() }) },
-  }, (req, reply) => send(req.params.file, reply));
+  app.get(
+    '/static/:file',
+    {
+      schema: { hide: true, params: Type.Object({ file: Type.String() }) },
+    },
+    (req, reply) => send(req.params.file, reply),
+  );
 };

@@ -6,20 +6,27 @@ const Wait = Type.Boolean({ description: 'cluster mode: answer once this node ha
 /** Cluster mode: the stream sequence of each touched shard, to pass back as a search's consistency.after. */
 export const ShardSeqs = Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Integer({ minimum: 0 }));
 
-export const IngestItem = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 256 }),
-  vector: Type.Optional(Vector),
-  input: Type.Optional(Type.Unknown({ description: "input for the collection's encoder" })),
-  label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
-  payload: Type.Optional(Type.Unknown()),
-  text: Type.Optional(Type.Union([Type.String({ description: 'keyword text (at most 64 KB), indexed with FTS5' }), Type.Null()])),
-}, { additionalProperties: false });
+export const IngestItem = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    vector: Type.Optional(Vector),
+    input: Type.Optional(Type.Unknown({ description: "input for the collection's encoder" })),
+    label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    payload: Type.Optional(Type.Unknown()),
+    text: Type.Optional(Type.Union([Type.String({ description: 'keyword text (at most 64 KB), indexed with FTS5' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
 
-export const IngestBody = (maxBatch: number) => Type.Object({
-  collection: CollectionName,
-  items: Type.Array(IngestItem, { minItems: 1, maxItems: maxBatch }),
-  wait: Type.Optional(Wait),
-}, { additionalProperties: false });
+export const IngestBody = (maxBatch: number) =>
+  Type.Object(
+    {
+      collection: CollectionName,
+      items: Type.Array(IngestItem, { minItems: 1, maxItems: maxBatch }),
+      wait: Type.Optional(Wait),
+    },
+    { additionalProperties: false },
+  );
 
 export const IngestQuery = Type.Object({ collection: Type.Optional(CollectionName), wait: Type.Optional(Wait) });
 
@@ -38,13 +45,19 @@ export const IngestReply = Type.Object({
 export const ItemParams = Type.Object({ name: CollectionName, id: Type.String({ minLength: 1, maxLength: 256 }) });
 
 export const Item = Type.Object({
-  id: Type.String(), label: Type.Union([Type.String(), Type.Null()]), payload: Type.Unknown(),
-  text: Type.Union([Type.String(), Type.Null()]), vector: Type.Array(Type.Number()),
+  id: Type.String(),
+  label: Type.Union([Type.String(), Type.Null()]),
+  payload: Type.Unknown(),
+  text: Type.Union([Type.String(), Type.Null()]),
+  vector: Type.Array(Type.Number()),
 });
 
 /** A metadata update: the vector stays, nothing is re-embedded. */
-export const ItemPatchBody = Type.Object({
-  label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
-  payload: Type.Optional(Type.Unknown()),
-  text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-}, { additionalProperties: false, minProperties: 1 });
+export const ItemPatchBody = Type.Object(
+  {
+    label: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    payload: Type.Optional(Type.Unknown()),
+    text: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);

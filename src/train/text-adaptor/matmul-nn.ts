@@ -10,7 +10,10 @@ const matMulNNGrad = (a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => 
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor[]) => [tf.matMul(dy, sb.transpose<tf.Tensor2D>()), tf.matMul(sa.transpose<tf.Tensor2D>(), dy)],
+    gradFunc: (dy: tf.Tensor2D, [sa, sb]: tf.Tensor[]) => [
+      tf.matMul(dy, sb.transpose<tf.Tensor2D>()),
+      tf.matMul(sa.transpose<tf.Tensor2D>(), dy),
+    ],
   };
 };
 export const matMulNN = tf.customGrad(matMulNNGrad as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (

@@ -35,7 +35,12 @@ export function recallAtK(found: Int32Array, truth: Int32Array, k: number): numb
 
 /** Fraction of queries whose nearest database row (cosine at prefix d) has the query's label. */
 export function nearestNeighbourAccuracy(
-  db: Float32Array, dbLabels: Int32Array, queries: Float32Array, queryLabels: Int32Array, d: number, chunk = 512,
+  db: Float32Array,
+  dbLabels: Int32Array,
+  queries: Float32Array,
+  queryLabels: Int32Array,
+  d: number,
+  chunk = 512,
 ): number {
   const nDb = dbLabels.length;
   const nQ = queryLabels.length;
@@ -44,7 +49,10 @@ export function nearestNeighbourAccuracy(
   for (let s = 0; s < nQ; s += chunk) {
     const rows = Math.min(chunk, nQ - s);
     const best = tf.tidy(() => {
-      const q = normalizedPrefixTensor(tf.tensor2d(queries.subarray((s * queries.length) / nQ, ((s + rows) * queries.length) / nQ), [rows, queries.length / nQ]), d);
+      const q = normalizedPrefixTensor(
+        tf.tensor2d(queries.subarray((s * queries.length) / nQ, ((s + rows) * queries.length) / nQ), [rows, queries.length / nQ]),
+        d,
+      );
       return tf.matMul(q, pDb).argMax(1);
     });
     const ids = best.dataSync();
@@ -68,7 +76,10 @@ export interface PrefixReport {
  * also genre 1-NN accuracy.
  */
 export function evaluatePrefixes(
-  heldOut: Float32Array, truth: Int32Array, k: number, dims: number[],
+  heldOut: Float32Array,
+  truth: Int32Array,
+  k: number,
+  dims: number[],
   genre?: { db: Float32Array; dbLabels: Int32Array; queryLabels: Int32Array },
 ): PrefixReport {
   const n = truth.length / k;

@@ -59,7 +59,9 @@ export function buildHeads(nesting: number[], classes: number, seed: number): He
     objective: 'mrl',
     dims: [...nesting],
     numClasses: classes,
-    kernels: nesting.map((m, i) => tf.variable(tf.initializers.glorotUniform({ seed: seed + 100 + i }).apply([m, classes]) as tf.Tensor2D, true)),
+    kernels: nesting.map((m, i) =>
+      tf.variable(tf.initializers.glorotUniform({ seed: seed + 100 + i }).apply([m, classes]) as tf.Tensor2D, true),
+    ),
     biases: nesting.map(() => tf.variable(tf.zeros<tf.Rank.R1>([classes]), true)),
   };
 }
