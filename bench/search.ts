@@ -15,6 +15,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import hnswlib from 'hnswlib-node';
 import { BatchWindowKernel } from '../src/compute/gpu/batch-window.js';
 import { createKernel } from '../src/compute/create-kernel.js';
@@ -33,6 +35,8 @@ import { generateSynthetic, type SyntheticData } from './synthetic.js';
 const { values: argv } = parseArgs({
   options: {
     n: { type: 'string', default: '100000' },
+    // Fixed against adaptive shortlist K on the hard shape (bench/adaptive-k.ts), printed last.
+    'skip-adaptive': { type: 'boolean', default: false },
     d: { type: 'string', default: '768' },
     queries: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
@@ -941,6 +945,11 @@ for (const [sig, code] of [
 }
 try {
   await main(dataDir);
+  if (!argv['skip-adaptive']) {
+    const script = fileURLToPath(new URL('./adaptive-k.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, '--mixed'], { stdio: 'inherit' });
+    if (run.status !== 0) process.exitCode = 1;
+  }
 } catch (err) {
   process.exitCode = 1;
   console.error(err);
