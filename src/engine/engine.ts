@@ -1,15 +1,12 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Kernel } from '../compute/kernel.js';
-import { validateId, validateLabel, validatePayload, validateText, validateVector } from '../core/validate.js';
-import { MrlError, mrlError } from '../errors.js';
+import { MrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeMatrixSnapshotFiles } from '../index/matrix-snapshot.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactTop } from '../search/exact-scan.js';
 import type { SearchOptions } from '../search/options.js';
-import { planFor, withRecallTarget, type ServerDefaults } from '../search/plan.js';
+import { planFor, type ServerDefaults } from '../search/plan.js';
 import type { Query } from '../search/query.js';
-import { overIndex } from '../search/sources.js';
 import type { CollectionRecord, CollectionStore, SearchDefaults } from '../store/collections.js';
 import type { ItemPatch, ItemStore, WriteResult } from '../store/items.js';
 import type { StoredRotation } from '../store/quality.js';
@@ -17,22 +14,15 @@ import { CollectionRuntime } from './collection-runtime.js';
 import { EngineHooks } from './hooks.js';
 import { BoundRotations, type RotationSource } from './rotations.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
-import { buildIndexFromRows } from './index-build.js';
-import { checkIndexedPayload } from './indexed-fields.js';
-import { runSearch, type RunResult } from './search-run.js';
+import { describeCollection } from './collection-describe.js';
+import { applyCommitted, deleteItems, getItem, patchItem, type ItemOpsDeps } from './item-ops.js';
+import { prepareItems, preparePatch, type ItemPatchInput, type ItemVector, type PreparedItem } from './prepare-items.js';
+import { retuneCollection } from './retune.js';
+import { searchCollection } from './search-entry.js';
+import type { RunResult } from './search-run.js';
 import { RowCache } from './row-cache.js';
 
-/** An item as the engine takes it: a vector (text and image inputs are embedded before). */
-export interface ItemVector {
-  id: unknown;
-  vector?: unknown;
-  label?: unknown;
-  payload?: unknown;
-  text?: unknown;
-}
-
-export type PreparedItem = { id: string; vector: Float32Array; label: string | null; payload: string | null; text: string | null };
-const VALIDATE_CHUNK = 250;
+export type { ItemVector, PreparedItem } from './prepare-items.js';
 
 /** What the engine is given; the context opens and closes all of it. */
 export interface EngineDeps {
@@ -123,25 +113,7 @@ export class Engine {
 
   describe(name: string) {
     const rt = this.runtime(name);
-    return {
-      ...rt.record,
-      count: rt.count,
-      index: {
-        state: 'ready',
-        dims: rt.index.dim,
-        elements: rt.index.elementCount,
-        deleted: rt.index.deletedCount,
-        pending: rt.pending.size,
-        unsnapshotted: rt.dirty,
-        lastOpen: rt.lastOpen ?? null,
-      },
-      memory: this.memory(rt),
-    };
-  }
-
-  /** Bytes per structure: the index (estimate), the resident matrix in all and by part, cached result rows. */
-  private memory(rt: CollectionRuntime) {
-    return { indexBytes: rt.index.bytes, ...rt.matrix.memory, metadataCacheBytes: this.rows(rt.record.id).bytes };
+    return describeCollection(rt, this.rows(rt.record.id));
   }
 
   private rows(collectionId: number): RowCache {
@@ -181,97 +153,39 @@ export class Engine {
 
   /** Validates a batch as `upsert` does (the last id wins; vectors in their stored form), in chunks that yield; writes nothing. */
   async prepare(name: string, items: ItemVector[]): Promise<PreparedItem[]> {
-    const rt = this.runtime(name);
-    if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
-    const byId = new Map<string, PreparedItem>();
-    const chunk = this.rotations.chunk(rt.record, VALIDATE_CHUNK);
-    for (let i = 0; i < items.length; i += chunk) {
-      if (i > 0) await yieldToLoop();
-      this.prepareBatch(rt, items, i, Math.min(items.length, i + chunk), byId);
-    }
-    return [...byId.values()];
+    return prepareItems(this.runtime(name).record, this.rotations, items);
   }
 
   /** After the store committed `written` (as `res`; `changed`: rows patched in place): the row cache, then index and matrix, then listeners. */
   applyCommitted(name: string, written: PreparedItem[], res: WriteResult, changed: number[] = []): void {
     const rt = this.runtime(name);
-    const cache = this.rows(rt.record.id);
-    cache.forget([...res.removedSeqs, ...changed]);
-    cache.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
-    rt.apply(res.added, res.removedSeqs);
-    if (written.length) for (const f of this.hooks.upserted) f(name);
-  }
-
-  private prepareBatch(rt: CollectionRuntime, items: ItemVector[], from: number, to: number, byId: Map<string, PreparedItem>): void {
-    const name = rt.record.name;
-    for (let i = from; i < to; i++) {
-      const it = items[i];
-      if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
-      const id = validateId(it.id, `items[${i}].id`);
-      if (it.vector === undefined)
-        throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
-      const vector = this.rotations.toStored(rt.record, validateVector(it.vector, rt.record.dim, name, `items[${i}].vector`));
-      byId.delete(id); // the last occurrence of an id wins
-      checkIndexedPayload(rt.record.indexedFields, it.payload, `items[${i}].payload`);
-      byId.set(id, {
-        id,
-        vector,
-        label: validateLabel(it.label),
-        payload: validatePayload(it.payload),
-        text: validateText(it.text, `items[${i}].text`),
-      });
-    }
+    applyCommitted(this.itemOps(rt), name, rt, written, res, changed);
   }
 
   /** Deletes ids in one transaction; resolves once the caches no longer hold them (at once). */
   async deleteItems(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
     const rt = this.runtime(name);
-    const valid = ids.map((id, i) => validateId(id, `ids[${i}]`));
-    const res = this.items.delete(rt.record.id, valid);
-    this.rows(rt.record.id).forget(res.removedSeqs);
-    rt.apply([], res.removedSeqs);
-    return { deleted: res.removedSeqs.length, missing: res.missing };
+    return deleteItems(this.itemOps(rt), rt, ids);
   }
 
   getItem(name: string, id: unknown) {
     const rt = this.runtime(name);
-    const item = this.items.getById(rt.record.id, validateId(id));
-    if (!item) throw new MrlError('ITEM_NOT_FOUND', { id: String(id), collection: name });
-    return {
-      id: item.id,
-      label: item.label,
-      payload: item.payload,
-      text: this.items.text.textOf(item.seq),
-      vector: Array.from(this.rotations.toRaw(rt.record, item.vector)),
-    };
+    return getItem(this.itemOps(rt), name, rt, id);
   }
 
-  /**
-   * Changes an item's label, payload and/or text in one transaction: no re-embedding and no
-   * index change (the row keeps its seq and vector); keyword text and field indexes follow.
-   */
-  patchItem(name: string, id: unknown, patch: { label?: unknown; payload?: unknown; text?: unknown }) {
+  /** Changes an item's label, payload and/or text in one transaction (no re-embedding, no index change). */
+  patchItem(name: string, id: unknown, patch: ItemPatchInput) {
     const rt = this.runtime(name);
-    const { key, p } = this.preparePatch(name, id, patch);
-    const seq = this.items.getById(rt.record.id, key)?.seq;
-    if (!this.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
-    if (seq !== undefined) this.rows(rt.record.id).forget([seq]); // the row changed under its seq
-    return this.getItem(name, key);
+    return patchItem(this.itemOps(rt), name, rt, id, patch);
+  }
+
+  private itemOps(rt: CollectionRuntime): ItemOpsDeps {
+    return { items: this.items, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks };
   }
 
   /** Validates a patch as `patchItem` does; writes nothing. */
-  preparePatch(name: string, id: unknown, patch: { label?: unknown; payload?: unknown; text?: unknown }): { key: string; p: ItemPatch } {
-    const rt = this.runtime(name);
-    const key = validateId(id);
-    if (typeof patch !== 'object' || patch === null) throw mrlError('VALIDATION', 'a patch is an object of label, payload and text');
-    const p = {
-      ...(patch.label !== undefined ? { label: validateLabel(patch.label) } : {}),
-      ...(patch.payload !== undefined
-        ? { payload: (checkIndexedPayload(rt.record.indexedFields, patch.payload, 'payload'), validatePayload(patch.payload)) }
-        : {}),
-      ...(patch.text !== undefined ? { text: validateText(patch.text) } : {}),
-    };
-    return { key, p };
+  preparePatch(name: string, id: unknown, patch: ItemPatchInput): { key: string; p: ItemPatch } {
+    return preparePatch(this.runtime(name).record, id, patch);
   }
 
   /** Sets a collection's indexed payload fields (their SQLite expression indexes are created or dropped). */
@@ -309,25 +223,15 @@ export class Engine {
   ): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
-    const source = using ? overIndex(rt, using.index) : rt;
-    const plan = (o: SearchOptions) => this.plan(rt, withRecallTarget(rt.record, o, this.hooks.recallResolver), using?.index.dim);
-    // A stored item's vector is already in the collection's space; a raw one is rotated into it.
-    const toStored = (v: Float32Array) => this.rotations.toStored(rt.record, v);
-    const observer = observe && !using ? this.hooks.observer(name) : undefined;
-    const r = await runSearch(
-      {
-        items: this.items,
-        rows: this.rows(rt.record.id),
-        kernel: this.kernel,
-        source,
-        record: rt.record,
-        plan,
-        toStored,
-        observe: observer,
-      },
-      query,
-      opts,
-    );
+    const deps = {
+      items: this.items,
+      kernel: this.kernel,
+      rows: this.rows(rt.record.id),
+      rotations: this.rotations,
+      hooks: this.hooks,
+      plan: this.plan.bind(this),
+    };
+    const r = await searchCollection(deps, name, rt, query, opts, using, observe);
     return { ...r, ms: performance.now() - t0 };
   }
 
@@ -336,40 +240,15 @@ export class Engine {
     return planFor(rt.record, this.defaults, opts, indexDim);
   }
 
-  /**
-   * Sets the collection's tuned search defaults and, when `indexDim` differs, rebuilds its index
-   * at those dims. The rebuild runs in the collection's index queue (writes still commit and
-   * reach the matrix, their rows wait as pending; searches use the old index until the swap,
-   * which resyncs the new index with the matrix); `prebuilt` is used when no write reached the
-   * matrix since it was built (its matrix version still matches).
-   */
+  /** Sets tuned search defaults and, when `indexDim` differs, rebuilds the index at those dims (see src/engine/retune.ts). */
   async retune(
     name: string,
     indexDim: number,
     defaults: SearchDefaults,
     prebuilt?: { index: PrefixIndex; matrixVersion: number },
   ): Promise<CollectionRecord> {
-    const rt = this.runtime(name);
-    if (!Number.isInteger(indexDim) || indexDim < 1 || indexDim > rt.record.dim)
-      throw mrlError('INVALID_COLLECTION', `indexDim must be an integer in 1..${rt.record.dim}`);
-    this.plan(
-      rt,
-      defaults.funnel ? { funnel: defaults.funnel } : { shortlist: defaults.shortlist, rerank: defaults.rerank, ef: defaults.ef },
-      indexDim,
-    ); // throws if they do not plan
-    await rt.exclusive(async () => {
-      let index = rt.index;
-      if (indexDim !== rt.index.dim) {
-        index =
-          prebuilt && prebuilt.index.dim === indexDim && prebuilt.matrixVersion === rt.matrix.version
-            ? prebuilt.index
-            : await buildIndexFromRows(rt, this.items, indexDim);
-      }
-      const rec = this.collections.updateTuning(name, indexDim, defaults);
-      rt.swap(rec, index, this.items);
-      rt.snapshot(this.snapshotDir, true);
-    });
-    return rt.record;
+    const deps = { collections: this.collections, items: this.items, snapshotDir: this.snapshotDir, plan: this.plan.bind(this) };
+    return retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
   }
 
   /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
