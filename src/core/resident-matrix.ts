@@ -1,3 +1,4 @@
+import { BlockStamps } from './block-stamps.js';
 import { encodeHalfRow, encodeInt8Row, HALF_TABLE, type ResidentType } from './quantize.js';
 import { SeqSlots } from './seq-slots.js';
 
@@ -11,9 +12,7 @@ import { SeqSlots } from './seq-slots.js';
  * without touching the row; other prefix lengths are computed on demand.
  *
  * Slots are grouped in blocks of `blockRows`; each block carries the value `version` had after
- * the last write to one of its slots (its stamp). A copy of some rows taken at version V is
- * still exact while the stamps of their blocks are ≤ V: what the device-resident segments
- * (compute/gpu/resident-segments.ts) check before using rows they baked into a session.
+ * the last write to one of its slots (its stamp; block-stamps.ts).
  */
 /** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
 export interface MatrixPart {
@@ -41,8 +40,7 @@ export class ResidentMatrix {
   private scaleCache = new Map<number, { version: number; scale: Float32Array }>();
   /** Slots per block (the granularity of the stamps). */
   readonly blockRows: number;
-  /** Per block: `version` after the last write to one of its slots (0: never written). */
-  private stamps: Float64Array;
+  private readonly stamps: BlockStamps;
 
   readonly type: ResidentType;
 
@@ -55,17 +53,15 @@ export class ResidentMatrix {
     this.type = opts.type ?? 'f32';
     const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
     dims.forEach((d, i) => this.normIndex.set(d, i));
-    this.blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
-    if (!Number.isInteger(this.blockRows) || this.blockRows < 1)
-      throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
     this.capacity = Math.max(16, initialCapacity);
+    this.stamps = new BlockStamps(opts.blockRows ?? ResidentMatrix.BLOCK_ROWS, this.capacity);
+    this.blockRows = this.stamps.blockRows;
     this.data = new Float32Array(this.type === 'f32' ? this.capacity * width : 0);
     this.half = new Uint16Array(this.type === 'f16' ? this.capacity * width : 0);
     this.codes = new Int8Array(this.type === 'int8' ? this.capacity * width : 0);
     this.codeScale = new Float32Array(this.type === 'int8' ? this.capacity : 0);
     this.slotSeq = new Uint32Array(this.capacity);
     this.norms = new Float32Array(this.capacity * dims.length);
-    this.stamps = new Float64Array(Math.ceil(this.capacity / this.blockRows));
   }
 
   /** Default block size: small enough that a segment's check reads few stamps, large enough to cost nothing. */
@@ -73,21 +69,17 @@ export class ResidentMatrix {
 
   /** The stamp of block b: `version` after the last write to one of its slots (0 if none). */
   blockVersion(b: number): number {
-    return this.stamps[b] ?? 0;
+    return this.stamps.block(b);
   }
 
   /** The largest stamp over the blocks holding slots [from, from + count). */
   rangeVersion(from: number, count: number): number {
-    if (count <= 0) return 0;
-    const last = Math.min(Math.floor((from + count - 1) / this.blockRows), this.stamps.length - 1);
-    let v = 0;
-    for (let b = Math.floor(from / this.blockRows); b <= last; b++) if (this.stamps[b] > v) v = this.stamps[b];
-    return v;
+    return this.stamps.range(from, count);
   }
 
   /** Called after a write to `slot` has bumped `version`: stamps the slot's block with it. */
   private touch(slot: number): void {
-    this.stamps[Math.floor(slot / this.blockRows)] = this.version;
+    this.stamps.touch(slot, this.version);
   }
 
   get normDims(): number[] {
@@ -201,9 +193,7 @@ export class ResidentMatrix {
     this.slotSeq = slotSeq;
     this.norms = norms;
     this.capacity = cap;
-    const stamps = new Float64Array(Math.ceil(cap / this.blockRows));
-    stamps.set(this.stamps);
-    this.stamps = stamps;
+    this.stamps.grow(cap);
   }
 
   /**
@@ -239,7 +229,7 @@ export class ResidentMatrix {
     if (this.seqSlot.size !== size) return false;
     this.size = size;
     this.version++;
-    this.stamps.fill(this.version, 0, Math.ceil(size / this.blockRows));
+    this.stamps.fill(this.version, size);
     return true;
   }
 
