@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { createKernel } from '../src/compute/create-kernel.js';
 import type { Kernel } from '../src/compute/kernel.js';
-import { INT64, FLOAT, model, node, tensorInfo } from '../src/compute/onnx-model.js';
+import { INT64, FLOAT, model, node, tensorInfo } from '../src/compute/onnx-proto.js';
 
 const threadsArg = process.argv.indexOf('--threads');
 const threads = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : 2;

@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { QuantizedMatrix, RowsQuery, TopK } from './kernel.js';
-import { FLOAT, INT32, INT64, int64Initializer, model, node, tensorInfo } from './onnx-model.js';
+import { FLOAT, INT32, INT64, int64Initializer, model, node, tensorInfo } from './onnx-proto.js';
 
 const INT8 = 3; // TensorProto.DataType
 const FLOAT16 = 10;

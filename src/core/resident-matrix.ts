@@ -1,3 +1,5 @@
+import { BlockStamps } from './block-stamps.js';
+import { PrefixNorms } from './prefix-norms.js';
 import { encodeHalfRow, encodeInt8Row, HALF_TABLE, type ResidentType } from './quantize.js';
 import { SeqSlots } from './seq-slots.js';
 
@@ -7,13 +9,11 @@ import { SeqSlots } from './seq-slots.js';
  * quantize.ts in `half` ('f16') or `codes` + `codeScale` ('int8'); the arrays of the other
  * types stay empty. Every piece of storage is a plain typed array. Rows are kept dense (a removed row is replaced by
  * the last one) so exact scans pass the whole buffer to a kernel without copying.
- * Prefix norms at the nesting dims ≤ R are kept per row so any such prefix is renormalised
- * without touching the row; other prefix lengths are computed on demand.
+ * Prefix norms at the nesting dims ≤ R are kept per row (prefix-norms.ts) so any such prefix is
+ * renormalised without touching the row; other prefix lengths are computed on demand.
  *
  * Slots are grouped in blocks of `blockRows`; each block carries the value `version` had after
- * the last write to one of its slots (its stamp). A copy of some rows taken at version V is
- * still exact while the stamps of their blocks are ≤ V: what the device-resident segments
- * (compute/gpu/resident-segments.ts) check before using rows they baked into a session.
+ * the last write to one of its slots (its stamp; block-stamps.ts).
  */
 /** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
 export interface MatrixPart {
@@ -31,9 +31,8 @@ export class ResidentMatrix {
   codeScale: Float32Array;
   /** seq of the row in each slot (seqs are < 2^32). */
   slotSeq: Uint32Array;
-  private norms: Float32Array;
+  private readonly norms: PrefixNorms;
   private readonly seqSlot = new SeqSlots();
-  private readonly normIndex = new Map<number, number>();
   private capacity: number;
   size = 0;
   /** Bumped on every change; lets callers detect that slots moved under them. */
@@ -41,8 +40,7 @@ export class ResidentMatrix {
   private scaleCache = new Map<number, { version: number; scale: Float32Array }>();
   /** Slots per block (the granularity of the stamps). */
   readonly blockRows: number;
-  /** Per block: `version` after the last write to one of its slots (0: never written). */
-  private stamps: Float64Array;
+  private readonly stamps: BlockStamps;
 
   readonly type: ResidentType;
 
@@ -53,19 +51,15 @@ export class ResidentMatrix {
     opts: { blockRows?: number; type?: ResidentType } = {},
   ) {
     this.type = opts.type ?? 'f32';
-    const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
-    dims.forEach((d, i) => this.normIndex.set(d, i));
-    this.blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
-    if (!Number.isInteger(this.blockRows) || this.blockRows < 1)
-      throw new RangeError(`blockRows must be a positive integer, got ${this.blockRows}`);
     this.capacity = Math.max(16, initialCapacity);
+    this.stamps = new BlockStamps(opts.blockRows ?? ResidentMatrix.BLOCK_ROWS, this.capacity);
+    this.blockRows = this.stamps.blockRows;
     this.data = new Float32Array(this.type === 'f32' ? this.capacity * width : 0);
     this.half = new Uint16Array(this.type === 'f16' ? this.capacity * width : 0);
     this.codes = new Int8Array(this.type === 'int8' ? this.capacity * width : 0);
     this.codeScale = new Float32Array(this.type === 'int8' ? this.capacity : 0);
     this.slotSeq = new Uint32Array(this.capacity);
-    this.norms = new Float32Array(this.capacity * dims.length);
-    this.stamps = new Float64Array(Math.ceil(this.capacity / this.blockRows));
+    this.norms = new PrefixNorms(width, nesting, this.capacity);
   }
 
   /** Default block size: small enough that a segment's check reads few stamps, large enough to cost nothing. */
@@ -73,25 +67,21 @@ export class ResidentMatrix {
 
   /** The stamp of block b: `version` after the last write to one of its slots (0 if none). */
   blockVersion(b: number): number {
-    return this.stamps[b] ?? 0;
+    return this.stamps.block(b);
   }
 
   /** The largest stamp over the blocks holding slots [from, from + count). */
   rangeVersion(from: number, count: number): number {
-    if (count <= 0) return 0;
-    const last = Math.min(Math.floor((from + count - 1) / this.blockRows), this.stamps.length - 1);
-    let v = 0;
-    for (let b = Math.floor(from / this.blockRows); b <= last; b++) if (this.stamps[b] > v) v = this.stamps[b];
-    return v;
+    return this.stamps.range(from, count);
   }
 
   /** Called after a write to `slot` has bumped `version`: stamps the slot's block with it. */
   private touch(slot: number): void {
-    this.stamps[Math.floor(slot / this.blockRows)] = this.version;
+    this.stamps.touch(slot, this.version);
   }
 
   get normDims(): number[] {
-    return [...this.normIndex.keys()];
+    return this.norms.dims;
   }
 
   get bytes(): number {
@@ -116,7 +106,7 @@ export class ResidentMatrix {
   get breakdown(): { rows: number; norms: number; slots: number } {
     return {
       rows: this.data.byteLength + this.half.byteLength + this.codes.byteLength,
-      norms: this.norms.byteLength + this.codeScale.byteLength,
+      norms: this.norms.values.byteLength + this.codeScale.byteLength,
       slots: this.slotSeq.byteLength + this.seqSlot.bytes,
     };
   }
@@ -143,13 +133,7 @@ export class ResidentMatrix {
     if (this.type === 'f32') this.data.set(v.subarray(0, w), off);
     else if (this.type === 'f16') encodeHalfRow(v, w, this.half, off);
     else this.codeScale[slot] = encodeInt8Row(v, w, this.codes, off);
-    const nd = this.normIndex.size;
-    let s = 0;
-    let d = 0;
-    for (const [dim, idx] of this.normIndex) {
-      for (; d < dim; d++) s += v[d] * v[d];
-      this.norms[slot * nd + idx] = Math.sqrt(s);
-    }
+    this.norms.write(slot, v);
     this.version++;
     this.touch(slot);
   }
@@ -160,14 +144,13 @@ export class ResidentMatrix {
     const last = this.size - 1;
     if (slot !== last) {
       const w = this.width;
-      const nd = this.normIndex.size;
       if (this.type === 'f32') this.data.copyWithin(slot * w, last * w, (last + 1) * w);
       else if (this.type === 'f16') this.half.copyWithin(slot * w, last * w, (last + 1) * w);
       else {
         this.codes.copyWithin(slot * w, last * w, (last + 1) * w);
         this.codeScale[slot] = this.codeScale[last];
       }
-      this.norms.copyWithin(slot * nd, last * nd, (last + 1) * nd);
+      this.norms.move(last, slot);
       const moved = this.slotSeq[last];
       this.slotSeq[slot] = moved;
       this.seqSlot.set(moved, slot);
@@ -195,15 +178,11 @@ export class ResidentMatrix {
     this.codeScale = grown(this.codeScale, (n) => new Float32Array(n), 1);
     const slotSeq = new Uint32Array(cap);
     slotSeq.set(this.slotSeq);
-    const norms = new Float32Array(cap * this.normIndex.size);
-    norms.set(this.norms);
+    this.norms.grow(cap);
     this.data = data;
     this.slotSeq = slotSeq;
-    this.norms = norms;
     this.capacity = cap;
-    const stamps = new Float64Array(Math.ceil(cap / this.blockRows));
-    stamps.set(this.stamps);
-    this.stamps = stamps;
+    this.stamps.grow(cap);
   }
 
   /**
@@ -224,7 +203,7 @@ export class ResidentMatrix {
     return [
       ...rows,
       { name: 'slotSeq', array: this.slotSeq, perRow: 1 },
-      { name: 'norms', array: this.norms, perRow: this.normIndex.size },
+      { name: 'norms', array: this.norms.values, perRow: this.norms.perRow },
     ];
   }
 
@@ -239,14 +218,14 @@ export class ResidentMatrix {
     if (this.seqSlot.size !== size) return false;
     this.size = size;
     this.version++;
-    this.stamps.fill(this.version, 0, Math.ceil(size / this.blockRows));
+    this.stamps.fill(this.version, size);
     return true;
   }
 
   /** ||row[0:d]|| of one slot. */
   norm(slot: number, d: number): number {
-    const idx = this.normIndex.get(d);
-    if (idx !== undefined) return this.norms[slot * this.normIndex.size + idx];
+    const idx = this.norms.column(d);
+    if (idx !== undefined) return this.norms.values[slot * this.norms.perRow + idx];
     let s = 0;
     const row = this.row(slot, d);
     for (let i = 0; i < d; i++) s += row[i] * row[i];
@@ -280,10 +259,11 @@ export class ResidentMatrix {
   /** 1/||row[0:d]|| of the given slots (0 for a zero prefix). */
   scales(slots: ArrayLike<number>, d: number): Float32Array {
     const out = new Float32Array(slots.length);
-    const idx = this.normIndex.get(d);
-    const nd = this.normIndex.size;
+    const idx = this.norms.column(d);
+    const nd = this.norms.perRow;
+    const norms = this.norms.values;
     for (let i = 0; i < slots.length; i++) {
-      const nrm = idx === undefined ? this.norm(slots[i], d) : this.norms[slots[i] * nd + idx];
+      const nrm = idx === undefined ? this.norm(slots[i], d) : norms[slots[i] * nd + idx];
       out[i] = nrm > 0 ? 1 / nrm : 0;
     }
     return out;

@@ -6,7 +6,7 @@ import { JsKernel } from '../../src/compute/js-kernel.js';
 import type { Kernel, RerankMatrix, TopK } from '../../src/compute/kernel.js';
 import { OnnxKernel } from '../../src/compute/onnx-kernel.js';
 import { ResidentKernel } from '../../src/compute/gpu/resident-kernel.js';
-import type { ResidentOptions } from '../../src/compute/gpu/resident-segments.js';
+import type { ResidentOptions } from '../../src/compute/gpu/resident-options.js';
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
 import { runStages } from '../../src/search/run-stages.js';

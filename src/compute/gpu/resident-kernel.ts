@@ -12,7 +12,8 @@
 import { checkRerankArgs } from '../check-args.js';
 import type { Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
 import type { Segment, SegmentQuery } from './resident-segment.js';
-import { ResidentSegments, type ResidentOptions } from './resident-segments.js';
+import type { ResidentOptions } from './resident-options.js';
+import { ResidentSegments } from './resident-segments.js';
 
 /** One part of one query's candidates: the positions (in its shortlist) of the rows scored, and their top k. */
 interface Part {

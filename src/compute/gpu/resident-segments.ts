@@ -3,7 +3,8 @@
  * segment sessions are current, holding them for reranks, and (re)building them. Each full
  * segment of `segmentRows` consecutive slots is baked into its own ORT session
  * (resident-segment.ts); matrix-segments.ts keeps one matrix's sessions and wanted segments;
- * resident-kernel.ts splits reranks over them and merges the parts.
+ * resident-kernel.ts splits reranks over them and merges the parts; resident-options.ts holds
+ * the options and their defaults.
  *
  * A session holds the rows as they were at matrix version V; it is used only while every block
  * of its segment has a stamp ≤ V (RerankMatrix.rangeVersion), i.e. none of its slots was
@@ -20,37 +21,17 @@
  * (by default builds block at most ~10% of the time); under constant writes, reranks simply
  * stay on the host path.
  */
-import type * as ort from 'onnxruntime-node';
 import type { RerankMatrix, ResidentStats, TopK } from '../kernel.js';
 import { FAILURE_BACKOFF_MS, MatrixSegments } from './matrix-segments.js';
+import { residentSettings, type ResidentOptions, type ResidentSettings } from './resident-options.js';
 import { bakeSegment, runSegment, SessionReleaser, type Segment, type SegmentQuery } from './resident-segment.js';
-
-export interface ResidentOptions {
-  /** Execution providers of the segment sessions: e.g. ['cuda', 'cpu']; ['cpu'] forces the path on the CPU (tests). */
-  executionProviders: string[];
-  /** Rows per segment, rounded up to a multiple of the matrix's blockRows; default 65,536. */
-  segmentRows?: number;
-  /** A wanted segment is built once its rows have not changed for this long; default 2000 ms. */
-  settleMs?: number;
-  /** A matrix without a rerank for this long loses its sessions; default 10 min. */
-  idleMs?: number;
-  /** Most bytes of rows held in sessions, all matrices together; default unlimited. */
-  maxBytes?: number;
-  /** Largest share of wall time that timed builds may block the event loop; default 0.1. */
-  buildShare?: number;
-}
 
 const SWEEP_MS = 30_000;
 
 export class ResidentSegments {
   private readonly byMatrix = new WeakMap<RerankMatrix, MatrixSegments>();
   private readonly states = new Set<MatrixSegments>();
-  private readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  private readonly segmentRowsOpt: number;
-  private readonly settleMs: number;
-  private readonly idleMs: number;
-  private readonly maxBytes: number;
-  private readonly buildShare: number;
+  private readonly cfg: ResidentSettings;
   private nextBuildAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
@@ -61,21 +42,7 @@ export class ResidentSegments {
   private lastError: string | null = null;
 
   constructor(opts: ResidentOptions) {
-    this.segmentRowsOpt = opts.segmentRows ?? 65_536;
-    if (!Number.isInteger(this.segmentRowsOpt) || this.segmentRowsOpt < 1)
-      throw new RangeError(`segmentRows must be a positive integer, got ${this.segmentRowsOpt}`);
-    this.settleMs = opts.settleMs ?? 2000;
-    this.idleMs = opts.idleMs ?? 600_000;
-    this.maxBytes = opts.maxBytes ?? Infinity;
-    this.buildShare = opts.buildShare ?? 0.1;
-    if (!(this.buildShare > 0 && this.buildShare <= 1)) throw new RangeError(`buildShare must be in (0, 1], got ${this.buildShare}`);
-    this.sessionOptions = {
-      executionProviders: opts.executionProviders,
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-    };
+    this.cfg = residentSettings(opts);
   }
 
   /** Rows per segment of this matrix (a multiple of its blockRows); marks the matrix as in use. */
@@ -182,7 +149,7 @@ export class ResidentSegments {
   private state(m: RerankMatrix): MatrixSegments {
     let state = this.byMatrix.get(m);
     if (!state) {
-      const rows = Math.ceil(this.segmentRowsOpt / m.blockRows) * m.blockRows;
+      const rows = Math.ceil(this.cfg.segmentRows / m.blockRows) * m.blockRows;
       state = new MatrixSegments(m, rows, this.sessions);
       this.byMatrix.set(m, state);
       this.states.add(state);
@@ -205,8 +172,8 @@ export class ResidentSegments {
     const now = Date.now();
     let delay = Infinity;
     for (const s of this.states) {
-      if (s.segments.size) delay = Math.min(delay, SWEEP_MS, this.idleMs);
-      for (const p of s.pending.values()) delay = Math.min(delay, Math.max(0, p.since + this.settleMs - now, this.nextBuildAt - now));
+      if (s.segments.size) delay = Math.min(delay, SWEEP_MS, this.cfg.idleMs);
+      for (const p of s.pending.values()) delay = Math.min(delay, Math.max(0, p.since + this.cfg.settleMs - now, this.nextBuildAt - now));
     }
     if (delay === Infinity) return;
     if (this.timer && this.timerDue <= now + delay) return;
@@ -234,7 +201,7 @@ export class ResidentSegments {
       const m = state.ref.deref();
       if (
         !m ||
-        Date.now() - state.lastUsed >= this.idleMs ||
+        Date.now() - state.lastUsed >= this.cfg.idleMs ||
         (!state.segments.size && !state.pending.size && !state.backingOff(Date.now()))
       ) {
         this.evict(state); // an empty state costs nothing to make again
@@ -257,7 +224,7 @@ export class ResidentSegments {
           p.since = Date.now();
           continue;
         }
-        if (Date.now() - p.since < this.settleMs || Date.now() < this.nextBuildAt) continue;
+        if (Date.now() - p.since < this.cfg.settleMs || Date.now() < this.nextBuildAt) continue;
         state.pending.delete(i);
         await this.build(state, m, i);
       }
@@ -270,17 +237,17 @@ export class ResidentSegments {
     const bytes = S * m.width * 4;
     let live = 0;
     for (const s of this.states) live += s.bytes;
-    if (live - (state.segments.get(i)?.bytes ?? 0) + bytes > this.maxBytes) return false;
+    if (live - (state.segments.get(i)?.bytes ?? 0) + bytes > this.cfg.maxBytes) return false;
     const t0 = performance.now();
     let baked: Awaited<ReturnType<typeof bakeSegment>>;
     try {
-      baked = await bakeSegment(m, i, S, this.sessionOptions, () => this.closed);
+      baked = await bakeSegment(m, i, S, this.cfg.sessionOptions, () => this.closed);
     } catch (err) {
       this.noteFailure(err);
       state.failedAt.set(i, Date.now());
       return false;
     } finally {
-      this.nextBuildAt = Date.now() + (performance.now() - t0) * (1 / this.buildShare - 1);
+      this.nextBuildAt = Date.now() + (performance.now() - t0) * (1 / this.cfg.buildShare - 1);
     }
     if (!baked) return false; // torn by a write, or closing: a later rerank wants it again
     const { session, version } = baked;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { FLOAT, INT32 } from '../../compute/onnx-model.js';
+import { FLOAT, INT32 } from '../../compute/onnx-proto.js';
 import type { ModelManifest } from '../encoder.js';
 import { USE_PACKAGE, useModelDir } from '../use-lite.js';
 import { GraphBuilder } from './graph-builder.js';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FLOAT, floatInitializer, int64Initializer, model, node, tensorInfo, type Attr, type Dim } from '../../compute/onnx-model.js';
+import { FLOAT, floatInitializer, int64Initializer, model, node, tensorInfo, type Attr, type Dim } from '../../compute/onnx-proto.js';
 
 /**
- * A small builder over the project's ONNX writer (src/compute/onnx-model.ts, a pure protobuf
+ * A small builder over the project's ONNX writer (src/compute/onnx-proto.ts, a pure protobuf
  * encoder): ops return the name of their output, constants become initializers. Opset 17 (the
  * first with LayerNormalization).
  */
