@@ -5,6 +5,32 @@
 
 import { FLOAT, INT32, INT64, int64Initializer, model, modelWithFloatInitializer, node, tensorInfo, type GraphSpec } from './onnx-proto.js';
 
+// ---- the steps the graphs share ----------------------------------------------------------
+
+/** TopK(K) of Y along its last axis, largest first, sorted: the outputs values and indices. */
+function topKNode(): Uint8Array {
+  return node(
+    'TopK',
+    ['Y', 'K'],
+    ['values', 'indices'],
+    [
+      { name: 'axis', i: -1 },
+      { name: 'largest', i: 1 },
+      { name: 'sorted', i: 1 },
+    ],
+  );
+}
+
+/** Y = (Q · rowsᵀ) ⊙ S, then topKNode: the scoring of the 2-D graphs, over the float rows `rows`. */
+export function scoreTopKNodes(rows: string): Uint8Array[] {
+  return [node('Gemm', ['Q', rows], ['G'], [{ name: 'transB', i: 1 }]), node('Mul', ['G', 'S'], ['Y']), topKNode()];
+}
+
+/** The outputs of every top-k graph: values float [B,k], indices int64 [B,k]. */
+export function topKOutputs(): Uint8Array[] {
+  return [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])];
+}
+
 // ---- the kernels' graphs --------------------------------------------------------------
 
 /**
@@ -17,20 +43,7 @@ export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
   const sliced = variant === 'sliced';
   const nodes: Uint8Array[] = [];
   if (sliced) nodes.push(node('Slice', ['M', 'starts', 'E', 'axes'], ['Md']));
-  nodes.push(
-    node('Gemm', ['Q', sliced ? 'Md' : 'M'], ['G'], [{ name: 'transB', i: 1 }]),
-    node('Mul', ['G', 'S'], ['Y']),
-    node(
-      'TopK',
-      ['Y', 'K'],
-      ['values', 'indices'],
-      [
-        { name: 'axis', i: -1 },
-        { name: 'largest', i: 1 },
-        { name: 'sorted', i: 1 },
-      ],
-    ),
-  );
+  nodes.push(...scoreTopKNodes(sliced ? 'Md' : 'M'));
   const inputs = [
     tensorInfo('Q', FLOAT, ['B', 'd']),
     tensorInfo('M', FLOAT, ['n', sliced ? 'stride' : 'd']),
@@ -42,7 +55,7 @@ export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
     name: `score_topk_${variant}`,
     nodes,
     inputs,
-    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    outputs: topKOutputs(),
     initializers: sliced ? [int64Initializer('starts', [0]), int64Initializer('axes', [1])] : [],
   });
 }
@@ -54,21 +67,7 @@ export function scoreTopKModel(variant: 'full' | 'sliced'): Uint8Array {
 export function gatherTopKModel(): Uint8Array {
   return model({
     name: 'score_topk_gather',
-    nodes: [
-      node('Gather', ['M', 'I'], ['Mi'], [{ name: 'axis', i: 0 }]),
-      node('Gemm', ['Q', 'Mi'], ['G'], [{ name: 'transB', i: 1 }]),
-      node('Mul', ['G', 'S'], ['Y']),
-      node(
-        'TopK',
-        ['Y', 'K'],
-        ['values', 'indices'],
-        [
-          { name: 'axis', i: -1 },
-          { name: 'largest', i: 1 },
-          { name: 'sorted', i: 1 },
-        ],
-      ),
-    ],
+    nodes: [node('Gather', ['M', 'I'], ['Mi'], [{ name: 'axis', i: 0 }]), ...scoreTopKNodes('Mi')],
     inputs: [
       tensorInfo('Q', FLOAT, ['B', 'stride']),
       tensorInfo('M', FLOAT, ['N', 'stride']),
@@ -76,7 +75,7 @@ export function gatherTopKModel(): Uint8Array {
       tensorInfo('S', FLOAT, ['n']),
       tensorInfo('K', INT64, [1]),
     ],
-    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    outputs: topKOutputs(),
   });
 }
 
@@ -102,16 +101,7 @@ function batchedRowsGraph(variant: 'gather' | 'dense' | 'resident'): GraphSpec {
     node('Squeeze', ['G3', 'axis2'], ['G']),
     node('Mul', ['G', 'S'], ['Ys']),
     node('Add', ['Ys', 'P'], ['Y']),
-    node(
-      'TopK',
-      ['Y', 'K'],
-      ['values', 'indices'],
-      [
-        { name: 'axis', i: -1 },
-        { name: 'largest', i: 1 },
-        { name: 'sorted', i: 1 },
-      ],
-    ),
+    topKNode(),
   );
   const inputs = !gather
     ? [tensorInfo('Q', FLOAT, ['B', 'd', 1]), tensorInfo('R', FLOAT, ['B', 'L', 'd'])]
@@ -123,7 +113,7 @@ function batchedRowsGraph(variant: 'gather' | 'dense' | 'resident'): GraphSpec {
     name: `rows_topk_${variant}`,
     nodes,
     inputs,
-    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    outputs: topKOutputs(),
     initializers: [int64Initializer('axis2', [2])],
   };
 }

@@ -8,6 +8,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { QuantizedMatrix, RowsQuery, TopK } from './kernel.js';
+import { scoreTopKNodes, topKOutputs } from './onnx-model.js';
 import { FLOAT, INT32, INT64, int64Initializer, model, node, tensorInfo } from './onnx-proto.js';
 
 const INT8 = 3; // TensorProto.DataType
@@ -20,18 +21,7 @@ export function quantizedGatherTopKModel(type: 'int8' | 'f16'): Uint8Array {
       node('Gather', ['M', 'I'], ['Mi'], [{ name: 'axis', i: 0 }]),
       node('Slice', ['Mi', 'starts', 'E', 'axes'], ['Md']),
       node('Cast', ['Md'], ['Mf'], [{ name: 'to', i: FLOAT }]),
-      node('Gemm', ['Q', 'Mf'], ['G'], [{ name: 'transB', i: 1 }]),
-      node('Mul', ['G', 'S'], ['Y']),
-      node(
-        'TopK',
-        ['Y', 'K'],
-        ['values', 'indices'],
-        [
-          { name: 'axis', i: -1 },
-          { name: 'largest', i: 1 },
-          { name: 'sorted', i: 1 },
-        ],
-      ),
+      ...scoreTopKNodes('Mf'),
     ],
     inputs: [
       tensorInfo('Q', FLOAT, ['B', 'd']),
@@ -41,7 +31,7 @@ export function quantizedGatherTopKModel(type: 'int8' | 'f16'): Uint8Array {
       tensorInfo('K', INT64, [1]),
       tensorInfo('E', INT64, [1]),
     ],
-    outputs: [tensorInfo('values', FLOAT, ['B', 'k']), tensorInfo('indices', INT64, ['B', 'k'])],
+    outputs: topKOutputs(),
     initializers: [int64Initializer('starts', [0]), int64Initializer('axes', [1])],
   });
 }
