@@ -2,19 +2,10 @@
  * Argument checks shared by every kernel: shapes and row indices, checked before anything runs.
  * They throw RangeError: a bad shape is a caller bug, never user input (routes validate that).
  */
-import type { QuantizedMatrix, RerankMatrix, RowsQuery } from './kernel.js';
+import type { QuantizedMatrix, RerankMatrix, RowsQuery, TopKArgs, TopKRowsArgs } from './kernel.js';
 
 /** topK: B queries of d values over n rows of `stride` values, n scales, k ≥ 1. */
-export function checkTopKArgs(
-  queries: Float32Array,
-  B: number,
-  rows: Float32Array,
-  n: number,
-  stride: number,
-  d: number,
-  rowScale: Float32Array,
-  k: number,
-): void {
+export function checkTopKArgs(...[queries, B, rows, n, stride, d, rowScale, k]: TopKArgs): void {
   const int = (v: number) => Number.isInteger(v) && v >= 0;
   if (!int(B) || !int(n) || !int(stride) || !int(d) || !int(k))
     throw new RangeError('topK: B, n, stride, d, k must be non-negative integers');
@@ -34,16 +25,7 @@ export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int3
 }
 
 /** topKRows (a single rerank list): B queries over the selected rows of a matrix, one scale per selected row. */
-export function checkSelectedRowsArgs(
-  queries: Float32Array,
-  B: number,
-  matrix: Float32Array,
-  stride: number,
-  rowIdx: Int32Array,
-  d: number,
-  rowScale: Float32Array,
-  k: number,
-): void {
+export function checkSelectedRowsArgs(...[queries, B, matrix, stride, rowIdx, d, rowScale, k]: TopKRowsArgs): void {
   checkRowsArgs(matrix, stride, rowIdx);
   checkTopKArgs(queries, B, matrix, 0, stride, d, rowScale, k);
   if (rowScale.length < rowIdx.length) throw new RangeError(`topKRows: rowScale has ${rowScale.length} values, need ${rowIdx.length}`);

@@ -6,7 +6,7 @@
  */
 import { HALF_TABLE } from '../core/quantize.js';
 import { checkQuantizedArgs, checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK, TopKArgs, TopKRowsArgs } from './kernel.js';
 
 /** Bounded heap of (score, index); root is the worst kept entry: lowest score, then highest index. */
 class TopKHeap {
@@ -172,61 +172,31 @@ function scan(
   return heaps.map((h) => h.drain());
 }
 
+/** B empty lists: the result of a call with no rows to rank (k clamps to 0). */
+export const emptyLists = (B: number): TopK[] =>
+  Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
+
 export class JsKernel implements Kernel {
   readonly name = 'js';
 
-  async topK(
-    queries: Float32Array,
-    B: number,
-    rows: Float32Array,
-    n: number,
-    stride: number,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]> {
-    return this.topKSync(queries, B, rows, n, stride, d, rowScale, k);
+  async topK(...args: TopKArgs): Promise<TopK[]> {
+    return this.topKSync(...args);
   }
 
-  topKSync(
-    queries: Float32Array,
-    B: number,
-    rows: Float32Array,
-    n: number,
-    stride: number,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): TopK[] {
-    checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
+  topKSync(...args: TopKArgs): TopK[] {
+    checkTopKArgs(...args);
+    const [queries, B, rows, n, stride, d, rowScale, k] = args;
     return scan(queries, B, d, rows, n, (i) => i * stride, rowScale, k);
   }
 
   /** B queries over the same selected rows of a matrix (row i is matrix[rowIdx[i]·stride …]): one rerank list. */
-  async topKRows(
-    queries: Float32Array,
-    B: number,
-    matrix: Float32Array,
-    stride: number,
-    rowIdx: Int32Array,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]> {
-    return this.topKRowsSync(queries, B, matrix, stride, rowIdx, d, rowScale, k);
+  async topKRows(...args: TopKRowsArgs): Promise<TopK[]> {
+    return this.topKRowsSync(...args);
   }
 
-  topKRowsSync(
-    queries: Float32Array,
-    B: number,
-    matrix: Float32Array,
-    stride: number,
-    rowIdx: Int32Array,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): TopK[] {
-    checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
+  topKRowsSync(...args: TopKRowsArgs): TopK[] {
+    checkSelectedRowsArgs(...args);
+    const [queries, B, matrix, stride, rowIdx, d, rowScale, k] = args;
     return scan(queries, B, d, matrix, rowIdx.length, (i) => rowIdx[i] * stride, rowScale, k);
   }
 

@@ -50,6 +50,33 @@ export interface QuantizedMatrix {
   readonly codeScale: Float32Array;
 }
 
+/** Kernel.topK's arguments (documented there), declared once for every kernel and check. */
+export type TopKArgs = [
+  queries: Float32Array,
+  B: number,
+  rows: Float32Array,
+  n: number,
+  stride: number,
+  d: number,
+  rowScale: Float32Array,
+  k: number,
+];
+
+/**
+ * The arguments of a single rerank list (JsKernel.topKRows, OnnxKernel.topKRows): B queries over
+ * the rows rowIdx of `matrix` (row i is matrix[rowIdx[i]·stride …]), one scale per selected row.
+ */
+export type TopKRowsArgs = [
+  queries: Float32Array,
+  B: number,
+  matrix: Float32Array,
+  stride: number,
+  rowIdx: Int32Array,
+  d: number,
+  rowScale: Float32Array,
+  k: number,
+];
+
 export interface Kernel {
   readonly name: string; // 'onnx-cpu', 'js', 'onnx-cuda', 'onnx-webgpu'
   /**
@@ -58,16 +85,7 @@ export interface Kernel {
    * rowScale: length n; the score of row i is (q · rows[i][0:d]) * rowScale[i]  (the caller passes 1/||rows[i][0:d]||, or 0 for a zero row).
    * Returns, for each of the B queries, the top k (k ≥ 1; clamp to n) indices into rows and their scores.
    */
-  topK(
-    queries: Float32Array,
-    B: number,
-    rows: Float32Array,
-    n: number,
-    stride: number,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]>;
+  topK(...args: TopKArgs): Promise<TopK[]>;
   /**
    * The rerank of a shortlist against the resident matrix, for several queries at once: query i
    * (d values, L2-normalised at d) scores the rows (slots) items[i].rowIdx of `matrix` at prefix d

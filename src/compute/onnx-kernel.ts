@@ -15,8 +15,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { checkQuantizedArgs, checkSelectedRowsArgs, checkTopKArgs } from './check-args.js';
-import { JsKernel } from './js-kernel.js';
-import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK } from './kernel.js';
+import { emptyLists, JsKernel } from './js-kernel.js';
+import type { Kernel, QuantizedMatrix, RerankMatrix, RowsQuery, TopK, TopKArgs, TopKRowsArgs } from './kernel.js';
 import { batchedRowsTopKModel, gatherTopKModel, scoreTopKModel } from './onnx-model.js';
 import { QuantizedRerank } from './onnx-quantized.js';
 
@@ -109,21 +109,12 @@ export class OnnxKernel implements Kernel {
     return this.parallel && macs >= OnnxKernel.PARALLEL_MIN_MACS ? this.parallel : this.single;
   }
 
-  async topK(
-    queries: Float32Array,
-    B: number,
-    rows: Float32Array,
-    n: number,
-    stride: number,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]> {
+  async topK(...args: TopKArgs): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
-    checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
+    checkTopKArgs(...args);
+    const [queries, B, rows, n, stride, d, rowScale, k] = args;
     const kk = Math.min(k, n);
-    if (B === 0) return [];
-    if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
+    if (B === 0 || kk === 0) return emptyLists(B);
 
     const strategy = columnStrategy(B, d, stride);
     const sliced = strategy === 'sliced';
@@ -167,22 +158,13 @@ export class OnnxKernel implements Kernel {
    * is much shorter than the row, gathering whole rows wastes bandwidth, so the first d columns
    * are copied in JS instead and the 'full' graph runs on them.
    */
-  async topKRows(
-    queries: Float32Array,
-    B: number,
-    matrix: Float32Array,
-    stride: number,
-    rowIdx: Int32Array,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]> {
+  async topKRows(...args: TopKRowsArgs): Promise<TopK[]> {
     if (this.closed) throw new Error('OnnxKernel is closed');
+    checkSelectedRowsArgs(...args);
+    const [queries, B, matrix, stride, rowIdx, d, rowScale, k] = args;
     const n = rowIdx.length;
-    checkSelectedRowsArgs(queries, B, matrix, stride, rowIdx, d, rowScale, k);
     const kk = Math.min(k, n);
-    if (B === 0) return [];
-    if (kk === 0) return Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
+    if (B === 0 || kk === 0) return emptyLists(B);
     if (d * 2 < stride || this.gatherOnHost) {
       const rows = new Float32Array(n * d);
       for (let i = 0; i < n; i++) rows.set(matrix.subarray(rowIdx[i] * stride, rowIdx[i] * stride + d), i * d);
@@ -214,8 +196,7 @@ export class OnnxKernel implements Kernel {
       L = Math.max(L, it.rowIdx.length);
       kMax = Math.max(kMax, Math.min(it.k, it.rowIdx.length));
     }
-    const empty = (): TopK => ({ indices: new Int32Array(0), scores: new Float32Array(0) });
-    if (kMax === 0) return items.map(empty);
+    if (kMax === 0) return emptyLists(B);
     const dense = d * 2 < stride || this.gatherOnHost;
     const width = dense ? d : stride;
     const q = new Float32Array(B * width);

@@ -17,7 +17,8 @@
  * and close() clears it, serves what is pending, then closes the inner kernel.
  */
 import { checkRerankArgs, checkTopKArgs } from '../check-args.js';
-import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK } from '../kernel.js';
+import { emptyLists } from '../js-kernel.js';
+import type { BatchStats, Kernel, RerankMatrix, RowsQuery, TopK, TopKArgs } from '../kernel.js';
 
 export interface BatchWindowOptions {
   /** µs to collect calls after the first pending one; below 1000 µs the window is kept by setImmediate turns. */
@@ -61,7 +62,6 @@ interface RerankGroup {
 }
 type Group = ScanGroup | RerankGroup;
 
-const emptyLists = (B: number): TopK[] => Array.from({ length: B }, () => ({ indices: new Int32Array(0), scores: new Float32Array(0) }));
 const truncate = (t: TopK, kk: number): TopK =>
   t.indices.length <= kk ? t : { indices: t.indices.slice(0, kk), scores: t.scores.slice(0, kk) };
 
@@ -104,18 +104,10 @@ export class BatchWindowKernel implements Kernel {
 
   // async: a closed window or a bad call rejects (with the check's RangeError), never throws; the
   // body still runs synchronously up to the queueing, so calls join groups in call order.
-  async topK(
-    queries: Float32Array,
-    B: number,
-    rows: Float32Array,
-    n: number,
-    stride: number,
-    d: number,
-    rowScale: Float32Array,
-    k: number,
-  ): Promise<TopK[]> {
+  async topK(...args: TopKArgs): Promise<TopK[]> {
     if (this.closed) throw new Error('kernel is closed');
-    checkTopKArgs(queries, B, rows, n, stride, d, rowScale, k);
+    checkTopKArgs(...args);
+    const [queries, B, rows, n, stride, d, rowScale, k] = args;
     if (B === 0) return [];
     if (n === 0) return emptyLists(B);
     this.counts.calls++;
