@@ -27,33 +27,19 @@ export function createMetrics(engine: Engine, encoders: EncoderRegistry, quality
       if (engine.isLoaded(c.name)) g.set({ collection: c.name }, f(c.name));
     }
   };
-  new client.Gauge({
-    name: 'mrl_collection_items',
-    help: 'live items per collection',
-    labelNames: ['collection'] as const,
-    registers: [registry],
-    collect() {
-      fill(this, (n) => engine.runtime(n).count);
-    },
-  });
-  new client.Gauge({
-    name: 'mrl_index_bytes',
-    help: 'approximate memory of the prefix HNSW index',
-    labelNames: ['collection'] as const,
-    registers: [registry],
-    collect() {
-      fill(this, (n) => engine.runtime(n).index.bytes);
-    },
-  });
-  new client.Gauge({
-    name: 'mrl_matrix_bytes',
-    help: 'memory of the resident rerank matrix',
-    labelNames: ['collection'] as const,
-    registers: [registry],
-    collect() {
-      fill(this, (n) => engine.runtime(n).matrix.bytes);
-    },
-  });
+  const perCollection = (name: string, help: string, read: (collection: string) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['collection'] as const,
+      registers: [registry],
+      collect() {
+        fill(this, read);
+      },
+    });
+  perCollection('mrl_collection_items', 'live items per collection', (n) => engine.runtime(n).count);
+  perCollection('mrl_index_bytes', 'approximate memory of the prefix HNSW index', (n) => engine.runtime(n).index.bytes);
+  perCollection('mrl_matrix_bytes', 'memory of the resident rerank matrix', (n) => engine.runtime(n).matrix.bytes);
   // Encoder counters, read from the registry when scraped (counters set to its running totals).
   const total = (name: string, help: string, read: () => number) =>
     new client.Counter({

@@ -23,30 +23,45 @@ export interface Caps {
   maxShortlist: number;
 }
 
+/** The options the GET and POST forms share: the query item, result count and the stages' sizes. */
+const queryOptions = (c: Caps) => ({
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  k: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxK })),
+  shortlist: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
+  rerank: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+/** The index stage's beam width, or an exact first stage (both forms). */
+const stageOptions = (c: Caps) => ({
+  ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
+  exact: Type.Optional(Type.Boolean()),
+});
+
+/** A refine stage and a recall target (both forms). */
+const tuningOptions = (c: Caps) => ({
+  refine: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' }),
+  ),
+  recall: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it',
+    }),
+  ),
+});
+
 export const SearchQuery = (c: Caps) =>
   Type.Object(
     {
       collection: Type.Optional(CollectionName),
       q: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000 })),
-      id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-      k: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxK })),
-      shortlist: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
-      rerank: Type.Optional(Type.Integer({ minimum: 1 })),
-      ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
-      exact: Type.Optional(Type.Boolean()),
+      ...queryOptions(c),
+      ...stageOptions(c),
       filter: Type.Optional(Type.String({ maxLength: 100_000, description: 'a filter as JSON, as in the POST body' })),
       text: Type.Optional(Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query (BM25); with q, a hybrid search' })),
       hybrid: Type.Optional(Type.Boolean({ description: 'use q as the keyword query too (a text-encoder collection)' })),
-      refine: Type.Optional(
-        Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' }),
-      ),
-      recall: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 1,
-          description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it',
-        }),
-      ),
+      ...tuningOptions(c),
     },
     { additionalProperties: false },
   );
@@ -74,10 +89,7 @@ export const SearchBody = (c: Caps) =>
       collection: Type.Optional(CollectionName),
       vector: Type.Optional(Vector),
       input: Type.Optional(Type.Unknown()),
-      id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-      k: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxK })),
-      shortlist: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist })),
-      rerank: Type.Optional(Type.Integer({ minimum: 1 })),
+      ...queryOptions(c),
       funnel: Type.Optional(Type.Array(FunnelStep, { minItems: 1, maxItems: 16 })),
       adaptive: Type.Optional(
         Type.Union(
@@ -95,8 +107,7 @@ export const SearchBody = (c: Caps) =>
         ),
       ),
       firstStage: Type.Optional(Type.Union([Type.Literal('index'), Type.Literal('exact')])),
-      ef: Type.Optional(Type.Integer({ minimum: 1, maximum: c.maxShortlist, description: 'HNSW beam width of the index stage' })),
-      exact: Type.Optional(Type.Boolean()),
+      ...stageOptions(c),
       filter: Type.Optional(Type.Unknown({ description: 'Mongo-style filter over id, label and payload.<path> (README: Filters)' })),
       text: Type.Optional(
         Type.String({ minLength: 1, maxLength: 10_000, description: 'keyword query: alone BM25, with a vector query hybrid' }),
@@ -106,16 +117,7 @@ export const SearchBody = (c: Caps) =>
       candidates: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 1000, description: 'depth of each list of a hybrid search (default 100)' }),
       ),
-      refine: Type.Optional(
-        Type.Integer({ minimum: 0, maximum: c.maxShortlist, description: 'rescore the best few from the full vectors (0 = off)' }),
-      ),
-      recall: Type.Optional(
-        Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 1,
-          description: 'recall@10 target: the cheapest configuration of the latest sweep meeting it',
-        }),
-      ),
+      ...tuningOptions(c),
       ...ClusterReadOptions,
     },
     { additionalProperties: false },
