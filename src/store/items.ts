@@ -203,17 +203,21 @@ export class ItemStore {
     return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload), vector: fromBlob(r.vector) };
   }
 
+  /** The cached statement for an `IN` list of n placeholders, prepared on first use. */
+  private inStatement(cache: Map<number, Statement>, n: number, prepare: (marks: string) => Statement): Statement {
+    let stmt = cache.get(n);
+    if (!stmt) cache.set(n, (stmt = prepare(Array.from({ length: n }, () => '?').join(','))));
+    return stmt;
+  }
+
   /** Items by seq in one query (a search's results); seqs not found are missing from the map. */
   getBySeqs(seqs: number[]): Map<number, StoredItem> {
     const out = new Map<number, StoredItem>();
     for (let i = 0; i < seqs.length; i += MAX_IN) {
       const part = seqs.slice(i, i + MAX_IN);
-      let stmt = this.bySeqs.get(part.length);
-      if (!stmt)
-        this.bySeqs.set(
-          part.length,
-          (stmt = this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${part.map(() => '?').join(',')})`)),
-        );
+      const stmt = this.inStatement(this.bySeqs, part.length, (marks) =>
+        this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${marks})`),
+      );
       for (const r of stmt.all(...part) as { seq: number; id: string; label: string | null; payload: string | null }[]) {
         out.set(r.seq, { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) });
       }
@@ -232,12 +236,9 @@ export class ItemStore {
     const out = new Map<number, Float32Array>();
     for (let i = 0; i < seqs.length; i += MAX_IN) {
       const part = seqs.slice(i, i + MAX_IN);
-      let stmt = this.vecsBySeqs.get(part.length);
-      if (!stmt)
-        this.vecsBySeqs.set(
-          part.length,
-          (stmt = this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${part.map(() => '?').join(',')})`).raw()),
-        );
+      const stmt = this.inStatement(this.vecsBySeqs, part.length, (marks) =>
+        this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${marks})`).raw(),
+      );
       for (const [seq, b] of stmt.all(...part) as [number, Buffer][]) out.set(seq, fromBlob(b));
     }
     return out;
