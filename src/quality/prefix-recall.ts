@@ -1,4 +1,5 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { offerTop } from '../core/top-list.js';
 
 /** What one sample's exact searches at each prefix keep of exact full-D search. */
 export interface PrefixCurve {
@@ -106,18 +107,7 @@ function prefixScores(
 export function topIndices(s: Float64Array, k: number): number[] {
   const idx: number[] = [];
   const val: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const v = s[i];
-    if (idx.length === k && v <= val[k - 1]) continue;
-    let at = idx.length === k ? k - 1 : idx.length;
-    while (at > 0 && val[at - 1] < v) at--;
-    idx.splice(at, 0, i);
-    val.splice(at, 0, v);
-    if (idx.length > k) {
-      idx.pop();
-      val.pop();
-    }
-  }
+  for (let i = 0; i < s.length; i++) offerTop(idx, val, k, i, s[i]);
   return idx;
 }
 

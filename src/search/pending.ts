@@ -1,3 +1,5 @@
+import { offerTop } from '../core/top-list.js';
+
 /** Seqs and their scores, best first (sources.ts's Scored, restated to keep the imports one way). */
 type Scored = { seqs: number[]; scores: number[] };
 
@@ -50,15 +52,7 @@ function topPending(rows: ReadonlyMap<number, Float32Array>, q: Float32Array, wa
     if (accept && !accept(seq)) continue;
     let s = 0;
     for (let k = 0; k < d; k++) s += q[k] * p[k];
-    if (scores.length === want && s <= scores[want - 1]) continue;
-    let at = scores.length;
-    while (at > 0 && scores[at - 1] < s) at--;
-    seqs.splice(at, 0, seq);
-    scores.splice(at, 0, s);
-    if (scores.length > want) {
-      seqs.pop();
-      scores.pop();
-    }
+    offerTop(seqs, scores, want, seq, s);
   }
   return { seqs, scores };
 }
