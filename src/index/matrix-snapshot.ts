@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResidentType } from '../core/quantize.js';
 import { ResidentMatrix, type MatrixPart } from '../core/resident-matrix.js';
-import { commitManifest, fsyncPath, removeSnapshotFiles } from './snapshot.js';
+import { publishSnapshot, removeSnapshotFiles } from './snapshot.js';
 
 export const MATRIX_SNAPSHOT_FORMAT = 1;
 /** Bytes per read or write call (and per hash update): large calls, bounded temporary views. */
@@ -71,9 +71,8 @@ export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: R
   } finally {
     closeSync(fd);
   }
-  fsyncPath(tmp);
-  renameSync(tmp, join(dir, file));
-  const manifest: MatrixManifest = {
+  const digest = hash.digest('hex');
+  const manifest = publishSnapshot(dir, tmp, file, manifestPath(dir, collectionId), (): MatrixManifest => ({
     format: MATRIX_SNAPSHOT_FORMAT,
     collectionId,
     width: matrix.width,
@@ -83,10 +82,9 @@ export function writeMatrixSnapshot(dir: string, collectionId: number, matrix: R
     parts,
     file,
     bytes: total,
-    sha256: hash.digest('hex'),
+    sha256: digest,
     createdAt: new Date().toISOString(),
-  };
-  commitManifest(dir, manifestPath(dir, collectionId), manifest);
+  }));
   removeMatrixSnapshotFiles(dir, collectionId, file);
   return manifest;
 }

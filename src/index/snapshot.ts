@@ -56,9 +56,7 @@ export function writeSnapshot(dir: string, collectionId: number, index: PrefixIn
   const file = `c${collectionId}.${stamp}.hnsw`;
   const tmp = join(dir, `${file}.tmp`);
   index.writeSync(tmp);
-  fsyncPath(tmp);
-  renameSync(tmp, join(dir, file));
-  const manifest: Manifest = {
+  const manifest = publishSnapshot(dir, tmp, file, manifestPath(dir, collectionId), (path): Manifest => ({
     format: SNAPSHOT_FORMAT,
     collectionId,
     indexDim: index.dim,
@@ -68,12 +66,30 @@ export function writeSnapshot(dir: string, collectionId: number, index: PrefixIn
     deleted: index.deletedCount,
     highestSeq,
     file,
-    bytes: statSync(join(dir, file)).size,
-    sha256: sha256File(join(dir, file)),
+    bytes: statSync(path).size,
+    sha256: sha256File(path),
     createdAt: new Date().toISOString(),
-  };
-  commitManifest(dir, manifestPath(dir, collectionId), manifest);
+  }));
   removeSnapshotFiles(dir, collectionId, file);
+  return manifest;
+}
+
+/**
+ * Publishes a snapshot file written to `tmp`: fsync, rename to `file` in `dir`, then commits the
+ * manifest `build` makes from the published file's path (commitManifest) and returns it.
+ */
+export function publishSnapshot<M extends object>(
+  dir: string,
+  tmp: string,
+  file: string,
+  manifestFile: string,
+  build: (path: string) => M,
+): M {
+  fsyncPath(tmp);
+  const path = join(dir, file);
+  renameSync(tmp, path);
+  const manifest = build(path);
+  commitManifest(dir, manifestFile, manifest);
   return manifest;
 }
 
