@@ -5,7 +5,7 @@ import type { Stage } from './options.js';
 import { withPending } from './pending.js';
 import { rescoreFromStore } from './rescore-store.js';
 import { rescore } from './rescore.js';
-import type { SearchSource, VectorsBySeq } from './sources.js';
+import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
 export interface StageReport {
   dims: number;
@@ -59,11 +59,7 @@ export async function runStages(
       candidates = src.count;
     } else {
       candidates = seqs.length;
-      // refine: the best few again, from the full vectors (exact scores over quantised rows).
-      ({ seqs, scores } =
-        st.source === 'refine'
-          ? await rescoreFromStore(vectors, kernel, query, seqs, st.dims, keep)
-          : await rescore(src, vectors, kernel, query, seqs, st.dims, keep));
+      ({ seqs, scores } = await laterStage(src, vectors, kernel, query, seqs, st));
     }
     if (exclude !== undefined) {
       const at = seqs.indexOf(exclude);
@@ -79,4 +75,21 @@ export async function runStages(
     reports.push({ dims: st.dims, source: st.source, candidates, ms: performance.now() - t0 });
   }
   return { seqs, scores, stages: reports };
+}
+
+/**
+ * A stage after the first: the survivors rescored at `st.dims`, best `st.keep` kept; a refine
+ * stage reads the best few again from the full vectors (exact scores over quantised rows).
+ */
+export function laterStage(
+  src: SearchSource,
+  vectors: VectorsBySeq,
+  kernel: Kernel,
+  query: Float32Array,
+  seqs: number[],
+  st: Stage,
+): Promise<Scored> {
+  return st.source === 'refine'
+    ? rescoreFromStore(vectors, kernel, query, seqs, st.dims, st.keep)
+    : rescore(src, vectors, kernel, query, seqs, st.dims, st.keep);
 }

@@ -1,7 +1,6 @@
 import type { Kernel } from '../compute/kernel.js';
 import type { Stage } from './options.js';
-import { rescore } from './rescore.js';
-import { runStages, type Ranked } from './run-stages.js';
+import { laterStage, runStages, type Ranked } from './run-stages.js';
 import type { SearchSource, VectorsBySeq } from './sources.js';
 
 /** Default: widen while the last candidate is within 50% of the k-th one's distance. */
@@ -55,7 +54,7 @@ export async function runWidened(
   for (const st of rest) {
     const t1 = performance.now();
     const candidates = seqs.length;
-    ({ seqs, scores } = await rescore(src, vectors, kernel, query, seqs, st.dims, st.keep));
+    ({ seqs, scores } = await laterStage(src, vectors, kernel, query, seqs, st));
     reports.push({ dims: st.dims, source: st.source, candidates, ms: performance.now() - t1 });
   }
   return { seqs, scores, stages: reports };

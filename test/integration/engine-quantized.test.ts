@@ -78,6 +78,20 @@ test('int8 and f16 collections: the default refine stage returns exact full-D co
   }
 });
 
+test('an adaptive (widened) search over int8 rows still refines from the full vectors: exact scores', async (t) => {
+  const { engine } = await openData(t, tempDir(t));
+  await fill(engine, 'a', 'int8');
+  const q = vectors[3];
+  const r = await engine.search('a', { vector: q }, { k: 10, shortlist: 20, adaptive: { ratio: 10, cap: 80 } });
+  assert.deepEqual(
+    r.stages.map((s) => s.source),
+    ['index', 'rerank', 'refine'],
+  );
+  assert.equal(r.stages[0].widened, 80, 'a ratio of 10 always widens to the cap');
+  assert.equal(r.results.length, 10);
+  for (const h of r.results) assert.ok(Math.abs(h.score - cosine(q, h.id)) < 1e-6, `${h.id} ${h.score} vs ${cosine(q, h.id)}`);
+});
+
 test('refine on a float32 collection: off by default, exact scores when asked, also as a collection default; bad values are INVALID_SEARCH', async (t) => {
   const { engine, collections } = await openData(t, tempDir(t));
   await fill(engine, 'f', undefined, { rerankDim: 48, residentDim: 48 });
