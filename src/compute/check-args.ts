@@ -17,7 +17,7 @@ export function checkTopKArgs(...[queries, B, rows, n, stride, d, rowScale, k]: 
 }
 
 /** Row indices must address whole rows of the matrix. */
-export function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int32Array): void {
+function checkRowsArgs(matrix: Float32Array, stride: number, rowIdx: Int32Array): void {
   const rows = Math.floor(matrix.length / stride);
   for (let i = 0; i < rowIdx.length; i++) {
     if (rowIdx[i] < 0 || rowIdx[i] >= rows) throw new RangeError(`topKRows: row index ${rowIdx[i]} outside 0..${rows - 1}`);

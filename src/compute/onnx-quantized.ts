@@ -14,7 +14,7 @@ import { FLOAT, INT32, INT64, int64Initializer, model, node, tensorInfo } from '
 const INT8 = 3; // TensorProto.DataType
 const FLOAT16 = 10;
 
-export function quantizedGatherTopKModel(type: 'int8' | 'f16'): Uint8Array {
+function quantizedGatherTopKModel(type: 'int8' | 'f16'): Uint8Array {
   return model({
     name: `quantized_topk_${type}`,
     nodes: [

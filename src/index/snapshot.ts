@@ -38,7 +38,7 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-export function fsyncPath(path: string): void {
+function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
@@ -94,7 +94,7 @@ export function publishSnapshot<M extends object>(
 }
 
 /** The commit point of a snapshot: its manifest written to a temp file, fsynced, renamed in place; then the folder fsynced. */
-export function commitManifest(dir: string, path: string, manifest: object): void {
+function commitManifest(dir: string, path: string, manifest: object): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, JSON.stringify(manifest, null, 2));
   fsyncPath(tmp);
