@@ -69,6 +69,8 @@ export class EncoderRegistry {
   private readonly manifests = new Map<string, { dir: string; manifest: ModelManifest }>();
   private readonly loaded = new Map<string, Promise<Encoder>>();
   private readonly backends = new Map<string, { backend: EncoderBackendName; fallbackReason: string | null }>();
+  /** Per model, the ONNX check (it hashes the model's files, ~31 MB for text): done once. */
+  private readonly plans = new Map<string, ReturnType<typeof checkOnnxModel>>();
   private readonly batchers = new Map<string, EmbedBatcher>();
   private runner: OnnxRunner | null = null;
   readonly cache: EmbedCache;
@@ -132,7 +134,7 @@ export class EncoderRegistry {
     if (known) return known;
     const m = this.manifests.get(name);
     if (!m) throw new MrlError('UNKNOWN_ENCODER', { encoder: name });
-    const plan = this.plan(m.dir, m.manifest);
+    const plan = this.plan(name, m.dir, m.manifest);
     const out = plan.ok
       ? { backend: 'onnxruntime' as const, fallbackReason: null }
       : { backend: 'tfjs' as const, fallbackReason: plan.reason };
@@ -149,15 +151,20 @@ export class EncoderRegistry {
     }));
   }
 
-  private plan(dir: string, manifest: ModelManifest): ReturnType<typeof checkOnnxModel> {
+  private plan(name: string, dir: string, manifest: ModelManifest): ReturnType<typeof checkOnnxModel> {
     if (this.options.backend === 'tfjs') return { ok: false, reason: 'MRL_ENCODER_BACKEND=tfjs' };
-    return checkOnnxModel(dir, manifest.loader);
+    let plan = this.plans.get(name);
+    if (!plan) {
+      plan = checkOnnxModel(dir, manifest.loader);
+      this.plans.set(name, plan);
+    }
+    return plan;
   }
 
   private async load(name: string, dir: string, manifest: ModelManifest): Promise<Encoder> {
     this.backends.delete(name);
     this.cache.clear(name);
-    const plan = this.plan(dir, manifest);
+    const plan = this.plan(name, dir, manifest);
     let fallbackReason: string;
     if (plan.ok) {
       try {

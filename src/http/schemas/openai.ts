@@ -31,8 +31,3 @@ export const EmbeddingsReply = Type.Object({
   model: Type.String(),
   usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
 });
-
-/** OpenAI's error body; `code` carries the project's error code (src/errors.ts). */
-export const OpenAiError = Type.Object({
-  error: Type.Object({ message: Type.String(), type: Type.String(), param: Type.Union([Type.String(), Type.Null()]), code: Type.String() }),
-});
