@@ -1,5 +1,5 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { mulberry32 } from '../core/rng.js';
+import { mulberry32, partialShuffle } from '../core/rng.js';
 import type { Engine } from '../engine/engine.js';
 
 /** Rows read per store query while sampling (each read yields to the event loop after). */
@@ -14,13 +14,7 @@ const SLICE_MS = 8;
 export function sampleSeqs(engine: Engine, collection: string, max: number, seed: number): number[] {
   const m = engine.runtime(collection).matrix;
   const all = Array.from(m.slotSeq.subarray(0, m.size));
-  const r = mulberry32(seed);
-  const n = Math.min(max, all.length);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(r() * (all.length - i));
-    [all[i], all[j]] = [all[j], all[i]];
-  }
-  return all.slice(0, n).sort((a, b) => a - b);
+  return all.slice(0, partialShuffle(all, max, mulberry32(seed))).sort((a, b) => a - b);
 }
 
 /**
