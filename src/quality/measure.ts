@@ -3,6 +3,7 @@ import { mulberry32, partialShuffle, subSeed } from '../core/rng.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { prefixCurve } from './prefix-recall.js';
 import type { PrefixFigures } from './types.js';
+import { TimeSlice } from './time-slice.js';
 import { gainOf } from './verdict.js';
 
 /** Multiply-adds of rotation between event-loop turns (a few ms); a row costs D². */
@@ -51,12 +52,9 @@ export function pickQueries(n: number, count: number, seed: number): number[] {
 
 /** Runs a generator to its return value, yielding to the event loop every few ms. */
 async function drain<T>(steps: Generator<unknown, T, void>): Promise<T> {
-  let slice = performance.now();
+  const slice = new TimeSlice();
   for (let r = steps.next(); ; r = steps.next()) {
     if (r.done) return r.value;
-    if (performance.now() - slice > 8) {
-      await yieldToLoop();
-      slice = performance.now();
-    }
+    if (slice.due()) await slice.pause();
   }
 }
