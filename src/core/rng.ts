@@ -34,6 +34,21 @@ export function shuffleInPlace<A extends { length: number; [i: number]: unknown 
   return a;
 }
 
+/**
+ * Partial Fisher–Yates in place: after it, a[0..m) is a seeded uniform sample of `a` without
+ * replacement (m is capped at a.length); returns that m.
+ */
+export function partialShuffle<A extends { length: number; [i: number]: unknown }>(a: A, m: number, rand: () => number): number {
+  const n = Math.min(m, a.length);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rand() * (a.length - i));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return n;
+}
+
 /** Glorot/Xavier uniform init for a fanIn×fanOut kernel, computed in JS so it is backend-independent. */
 export function glorotUniform(fanIn: number, fanOut: number, rand: () => number): Float32Array {
   const limit = Math.sqrt(6 / (fanIn + fanOut));

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../core/rng.js';
+import { mulberry32, partialShuffle } from '../core/rng.js';
 import { mrlError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import type { Query } from '../search/query.js';
@@ -45,11 +45,7 @@ export function resolveQueries(engine: Engine, collection: string, spec: QuerySe
   const refs = engine.items.refs(rt.record.id);
   if (refs.length < 2) throw mrlError('INVALID_EVAL', `collection '${collection}' needs at least 2 items for a leave-one-out evaluation`);
   const n = Math.min(refs.length, sample <= 1 ? Math.max(1, Math.round(sample * refs.length)) : Math.floor(sample));
-  // Partial Fisher-Yates with the seeded PRNG: the same seed picks the same queries.
-  const r = mulberry32(seed);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(r() * (refs.length - i));
-    [refs[i], refs[j]] = [refs[j], refs[i]];
-  }
+  // The seeded PRNG: the same seed picks the same queries.
+  partialShuffle(refs, n, mulberry32(seed));
   return refs.slice(0, n).map((x) => ({ query: { id: x.id }, label: x.label }));
 }

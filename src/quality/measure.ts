@@ -1,8 +1,9 @@
 import { randomRotationSteps, rotateRows } from '../core/rotation.js';
-import { mulberry32, subSeed } from '../core/rng.js';
+import { mulberry32, partialShuffle, subSeed } from '../core/rng.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { prefixCurve } from './prefix-recall.js';
 import type { PrefixFigures } from './types.js';
+import { TimeSlice } from './time-slice.js';
 import { gainOf } from './verdict.js';
 
 /** Multiply-adds of rotation between event-loop turns (a few ms); a row costs D². */
@@ -45,24 +46,15 @@ export async function measurePrefixes(
 
 /** `count` distinct row indices in 0..n-1, seeded (partial Fisher–Yates). */
 export function pickQueries(n: number, count: number, seed: number): number[] {
-  const r = mulberry32(seed);
   const idx = Array.from({ length: n }, (_, i) => i);
-  const m = Math.min(n, count);
-  for (let i = 0; i < m; i++) {
-    const j = i + Math.floor(r() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, m);
+  return idx.slice(0, partialShuffle(idx, count, mulberry32(seed)));
 }
 
 /** Runs a generator to its return value, yielding to the event loop every few ms. */
 async function drain<T>(steps: Generator<unknown, T, void>): Promise<T> {
-  let slice = performance.now();
+  const slice = new TimeSlice();
   for (let r = steps.next(); ; r = steps.next()) {
     if (r.done) return r.value;
-    if (performance.now() - slice > 8) {
-      await yieldToLoop();
-      slice = performance.now();
-    }
+    if (slice.due()) await slice.pause();
   }
 }

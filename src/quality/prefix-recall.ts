@@ -1,5 +1,5 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { offerTop } from '../core/top-list.js';
+import { TimeSlice } from './time-slice.js';
 
 /** What one sample's exact searches at each prefix keep of exact full-D search. */
 export interface PrefixCurve {
@@ -12,8 +12,6 @@ export interface PrefixCurve {
 export const TOP = 10;
 export const SHORTLIST = 100;
 export const K_CAP = 2000;
-/** Work between event-loop turns (ms): the measurement runs beside live searches. */
-const SLICE_MS = 8;
 
 /**
  * Exact cosine search at every prefix d in `dims` (the last one is the full D) over the rows of
@@ -29,7 +27,7 @@ export async function prefixCurve(base: Float32Array, n: number, dim: number, qu
   const hits100 = new Float64Array(nd);
   const ranks: number[][] = dims.map(() => []);
   const scores = dims.map(() => new Float64Array(n));
-  let slice = performance.now();
+  const slice = new TimeSlice();
   for (const qi of queries) {
     prefixScores(base, n, dim, dims, norms, qi, scores);
     const truth = topIndices(scores[nd - 1], TOP);
@@ -43,10 +41,7 @@ export async function prefixCurve(base: Float32Array, n: number, dim: number, qu
         ranks[di].push(rankOf(s, t));
       }
     }
-    if (performance.now() - slice > SLICE_MS) {
-      await yieldToLoop();
-      slice = performance.now();
-    }
+    if (slice.due()) await slice.pause();
   }
   const total = queries.length * TOP;
   return dims.map((d, di) =>

@@ -1,11 +1,9 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { mulberry32 } from '../core/rng.js';
+import { mulberry32, partialShuffle } from '../core/rng.js';
 import type { Engine } from '../engine/engine.js';
+import { TimeSlice } from './time-slice.js';
 
 /** Rows read per store query while sampling (each read yields to the event loop after). */
 const READ_CHUNK = 500;
-/** Work between event-loop turns (ms). */
-const SLICE_MS = 8;
 
 /**
  * Up to `max` live seqs of a collection, chosen by `seed` (partial Fisher–Yates over the
@@ -14,13 +12,7 @@ const SLICE_MS = 8;
 export function sampleSeqs(engine: Engine, collection: string, max: number, seed: number): number[] {
   const m = engine.runtime(collection).matrix;
   const all = Array.from(m.slotSeq.subarray(0, m.size));
-  const r = mulberry32(seed);
-  const n = Math.min(max, all.length);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(r() * (all.length - i));
-    [all[i], all[j]] = [all[j], all[i]];
-  }
-  return all.slice(0, n).sort((a, b) => a - b);
+  return all.slice(0, partialShuffle(all, max, mulberry32(seed))).sort((a, b) => a - b);
 }
 
 /**
@@ -36,16 +28,13 @@ export async function readRows(
   const dim = engine.runtime(collection).record.dim;
   const rows = each ? new Float32Array(0) : new Float32Array(seqs.length * dim);
   let n = 0;
-  let slice = performance.now();
+  const slice = new TimeSlice();
   for (let i = 0; i < seqs.length; i += READ_CHUNK) {
     for (const v of engine.items.vectorsBySeqs(seqs.slice(i, i + READ_CHUNK)).values()) {
       if (each) each(v);
       else rows.set(v, n * dim);
       n++;
-      if (performance.now() - slice > SLICE_MS) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
+      if (slice.due()) await slice.pause();
     }
   }
   return { rows: each ? rows : rows.subarray(0, n * dim), n };

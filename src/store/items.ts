@@ -45,6 +45,13 @@ export function fromBlob(b: Buffer): Float32Array {
   return out;
 }
 
+type ItemRow = { seq: number; id: string; label: string | null; payload: string | null };
+
+/** A stored row with its payload JSON parsed. */
+function toStored(r: ItemRow): StoredItem {
+  return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+}
+
 /** Parameters per `IN (…)` lookup: SQLite allows 32766; the statement cache stays small. */
 const MAX_IN = 100;
 
@@ -58,6 +65,10 @@ export class ItemStore {
   private readonly countStmt: Statement;
   private readonly pageStmt: Statement;
   private readonly seqsStmt: Statement;
+  private readonly setLabel: Statement;
+  private readonly setPayload: Statement;
+  private readonly appliedSeq: Statement;
+  private readonly markApplied: Statement;
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
   private readonly vecsBySeqs = new Map<number, Statement>();
@@ -79,6 +90,12 @@ export class ItemStore {
     this.vecBySeq = db.prepare('SELECT vector FROM items WHERE seq = ?').pluck();
     this.countStmt = db.prepare('SELECT count(*) FROM items WHERE collection_id = ?').pluck();
     this.seqsStmt = db.prepare('SELECT seq FROM items WHERE collection_id = ?').pluck();
+    this.setLabel = db.prepare('UPDATE items SET label = ? WHERE seq = ?');
+    this.setPayload = db.prepare('UPDATE items SET payload = ? WHERE seq = ?');
+    this.appliedSeq = db.prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?').pluck();
+    this.markApplied = db.prepare(
+      'INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq',
+    );
     this.pageStmt = db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw();
   }
 
@@ -140,8 +157,8 @@ export class ItemStore {
       .transaction(() => {
         const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
         if (!old) return false;
-        if (p.label !== undefined) this.db.prepare('UPDATE items SET label = ? WHERE seq = ?').run(p.label, old.seq);
-        if (p.payload !== undefined) this.db.prepare('UPDATE items SET payload = ? WHERE seq = ?').run(p.payload, old.seq);
+        if (p.label !== undefined) this.setLabel.run(p.label, old.seq);
+        if (p.payload !== undefined) this.setPayload.run(p.payload, old.seq);
         if (p.text !== undefined) {
           this.text.remove(old.seq);
           this.text.write(collectionId, old.seq, p.text);
@@ -174,10 +191,7 @@ export class ItemStore {
   ): (WriteResult & { patchedSeqs: number[] }) | null {
     return this.db
       .transaction((): (WriteResult & { patchedSeqs: number[] }) | null => {
-        const done = this.db
-          .prepare('SELECT seq FROM cluster_applied WHERE collection = ? AND shard = ?')
-          .pluck()
-          .get(pos.collection, pos.shard) as number | undefined;
+        const done = this.appliedSeq.get(pos.collection, pos.shard) as number | undefined;
         if (done !== undefined && done >= pos.seq) return null;
         const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
         const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
@@ -186,21 +200,15 @@ export class ItemStore {
           const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
           if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
         }
-        this.db
-          .prepare(
-            'INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq',
-          )
-          .run(pos.collection, pos.shard, pos.seq);
+        this.markApplied.run(pos.collection, pos.shard, pos.seq);
         return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
       })
       .immediate();
   }
 
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {
-    const r = this.byId.get(collectionId, id) as
-      { seq: number; id: string; label: string | null; payload: string | null; vector: Buffer } | undefined;
-    if (!r) return undefined;
-    return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload), vector: fromBlob(r.vector) };
+    const r = this.byId.get(collectionId, id) as (ItemRow & { vector: Buffer }) | undefined;
+    return r && { ...toStored(r), vector: fromBlob(r.vector) };
   }
 
   /** The cached statement for an `IN` list of n placeholders, prepared on first use. */
@@ -218,17 +226,14 @@ export class ItemStore {
       const stmt = this.inStatement(this.bySeqs, part.length, (marks) =>
         this.db.prepare(`SELECT seq, id, label, payload FROM items WHERE seq IN (${marks})`),
       );
-      for (const r of stmt.all(...part) as { seq: number; id: string; label: string | null; payload: string | null }[]) {
-        out.set(r.seq, { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) });
-      }
+      for (const r of stmt.all(...part) as ItemRow[]) out.set(r.seq, toStored(r));
     }
     return out;
   }
 
   getBySeq(seq: number): StoredItem | undefined {
-    const r = this.bySeq.get(seq) as { seq: number; id: string; label: string | null; payload: string | null } | undefined;
-    if (!r) return undefined;
-    return { seq: r.seq, id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+    const r = this.bySeq.get(seq) as ItemRow | undefined;
+    return r && toStored(r);
   }
 
   /** Vectors by seq in few queries (reranks beyond the resident width); missing seqs are absent. */
