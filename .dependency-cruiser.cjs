@@ -12,8 +12,14 @@
  * layer it names, and type cycles make files hard to move.
  */
 
+/** The path pattern for the named folders of src/ and the top-level wiring files (context, data-context, server, cli). */
+const layers = (...dirs) => `^src/(${dirs.join('|')})/|^src/(context|data-context|server|cli)\\.ts$`;
+
+/** A rule that forbids imports from modules whose path matches `from` to those matching `to`. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+
 /** Everything that sits above the native-resource layer. */
-const ABOVE_RESOURCES = '^src/(http|engine|search|inputs|eval|encoders|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$';
+const ABOVE_RESOURCES = layers('http', 'engine', 'search', 'inputs', 'eval', 'encoders', 'train', 'report', 'io', 'cli');
 
 module.exports = {
   forbidden: [
@@ -24,46 +30,36 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    {
-      name: 'core-is-pure',
-      comment:
-        'core is the exact maths (prefixes, funnels, metrics): it must run and be tested without a database, an index, a model or a server.',
-      severity: 'error',
-      from: { path: '^src/core/' },
-      to: {
-        path: '^src/(http|store|encoders|train|eval|report|engine|search|inputs|index|compute|io|cli)/|^src/(context|data-context|server|cli)\\.ts$',
-      },
-    },
-    {
-      name: 'core-no-native',
-      comment:
-        'core must not load native or framework packages (SQLite, HNSW, TF.js, ONNX, fastify): that is what keeps it pure and fast to test.',
-      severity: 'error',
-      from: { path: '^src/core/' },
-      to: { path: 'node_modules/(better-sqlite3|hnswlib-node|@tensorflow|onnxruntime-node|fastify|@fastify)/' },
-    },
-    {
-      name: 'resources-import-nothing-above',
-      comment: 'store, index and compute own one native resource each; importing the layers that use them would make a cycle of ownership.',
-      severity: 'error',
-      from: { path: '^src/(store|index|compute)/' },
-      to: { path: ABOVE_RESOURCES },
-    },
-    {
-      name: 'search-below-engine',
-      comment: 'The query path (search/) reads core, compute, index and store types; the engine calls it, never the other way round.',
-      severity: 'error',
-      from: { path: '^src/search/' },
-      to: { path: '^src/(http|engine|inputs|eval|encoders|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$' },
-    },
-    {
-      name: 'engine-takes-vectors',
-      comment:
-        'Text and image inputs are embedded before the engine (src/inputs/, called through the context): the engine stores and searches vectors and loads no model.',
-      severity: 'error',
-      from: { path: '^src/engine/' },
-      to: { path: '^src/(inputs|encoders|http|eval|train|report|io|cli)/|^src/(context|data-context|server|cli)\\.ts$' },
-    },
+    forbid(
+      'core-is-pure',
+      'core is the exact maths (prefixes, funnels, metrics): it must run and be tested without a database, an index, a model or a server.',
+      '^src/core/',
+      layers('http', 'store', 'encoders', 'train', 'eval', 'report', 'engine', 'search', 'inputs', 'index', 'compute', 'io', 'cli'),
+    ),
+    forbid(
+      'core-no-native',
+      'core must not load native or framework packages (SQLite, HNSW, TF.js, ONNX, fastify): that is what keeps it pure and fast to test.',
+      '^src/core/',
+      'node_modules/(better-sqlite3|hnswlib-node|@tensorflow|onnxruntime-node|fastify|@fastify)/',
+    ),
+    forbid(
+      'resources-import-nothing-above',
+      'store, index and compute own one native resource each; importing the layers that use them would make a cycle of ownership.',
+      '^src/(store|index|compute)/',
+      ABOVE_RESOURCES,
+    ),
+    forbid(
+      'search-below-engine',
+      'The query path (search/) reads core, compute, index and store types; the engine calls it, never the other way round.',
+      '^src/search/',
+      layers('http', 'engine', 'inputs', 'eval', 'encoders', 'train', 'report', 'io', 'cli'),
+    ),
+    forbid(
+      'engine-takes-vectors',
+      'Text and image inputs are embedded before the engine (src/inputs/, called through the context): the engine stores and searches vectors and loads no model.',
+      '^src/engine/',
+      layers('inputs', 'encoders', 'http', 'eval', 'train', 'report', 'io', 'cli'),
+    ),
     {
       name: 'search-sees-store-types-only',
       comment: 'The query path reads rows through narrow interfaces; a value import of the store would let it open or write the database.',
@@ -71,21 +67,18 @@ module.exports = {
       from: { path: '^src/search/' },
       to: { path: '^src/store/', dependencyTypesNot: ['type-only'] },
     },
-    {
-      name: 'encoders-no-offline-code',
-      comment: 'The server loads encoders; training, evaluation and the paper report are offline code it must not pull in through them.',
-      severity: 'error',
-      from: { path: '^src/encoders/' },
-      to: { path: '^src/(train|eval|report)/' },
-    },
-    {
-      name: 'http-through-the-engine',
-      comment:
-        'Routes validate, call the engine and shape the reply; they reach the store, the index and the kernels only through it (types too: re-export what a route needs).',
-      severity: 'error',
-      from: { path: '^src/http/' },
-      to: { path: '^src/(store|index|compute)/' },
-    },
+    forbid(
+      'encoders-no-offline-code',
+      'The server loads encoders; training, evaluation and the paper report are offline code it must not pull in through them.',
+      '^src/encoders/',
+      '^src/(train|eval|report)/',
+    ),
+    forbid(
+      'http-through-the-engine',
+      'Routes validate, call the engine and shape the reply; they reach the store, the index and the kernels only through it (types too: re-export what a route needs).',
+      '^src/http/',
+      '^src/(store|index|compute)/',
+    ),
     {
       name: 'server-loads-no-offline-code',
       comment:
@@ -108,13 +101,12 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/compute/' },
       to: { path: '^src/compute/gpu/' },
     },
-    {
-      name: 'src-not-to-tests-or-tools',
-      comment: 'The shipped code must not depend on tests, benchmarks or scripts, which the image does not carry.',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { path: '^(test|bench|scripts)/' },
-    },
+    forbid(
+      'src-not-to-tests-or-tools',
+      'The shipped code must not depend on tests, benchmarks or scripts, which the image does not carry.',
+      '^src/',
+      '^(test|bench|scripts)/',
+    ),
     {
       name: 'src-not-to-dev-deps',
       comment: 'The image installs production dependencies only: a devDependency imported from src/ breaks there.',

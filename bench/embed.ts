@@ -14,12 +14,7 @@
  *        --n 10000 --duration 5 (seconds per autocannon run) --threads 2 (MRL_EMBED_THREADS)
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { checkOnnxModel } from '../src/encoders/onnx/build-models.js';
 import { EncoderRegistry } from '../src/encoders/registry.js';
@@ -27,6 +22,7 @@ import { initTf } from '../src/encoders/tf-backend.js';
 import { projectRoot } from '../src/paths.js';
 import { summarise } from '../src/core/stats.js';
 import { brownSentences, fashionImages } from './samples.js';
+import { startServer } from './server.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -108,34 +104,7 @@ for (const backend of ['onnx', 'tfjs'] as const) {
 
 // ---- 2. GET /search?q= over HTTP ----------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const dataDir = mkdtempSync(join(tmpdir(), 'mrl-bench-embed-'));
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
-  env: { ...process.env, PORT: String(port), MRL_DATA_DIR: dataDir, MRL_LOG_LEVEL: 'warn', MRL_EMBED_THREADS: String(THREADS) },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-process.on('exit', () => {
-  server.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
-});
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${url}/ready`)).ok) break;
-  } catch {
-    /* not listening yet */
-  }
-  if (i > 600) throw new Error('server did not start');
-  await sleep(100);
-}
+const { url, server } = await startServer('mrl-bench-embed-', { MRL_EMBED_THREADS: String(THREADS) });
 
 const t0 = performance.now();
 for (let i = 0; i < corpus.length; i += 500) {

@@ -12,14 +12,13 @@
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { startServer } from './server.js';
 import { generateSynthetic } from './synthetic.js';
 
 const { values: a } = parseArgs({
@@ -40,14 +39,6 @@ const N = Number(a.n),
   STEP = Number(a['step-duration']);
 const EXTRA = Number(a['ingest-during']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Writes rows [from, to) as NDJSON to a file first, so generating text never competes with the measurement. */
 async function writeNdjson(file: string, data: { row(i: number): Float32Array }, from: number, to: number): Promise<void> {
@@ -160,25 +151,8 @@ const row = (name: string, r: autocannon.Result) =>
 const prow = (name: string, r: Paced) => `| ${name} | ${r.served.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`;
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mrl-bench-http-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
-    env: { ...process.env, PORT: String(port), MRL_DATA_DIR: dataDir, MRL_LOG_LEVEL: 'warn', MRL_KERNEL: a.kernel },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  // Never leave the server behind, whatever ends this process (Ctrl-C, a closed pipe).
-  process.on('exit', () => {
-    server.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
+  const { url, dataDir, server } = await startServer('mrl-bench-http-', { MRL_KERNEL: a.kernel ?? 'auto' }, 20_000);
   try {
-    for (let i = 0; ; i++) {
-      if (i > 400) throw new Error('server did not start');
-      if ((await fetch(`${url}/ready`).catch(() => null))?.status === 200) break;
-      await sleep(50);
-    }
     log(`generating ${N + EXTRA} × ${D} synthetic vectors and their NDJSON`);
     const data = generateSynthetic({ n: N + EXTRA, d: D, queries: 1, clusters: 256, seed: 1 });
     const mainFile = join(dataDir, 'main.ndjson');

@@ -77,3 +77,24 @@ export async function buildTestApp(t: TestContext, env: Record<string, string> =
   });
   return { app, ctx, dataDir };
 }
+
+/** Arguments of `mrl train` for a tiny, fast run (32 dims, 32 hidden units, one epoch) on `data`, into `out`. */
+export function tinyTrainArgs(data: string, out: string, batch: number, limit: number, ...extra: string[]): string[] {
+  return [
+    '--data',
+    data,
+    '--out',
+    out,
+    '--dim',
+    '32',
+    '--hidden',
+    '32',
+    '--epochs',
+    '1',
+    '--batch',
+    String(batch),
+    '--limit',
+    String(limit),
+    ...extra,
+  ];
+}

@@ -10,6 +10,7 @@ import { loadImageEncoder, type ImageEncoder } from '../../src/encoders/image-en
 import { MrlError } from '../../src/errors.js';
 import { loadSplit } from '../../src/data/fashion-mnist.js';
 import { runTrain } from '../../src/train/cli-train.js';
+import { tinyTrainArgs } from '../helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));
 let dir: string;
@@ -19,24 +20,7 @@ let image: number[][];
 before(async () => {
   await initTf();
   dir = mkdtempSync(join(tmpdir(), 'mrl-image-enc-'));
-  const code = await runTrain([
-    '--data',
-    SAMPLE,
-    '--out',
-    dir,
-    '--dim',
-    '32',
-    '--hidden',
-    '32',
-    '--epochs',
-    '1',
-    '--batch',
-    '128',
-    '--limit',
-    '256',
-    '--skip-eval',
-    '--quiet',
-  ]);
+  const code = await runTrain(tinyTrainArgs(SAMPLE, dir, 128, 256, '--skip-eval', '--quiet'));
   assert.equal(code, 0);
   enc = await loadImageEncoder(dir);
   const px = loadSplit(SAMPLE, 't10k', 1).images;

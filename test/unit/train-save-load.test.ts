@@ -14,6 +14,7 @@ import { headLogits, headTensors } from '../../src/encoders/heads.js';
 import { saveTrainedModel } from '../../src/train/save-model.js';
 import { readManifest } from '../../src/encoders/model-files.js';
 import { runTrain } from '../../src/train/cli-train.js';
+import { tinyTrainArgs } from '../helpers.js';
 
 const SAMPLE = fileURLToPath(new URL('../fixtures/fashion-sample', import.meta.url));
 
@@ -115,27 +116,7 @@ test('runTrain (mrl train) trains, saves, evaluates and records figures in the m
   const dir = mkdtempSync(join(tmpdir(), 'mrl-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const before = tf.memory().numTensors;
-  const code = await runTrain([
-    '--data',
-    SAMPLE,
-    '--out',
-    dir,
-    '--dim',
-    '32',
-    '--hidden',
-    '32',
-    '--epochs',
-    '1',
-    '--batch',
-    '100',
-    '--limit',
-    '300',
-    '--seed',
-    '3',
-    '--name',
-    'tiny',
-    '--quiet',
-  ]);
+  const code = await runTrain(tinyTrainArgs(SAMPLE, dir, 100, 300, '--seed', '3', '--name', 'tiny', '--quiet'));
   assert.equal(code, 0);
   assert.equal(tf.memory().numTensors, before, 'runTrain releases every tensor it made');
   const m = readManifest(dir);
