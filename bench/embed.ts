@@ -21,6 +21,7 @@ import { EncoderRegistry } from '../src/encoders/registry.js';
 import { initTf } from '../src/encoders/tf-backend.js';
 import { projectRoot } from '../src/paths.js';
 import { summarise } from '../src/core/stats.js';
+import { milestoneOf } from '../src/quality/milestones.js';
 import { brownSentences, fashionImages } from './samples.js';
 import { startServer } from './server.js';
 
@@ -128,7 +129,8 @@ for (let settled = false; !settled && performance.now() - settleT0 < 300_000;) {
     collections?: { name: string; quality?: { items: number } | null }[];
   };
   const q = list.collections?.find((c) => c.name === 'default')?.quality;
-  settled = (d.index?.pending ?? 0) === 0 && (q?.items ?? 0) >= corpus.length;
+  // The report is due only once the collection reaches an ingest milestone (none below 5k items).
+  settled = (d.index?.pending ?? 0) === 0 && milestoneOf(q?.items ?? 0) >= milestoneOf(corpus.length);
 }
 log(`background index insertion and quality report done ${((performance.now() - settleT0) / 1000).toFixed(1)} s after the ingest`);
 const health = (await (await fetch(`${url}/health`)).json()) as { encoders: { name: string; backend: string }[] };
