@@ -63,6 +63,8 @@ export interface ClusterConfig {
   requestTimeoutMs: number;
   consistencyTimeoutMs: number;
   heartbeatMs: number;
+  /** Bound of a write's wait for the log (MRL_WRITE_TIMEOUT_MS): past it the write fails with 503 CLUSTER_UNAVAILABLE. */
+  writeTimeoutMs: number;
   /** How often the log is purged up to what every registered replica has applied (0 = never). */
   compactMs: number;
 }
@@ -129,6 +131,7 @@ function readCluster(env: NodeJS.ProcessEnv, port: number, host: string): Cluste
     requestTimeoutMs: ranged(env, 'MRL_CLUSTER_TIMEOUT_MS', 2000, 10, 600_000),
     consistencyTimeoutMs: ranged(env, 'MRL_CONSISTENCY_TIMEOUT_MS', 5000, 0, 600_000),
     heartbeatMs: ranged(env, 'MRL_HEARTBEAT_MS', 1000, 50, 60_000),
+    writeTimeoutMs: ranged(env, 'MRL_WRITE_TIMEOUT_MS', 10_000, 500, 600_000),
     compactMs: ranged(env, 'MRL_CLUSTER_COMPACT_MS', 60_000, 0, 86_400_000),
   };
 }

@@ -6,7 +6,7 @@ import { initTf, type TfInit } from './encoders/tf-backend.js';
 import type { CollectionSpec } from './engine/collection-spec.js';
 import type { Engine } from './engine/engine.js';
 import type { RunResult } from './engine/search-run.js';
-import { localReads, localWrites, type Reads, type Writes } from './cluster/facade.js';
+import { localKeyWrites, localReads, localWrites, type KeyWrites, type Reads, type Writes } from './cluster/facade.js';
 import { DataContext } from './data-context.js';
 import { mrlError } from './errors.js';
 import { EvalService } from './eval/service.js';
@@ -37,6 +37,8 @@ export class AppContext {
   /** What the routes write and read through: this node's engine, or in cluster mode the log and the shards' replicas (src/cluster/). */
   writes: Writes = localWrites(this);
   reads: Reads = localReads(this);
+  /** What the key routes create and revoke through: this node's table, or in cluster mode the keys every node shares. */
+  keyWrites: KeyWrites;
   private constructor(
     readonly config: Config,
     readonly kernel: CreatedKernel,
@@ -47,7 +49,9 @@ export class AppContext {
     this.engine = data.engine;
     this.evals = new EvalService(data.engine, data.evalRuns);
     this.keys = data.keys;
+    this.keyWrites = localKeyWrites(data.keys);
     data.quality.resweep = (opts) => this.evals.sweep(opts);
+    this.evals.onTuned = (name) => this.writes.tuned(name);
   }
 
   /**

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { KvWatchInclude, type KvEntry, type QueuedIterator } from 'nats';
 import type { Engine } from '../engine/engine.js';
-import type { CollectionSpec } from '../engine/collection-spec.js';
+import { buildCollectionRecord, type CollectionSpec } from '../engine/collection-spec.js';
 import { MrlError } from '../errors.js';
 import type { ItemStore } from '../store/items.js';
+import type { StoredRotation } from '../store/quality.js';
 import { ShardApplier } from './applier.js';
 import type { LocalState } from './local-state.js';
 import { BROKEN } from './registry.js';
 import { deleteStream, ensureStream, retry, type Nats } from './nats.js';
+import { bindSharedRotation, deleteRotation, storeRotation, type RotationRef } from './rotation-sync.js';
 import { serves, shardOf } from './shard.js';
+import { applyTuning, sameTuning, tuningOf, type Tuning } from './tuning.js';
 
 /** A collection's cluster-wide metadata (KV bucket mrl_collections, key = name). */
 export interface CollectionMeta {
@@ -17,7 +20,13 @@ export interface CollectionMeta {
   shards: number;
   replicas: number;
   createdAt: string;
+  /** Index dims, search defaults and indexed fields as they are now (absent in entries of older versions: the spec's). */
+  tuning?: Tuning;
+  /** The rotation bound by `adapt`, fixed at creation. */
+  rotation?: RotationRef;
 }
+
+const parseMeta = (e: KvEntry) => JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta;
 
 const RESYNC_MS = 10_000;
 
@@ -27,6 +36,8 @@ export interface CatalogDeps {
   items: ItemStore;
   state: LocalState;
   serve: string;
+  /** Bound of a metadata write (MRL_WRITE_TIMEOUT_MS). */
+  writeTimeoutMs: number;
   log: (msg: string, err?: unknown) => void;
 }
 
@@ -70,8 +81,10 @@ export class Catalog {
       const e = await retry(() => collections.get(name), `cannot read collection ${name}`);
       if (!e || e.operation !== 'PUT') continue;
       seen.add(name);
-      const meta = JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta;
-      if (this.metas.get(name)?.uid !== meta.uid) await this.serial(() => this.ensureLocal(meta));
+      const meta = parseMeta(e);
+      const known = this.metas.get(name);
+      if (known?.uid !== meta.uid || !sameTuning(known.tuning, meta.tuning) || this.untuned(name, meta))
+        await this.serial(() => this.ensureLocal(meta));
     }
     for (const name of this.d.state.names()) {
       if (seen.has(name)) continue;
@@ -84,10 +97,7 @@ export class Catalog {
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {
     for await (const e of w) {
-      const job =
-        e.operation === 'PUT'
-          ? () => this.ensureLocal(JSON.parse(Buffer.from(e.value).toString('utf8')) as CollectionMeta)
-          : () => this.dropLocal(e.key);
+      const job = e.operation === 'PUT' ? () => this.ensureLocal(parseMeta(e)) : () => this.dropLocal(e.key);
       await this.serial(job).catch((err) => this.d.log(`collection ${e.key}: metadata change failed`, err));
     }
   }
@@ -104,13 +114,26 @@ export class Catalog {
     return m;
   }
 
-  /** Creates the shards' streams, then the metadata entry (COLLECTION_EXISTS if there is one), then the local collection. */
-  async create(spec: CollectionMeta['spec'], shards: number, replicas: number): Promise<CollectionMeta> {
+  /**
+   * Creates the shards' streams (and stores a rotation), then the metadata entry
+   * (COLLECTION_EXISTS if there is one), then the local collection.
+   */
+  async create(spec: CollectionMeta['spec'], shards: number, replicas: number, rotation?: StoredRotation): Promise<CollectionMeta> {
     for (let s = 0; s < shards; s++) await ensureStream(this.d.n, spec.name, s, replicas);
-    const meta: CollectionMeta = { uid: randomUUID(), spec, shards, replicas, createdAt: new Date().toISOString() };
+    const uid = randomUUID();
+    const meta: CollectionMeta = {
+      uid,
+      spec,
+      shards,
+      replicas,
+      createdAt: new Date().toISOString(),
+      tuning: tuningOf(buildCollectionRecord(spec)),
+      ...(rotation ? { rotation: await storeRotation(this.d.n, uid, rotation, this.d.writeTimeoutMs) } : {}),
+    };
     try {
       await this.d.n.collections.create(spec.name, JSON.stringify(meta));
     } catch (err) {
+      if (meta.rotation) await deleteRotation(this.d.n, meta.rotation);
       if (/wrong last sequence|exists/i.test((err as Error).message)) throw new MrlError('COLLECTION_EXISTS', { collection: spec.name });
       throw err;
     }
@@ -124,6 +147,38 @@ export class Catalog {
     await this.d.n.collections.delete(name);
     await this.serial(() => this.dropLocal(name));
     for (let s = 0; s < meta.shards; s++) await deleteStream(this.d.n, name, s);
+    if (meta.rotation) await deleteRotation(this.d.n, meta.rotation);
+  }
+
+  /**
+   * After this node changed a collection's tuning (PATCH of its indexed fields, a sweep's
+   * `apply`): the metadata entry takes it (compare-and-set on its revision; the last change
+   * wins), and every other node follows. Until it is stored, a resync would undo it here.
+   */
+  async publishTuning(name: string): Promise<void> {
+    const { collections } = this.d.n;
+    const t = tuningOf(this.d.engine.runtime(name).record);
+    const stored = await retry(
+      async () => {
+        const e = await collections.get(name);
+        if (!e || e.operation !== 'PUT') return null;
+        const meta = parseMeta(e);
+        if (sameTuning(meta.tuning, t)) return meta;
+        const next = { ...meta, tuning: t };
+        await collections.update(name, JSON.stringify(next), e.revision);
+        return next;
+      },
+      `cannot store the tuning of ${name}`,
+      10,
+      this.d.writeTimeoutMs,
+    );
+    if (!stored) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+    if (this.metas.get(name)?.uid === stored.uid) this.metas.set(name, stored);
+  }
+
+  /** Whether the local collection's tuning differs from the entry's (a change this node made but could not store). */
+  private untuned(name: string, meta: CollectionMeta): boolean {
+    return meta.tuning !== undefined && this.d.engine.isLoaded(name) && !sameTuning(tuningOf(this.d.engine.runtime(name).record), meta.tuning);
   }
 
   private async ensureLocal(meta: CollectionMeta): Promise<void> {
@@ -132,13 +187,20 @@ export class Catalog {
     const local = state.layout(name);
     // another collection of that name, or a drop interrupted between the collection and its identity
     if (local && (local.uid !== meta.uid || !engine.isLoaded(name))) await this.dropLocal(name);
-    this.metas.set(name, meta);
-    if (this.appliers.has(name)) return;
     if (!state.layout(name)) {
       if (engine.isLoaded(name)) await engine.dropCollection(name); // a stale copy without a cluster identity
       engine.createCollection(meta.spec);
       state.setLayout(name, { uid: meta.uid, shards: meta.shards, replicas: meta.replicas });
     }
+    // Before this node takes writes (metas) or applies items (appliers): the rotation, then the tuning.
+    if (meta.rotation) await bindSharedRotation(this.d.n, engine, name, meta.rotation);
+    if (meta.tuning) {
+      await applyTuning(engine, name, meta.tuning).catch((err) =>
+        this.d.log(`collection ${name}: this node cannot take the cluster's tuning ${JSON.stringify(meta.tuning)}`, err),
+      );
+    }
+    this.metas.set(name, meta);
+    if (this.appliers.has(name)) return;
     await this.pruneUnserved(meta);
     const list: ShardApplier[] = [];
     for (let s = 0; s < meta.shards; s++) {

@@ -1,9 +1,11 @@
 import type { ClusterConfig } from '../config.js';
 import type { AppContext } from '../context.js';
 import { MrlError, mrlError } from '../errors.js';
+import { ClusterAdaptTarget } from './adapt-target.js';
 import { Catalog } from './catalog.js';
 import { compactOnce } from './compactor.js';
-import type { Reads, Writes } from './facade.js';
+import type { KeyWrites, Reads, Writes } from './facade.js';
+import { KeyMirror } from './key-sync.js';
 import { LocalState } from './local-state.js';
 import { openNats, type Nats } from './nats.js';
 import { Publisher } from './publisher.js';
@@ -23,6 +25,7 @@ export class Cluster {
   private catalog?: Catalog;
   private registry?: Registry;
   private scatter?: Scatter;
+  private keys?: KeyMirror;
   private compactTimer?: NodeJS.Timeout;
   readonly joined: { items: number } | null;
 
@@ -40,7 +43,10 @@ export class Cluster {
       upsert: notYet,
       deleteItem: notYet,
       patchItem: notYet,
+      setIndexedFields: notYet,
+      tuned: notYet,
     } satisfies Writes;
+    ctx.keyWrites = { create: notYet, revoke: notYet } satisfies KeyWrites;
     ctx.reads = { search: notYet, getItem: notYet, layout: () => undefined } satisfies Reads;
   }
 
@@ -60,15 +66,21 @@ export class Cluster {
       items: this.ctx.data.items,
       state: new LocalState(this.ctx.data.db),
       serve: c.serveShards,
+      writeTimeoutMs: c.writeTimeoutMs,
       log: logErr,
     }));
     await catalog.start();
+    const keys = (this.keys = new KeyMirror(n.keys, this.ctx.keys, c.writeTimeoutMs, logErr));
+    await keys.start();
     const registry = (this.registry = await Registry.start(n, { id: c.nodeId, url: c.nodeUrl, serve: c.serveShards }, c.heartbeatMs, () =>
       catalog.appliedMap(),
     ));
     this.scatter = new Scatter(this.ctx, catalog, registry, c);
-    this.ctx.writes = new Publisher(this.ctx, n, catalog, c.nodeId, c.consistencyTimeoutMs);
+    const publisher = new Publisher(this.ctx, n, catalog, c.nodeId, c.consistencyTimeoutMs, c.writeTimeoutMs);
+    this.ctx.writes = publisher;
     this.ctx.reads = this.scatter;
+    this.ctx.keyWrites = keys;
+    this.ctx.data.quality.adaptTarget = new ClusterAdaptTarget(this.ctx, catalog, registry, publisher, c);
     if (c.compactMs > 0) {
       this.compactTimer = setInterval(
         () => void compactOnce(n, catalog, registry).catch((err) => logErr('log compaction failed', err)),
@@ -103,6 +115,7 @@ export class Cluster {
     const n = this.n;
     this.n = undefined;
     if (!n) return;
+    this.keys?.stop();
     await this.catalog?.stop();
     await this.registry?.stop();
     await n.nc.drain().catch(() => n.nc.close());

@@ -4,6 +4,7 @@ import type { RunResult } from '../engine/search-run.js';
 import { mrlError } from '../errors.js';
 import type { ItemInput, QueryInput } from '../inputs/embed.js';
 import type { SearchOptions } from '../search/options.js';
+import type { ApiKey, ApiKeyStore } from '../store/api-keys.js';
 import type { CollectionRecord } from '../store/collections.js';
 
 /** Stream sequence per touched shard ("0" → 17): what a client passes back as `consistency.after`. */
@@ -34,9 +35,23 @@ export interface Writes {
   upsert(name: string, items: ItemInput[], opts?: { wait?: boolean }): Promise<{ upserted: number; seqs?: ShardSeqs }>;
   deleteItem(name: string, id: string): Promise<{ deleted: number; seqs?: ShardSeqs }>;
   patchItem(name: string, id: string, patch: ItemPatchInput): Promise<ReturnType<Engine['getItem']>>;
+  /** PATCH /collections/:name: in cluster mode every node's collection takes the new list. */
+  setIndexedFields(name: string, fields: unknown): Promise<CollectionRecord>;
+  /** After this node retuned a collection (a sweep's `apply`): in cluster mode every node takes its index dims and search defaults. */
+  tuned(name: string): Promise<void>;
 }
 
 export type ItemPatchInput = { label?: unknown; payload?: unknown; text?: unknown };
+
+/** What the key routes call: this node's table, or in cluster mode the shared bucket and then the table (src/cluster/key-sync.ts). */
+export interface KeyWrites {
+  create(spec: { name: unknown; role: unknown; collections?: unknown }): Promise<{ key: ApiKey; secret: string }>;
+  revoke(name: string): Promise<boolean>;
+}
+
+export function localKeyWrites(keys: ApiKeyStore): KeyWrites {
+  return { create: async (spec) => keys.create(spec), revoke: async (name) => keys.revoke(name) };
+}
 
 /** What the read routes call: the local engine on one node, a scatter-gather over the shards in cluster mode. */
 export interface Reads {
@@ -67,6 +82,8 @@ export function localWrites(ctx: LocalNode): Writes {
     upsert: (name, items) => ctx.upsert(name, items),
     deleteItem: (name, id) => ctx.engine.deleteItems(name, [id]),
     patchItem: async (name, id, patch) => ctx.engine.patchItem(name, id, patch),
+    setIndexedFields: async (name, fields) => ctx.engine.setIndexedFields(name, fields),
+    tuned: async () => undefined,
   };
 }
 

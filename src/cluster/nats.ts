@@ -7,12 +7,18 @@ import {
   type JetStreamManager,
   type KV,
   type NatsConnection,
+  type ObjectStore,
 } from 'nats';
 import { mrlError } from '../errors.js';
 
-/** The JetStream objects of a cluster: one stream per shard of each collection, two KV buckets. */
+/**
+ * The JetStream objects of a cluster: one stream per shard of each collection, three KV buckets
+ * (nodes, collections, API keys) and an object store for the rotations bound by `adapt`.
+ */
 export const NODES_BUCKET = 'mrl_nodes';
 export const COLLECTIONS_BUCKET = 'mrl_collections';
+export const KEYS_BUCKET = 'mrl_keys';
+export const ROTATIONS_BUCKET = 'mrl_rotations';
 export const subjectOf = (collection: string, shard: number) => `mrl.${collection}.${shard}`;
 export const streamOf = (collection: string, shard: number) => `MRL_${collection}_${shard}`;
 /** Publishes with the same message id within this window are stored once (JetStream de-duplication). */
@@ -30,6 +36,8 @@ export interface Nats {
   direct: DirectGet;
   nodes: KV;
   collections: KV;
+  keys: KV;
+  rotations: ObjectStore;
   replicas: number;
 }
 
@@ -45,9 +53,11 @@ export async function openNats(servers: string[], name: string): Promise<Nats> {
     const replicas = Math.min(3, servers.length);
     const nodes = await retry(() => js.views.kv(NODES_BUCKET, { replicas, history: 1 }), 'cannot open the node registry');
     const collections = await retry(() => js.views.kv(COLLECTIONS_BUCKET, { replicas, history: 1 }), 'cannot open the collection metadata');
+    const keys = await retry(() => js.views.kv(KEYS_BUCKET, { replicas, history: 1 }), 'cannot open the API keys');
+    const rotations = await retry(() => js.views.os(ROTATIONS_BUCKET, { replicas }), 'cannot open the rotations');
     // The manager's direct-get API (messages by sequence from any replica) is not in its declared type.
     const direct = (jsm as JetStreamManager & { direct: DirectGet }).direct;
-    return { nc, js, jsm, direct, nodes, collections, replicas };
+    return { nc, js, jsm, direct, nodes, collections, keys, rotations, replicas };
   } catch (err) {
     await nc.close();
     throw err;
@@ -84,15 +94,19 @@ export async function deleteStream(n: Nats, collection: string, shard: number): 
   }
 }
 
-/** Retries a JetStream call through leader elections and reconnects (about 15 s), then 503. */
-export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30): Promise<T> {
+/**
+ * Retries a JetStream call through leader elections and reconnects (about 15 s), then 503;
+ * with `deadlineMs`, no attempt starts after that many ms (a write's bound).
+ */
+export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30, deadlineMs = Infinity): Promise<T> {
   let last: unknown;
-  for (let i = 0; i < attempts; i++) {
+  const end = Date.now() + deadlineMs;
+  for (let i = 0; i < attempts && Date.now() < end; i++) {
     try {
       return await fn();
     } catch (err) {
       last = err;
-      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1))));
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1), Math.max(0, end - Date.now()))));
     }
   }
   throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${(last as Error)?.message ?? String(last)}`);

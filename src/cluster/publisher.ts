@@ -29,14 +29,15 @@ export class Publisher implements Writes {
     private readonly catalog: Catalog,
     private readonly nodeId: string,
     private readonly waitMs: number,
+    /** A write that JetStream has not acknowledged within this bound fails (503 CLUSTER_UNAVAILABLE), never half-acknowledged. */
+    private readonly writeTimeoutMs: number,
   ) {}
 
   async createCollection(spec: Parameters<Writes['createCollection']>[0]) {
     const { shards = 1, replicas = this.n.replicas, ...rest } = spec;
     const full = withEncoderShape(rest, this.ctx.encoders);
     const rec = buildCollectionRecord(full); // validates as on one node
-    if (!STREAM_NAME_RE.test(rec.name))
-      throw mrlError('INVALID_COLLECTION', 'in cluster mode a collection name is letters, digits, _ and - (it names NATS subjects)');
+    checkClusterName(rec.name);
     if (!Number.isInteger(shards) || (shards as number) < 1 || (shards as number) > 256)
       throw mrlError('INVALID_COLLECTION', 'shards must be an integer in 1..256');
     if (!Number.isInteger(replicas) || (replicas as number) < 1 || (replicas as number) > 5)
@@ -91,18 +92,34 @@ export class Publisher implements Writes {
     };
   }
 
+  /** Changes this node's collection (validated against its rows), then the cluster's metadata: the other nodes follow. */
+  async setIndexedFields(name: string, fields: unknown) {
+    this.catalog.meta(name);
+    const rec = this.ctx.engine.setIndexedFields(name, fields);
+    await this.catalog.publishTuning(name);
+    return rec;
+  }
+
+  tuned(name: string): Promise<void> {
+    return this.catalog.publishTuning(name);
+  }
+
   /** Publishes every message (same-shard messages in order), then waits for this node to apply them when asked. */
   private async publishAll(name: string, msgs: { shard: number; op: LogOp }[], wait: boolean): Promise<ShardSeqs> {
     const batch = randomUUID();
+    const end = Date.now() + this.writeTimeoutMs;
     const acks = await Promise.all(
       msgs.map(({ shard, op }, i) => {
         const h = headers();
         h.set('Nats-Msg-Id', `${this.nodeId}.${batch}.${i}`);
         const data = encodeOp(op);
+        // each attempt is bounded by what is left of the write's bound (without a quorum, none answers)
+        const timeout = () => Math.max(200, Math.min(5000, end - Date.now()));
         return retry(
-          () => this.n.js.publish(subjectOf(name, shard), data, { headers: h, timeout: 5000 }),
+          () => this.n.js.publish(subjectOf(name, shard), data, { headers: h, timeout: timeout() }),
           `cannot log the write to shard ${shard}`,
           10,
+          this.writeTimeoutMs,
         ).then((ack) => ({ shard, seq: ack.seq }));
       }),
     );
@@ -113,6 +130,12 @@ export class Publisher implements Writes {
     }
     return seqs;
   }
+}
+
+/** In cluster mode a collection name is also part of NATS subjects and stream names. */
+export function checkClusterName(name: string): void {
+  if (!STREAM_NAME_RE.test(name))
+    throw mrlError('INVALID_COLLECTION', 'in cluster mode a collection name is letters, digits, _ and - (it names NATS subjects)');
 }
 
 function groupBy<T>(xs: T[], key: (x: T) => number): Map<number, T[]> {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { MrlError } from '../errors.js';
 import type { SearchOptions } from '../search/options.js';
 import { backupDatabase } from '../store/backup.js';
+import { shardPage } from './adapt-target.js';
 import type { Cluster } from './cluster.js';
 import { CLUSTER_KEY_HEADER } from './remote.js';
 
@@ -29,6 +30,11 @@ export const clusterRoutes: FastifyPluginAsync<{ cluster: Cluster }> = async (ap
   app.get('/cluster/item', { schema: { hide: true } }, async (req) => {
     const q = req.query as { collection: string; id: string };
     return cluster.ctx.engine.getItem(q.collection, q.id);
+  });
+
+  app.post('/cluster/page', { schema: { hide: true } }, async (req) => {
+    const b = req.body as { collection: string; shard: number; shards: number; after: number };
+    return shardPage(cluster.ctx, b.collection, b.shard, b.shards, b.after);
   });
 
   app.get('/cluster/status', { schema: { hide: true } }, async () => cluster.status());

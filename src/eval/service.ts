@@ -13,6 +13,8 @@ import type { EvalResult, SweepResult } from './types.js';
 export class EvalService {
   readonly jobs = new JobRegistry();
   private busy: string | null = null;
+  /** Told after a sweep applied its tuning (cluster mode: every node takes it, src/cluster/tuning.ts). */
+  onTuned: (collection: string) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -31,6 +33,7 @@ export class EvalService {
     return this.exclusive(`sweep of '${opts.collection}'`, async () => {
       const r = await sweep(this.engine, opts);
       this.save(opts.collection, 'sweep', r);
+      if (r.applied) await this.onTuned(opts.collection);
       return r;
     });
   }

@@ -44,6 +44,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /cluster/status': { role: 'open' },
   'GET /cluster/backup': { role: 'open' },
   'POST /cluster/compact': { role: 'open' },
+  'POST /cluster/page': { role: 'open' },
   // Its labels name every collection. MRL_METRICS_PUBLIC=true opens it.
   'GET /metrics': { role: 'read', unscoped: true },
 

@@ -1,8 +1,11 @@
-import { rotate, unrotate } from '../core/rotation.js';
+import { rotate } from '../core/rotation.js';
+import type { CollectionSpec } from '../engine/collection-spec.js';
 import type { Engine } from '../engine/engine.js';
 import { validateCollectionName } from '../core/validate.js';
 import { MrlError, mrlError } from '../errors.js';
+import type { StoredRotation } from '../store/quality.js';
 import { principalRotationOffThread } from './off-thread.js';
+import { rawPage } from './raw-pages.js';
 import { readRows, sampleSeqs } from './sample.js';
 import type { AdaptedBefore } from './types.js';
 
@@ -26,6 +29,36 @@ export interface AdaptResult {
 export const DEFAULT_FIT_SAMPLE = 20_000;
 const COPY_PAGE = 1000;
 
+/** Where an adapted collection is made: this node's engine, or in cluster mode every node (src/cluster/adapt-target.ts). */
+export interface AdaptTarget {
+  /** Creates the collection with `rotation` bound before it holds any item (the source names its shards and replicas). */
+  create(source: string, spec: CollectionSpec & { name: string; dim: number }, rotation: StoredRotation): Promise<void>;
+  /** Copies every item of `source` as given (ids, labels, payloads, text) into `target`; returns how many. */
+  copy(source: string, target: string): Promise<number>;
+  drop(target: string): Promise<void>;
+}
+
+export function localAdaptTarget(engine: Engine): AdaptTarget {
+  return {
+    async create(_source, spec, rotation) {
+      engine.createCollection(spec);
+      try {
+        engine.bindRotation(spec.name, rotation);
+      } catch (err) {
+        await engine.dropCollection(spec.name).catch(() => undefined);
+        throw err;
+      }
+    },
+    async copy(source, target) {
+      let copied = 0;
+      for (let p = rawPage(engine, source, 0, COPY_PAGE); p.last !== null; p = rawPage(engine, source, p.last, COPY_PAGE))
+        if (p.items.length) copied += (await engine.upsert(target, p.items)).upserted;
+      return copied;
+    },
+    drop: (target) => engine.dropCollection(target),
+  };
+}
+
 /**
  * `POST /collections/:c/adapt`, method "pca": the principal axes of the L2-normalised vectors'
  * second moment (a seeded sample; memory D×D float64 however many rows) become an orthogonal
@@ -47,7 +80,13 @@ export function checkAdapt(engine: Engine, source: string, opts: AdaptOptions): 
   return { method, sample };
 }
 
-export async function adaptCollection(engine: Engine, source: string, opts: AdaptOptions, before?: AdaptedBefore): Promise<AdaptResult> {
+export async function adaptCollection(
+  engine: Engine,
+  source: string,
+  opts: AdaptOptions,
+  before?: AdaptedBefore,
+  into: AdaptTarget = localAdaptTarget(engine),
+): Promise<AdaptResult> {
   const t0 = performance.now();
   const { sample } = checkAdapt(engine, source, opts);
   const rec = engine.runtime(source).record;
@@ -62,42 +101,27 @@ export async function adaptCollection(engine: Engine, source: string, opts: Adap
   // Raw → target is raw → source space (prior) → principal axes (fitted).
   const matrix = prior ? composeRotations(prior, fitted, dim) : fitted;
 
-  engine.createCollection({
-    name: opts.target,
-    dim,
-    indexDim: rec.indexDim,
-    rerankDim: rec.rerankDim,
-    residentDim: rec.residentDim,
-    nesting: rec.nesting,
-    encoder: rec.encoder ?? undefined,
-    hnsw: rec.hnsw,
-    indexedFields: rec.indexedFields,
-    storeText: rec.storeText,
-  });
-  let copied = 0;
+  await into.create(
+    source,
+    {
+      name: opts.target,
+      dim,
+      indexDim: rec.indexDim,
+      rerankDim: rec.rerankDim,
+      residentDim: rec.residentDim,
+      nesting: rec.nesting,
+      encoder: rec.encoder ?? undefined,
+      hnsw: rec.hnsw,
+      indexedFields: rec.indexedFields,
+      storeText: rec.storeText,
+    },
+    { method: 'pca', dim, matrix, source, before },
+  );
+  let copied: number;
   try {
-    engine.bindRotation(opts.target, { method: 'pca', dim, matrix, source, before });
-    for (
-      let page = engine.items.page(rec.id, 0, COPY_PAGE);
-      page.length;
-      page = engine.items.page(rec.id, page[page.length - 1].seq, COPY_PAGE)
-    ) {
-      const rows = engine.items.getBySeqs(page.map((p) => p.seq));
-      const batch = page.flatMap(({ seq, vector }) => {
-        const row = rows.get(seq);
-        const item = {
-          id: row?.id,
-          label: row?.label,
-          payload: row?.payload,
-          text: engine.items.text.textOf(seq),
-          vector: prior ? unrotate(vector, prior, dim) : vector,
-        };
-        return row ? [item] : [];
-      });
-      copied += (await engine.upsert(opts.target, batch)).upserted;
-    }
+    copied = await into.copy(source, opts.target);
   } catch (err) {
-    await engine.dropCollection(opts.target).catch(() => undefined);
+    await into.drop(opts.target).catch(() => undefined);
     throw err;
   }
   return {

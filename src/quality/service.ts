@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import { MrlError } from '../errors.js';
 import type { QualityReportStore, RotationStore } from '../store/quality.js';
-import { adaptCollection, checkAdapt, type AdaptOptions, type AdaptResult } from './adapt.js';
+import { adaptCollection, checkAdapt, localAdaptTarget, type AdaptOptions, type AdaptResult, type AdaptTarget } from './adapt.js';
 import { RecallAudit } from './audit.js';
 import { dueForReport } from './milestones.js';
 import type { SweepOptions } from '../eval/sweep.js';
@@ -35,6 +35,8 @@ export class QualityService {
   log: QualityLog = { warn: () => undefined };
   /** Runs a sweep (the evaluation service's, set by the app context): re-sweeps of collections with a recall target. */
   resweep?: (opts: SweepOptions) => Promise<unknown>;
+  /** Where `adapt` makes its collection: this node, or in cluster mode every node (set by src/cluster/). */
+  adaptTarget: AdaptTarget;
   private readonly resweeping = new Map<string, Promise<void>>();
   private readonly resweepFailed = new Set<number>();
   private readonly inFlight = new Map<string, Promise<QualityReport>>();
@@ -52,6 +54,7 @@ export class QualityService {
     auditRate: number,
   ) {
     this.audit = new RecallAudit(engine, auditRate, (m) => this.warn(m));
+    this.adaptTarget = localAdaptTarget(engine);
     engine.hooks.upserted.push((name) => this.afterUpsert(name));
     engine.hooks.recallResolver = (rec, target) => pickForRecall(this.latestSweep(rec.id), rec.indexDim, target)?.search ?? null;
   }
@@ -107,7 +110,7 @@ export class QualityService {
       maxGain: before.maxGain,
       recallAt10: before.prefixes.map((p) => ({ dims: p.dims, recallAt10: p.recallAt10 })),
     };
-    const res = await adaptCollection(this.engine, collection, opts, summary);
+    const res = await adaptCollection(this.engine, collection, opts, summary, this.adaptTarget);
     const after = await this.compute(opts.target, { seed: before.seed, sample: before.queries });
     const strip = ({ audit: _a, targetRecall: _t, ...r }: QualityReply) => r;
     return { ...res, before: strip(before), after };

@@ -39,6 +39,15 @@ const toKey = (r: Row): ApiKey => ({
   lastUsedAt: r.last_used_at,
 });
 
+/** A key as a cluster shares it (src/cluster/key-sync.ts): the stored row but its last use, the SHA-256 hash in hex. */
+export interface SharedKey {
+  name: string;
+  role: Role;
+  collections: string[] | null;
+  hash: string;
+  createdAt: string;
+}
+
 /** 32 random bytes (256 bits), base64url, prefixed so that a leaked key is recognisable in logs and scanners. */
 export function newKeySecret(): string {
   return `mrl_${randomBytes(32).toString('base64url')}`;
@@ -101,6 +110,39 @@ export class ApiKeyStore {
     if (found === null) return null;
     this.touch(found.name);
     return toKey(found);
+  }
+
+  /** A new key checked as `create` checks it, but written nowhere: a cluster stores it first, then `put`s it. */
+  draft(spec: { name: unknown; role: unknown; collections?: unknown }, secret = newKeySecret()): { shared: SharedKey; secret: string } {
+    const { name, role, collections } = checkSpec(spec);
+    if (this.db.prepare('SELECT 1 FROM api_keys WHERE name = ?').get(name)) throw new MrlError('KEY_EXISTS', { name });
+    return { shared: { name, role, collections, hash: sha256(secret).toString('hex'), createdAt: new Date().toISOString() }, secret };
+  }
+
+  /** Stores a shared key as it is (by name; a row of another name with the same hash is the same secret and goes). */
+  put(k: SharedKey): void {
+    const hash = Buffer.from(k.hash, 'hex');
+    if (hash.length !== 32 || !(ROLES as readonly string[]).includes(k.role)) throw mrlError('INVALID_KEY', `shared key '${k.name}' is malformed`);
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM api_keys WHERE key_hash = ? AND name <> ?').run(hash, k.name);
+        this.db
+          .prepare(
+            `INSERT INTO api_keys (name, role, collections, key_hash, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, collections = excluded.collections,
+               key_hash = excluded.key_hash, created_at = excluded.created_at`,
+          )
+          .run(k.name, k.role, k.collections === null ? null : JSON.stringify(k.collections), hash, k.createdAt);
+      })
+      .immediate();
+  }
+
+  /** Every stored key as a cluster shares it. */
+  shared(): SharedKey[] {
+    return (this.db.prepare('SELECT * FROM api_keys ORDER BY name').all() as Row[]).map((r) => {
+      const { name, role, collections, createdAt } = toKey(r);
+      return { name, role, collections, createdAt, hash: r.key_hash.toString('hex') };
+    });
   }
 
   private touch(name: string): void {

@@ -50,7 +50,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
     {
       schema: { tags: ['collections'], params: NameParams, body: UpdateCollectionBody, response: { 200: Collection, ...errorResponses } },
     },
-    async (req) => withCount(engine.setIndexedFields(req.params.name, req.body.indexedFields)),
+    async (req) => withCount(await ctx.writes.setIndexedFields(req.params.name, req.body.indexedFields)),
   );
 
   app.delete(

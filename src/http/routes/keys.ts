@@ -16,7 +16,7 @@ export const keyRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) =>
       schema: { tags: ['keys'], body: CreateKeyBody, response: { 201: CreatedKey, ...errorResponses } },
     },
     async (req, reply) => {
-      const { key, secret } = ctx.keys.create(req.body);
+      const { key, secret } = await ctx.keyWrites.create(req.body);
       return reply.status(201).send({ name: key.name, role: key.role, collections: key.collections, key: secret });
     },
   );
@@ -35,7 +35,7 @@ export const keyRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx }) =>
       schema: { tags: ['keys'], params: KeyParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (req, reply) => {
-      if (!ctx.keys.revoke(req.params.name)) throw new MrlError('KEY_NOT_FOUND', { name: req.params.name });
+      if (!(await ctx.keyWrites.revoke(req.params.name))) throw new MrlError('KEY_NOT_FOUND', { name: req.params.name });
       return reply.status(204).send(null);
     },
   );
