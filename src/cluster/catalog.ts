@@ -66,7 +66,14 @@ export class Catalog {
       'cannot follow the collection metadata',
     );
     void this.follow(this.watcher);
-    this.resyncTimer = setInterval(() => void this.sync().catch((err) => this.d.log('collection metadata sync failed', err)), RESYNC_MS);
+    let syncing = false;
+    this.resyncTimer = setInterval(() => {
+      if (syncing) return; // the last one still waits for NATS
+      syncing = true;
+      this.sync()
+        .catch((err) => this.d.log('collection metadata sync failed', err))
+        .finally(() => (syncing = false));
+    }, RESYNC_MS);
   }
 
   private async sync(): Promise<void> {
@@ -119,7 +126,8 @@ export class Catalog {
    * (COLLECTION_EXISTS if there is one), then the local collection.
    */
   async create(spec: CollectionMeta['spec'], shards: number, replicas: number, rotation?: StoredRotation): Promise<CollectionMeta> {
-    for (let s = 0; s < shards; s++) await ensureStream(this.d.n, spec.name, s, replicas);
+    const end = Date.now() + this.d.writeTimeoutMs;
+    for (let s = 0; s < shards; s++) await ensureStream(this.d.n, spec.name, s, replicas, Math.max(0, end - Date.now()));
     const uid = randomUUID();
     const meta: CollectionMeta = {
       uid,

@@ -11,6 +11,7 @@ import { serves } from './shard.js';
  */
 export async function compactOnce(n: Nats, catalog: Catalog, registry: Registry): Promise<number> {
   let purged = 0;
+  let failed: unknown;
   for (const [name, meta] of catalog.metas) {
     for (let s = 0; s < meta.shards; s++) {
       const holders = registry.all().filter((node) => serves(node.serve, name, s));
@@ -18,11 +19,17 @@ export async function compactOnce(n: Nats, catalog: Catalog, registry: Registry)
       // a broken replica (-1) or one that has not reported yet (0) holds the log as it is
       const low = Math.min(...holders.map((node) => node.applied[name]?.[String(s)] ?? 0));
       if (low <= 0) continue;
-      const info = await n.jsm.streams.info(streamOf(name, s));
-      if (info.state.first_seq > low) continue;
-      const r = await n.jsm.streams.purge(streamOf(name, s), { seq: low + 1 });
-      purged += r.purged;
+      try {
+        const info = await n.jsm.streams.info(streamOf(name, s));
+        if (info.state.first_seq > low) continue;
+        const r = await n.jsm.streams.purge(streamOf(name, s), { seq: low + 1 });
+        purged += r.purged;
+      } catch (err) {
+        // one stream without a leader yet (a NATS server just came back) waits for the next round
+        failed = err;
+      }
     }
   }
+  if (failed && purged === 0) throw failed;
   return purged;
 }

@@ -22,6 +22,7 @@ const parse = (e: KvEntry) => JSON.parse(Buffer.from(e.value).toString('utf8')) 
 export class KeyMirror implements KeyWrites {
   private watcher?: QueuedIterator<KvEntry>;
   private timer?: NodeJS.Timeout;
+  private syncing = false;
 
   constructor(
     private readonly kv: KV,
@@ -34,7 +35,13 @@ export class KeyMirror implements KeyWrites {
     await this.sync();
     this.watcher = await retry(() => this.kv.watch({ include: KvWatchInclude.UpdatesOnly }), 'cannot follow the API keys');
     void this.follow(this.watcher);
-    this.timer = setInterval(() => void this.sync().catch((err) => this.log('API key sync failed', err)), KEYS_RESYNC_MS);
+    this.timer = setInterval(() => {
+      if (this.syncing) return; // the last one still waits for NATS
+      this.syncing = true;
+      this.sync()
+        .catch((err) => this.log('API key sync failed', err))
+        .finally(() => (this.syncing = false));
+    }, KEYS_RESYNC_MS);
   }
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {

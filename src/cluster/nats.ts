@@ -65,7 +65,7 @@ export async function openNats(servers: string[], name: string): Promise<Nats> {
 }
 
 /** Creates a shard's stream (file storage, R replicas, de-duplication window); an existing one is kept. */
-export async function ensureStream(n: Nats, collection: string, shard: number, replicas: number): Promise<void> {
+export async function ensureStream(n: Nats, collection: string, shard: number, replicas: number, deadlineMs = Infinity): Promise<void> {
   const name = streamOf(collection, shard);
   await retry(async () => {
     try {
@@ -83,7 +83,7 @@ export async function ensureStream(n: Nats, collection: string, shard: number, r
         allow_direct: true,
       });
     }
-  }, `cannot create stream ${name}`);
+  }, `cannot create stream ${name}`, 30, deadlineMs);
 }
 
 export async function deleteStream(n: Nats, collection: string, shard: number): Promise<void> {
@@ -109,5 +109,5 @@ export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30
       await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1), Math.max(0, end - Date.now()))));
     }
   }
-  throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${(last as Error)?.message ?? String(last)}`);
+  throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${last === undefined ? 'timed out' : ((last as Error).message ?? String(last))}`);
 }

@@ -26,6 +26,9 @@ export class Registry {
   private watcher?: QueuedIterator<KvEntry>;
   /** When the watch last delivered an entry: this node's own heartbeat comes back through it every period. */
   private heardAt = Date.now();
+  /** When this node last stored its heartbeat; long ago: the registry cannot be written (no NATS quorum). */
+  private beatAt = Date.now();
+  private ticking = false;
 
   constructor(
     private readonly kv: KV,
@@ -47,9 +50,9 @@ export class Registry {
     return r;
   }
 
-  private async watch(): Promise<void> {
+  private async watch(attempts = 30): Promise<void> {
     this.heardAt = Date.now();
-    this.watcher = await retry(() => this.kv.watch(), 'cannot follow the node registry');
+    this.watcher = await retry(() => this.kv.watch(), 'cannot follow the node registry', attempts);
     void this.follow(this.watcher);
   }
 
@@ -58,11 +61,21 @@ export class Registry {
    * server that went away) is replaced, or every peer would soon look dead.
    */
   private async tick(): Promise<void> {
-    if (Date.now() - this.heardAt > 3 * this.heartbeatMs + 500) {
-      this.watcher?.stop();
-      await this.watch();
+    if (this.ticking) return; // the last one still waits for NATS
+    this.ticking = true;
+    try {
+      if (Date.now() - this.heardAt > this.staleMs()) {
+        this.watcher?.stop();
+        await this.watch(5);
+      }
+      await this.beat(true);
+    } finally {
+      this.ticking = false;
     }
-    await this.beat(true);
+  }
+
+  private staleMs(): number {
+    return 3 * this.heartbeatMs + 500;
   }
 
   private async follow(w: QueuedIterator<KvEntry>): Promise<void> {
@@ -77,11 +90,18 @@ export class Registry {
     const info: NodeInfo = { ...this.self, applied: this.applied(), at: Date.now(), live };
     this.nodes.set(info.id, info);
     await this.kv.put(info.id, JSON.stringify(info));
+    this.beatAt = Date.now();
   }
 
-  /** Live: marked live and a heartbeat within three periods. */
+  /**
+   * Live: marked live and a heartbeat within three periods. While this node cannot store its
+   * own heartbeat (NATS has no quorum), nobody's can be: the view stays as it was, peers marked
+   * live stay candidates, and a scatter-gather skips one that does not answer in time.
+   */
   isLive(n: NodeInfo): boolean {
-    return n.id === this.self.id || (n.live && Date.now() - n.at < 3 * this.heartbeatMs + 500);
+    if (n.id === this.self.id) return true;
+    const now = Date.now();
+    return n.live && (now - n.at < this.staleMs() || now - this.beatAt > this.staleMs());
   }
 
   all(): NodeInfo[] {

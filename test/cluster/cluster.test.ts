@@ -4,7 +4,25 @@ import { mrlLikeVectors } from '../helpers.js';
 import { createKernel } from '../../src/compute/create-kernel.js';
 import { DataContext } from '../../src/data-context.js';
 import { shardOf } from '../../src/cluster/shard.js';
-import { api, KEY, maxSeqs, Procs, startNats, startNode, status, until, waitApplied, type NatsCluster, type Node } from './harness.js';
+import { createHash } from 'node:crypto';
+import { connect } from 'nats';
+import { KEYS_RESYNC_MS } from '../../src/cluster/key-sync.js';
+import {
+  api,
+  apiAs,
+  KEY,
+  maxSeqs,
+  Procs,
+  restartNats,
+  startNats,
+  startNode,
+  status,
+  until,
+  waitApplied,
+  WRITE_TIMEOUT_MS,
+  type NatsCluster,
+  type Node,
+} from './harness.js';
 
 /**
  * A real cluster on loopback: 3 nats-server processes (JetStream, R3) and 3 mrl-server
@@ -186,6 +204,105 @@ describe('cluster', { timeout: 300_000 }, () => {
     }
   });
 
+  test('API keys are cluster-wide: made on one node they authorise on every node; revoked on another, every node refuses them', async () => {
+    const made = await api(nodes.n1, 'POST', '/keys', { name: 'reader', role: 'read' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const secret = made.body.key as string;
+    const t0 = Date.now();
+    for (const n of Object.values(nodes))
+      await until(async () => (await apiAs(secret, n, 'GET', '/collections')).status === 200, `${n.name} takes the new key`, 2 * KEYS_RESYNC_MS);
+    const spread = Date.now() - t0;
+    assert.equal((await apiAs(secret, nodes.n3, 'POST', '/collections', { name: 'nope', dim: DIM })).status, 403, 'the role travels too');
+    assert.equal((await api(nodes.n2, 'POST', '/keys', { name: 'reader', role: 'admin' })).body.error.code, 'KEY_EXISTS');
+    const listed = await api(nodes.n3, 'GET', '/keys');
+    assert.deepEqual(
+      listed.body.keys.filter((k: { name: string }) => k.name === 'reader').map((k: { role: string }) => k.role),
+      ['read'],
+    );
+    // the bucket holds the key's SHA-256, never the key
+    const nc = await connect({ servers: nats.urls });
+    try {
+      const e = await (await nc.jetstream().views.kv('mrl_keys')).get('reader');
+      const stored = Buffer.from(e!.value).toString('utf8');
+      assert.ok(!stored.includes(secret) && !stored.includes(secret.slice(4)), 'no secret in the bucket');
+      assert.equal(JSON.parse(stored).hash, createHash('sha256').update(secret).digest('hex'));
+    } finally {
+      await nc.close();
+    }
+    assert.equal((await api(nodes.n2, 'DELETE', '/keys/reader')).status, 204);
+    const t1 = Date.now();
+    for (const n of Object.values(nodes))
+      await until(async () => (await apiAs(secret, n, 'GET', '/collections')).status === 401, `${n.name} refuses the revoked key`, 2 * KEYS_RESYNC_MS);
+    process.stdout.write(`# key spread to 3 nodes in ${spread} ms, revocation in ${Date.now() - t1} ms\n`);
+    assert.equal((await api(nodes.n1, 'DELETE', '/keys/reader')).status, 404);
+  });
+
+  test('search defaults applied by a sweep on one node and indexed fields changed on another are used by every node', async () => {
+    const sw = await api(nodes.n1, 'POST', '/eval/sweep', {
+      collection: 'docs',
+      queries: { sample: 40, seed: 3 },
+      grid: { indexDims: [8], shortlists: [150], rerankDims: [32], funnels: [] },
+      targetRecall: 0.3,
+      cost: 'flops',
+      perDim: false,
+      apply: true,
+    });
+    assert.equal(sw.status, 200, JSON.stringify(sw.body));
+    assert.equal(sw.body.applied, true);
+    for (const n of Object.values(nodes)) {
+      await until(async () => (await api(n, 'GET', '/collections/docs')).body.indexDim === 8, `${n.name} takes the sweep's index dims`);
+      const c = (await api(n, 'GET', '/collections/docs')).body;
+      assert.equal(c.searchDefaults.shortlist, 150, n.name);
+      // a search with no options plans from them on every replica it reaches
+      const r = await api(n, 'POST', '/search', { collection: 'docs', vector: docs[9].vector, k: 3 });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      for (const s of r.body.shards as { node: string; stages: { dims: number; candidates: number }[] }[])
+        assert.deepEqual([s.stages[0].dims, s.stages[0].candidates], [8, 150], `${s.node} searched through ${n.name}`);
+    }
+    const patched = await api(nodes.n2, 'PATCH', '/collections/docs', { indexedFields: ['year'] });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    for (const n of Object.values(nodes)) {
+      await until(
+        async () => JSON.stringify((await api(n, 'GET', '/collections/docs')).body.indexedFields) === '["year"]',
+        `${n.name} takes the indexed fields`,
+      );
+      // every node validates writes against them
+      const bad = await api(n, 'POST', '/ingest', { collection: 'docs', items: [{ id: 'yr', vector: docs[0].vector, payload: { year: [1] } }] });
+      assert.equal(bad.status, 400, `${n.name}: ${JSON.stringify(bad.body)}`);
+      assert.match(bad.body.error.message, /indexed field/);
+    }
+    assert.equal((await api(nodes.n1, 'GET', '/collections/docs')).body.indexDim, 8, 'the second change kept the first');
+  });
+
+  test('an adapt-bound collection answers the same through every node', async () => {
+    const a = await api(nodes.n1, 'POST', '/collections/docs/adapt', { target: 'docs_pca' });
+    assert.equal(a.status, 201, JSON.stringify(a.body));
+    assert.equal(a.body.copied, docs.length, 'every shard was copied, also those n1 does not serve');
+    for (const n of Object.values(nodes)) {
+      const mine = docs.filter((d) => served(SERVE[n.name as keyof typeof SERVE]).includes(shardOf(d.id, 3))).length;
+      await until(async () => (await api(n, 'GET', '/collections/docs_pca')).body.count === mine, `${n.name} applied docs_pca`, 60_000);
+    }
+    // the rotation keeps full-D cosine: the exact answers of the rotated copy are the source's, through every node
+    for (const q of items(4, 77, 'q')) {
+      const want = await api(nodes.n2, 'POST', '/search', { collection: 'docs', vector: q.vector, k: 5, exact: true });
+      for (const n of Object.values(nodes)) {
+        const got = await api(n, 'POST', '/search', { collection: 'docs_pca', vector: q.vector, k: 5, exact: true });
+        assert.equal(got.status, 200, JSON.stringify(got.body));
+        assert.deepEqual(
+          got.body.results.map((h: { id: string }) => h.id),
+          want.body.results.map((h: { id: string }) => h.id),
+          n.name,
+        );
+        got.body.results.forEach((h: { score: number }, j: number) => assert.ok(Math.abs(h.score - want.body.results[j].score) < 1e-4));
+      }
+    }
+    // an item of a shard n2 does not serve, read through n2, comes back as it was given
+    const far = docs.find((d) => shardOf(d.id, 3) === 0)!;
+    const item = await api(nodes.n2, 'GET', `/collections/docs_pca/items/${far.id}`);
+    assert.equal(item.status, 200);
+    (item.body.vector as number[]).forEach((x, i) => assert.ok(Math.abs(x - far.vector[i]) < 1e-4));
+  });
+
   test('SIGKILL of a node during a 20k-item ingest loses no acknowledged item; it catches up on restart', async () => {
     assert.equal((await api(nodes.n1, 'POST', '/collections', { name: 'bulk', dim: DIM, shards: 3 })).status, 201);
     const bulk = items(20_000, 11, 'b');
@@ -252,6 +369,62 @@ describe('cluster', { timeout: 300_000 }, () => {
       );
     }
     docs.push(...more);
+  });
+
+  test('2 of 3 NATS servers stopped: writes fail with a coded 503 within their bound, reads answer from local state; writes resume after a restart', async () => {
+    await procs.stop(nats.names[2]); // nats2 is still down: nats1 alone has no quorum
+    const lost = items(30, 41, 'lost');
+    const timings: Record<string, number> = {};
+    const timed = async <T>(what: string, p: Promise<T>): Promise<T> => {
+      const t0 = Date.now();
+      const r = await p;
+      timings[what] = Date.now() - t0;
+      return r;
+    };
+    // a write through each node, and a key, at once
+    const [writes, key] = await Promise.all([
+      Promise.all(
+        Object.values(nodes).map((n, i) =>
+          timed(n.name, api(n, 'POST', '/ingest', { collection: 'docs', items: lost.slice(i * 10, (i + 1) * 10) })),
+        ),
+      ),
+      timed('key', api(nodes.n2, 'POST', '/keys', { name: 'during-outage', role: 'read' })),
+    ]);
+    for (const r of [...writes, key]) {
+      assert.equal(r.status, 503, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'CLUSTER_UNAVAILABLE');
+    }
+    for (const ms of Object.values(timings)) assert.ok(ms < WRITE_TIMEOUT_MS + 3000, `answered within the bound: ${JSON.stringify(timings)}`);
+    // reads, past the registry's liveness window: every node answers from what it applied
+    // (peers stay candidates while nobody can heartbeat)
+    for (const n of Object.values(nodes)) {
+      const r = await api(n, 'POST', '/search', { collection: 'docs', vector: docs[1500].vector, k: 1, exact: true });
+      assert.equal(r.status, 200, `${n.name}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.results[0].id, docs[1500].id);
+      assert.equal((await api(n, 'GET', `/collections/docs/items/${docs[77].id}`)).status, 200);
+    }
+    restartNats(procs, nats, 1);
+    restartNats(procs, nats, 2);
+    const t2 = Date.now();
+    const back = items(30, 43, 'back');
+    const seqs: Record<string, number> = {};
+    for (const [i, n] of Object.values(nodes).entries()) {
+      let r = await api(n, 'POST', '/ingest', { collection: 'docs', items: back.slice(i * 10, (i + 1) * 10) });
+      while (r.status === 503 && Date.now() - t2 < 90_000)
+        r = await api(n, 'POST', '/ingest', { collection: 'docs', items: back.slice(i * 10, (i + 1) * 10) });
+      assert.equal(r.status, 200, `${n.name}: ${JSON.stringify(r.body)}`);
+      maxSeqs(seqs, r.body.seqs);
+      timings[`resumed-${n.name}`] = Date.now() - t2;
+    }
+    maxSeqs(docsSeqs, seqs);
+    docs.push(...back);
+    for (const n of Object.values(nodes)) assert.equal(await nearest(n, 'docs', back[25].vector, seqs), back[25].id);
+    // a refused write was never acknowledged; whether the log kept it anyway is what this measures
+    await Promise.all(Object.values(nodes).map((n) => waitApplied(n, 'docs', seqs)));
+    const kept = [];
+    for (const it of lost) if ((await api(nodes.n1, 'GET', `/collections/docs/items/${it.id}`)).status === 200) kept.push(it);
+    docs.push(...kept);
+    process.stdout.write(`# no quorum: ${JSON.stringify(timings)} ms; refused items kept by the log: ${kept.length} of ${lost.length}\n`);
   });
 
   test('a node added later catches up from a backup plus the stream', async () => {

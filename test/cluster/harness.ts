@@ -8,6 +8,8 @@ import { connect } from 'nats';
 export const KEY = 'test-cluster-key-0123456789';
 /** Access control is on (an admin key): node-to-node requests must get through it with the cluster key alone. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+/** The nodes' bound of a write without a NATS quorum (MRL_WRITE_TIMEOUT_MS). */
+export const WRITE_TIMEOUT_MS = 6000;
 const ROOT = join(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'src/server.ts');
 
@@ -79,6 +81,11 @@ export class Procs {
 export interface NatsCluster {
   urls: string[];
   names: string[];
+}
+
+/** Starts a stopped nats-server again with its own config and store (its JetStream state comes back from disk). */
+export function restartNats(procs: Procs, nats: NatsCluster, i: number): void {
+  procs.start(nats.names[i], process.env.NATS_SERVER ?? 'nats-server', ['-c', join(procs.dir, `${nats.names[i]}.conf`)]);
 }
 
 /** 3 nats-server processes clustered on loopback, JetStream in temp dirs; resolves once JetStream answers. */
@@ -167,6 +174,7 @@ export async function startNode(
           MRL_CLUSTER_KEY: KEY,
           MRL_HEARTBEAT_MS: '500',
           MRL_CLUSTER_COMPACT_MS: '0',
+          MRL_WRITE_TIMEOUT_MS: String(WRITE_TIMEOUT_MS),
         }
       : {}),
     ...extra,
@@ -203,13 +211,20 @@ export async function status(node: Node): Promise<Status> {
 /** JSON request to a node; returns status and body. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests' assertions check the bodies' shapes
 export async function api<T = any>(node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return apiAs<T>(ADMIN_KEY, node, method, path, body);
+}
+
+/** The same with another API key. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as api
+export async function apiAs<T = any>(key: string, node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const r = await fetch(`${node.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });
-  return { status: r.status, body: (await r.json()) as T };
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
 /** Waits until `node` has applied each shard it serves up to `seqs` (or `ms` passes). */
