@@ -96,18 +96,25 @@ export async function deleteStream(n: Nats, collection: string, shard: number): 
 
 /**
  * Retries a JetStream call through leader elections and reconnects (about 15 s), then 503;
- * with `deadlineMs`, no attempt starts after that many ms (a write's bound).
+ * with `deadlineMs`, every attempt is cut at that many ms from the start (a write's bound: its
+ * outcome is then unknown to the caller, as with any timed-out request, and retrying is safe).
  */
 export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30, deadlineMs = Infinity): Promise<T> {
   let last: unknown;
   const end = Date.now() + deadlineMs;
   for (let i = 0; i < attempts && Date.now() < end; i++) {
     try {
-      return await fn();
+      return await (Number.isFinite(deadlineMs) ? within(fn(), end - Date.now()) : fn());
     } catch (err) {
       last = err;
       await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1), Math.max(0, end - Date.now()))));
     }
   }
   throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${last === undefined ? 'timed out' : ((last as Error).message ?? String(last))}`);
+}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error('TIMEOUT')), Math.max(0, ms))));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }

@@ -95,13 +95,15 @@ export class Registry {
 
   /**
    * Live: marked live and a heartbeat within three periods. While this node cannot store its
-   * own heartbeat (NATS has no quorum), nobody's can be: the view stays as it was, peers marked
+   * own heartbeat (NATS has no quorum) or does not hear it back (its watch went quiet with its
+   * NATS server), its view is what is stale, not the peers: it stays as it was, peers marked
    * live stay candidates, and a scatter-gather skips one that does not answer in time.
    */
   isLive(n: NodeInfo): boolean {
     if (n.id === this.self.id) return true;
     const now = Date.now();
-    return n.live && (now - n.at < this.staleMs() || now - this.beatAt > this.staleMs());
+    const stale = this.staleMs();
+    return n.live && (now - n.at < stale || now - this.beatAt > stale || now - this.heardAt > stale);
   }
 
   all(): NodeInfo[] {

@@ -249,10 +249,10 @@ describe('cluster', { timeout: 300_000 }, () => {
     });
     assert.equal(sw.status, 200, JSON.stringify(sw.body));
     assert.equal(sw.body.applied, true);
-    for (const n of Object.values(nodes)) {
+    for (const n of Object.values(nodes))
       await until(async () => (await api(n, 'GET', '/collections/docs')).body.indexDim === 8, `${n.name} takes the sweep's index dims`);
-      const c = (await api(n, 'GET', '/collections/docs')).body;
-      assert.equal(c.searchDefaults.shortlist, 150, n.name);
+    for (const n of Object.values(nodes)) {
+      assert.equal((await api(n, 'GET', '/collections/docs')).body.searchDefaults.shortlist, 150, n.name);
       // a search with no options plans from them on every replica it reaches
       const r = await api(n, 'POST', '/search', { collection: 'docs', vector: docs[9].vector, k: 3 });
       assert.equal(r.status, 200, JSON.stringify(r.body));
