@@ -51,7 +51,7 @@ export class ClusterAdaptTarget implements AdaptTarget {
     const { shards } = this.catalog.meta(source);
     let copied = 0;
     for (let s = 0; s < shards; s++) {
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await this.page(source, s, shards, after);
         if (page.last === null) break;
         after = page.last;
@@ -71,7 +71,12 @@ export class ClusterAdaptTarget implements AdaptTarget {
     let last: unknown;
     for (const peer of this.registry.replicas(name, shard)) {
       try {
-        const p = await callNode<WirePage>(peer.url, '/cluster/page', this.c.key, this.c.requestTimeoutMs * 5, { collection: name, shard, shards, after });
+        const p = await callNode<WirePage>(peer.url, '/cluster/page', this.c.key, this.c.requestTimeoutMs * 5, {
+          collection: name,
+          shard,
+          shards,
+          after,
+        });
         return { items: p.items.map(({ v, ...rest }) => ({ ...rest, vector: vectorFromB64(v) })), last: p.last };
       } catch (err) {
         last = err;

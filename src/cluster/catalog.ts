@@ -186,7 +186,9 @@ export class Catalog {
 
   /** Whether the local collection's tuning differs from the entry's (a change this node made but could not store). */
   private untuned(name: string, meta: CollectionMeta): boolean {
-    return meta.tuning !== undefined && this.d.engine.isLoaded(name) && !sameTuning(tuningOf(this.d.engine.runtime(name).record), meta.tuning);
+    return (
+      meta.tuning !== undefined && this.d.engine.isLoaded(name) && !sameTuning(tuningOf(this.d.engine.runtime(name).record), meta.tuning)
+    );
   }
 
   private async ensureLocal(meta: CollectionMeta): Promise<void> {

@@ -11,7 +11,7 @@ import { serves } from './shard.js';
  */
 export async function compactOnce(n: Nats, catalog: Catalog, registry: Registry): Promise<number> {
   let purged = 0;
-  let failed: unknown;
+  let failed: Error | undefined;
   for (const [name, meta] of catalog.metas) {
     for (let s = 0; s < meta.shards; s++) {
       const holders = registry.all().filter((node) => serves(node.serve, name, s));
@@ -26,7 +26,7 @@ export async function compactOnce(n: Nats, catalog: Catalog, registry: Registry)
         purged += r.purged;
       } catch (err) {
         // one stream without a leader yet (a NATS server just came back) waits for the next round
-        failed = err;
+        failed = err instanceof Error ? err : new Error(JSON.stringify(err));
       }
     }
   }

@@ -67,23 +67,28 @@ export async function openNats(servers: string[], name: string): Promise<Nats> {
 /** Creates a shard's stream (file storage, R replicas, de-duplication window); an existing one is kept. */
 export async function ensureStream(n: Nats, collection: string, shard: number, replicas: number, deadlineMs = Infinity): Promise<void> {
   const name = streamOf(collection, shard);
-  await retry(async () => {
-    try {
-      await n.jsm.streams.info(name);
-    } catch {
-      await n.jsm.streams.add({
-        name,
-        subjects: [subjectOf(collection, shard)],
-        num_replicas: replicas,
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        discard: DiscardPolicy.Old,
-        duplicate_window: DEDUP_WINDOW_NS,
-        // appliers read the log by sequence from any replica (nats-server 2.9+)
-        allow_direct: true,
-      });
-    }
-  }, `cannot create stream ${name}`, 30, deadlineMs);
+  await retry(
+    async () => {
+      try {
+        await n.jsm.streams.info(name);
+      } catch {
+        await n.jsm.streams.add({
+          name,
+          subjects: [subjectOf(collection, shard)],
+          num_replicas: replicas,
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          duplicate_window: DEDUP_WINDOW_NS,
+          // appliers read the log by sequence from any replica (nats-server 2.9+)
+          allow_direct: true,
+        });
+      }
+    },
+    `cannot create stream ${name}`,
+    30,
+    deadlineMs,
+  );
 }
 
 export async function deleteStream(n: Nats, collection: string, shard: number): Promise<void> {
@@ -110,7 +115,10 @@ export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30
       await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1), Math.max(0, end - Date.now()))));
     }
   }
-  throw mrlError('CLUSTER_UNAVAILABLE', `${what}: ${last === undefined ? 'timed out' : ((last as Error).message ?? String(last))}`);
+  throw mrlError(
+    'CLUSTER_UNAVAILABLE',
+    `${what}: ${last === undefined ? 'timed out' : last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
 }
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -25,7 +25,14 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export async function storeRotation(n: Nats, uid: string, r: StoredRotation, timeoutMs: number): Promise<RotationRef> {
   const data = bytesOf(r.matrix);
   await retry(() => n.rotations.putBlob({ name: uid }, data), 'cannot store the rotation', 10, timeoutMs);
-  return { object: uid, sha256: sha(data), method: r.method, dim: r.dim, source: r.source, ...(r.before === undefined ? {} : { before: r.before }) };
+  return {
+    object: uid,
+    sha256: sha(data),
+    method: r.method,
+    dim: r.dim,
+    source: r.source,
+    ...(r.before === undefined ? {} : { before: r.before }),
+  };
 }
 
 /**
@@ -37,7 +44,8 @@ export async function bindSharedRotation(n: Nats, engine: Engine, name: string, 
   const rec = engine.runtime(name).record;
   const bound = engine.rotation(rec);
   if (bound) {
-    if (sha(bytesOf(bound)) !== ref.sha256) throw mrlError('CLUSTER_UNAVAILABLE', `collection ${name} is bound to another rotation than the cluster's`);
+    if (sha(bytesOf(bound)) !== ref.sha256)
+      throw mrlError('CLUSTER_UNAVAILABLE', `collection ${name} is bound to another rotation than the cluster's`);
     return;
   }
   const data = await retry(() => n.rotations.getBlob(ref.object), `cannot read the rotation of ${name}`);

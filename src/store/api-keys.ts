@@ -122,7 +122,8 @@ export class ApiKeyStore {
   /** Stores a shared key as it is (by name; a row of another name with the same hash is the same secret and goes). */
   put(k: SharedKey): void {
     const hash = Buffer.from(k.hash, 'hex');
-    if (hash.length !== 32 || !(ROLES as readonly string[]).includes(k.role)) throw mrlError('INVALID_KEY', `shared key '${k.name}' is malformed`);
+    if (hash.length !== 32 || !(ROLES as readonly string[]).includes(k.role))
+      throw mrlError('INVALID_KEY', `shared key '${k.name}' is malformed`);
     this.db
       .transaction(() => {
         this.db.prepare('DELETE FROM api_keys WHERE key_hash = ? AND name <> ?').run(hash, k.name);

@@ -210,7 +210,11 @@ describe('cluster', { timeout: 300_000 }, () => {
     const secret = made.body.key as string;
     const t0 = Date.now();
     for (const n of Object.values(nodes))
-      await until(async () => (await apiAs(secret, n, 'GET', '/collections')).status === 200, `${n.name} takes the new key`, 2 * KEYS_RESYNC_MS);
+      await until(
+        async () => (await apiAs(secret, n, 'GET', '/collections')).status === 200,
+        `${n.name} takes the new key`,
+        2 * KEYS_RESYNC_MS,
+      );
     const spread = Date.now() - t0;
     assert.equal((await apiAs(secret, nodes.n3, 'POST', '/collections', { name: 'nope', dim: DIM })).status, 403, 'the role travels too');
     assert.equal((await api(nodes.n2, 'POST', '/keys', { name: 'reader', role: 'admin' })).body.error.code, 'KEY_EXISTS');
@@ -232,7 +236,11 @@ describe('cluster', { timeout: 300_000 }, () => {
     assert.equal((await api(nodes.n2, 'DELETE', '/keys/reader')).status, 204);
     const t1 = Date.now();
     for (const n of Object.values(nodes))
-      await until(async () => (await apiAs(secret, n, 'GET', '/collections')).status === 401, `${n.name} refuses the revoked key`, 2 * KEYS_RESYNC_MS);
+      await until(
+        async () => (await apiAs(secret, n, 'GET', '/collections')).status === 401,
+        `${n.name} refuses the revoked key`,
+        2 * KEYS_RESYNC_MS,
+      );
     process.stdout.write(`# key spread to 3 nodes in ${spread} ms, revocation in ${Date.now() - t1} ms\n`);
     assert.equal((await api(nodes.n1, 'DELETE', '/keys/reader')).status, 404);
   });
@@ -267,7 +275,10 @@ describe('cluster', { timeout: 300_000 }, () => {
         `${n.name} takes the indexed fields`,
       );
       // every node validates writes against them
-      const bad = await api(n, 'POST', '/ingest', { collection: 'docs', items: [{ id: 'yr', vector: docs[0].vector, payload: { year: [1] } }] });
+      const bad = await api(n, 'POST', '/ingest', {
+        collection: 'docs',
+        items: [{ id: 'yr', vector: docs[0].vector, payload: { year: [1] } }],
+      });
       assert.equal(bad.status, 400, `${n.name}: ${JSON.stringify(bad.body)}`);
       assert.match(bad.body.error.message, /indexed field/);
     }
@@ -394,7 +405,8 @@ describe('cluster', { timeout: 300_000 }, () => {
       assert.equal(r.status, 503, JSON.stringify(r.body));
       assert.equal(r.body.error.code, 'CLUSTER_UNAVAILABLE');
     }
-    for (const ms of Object.values(timings)) assert.ok(ms < WRITE_TIMEOUT_MS + 3000, `answered within the bound: ${JSON.stringify(timings)}`);
+    for (const ms of Object.values(timings))
+      assert.ok(ms < WRITE_TIMEOUT_MS + 3000, `answered within the bound: ${JSON.stringify(timings)}`);
     // reads, past the registry's liveness window: every node answers from what it applied
     // (peers stay candidates while nobody can heartbeat)
     for (const n of Object.values(nodes)) {

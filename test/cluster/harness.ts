@@ -216,7 +216,13 @@ export async function api<T = any>(node: Node, method: string, path: string, bod
 
 /** The same with another API key. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as api
-export async function apiAs<T = any>(key: string, node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function apiAs<T = any>(
+  key: string,
+  node: Node,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const r = await fetch(`${node.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
