@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { decodeOp, encodeOp, vectorToB64 } from '../../src/cluster/codec.js';
 import { mergeTop } from '../../src/cluster/scatter.js';
 import { servedShards, serves, shardOf } from '../../src/cluster/shard.js';
+import { sameTuning } from '../../src/cluster/tuning.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 test('shardOf is 32-bit FNV-1a of the UTF-8 id: pinned values, and ids spread evenly', () => {
@@ -71,4 +72,17 @@ test('cluster mode is configured only by MRL_NATS_URL, and then needs a cluster 
     url: 'http://127.0.0.1:9000',
     serve: 'docs:0,1',
   });
+  assert.equal(c?.writeTimeoutMs, 10_000);
+  const base = { MRL_NATS_URL: 'nats://a:1', MRL_CLUSTER_KEY: 'k'.repeat(16) };
+  assert.equal(loadConfig({ ...base, MRL_WRITE_TIMEOUT_MS: '2500' }).cluster?.writeTimeoutMs, 2500);
+  assert.throws(() => loadConfig({ ...base, MRL_WRITE_TIMEOUT_MS: '10' }), ConfigError);
+});
+
+test('tunings compare by value, whatever the order of their search defaults', () => {
+  const t = { indexDim: 8, searchDefaults: { shortlist: 150, rerank: 32 }, indexedFields: ['year'] };
+  assert.ok(sameTuning(t, { indexedFields: ['year'], searchDefaults: { rerank: 32, shortlist: 150 }, indexDim: 8 }));
+  assert.ok(!sameTuning(t, { ...t, searchDefaults: { shortlist: 150 } }));
+  assert.ok(!sameTuning(t, { ...t, indexedFields: ['year', 'lang'] }));
+  assert.ok(!sameTuning(t, { ...t, indexDim: 16 }));
+  assert.ok(!sameTuning(t, undefined));
 });
