@@ -8,7 +8,7 @@ import type { StoredRotation } from '../store/quality.js';
 import { ShardApplier } from './applier.js';
 import type { LocalState } from './local-state.js';
 import { BROKEN } from './registry.js';
-import { deleteStream, ensureStream, retry, type Nats } from './nats.js';
+import { deleteStream, ensureStream, kvCreate, retry, type Nats } from './nats.js';
 import { bindSharedRotation, deleteRotation, storeRotation, type RotationRef } from './rotation-sync.js';
 import { serves, shardOf } from './shard.js';
 import { applyTuning, sameTuning, tuningOf, type Tuning } from './tuning.js';
@@ -138,12 +138,16 @@ export class Catalog {
       tuning: tuningOf(buildCollectionRecord(spec)),
       ...(rotation ? { rotation: await storeRotation(this.d.n, uid, rotation, this.d.writeTimeoutMs) } : {}),
     };
-    try {
-      await this.d.n.collections.create(spec.name, JSON.stringify(meta));
-    } catch (err) {
+    const left = Math.max(500, end - Date.now());
+    const created = await kvCreate(this.d.n.collections, spec.name, JSON.stringify(meta), 'cannot store the collection', left).catch(
+      async (err: unknown) => {
+        if (meta.rotation) await deleteRotation(this.d.n, meta.rotation);
+        throw err;
+      },
+    );
+    if (!created) {
       if (meta.rotation) await deleteRotation(this.d.n, meta.rotation);
-      if (/wrong last sequence|exists/i.test((err as Error).message)) throw new MrlError('COLLECTION_EXISTS', { collection: spec.name });
-      throw err;
+      throw new MrlError('COLLECTION_EXISTS', { collection: spec.name });
     }
     await this.serial(() => this.ensureLocal(meta));
     return meta;
@@ -152,7 +156,7 @@ export class Catalog {
   /** Removes the metadata (every node drops its copy), the local collection, then the streams. */
   async drop(name: string): Promise<void> {
     const meta = this.meta(name);
-    await this.d.n.collections.delete(name);
+    await retry(() => this.d.n.collections.delete(name), `cannot drop ${name}`, 10, this.d.writeTimeoutMs);
     await this.serial(() => this.dropLocal(name));
     for (let s = 0; s < meta.shards; s++) await deleteStream(this.d.n, name, s);
     if (meta.rotation) await deleteRotation(this.d.n, meta.rotation);

@@ -2,7 +2,7 @@ import { KvWatchInclude, type KV, type KvEntry, type QueuedIterator } from 'nats
 import { MrlError } from '../errors.js';
 import { BOOTSTRAP_KEY_NAME, type ApiKey, type ApiKeyStore, type SharedKey } from '../store/api-keys.js';
 import type { KeyWrites } from './facade.js';
-import { retry } from './nats.js';
+import { kvCreate, retry } from './nats.js';
 
 /** Longest a change can take to reach a node whose watch lost it (its NATS server went away): the full resync period. */
 export const KEYS_RESYNC_MS = 5000;
@@ -84,20 +84,7 @@ export class KeyMirror implements KeyWrites {
   async create(spec: { name: unknown; role: unknown; collections?: unknown }): Promise<{ key: ApiKey; secret: string }> {
     const { shared, secret } = this.store.draft(spec);
     if (shared.name === BOOTSTRAP_KEY_NAME) throw new MrlError('KEY_EXISTS', { name: shared.name });
-    const created = await retry(
-      async () => {
-        try {
-          await this.kv.create(shared.name, JSON.stringify(shared));
-          return true;
-        } catch (err) {
-          if (/wrong last sequence|exists/i.test((err as Error).message)) return false;
-          throw err;
-        }
-      },
-      'cannot store the API key',
-      10,
-      this.writeTimeoutMs,
-    );
+    const created = await kvCreate(this.kv, shared.name, JSON.stringify(shared), 'cannot store the API key', this.writeTimeoutMs);
     if (!created) throw new MrlError('KEY_EXISTS', { name: shared.name });
     this.store.put(shared);
     const { hash: _h, ...key } = shared;

@@ -121,6 +121,24 @@ export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30
   );
 }
 
+/** Creates a KV key within the write bound; false when the key exists (a compare-and-set on "no entry"). */
+export function kvCreate(kv: KV, key: string, value: string, what: string, deadlineMs: number): Promise<boolean> {
+  return retry(
+    async () => {
+      try {
+        await kv.create(key, value);
+        return true;
+      } catch (err) {
+        if (/wrong last sequence|exists/i.test((err as Error).message)) return false;
+        throw err;
+      }
+    },
+    what,
+    10,
+    deadlineMs,
+  );
+}
+
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error('TIMEOUT')), Math.max(0, ms))));

@@ -387,15 +387,16 @@ describe('cluster', { timeout: 300_000 }, () => {
       return r;
     };
     // a write through each node, and a key, at once
-    const [writes, key] = await Promise.all([
+    const [writes, key, coll] = await Promise.all([
       Promise.all(
         Object.values(nodes).map((n, i) =>
           timed(n.name, api(n, 'POST', '/ingest', { collection: 'docs', items: lost.slice(i * 10, (i + 1) * 10) })),
         ),
       ),
       timed('key', api(nodes.n2, 'POST', '/keys', { name: 'during-outage', role: 'read' })),
+      timed('collection', api(nodes.n3, 'POST', '/collections', { name: 'during_outage', dim: DIM })),
     ]);
-    for (const r of [...writes, key]) {
+    for (const r of [...writes, key, coll]) {
       assert.equal(r.status, 503, JSON.stringify(r.body));
       assert.equal(r.body.error.code, 'CLUSTER_UNAVAILABLE');
     }
