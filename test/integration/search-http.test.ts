@@ -86,6 +86,7 @@ test('keyword and hybrid search over HTTP; each hit says which list found it', a
 test("PATCH an item: label, payload and text change, the vector and the index do not; PATCH a collection's indexed fields", async (t) => {
   const { app, ctx } = await withItems(t);
   const before = (await app.inject('/collections/docs/items/d3')).json();
+  await ctx.engine.drain(); // the ingest's rows reach the index in the background: count them once all are in
   const elements = ctx.engine.describe('docs').index.elements;
   const res = await app.inject({
     method: 'PATCH',
