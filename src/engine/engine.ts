@@ -131,6 +131,7 @@ export class Engine {
     this.collections.delete(name);
     this.runtimes.delete(name);
     this.rowCaches.delete(rt.record.id);
+    this.items.filters.drop(rt.record.id);
     removeSnapshotFiles(this.snapshotDir, rt.record.id);
     removeMatrixSnapshotFiles(this.snapshotDir, rt.record.id);
   }

@@ -1,5 +1,7 @@
 import type { Kernel } from '../compute/kernel.js';
 import { mrlError } from '../errors.js';
+import type { FilterNode } from '../search/filter/ast.js';
+import { matchFilter } from '../search/filter/match.js';
 import { compileFilter, type CompiledFilter } from '../search/filter/sql.js';
 import { parseFilter } from '../search/filter/parse.js';
 import { searchFiltered, type FilterReport } from '../search/filter/filtered-search.js';
@@ -53,9 +55,10 @@ function hasVectorQuery(q: Query): boolean {
  * or hybrid (both lists `candidates` deep, fused). Throws the coded 400s before reading anything.
  */
 export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): Promise<RunResult> {
-  const filter = opts.filter === undefined ? undefined : compileFilter(parseFilter(opts.filter), new Set(d.record.indexedFields));
+  const node = opts.filter === undefined ? undefined : parseFilter(opts.filter);
+  const filter = node && compileFilter(node, new Set(d.record.indexedFields));
   const match = opts.text === undefined ? undefined : matchExpression(opts.text, opts.textSyntax);
-  if (match === undefined) return { ...(await vectorList(d, query, opts, filter, filter ? undefined : d.observe)), mode: 'vector' };
+  if (match === undefined) return { ...(await vectorList(d, query, opts, node, node ? undefined : d.observe)), mode: 'vector' };
   const k = d.plan({ k: opts.k }).k;
   if (!hasVectorQuery(query)) {
     const kw = keywordList(d, match, k, filter);
@@ -70,7 +73,7 @@ export async function runSearch(d: RunDeps, query: Query, opts: SearchOptions): 
   if (!Number.isInteger(candidates) || candidates < k || candidates > 1000)
     throw mrlError('INVALID_SEARCH', `candidates must be an integer in k (${k})..1000`);
   fuse([], [], opts.fusion); // checks the fusion before any work
-  const v = await vectorList(d, query, { ...opts, k: candidates }, filter);
+  const v = await vectorList(d, query, { ...opts, k: candidates }, node);
   const exclude = v.excludeId;
   const kw = keywordList(d, match, candidates + (exclude === undefined ? 0 : 1), filter);
   const text = kw.hits.filter((h) => h.id !== exclude).slice(0, candidates);
@@ -81,7 +84,7 @@ async function vectorList(
   d: RunDeps,
   query: Query,
   opts: SearchOptions,
-  filter?: CompiledFilter,
+  filter?: FilterNode,
   observe?: RunDeps['observe'],
 ): Promise<SearchResult & { filter?: FilterReport; excludeId?: string }> {
   const resolved = resolveQuery(d.record, d.items, query);
@@ -95,7 +98,7 @@ async function vectorList(
     observe?.(vector, exclude, plan, r);
     return { ...r, excludeId };
   }
-  const matched = d.items.matcher.matching(d.record.id, filter, d.items.writeVersion(d.record.id));
+  const matched = matchFilter(d.items, d.record, filter);
   return { ...(await searchFiltered(deps, vector, plan, matched, exclude, opts.filterExactBelow)), excludeId };
 }
 

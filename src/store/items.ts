@@ -2,6 +2,7 @@ import { endianness } from 'node:os';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
+import { FilterCache } from './filter-cache.js';
 import { ItemMatcher } from './item-match.js';
 import { ItemText } from './item-text.js';
 
@@ -76,12 +77,15 @@ export class ItemStore {
   readonly text: ItemText;
   /** Seqs matching a filter, cached until the collection's next write. */
   readonly matcher: ItemMatcher;
+  /** Labels and indexed fields in memory (filters without SQLite), told of every committed write. */
+  readonly filters: FilterCache;
   /** Per collection: bumped by every write (invalidates cached filter matches). */
   private readonly versions = new Map<number, number>();
 
   constructor(private readonly db: Db) {
     this.text = new ItemText(db);
     this.matcher = new ItemMatcher(db);
+    this.filters = new FilterCache(db);
     this.findSeq = db.prepare('SELECT seq FROM items WHERE collection_id = ? AND id = ?');
     this.del = db.prepare('DELETE FROM items WHERE seq = ?');
     this.ins = db.prepare('INSERT INTO items (collection_id, id, label, payload, vector) VALUES (?, ?, ?, ?, ?)');
@@ -105,46 +109,45 @@ export class ItemStore {
    */
   upsert(collectionId: number, items: ItemWrite[]): WriteResult {
     this.bump(collectionId);
-    return this.db
-      .transaction((): WriteResult => {
-        const added: WriteResult['added'] = [];
-        const removedSeqs: number[] = [];
-        for (const it of items) {
-          const old = this.findSeq.get(collectionId, it.id) as { seq: number } | undefined;
-          if (old) {
-            this.del.run(old.seq);
-            removedSeqs.push(old.seq);
-          }
-          const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
-          if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
-          if (old) this.text.remove(old.seq);
-          this.text.write(collectionId, seq, it.text);
-          added.push({ seq, vector: it.vector });
+    return this.filters.write((): WriteResult => {
+      const added: WriteResult['added'] = [];
+      const removedSeqs: number[] = [];
+      for (const it of items) {
+        const old = this.findSeq.get(collectionId, it.id) as { seq: number } | undefined;
+        if (old) {
+          this.del.run(old.seq);
+          removedSeqs.push(old.seq);
         }
-        return { added, removedSeqs };
-      })
-      .immediate();
+        const seq = Number(this.ins.run(collectionId, it.id, it.label, it.payload, toBlob(it.vector)).lastInsertRowid);
+        if (seq > MAX_SEQ) throw new MrlError('LABEL_SPACE_EXHAUSTED');
+        if (old) this.text.remove(old.seq);
+        this.text.write(collectionId, seq, it.text);
+        added.push({ seq, vector: it.vector });
+        if (old) this.filters.stage(collectionId, { seq: old.seq, removed: true });
+        this.filters.stage(collectionId, { seq, added: true, label: it.label, payload: it.payload });
+      }
+      return { added, removedSeqs };
+    });
   }
 
   /** Deletes ids in one transaction; returns the seqs removed and the ids that were not there. */
   delete(collectionId: number, ids: string[]): { removedSeqs: number[]; missing: string[] } {
     this.bump(collectionId);
-    return this.db
-      .transaction(() => {
-        const removedSeqs: number[] = [];
-        const missing: string[] = [];
-        for (const id of ids) {
-          const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
-          if (!old) missing.push(id);
-          else {
-            this.del.run(old.seq);
-            this.text.remove(old.seq);
-            removedSeqs.push(old.seq);
-          }
+    return this.filters.write(() => {
+      const removedSeqs: number[] = [];
+      const missing: string[] = [];
+      for (const id of ids) {
+        const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+        if (!old) missing.push(id);
+        else {
+          this.del.run(old.seq);
+          this.text.remove(old.seq);
+          removedSeqs.push(old.seq);
+          this.filters.stage(collectionId, { seq: old.seq, removed: true });
         }
-        return { removedSeqs, missing };
-      })
-      .immediate();
+      }
+      return { removedSeqs, missing };
+    });
   }
 
   /**
@@ -153,19 +156,18 @@ export class ItemStore {
    */
   patch(collectionId: number, id: string, p: ItemPatch): boolean {
     this.bump(collectionId);
-    return this.db
-      .transaction(() => {
-        const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
-        if (!old) return false;
-        if (p.label !== undefined) this.setLabel.run(p.label, old.seq);
-        if (p.payload !== undefined) this.setPayload.run(p.payload, old.seq);
-        if (p.text !== undefined) {
-          this.text.remove(old.seq);
-          this.text.write(collectionId, old.seq, p.text);
-        }
-        return true;
-      })
-      .immediate();
+    return this.filters.write(() => {
+      const old = this.findSeq.get(collectionId, id) as { seq: number } | undefined;
+      if (!old) return false;
+      this.filters.stage(collectionId, { seq: old.seq, label: p.label, payload: p.payload });
+      if (p.label !== undefined) this.setLabel.run(p.label, old.seq);
+      if (p.payload !== undefined) this.setPayload.run(p.payload, old.seq);
+      if (p.text !== undefined) {
+        this.text.remove(old.seq);
+        this.text.write(collectionId, old.seq, p.text);
+      }
+      return true;
+    });
   }
 
   /** Bumped before every write of the collection (cached filter matches are then stale). */
@@ -189,21 +191,19 @@ export class ItemStore {
     deleteIds: string[],
     patches: { id: string; patch: ItemPatch }[] = [],
   ): (WriteResult & { patchedSeqs: number[] }) | null {
-    return this.db
-      .transaction((): (WriteResult & { patchedSeqs: number[] }) | null => {
-        const done = this.appliedSeq.get(pos.collection, pos.shard) as number | undefined;
-        if (done !== undefined && done >= pos.seq) return null;
-        const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
-        const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
-        const patchedSeqs: number[] = [];
-        for (const p of patches) {
-          const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
-          if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
-        }
-        this.markApplied.run(pos.collection, pos.shard, pos.seq);
-        return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
-      })
-      .immediate();
+    return this.filters.write((): (WriteResult & { patchedSeqs: number[] }) | null => {
+      const done = this.appliedSeq.get(pos.collection, pos.shard) as number | undefined;
+      if (done !== undefined && done >= pos.seq) return null;
+      const del = deleteIds.length ? this.delete(collectionId, deleteIds) : { removedSeqs: [] };
+      const up = upserts.length ? this.upsert(collectionId, upserts) : { added: [], removedSeqs: [] };
+      const patchedSeqs: number[] = [];
+      for (const p of patches) {
+        const row = this.findSeq.get(collectionId, p.id) as { seq: number } | undefined;
+        if (row && this.patch(collectionId, p.id, p.patch)) patchedSeqs.push(row.seq); // an id deleted meanwhile: nothing to patch
+      }
+      this.markApplied.run(pos.collection, pos.shard, pos.seq);
+      return { added: up.added, removedSeqs: [...del.removedSeqs, ...up.removedSeqs], patchedSeqs };
+    });
   }
 
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {

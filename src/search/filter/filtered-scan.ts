@@ -1,22 +1,17 @@
 import type { Kernel } from '../../compute/kernel.js';
 import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
+import type { SeqSet } from '../../core/seq-set.js';
 import { rescoreFromStore } from '../rescore-store.js';
 import { lastTry, rerankRows, rerankRowsSync } from '../retry.js';
 import type { Scored, SearchSource, VectorsBySeq } from '../sources.js';
 
-/** A bitmap over seqs: bits[seq] === 1 for each matching seq (seqs ascending). */
-export function seqBitmap(sortedSeqs: Uint32Array): Uint8Array {
-  const bits = new Uint8Array(sortedSeqs.length === 0 ? 0 : sortedSeqs[sortedSeqs.length - 1] + 1);
-  for (let i = 0; i < sortedSeqs.length; i++) bits[sortedSeqs[i]] = 1;
-  return bits;
-}
-
 /**
  * Slots of the matching rows: one map lookup per match when they are few, else one pass over
- * the matrix's slots against the bitmap (cheaper than lookups beyond about 1 in 8 rows).
+ * the matrix's slots against the set's bitset (cheaper than lookups beyond about 1 in 8 rows).
  */
-function matchingSlots(m: ResidentMatrix, matched: Uint32Array, bits: Uint8Array): Int32Array {
+function matchingSlots(m: ResidentMatrix, set: SeqSet): Int32Array {
+  const matched = set.seqs;
   if (matched.length * 8 < m.size) {
     const out: number[] = [];
     for (let i = 0; i < matched.length; i++) {
@@ -28,7 +23,7 @@ function matchingSlots(m: ResidentMatrix, matched: Uint32Array, bits: Uint8Array
   const out = new Int32Array(Math.min(matched.length, m.size));
   let n = 0;
   const seqOf = m.slotSeq;
-  for (let s = 0; s < m.size && n < out.length; s++) if (bits[seqOf[s]] === 1) out[n++] = s;
+  for (let s = 0; s < m.size && n < out.length; s++) if (set.has(seqOf[s])) out[n++] = s;
   return out.subarray(0, n);
 }
 
@@ -42,17 +37,16 @@ export async function filteredScan(
   vectors: VectorsBySeq,
   kernel: Kernel,
   query: Float32Array,
-  matched: Uint32Array,
-  bits: Uint8Array,
+  matched: SeqSet,
   dims: number,
   keep: number,
 ): Promise<Scored> {
   const m = src.matrix;
-  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(matched), dims, keep);
+  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(matched.seqs), dims, keep);
   const q = normalizedPrefix(query, dims);
   for (let attempt = 1; ; attempt++) {
     const version = m.version;
-    const idx = matchingSlots(m, matched, bits);
+    const idx = matchingSlots(m, matched);
     if (idx.length === 0) return { seqs: [], scores: [] };
     const item = { query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) };
     const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];

@@ -1,10 +1,11 @@
 import { normalizedPrefix } from '../../core/prefix.js';
+import type { SeqSet } from '../../core/seq-set.js';
 import { toHits } from '../hits.js';
 import type { Plan } from '../options.js';
 import { withPending } from '../pending.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
-import { filteredScan, seqBitmap } from './filtered-scan.js';
+import { filteredScan } from './filtered-scan.js';
 
 /**
  * Which plan a filtered search ran: an exact scan of the matching rows at the first stage's
@@ -36,9 +37,9 @@ export const EXACT_MIN_ROWS = 2048;
  */
 
 /**
- * A search restricted to `matched` (seqs in ascending order, from SQLite): the first stage is
- * exact over them when they are few (or when the plan's first stage is exact anyway), else
- * the index with a filter callback over a bitmap of them; the rest of the funnel is unchanged.
+ * A search restricted to `matched` (src/search/filter/match.ts): the first stage is exact
+ * over them when they are few (or when the plan's first stage is exact anyway), else the
+ * index with a filter callback over their bitset; the rest of the funnel is unchanged.
  * Whenever at least k live items match, k come back. `exactBelow` (a fraction, tests force
  * either plan with it) replaces the default rule: EXACT_BELOW of the rows, at least EXACT_MIN_ROWS.
  */
@@ -46,29 +47,28 @@ export async function searchFiltered(
   deps: SearchDeps,
   vector: Float32Array,
   plan: Plan,
-  matched: Uint32Array,
+  matched: SeqSet,
   exclude?: number,
   exactBelow?: number,
 ): Promise<SearchResult & { filter: FilterReport }> {
   const src = deps.source;
-  const selectivity = matched.length / Math.max(1, src.count);
-  const report: FilterReport = { plan: 'exact-filtered', matched: matched.length, selectivity, fallback: false };
-  const bits = seqBitmap(matched);
+  const selectivity = matched.size / Math.max(1, src.count);
+  const report: FilterReport = { plan: 'exact-filtered', matched: matched.size, selectivity, fallback: false };
   const exactFirst: FirstStage = async (st, want) => {
-    const r = await filteredScan(src, deps.vectors, deps.kernel, vector, matched, bits, st.dims, want);
-    return { ...r, candidates: matched.length };
+    const r = await filteredScan(src, deps.vectors, deps.kernel, vector, matched, st.dims, want);
+    return { ...r, candidates: matched.size };
   };
   const indexFirst: FirstStage = async (st, want) => {
     const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want);
     const q = normalizedPrefix(vector, st.dims);
-    const accept = (seq: number) => bits[seq] === 1;
+    const accept = (seq: number) => matched.has(seq);
     // Matching rows committed but not in the graph yet are scanned exactly beside it.
     const r = withPending(src.index.search(q, want, ef, accept), src.pending, q, want, accept);
-    if (r.seqs.length >= Math.min(want, matched.length)) return { ...r, candidates: r.seqs.length };
+    if (r.seqs.length >= Math.min(want, matched.size)) return { ...r, candidates: r.seqs.length };
     report.fallback = true;
     return exactFirst(st, want);
   };
-  const exact = exactBelow === undefined ? matched.length <= Math.max(EXACT_MIN_ROWS, EXACT_BELOW * src.count) : selectivity < exactBelow;
+  const exact = exactBelow === undefined ? matched.size <= Math.max(EXACT_MIN_ROWS, EXACT_BELOW * src.count) : selectivity < exactBelow;
   const useIndex = plan.stages[0].source === 'index' && !exact;
   if (useIndex) report.plan = 'index-filtered';
   const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages, exclude, useIndex ? indexFirst : exactFirst);

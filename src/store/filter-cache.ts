@@ -1,0 +1,129 @@
+import type { Db } from './db.js';
+import { FilterColumns } from './filter-columns.js';
+
+/**
+ * A committed change to a collection's rows: a row removed, a row added (its label and payload
+ * JSON), or a row patched (the parts given; undefined: unchanged).
+ */
+export type RowChange =
+  | { seq: number; removed: true }
+  | { seq: number; added: true; label: string | null; payload: string | null }
+  | { seq: number; label?: string | null; payload?: string | null };
+
+/** Changes held for a collection before its columns are rebuilt instead (a long ingest with no filtered search). */
+const MAX_JOURNAL = 50_000;
+
+interface Entry {
+  columns: FilterColumns;
+  /** Changes committed since the columns were last brought up to date; null: too many, rebuild. */
+  journal: RowChange[] | null;
+}
+
+const parse = (payload: string | null): unknown => (payload === null ? null : JSON.parse(payload));
+
+/**
+ * The in-memory filter columns of each collection that has been searched with a filter
+ * (filter-columns.ts). Built from SQLite on first use; then every committed write of the item
+ * store is journalled here (only once the outermost transaction committed, so a rolled-back
+ * write never shows) and applied before the next use, so a filter never sees a stale row.
+ */
+export class FilterCache {
+  private readonly entries = new Map<number, Entry>();
+  /** Changes of the write transaction now running (and of those nested in it), journalled when it commits. */
+  private staged: { collectionId: number; change: RowChange }[] = [];
+
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Runs `fn` as an immediate transaction (a savepoint inside another): what it staged is
+   * journalled once the outermost transaction commits, and dropped when its part rolls back.
+   */
+  write<T>(fn: () => T): T {
+    const outer = !this.db.inTransaction;
+    const mark = this.staged.length;
+    try {
+      const result = this.db.transaction(fn).immediate();
+      if (outer) this.publish();
+      return result;
+    } catch (err) {
+      this.staged.length = mark;
+      throw err;
+    }
+  }
+
+  /** A change of the running write transaction (kept only for collections with columns). */
+  stage(collectionId: number, change: RowChange): void {
+    if (this.entries.has(collectionId)) this.staged.push({ collectionId, change });
+  }
+
+  private publish(): void {
+    const staged = this.staged;
+    this.staged = [];
+    for (const { collectionId, change } of staged) {
+      const e = this.entries.get(collectionId);
+      if (!e?.journal) continue;
+      if (e.journal.length >= MAX_JOURNAL) e.journal = null;
+      else e.journal.push(change);
+    }
+  }
+
+  /** Forgets a collection's columns (it was dropped). */
+  drop(collectionId: number): void {
+    this.entries.delete(collectionId);
+  }
+
+  /** The collection's columns over `indexedFields`, up to date with every committed write. */
+  columns(collectionId: number, indexedFields: readonly string[]): FilterColumns {
+    if (this.staged.length > 0 && !this.db.inTransaction) {
+      // Staged by a write inside a transaction this store did not open: whether it committed is
+      // unknown here, so the collections it touched are read again.
+      for (const s of this.staged) this.entries.delete(s.collectionId);
+      this.staged = [];
+    }
+    let e = this.entries.get(collectionId);
+    const same = e !== undefined && sameFields(e.columns.indexedFields, indexedFields);
+    if (e && same && e.journal && (e.journal.length === 0 || this.apply(e.columns, e.journal))) {
+      e.journal.length = 0;
+      return e.columns;
+    }
+    e = { columns: this.build(collectionId, indexedFields), journal: [] };
+    this.entries.set(collectionId, e);
+    return e.columns;
+  }
+
+  /** Applies journalled changes in order; false when they do not fit the columns (rebuild). */
+  private apply(cols: FilterColumns, journal: RowChange[]): boolean {
+    cols.matches.clear();
+    for (const c of journal) {
+      if ('removed' in c) cols.remove(c.seq);
+      else if ('added' in c) {
+        if (!cols.append(c.seq, c.label, parse(c.payload))) return false;
+      } else if (!cols.update(c.seq, c.label, c.payload === undefined ? undefined : parse(c.payload))) return false;
+    }
+    return true;
+  }
+
+  /** Reads every row of the collection, in seq order (a scan of the table over the collection's seq range). */
+  private build(collectionId: number, indexedFields: readonly string[]): FilterColumns {
+    const range = this.db
+      .prepare('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM items WHERE collection_id = ?')
+      .get(collectionId) as {
+      lo: number | null;
+      hi: number | null;
+      n: number;
+    };
+    const cols = new FilterColumns([...indexedFields], Math.max(1024, range.n));
+    if (range.lo === null || range.hi === null) return cols;
+    // `+collection_id`: no index on it, so SQLite walks the table in seq order between the bounds.
+    const rows = this.db
+      .prepare('SELECT seq, label, payload FROM items WHERE seq BETWEEN ? AND ? AND +collection_id = ? ORDER BY seq')
+      .raw()
+      .iterate(range.lo, range.hi, collectionId) as IterableIterator<[number, string | null, string | null]>;
+    for (const [seq, label, payload] of rows) cols.append(seq, label, parse(payload));
+    return cols;
+  }
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((f, i) => f === b[i]);
+}
