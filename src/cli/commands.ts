@@ -34,6 +34,8 @@ export const COMMANDS: readonly Command[] = [
     name: 'collections',
     usage: `  mrl collections create <name> --dim D [--index-dim 32] [--rerank-dim 512] [--resident-dim R]
                                 [--nesting 8,16,...] [--m 16] [--ef-construction 100] [--ef-search 64]
+                                [--indexed-fields year,meta.lang]
+  mrl collections update <name> --indexed-fields year,lang   payload fields filters read from an index ('' for none)
   mrl collections list | show <name> | drop <name>`,
     run: runCollections,
   },

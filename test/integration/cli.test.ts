@@ -79,6 +79,40 @@ test('mrl: create, ingest NDJSON with bad lines and .fvecs, search, show, list, 
   assert.match((await mrl(data, 'collections', 'show', 'docs')).stderr, /COLLECTION_NOT_FOUND/);
 });
 
+test('mrl collections: --indexed-fields at creation, changed later with update', async (t) => {
+  const dir = tempDir(t);
+  const data = join(dir, 'data');
+  const rows = [
+    { id: 'a', vector: [1, 0, 0, 0], payload: { year: 2020, lang: 'en' } },
+    { id: 'b', vector: [0, 1, 0, 0], payload: { year: 2021, tags: ['x'] } },
+  ];
+  writeFileSync(join(dir, 'a.ndjson'), rows.map((r) => JSON.stringify(r)).join('\n'));
+  const created = await mrl(data, 'collections', 'create', 'docs', '--dim', '4', '--indexed-fields', 'year,lang');
+  assert.equal(created.code, 0, created.stderr);
+  assert.deepEqual(JSON.parse(created.stdout).indexedFields, ['year', 'lang']);
+  assert.equal((await mrl(data, 'ingest', join(dir, 'a.ndjson'), '--collection', 'docs')).code, 0);
+  assert.deepEqual(JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout).indexedFields, ['year', 'lang']);
+
+  const updated = await mrl(data, 'collections', 'update', 'docs', '--indexed-fields', 'lang');
+  assert.equal(updated.code, 0, updated.stderr);
+  assert.deepEqual(JSON.parse(updated.stdout).indexedFields, ['lang']);
+  assert.deepEqual(JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout).indexedFields, ['lang']);
+  // A field a stored item holds as an array cannot be indexed: refused, nothing changes.
+  const refused = await mrl(data, 'collections', 'update', 'docs', '--indexed-fields', 'lang,tags');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /INVALID_COLLECTION: payload\.tags cannot be indexed: item 'b'/);
+  assert.deepEqual(JSON.parse((await mrl(data, 'collections', 'show', 'docs')).stdout).indexedFields, ['lang']);
+  const cleared = await mrl(data, 'collections', 'update', 'docs', '--indexed-fields', '');
+  assert.deepEqual(JSON.parse(cleared.stdout).indexedFields, []);
+
+  const badPath = await mrl(data, 'collections', 'create', 'other', '--dim', '4', '--indexed-fields', 'a..b');
+  assert.equal(badPath.code, 1);
+  assert.match(badPath.stderr, /INVALID_COLLECTION: indexedFields\[0\]/);
+  const noFields = await mrl(data, 'collections', 'update', 'docs');
+  assert.equal(noFields.code, 2);
+  assert.match(noFields.stderr, /collections update needs --indexed-fields[\s\S]*mrl collections update <name> --indexed-fields/);
+});
+
 test('mrl eval: one configuration, a sweep that applies its best point, the classification cascade', async (t) => {
   const dir = tempDir(t);
   const data = join(dir, 'data');
@@ -146,6 +180,7 @@ test('mrl help lists every subcommand from one table; usage errors exit 2 with t
   assert.equal(help.code, 0, help.stderr);
   for (const name of [
     'collections create',
+    'collections update',
     'collections list',
     'ingest',
     'train --data',
