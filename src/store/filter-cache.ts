@@ -7,7 +7,7 @@ import { FilterColumns } from './filter-columns.js';
  */
 export type RowChange =
   | { seq: number; removed: true }
-  | { seq: number; added: true; label: string | null; payload: string | null }
+  | { seq: number; added: true; label: string | null; payload: string | null; vector: Float32Array }
   | { seq: number; label?: string | null; payload?: string | null };
 
 /** Changes held for a collection before its columns are rebuilt instead (a long ingest with no filtered search). */
@@ -51,9 +51,12 @@ export class FilterCache {
     }
   }
 
-  /** A change of the running write transaction (kept only for collections with columns). */
+  /** A change of the running write transaction (kept only for collections with columns; of a vector, only its prefix). */
   stage(collectionId: number, change: RowChange): void {
-    if (this.entries.has(collectionId)) this.staged.push({ collectionId, change });
+    const e = this.entries.get(collectionId);
+    if (!e) return;
+    if ('added' in change) change = { ...change, vector: change.vector.slice(0, e.columns.prefixDims) };
+    this.staged.push({ collectionId, change });
   }
 
   private publish(): void {
@@ -72,8 +75,8 @@ export class FilterCache {
     this.entries.delete(collectionId);
   }
 
-  /** The collection's columns over `indexedFields`, up to date with every committed write. */
-  columns(collectionId: number, indexedFields: readonly string[]): FilterColumns {
+  /** The collection's columns over `indexedFields` (prefixes at `prefixDims`), up to date with every committed write. */
+  columns(collectionId: number, indexedFields: readonly string[], prefixDims: number): FilterColumns {
     if (this.staged.length > 0 && !this.db.inTransaction) {
       // Staged by a write inside a transaction this store did not open: whether it committed is
       // unknown here, so the collections it touched are read again.
@@ -81,12 +84,12 @@ export class FilterCache {
       this.staged = [];
     }
     let e = this.entries.get(collectionId);
-    const same = e !== undefined && sameFields(e.columns.indexedFields, indexedFields);
+    const same = e !== undefined && e.columns.prefixDims === prefixDims && sameFields(e.columns.indexedFields, indexedFields);
     if (e && same && e.journal && (e.journal.length === 0 || this.apply(e.columns, e.journal))) {
       e.journal.length = 0;
       return e.columns;
     }
-    e = { columns: this.build(collectionId, indexedFields), journal: [] };
+    e = { columns: this.build(collectionId, indexedFields, prefixDims), journal: [] };
     this.entries.set(collectionId, e);
     return e.columns;
   }
@@ -97,14 +100,14 @@ export class FilterCache {
     for (const c of journal) {
       if ('removed' in c) cols.remove(c.seq);
       else if ('added' in c) {
-        if (!cols.append(c.seq, c.label, parse(c.payload))) return false;
+        if (!cols.append(c.seq, c.label, parse(c.payload), c.vector)) return false;
       } else if (!cols.update(c.seq, c.label, c.payload === undefined ? undefined : parse(c.payload))) return false;
     }
     return true;
   }
 
   /** Reads every row of the collection, in seq order (a scan of the table over the collection's seq range). */
-  private build(collectionId: number, indexedFields: readonly string[]): FilterColumns {
+  private build(collectionId: number, indexedFields: readonly string[], prefixDims: number): FilterColumns {
     const range = this.db
       .prepare('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM items WHERE collection_id = ?')
       .get(collectionId) as {
@@ -112,14 +115,18 @@ export class FilterCache {
       hi: number | null;
       n: number;
     };
-    const cols = new FilterColumns([...indexedFields], Math.max(1024, range.n));
+    const cols = new FilterColumns([...indexedFields], prefixDims, Math.max(1024, range.n));
     if (range.lo === null || range.hi === null) return cols;
     // `+collection_id`: no index on it, so SQLite walks the table in seq order between the bounds.
     const rows = this.db
-      .prepare('SELECT seq, label, payload FROM items WHERE seq BETWEEN ? AND ? AND +collection_id = ? ORDER BY seq')
+      .prepare('SELECT seq, label, payload, substr(vector, 1, ?) FROM items WHERE seq BETWEEN ? AND ? AND +collection_id = ? ORDER BY seq')
       .raw()
-      .iterate(range.lo, range.hi, collectionId) as IterableIterator<[number, string | null, string | null]>;
-    for (const [seq, label, payload] of rows) cols.append(seq, label, parse(payload));
+      .iterate(4 * prefixDims, range.lo, range.hi, collectionId) as IterableIterator<[number, string | null, string | null, Buffer]>;
+    const v = new Float32Array(prefixDims);
+    for (const [seq, label, payload, head] of rows) {
+      for (let j = 0; j < prefixDims; j++) v[j] = head.readFloatLE(4 * j);
+      cols.append(seq, label, parse(payload), v);
+    }
     return cols;
   }
 }

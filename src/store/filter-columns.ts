@@ -76,9 +76,19 @@ export function valueAt(payload: unknown, path: readonly string[]): unknown {
   return v;
 }
 
+/** A filter's match over the columns: its seqs, and the rows they are at (valid until the columns next change). */
+export interface ColumnMatch {
+  version: number;
+  set: SeqSet;
+  rows: Int32Array;
+}
+
 /**
  * A collection's labels and indexed payload fields held in memory as columns over its rows, so
- * a filter on them is answered without SQLite (src/search/filter/evaluate.ts). Rows are kept in
+ * a filter on them is answered without SQLite (src/search/filter/evaluate.ts), and each row's
+ * L2-normalised prefix at the index's dims (`prefix`, `prefixDims` floats a row), so an exact
+ * first stage over the matching rows reads one compact array instead of rows of the resident
+ * matrix spread over memory (src/search/filter/filtered-scan.ts). Rows are kept in
  * seq order (seqs only grow, so a new row is appended); a removed row is marked dead and dropped
  * at the next compaction. A field some row holds a value of another kind in is `unsupported`:
  * filters on it go to SQLite. Plain typed arrays and Maps, kept by src/store/filter-cache.ts.
@@ -92,15 +102,18 @@ export class FilterColumns {
   readonly label: Column;
   readonly fields = new Map<string, Column>();
   readonly unsupported = new Set<string>();
+  prefix: Float32Array;
   /** Matches computed over these columns, by filter, with the write version they were computed at. */
-  readonly matches = new Map<string, { version: number; set: SeqSet }>();
+  readonly matches = new Map<string, ColumnMatch>();
   private readonly paths: { name: string; path: string[] }[];
 
   constructor(
     readonly indexedFields: readonly string[],
+    readonly prefixDims: number,
     capacity = 1024,
   ) {
     this.seqs = new Uint32Array(capacity);
+    this.prefix = new Float32Array(capacity * prefixDims);
     this.live = new Uint8Array(capacity);
     this.label = new Column(capacity);
     this.paths = indexedFields.map((name) => ({ name, path: name.split('.') }));
@@ -125,8 +138,8 @@ export class FilterColumns {
     return -1;
   }
 
-  /** Adds a row with a seq above every row's; false when it is not above (the caller rebuilds). */
-  append(seq: number, label: string | null, payload: unknown): boolean {
+  /** Adds a row with a seq above every row's (`vector`: at least its first prefixDims values); false when it is not above (the caller rebuilds). */
+  append(seq: number, label: string | null, payload: unknown, vector: ArrayLike<number>): boolean {
     if (this.n > 0 && seq <= this.seqs[this.n - 1]) return false;
     if (this.n === this.seqs.length) this.resize(Math.max(1024, this.seqs.length * 2));
     const r = this.n++;
@@ -134,7 +147,16 @@ export class FilterColumns {
     this.live[r] = 1;
     this.setLabel(r, label);
     this.setPayload(r, payload);
+    this.setPrefix(r, vector);
     return true;
+  }
+
+  private setPrefix(r: number, v: ArrayLike<number>): void {
+    const d = this.prefixDims;
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += v[j] * v[j];
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < d; j++) this.prefix[r * d + j] = v[j] * inv;
   }
 
   /** Changes a live row's label and/or payload (left undefined: kept); false when `seq` is not a live row. */
@@ -178,24 +200,33 @@ export class FilterColumns {
     seqs.set(this.seqs.subarray(0, this.n));
     const live = new Uint8Array(capacity);
     live.set(this.live.subarray(0, this.n));
+    const prefix = new Float32Array(capacity * this.prefixDims);
+    prefix.set(this.prefix.subarray(0, this.n * this.prefixDims));
     this.seqs = seqs;
     this.live = live;
+    this.prefix = prefix;
     for (const c of this.columns()) c.resize(capacity, this.n);
   }
 
-  /** Drops dead rows (rows keep their order). */
+  /**
+   * Drops dead rows (rows keep their order) into new arrays: a match made before keeps reading
+   * the prefixes its rows point at.
+   */
   private compact(): void {
+    const d = this.prefixDims;
+    const prefix = new Float32Array(this.prefix.length);
     const cols = this.columns();
+    for (const c of cols) c.resize(c.kind.length, this.n);
     let w = 0;
     for (let r = 0; r < this.n; r++) {
       if (this.live[r] !== 1) continue;
-      if (w !== r) {
-        this.seqs[w] = this.seqs[r];
-        this.live[w] = 1;
-        for (const c of cols) c.move(r, w);
-      }
+      this.seqs[w] = this.seqs[r];
+      this.live[w] = 1;
+      for (const c of cols) c.move(r, w);
+      prefix.set(this.prefix.subarray(r * d, (r + 1) * d), w * d);
       w++;
     }
+    this.prefix = prefix;
     this.n = w;
     this.dead = 0;
   }

@@ -124,7 +124,7 @@ export class ItemStore {
         this.text.write(collectionId, seq, it.text);
         added.push({ seq, vector: it.vector });
         if (old) this.filters.stage(collectionId, { seq: old.seq, removed: true });
-        this.filters.stage(collectionId, { seq, added: true, label: it.label, payload: it.payload });
+        this.filters.stage(collectionId, { seq, added: true, label: it.label, payload: it.payload, vector: it.vector });
       }
       return { added, removedSeqs };
     });

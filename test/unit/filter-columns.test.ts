@@ -83,7 +83,7 @@ function setup(t: Parameters<typeof tempDir>[0]) {
       .prepare(`SELECT seq FROM items WHERE collection_id = 1 AND (${c.where}) ORDER BY seq`)
       .pluck()
       .all(...c.params) as number[];
-    const mem = Array.from(matchFilter(items, { id: 1, indexedFields: FIELDS }, node).seqs);
+    const mem = Array.from(matchFilter(items, { id: 1, indexedFields: FIELDS, indexDim: 4 }, node).set.seqs);
     return { sql, mem };
   };
   return { db, items, both };
@@ -169,12 +169,46 @@ test('a repeated filter is one cached match until the next write', (t) => {
   const { items } = setup(t);
   items.upsert(1, [item(r, 'a'), { ...item(r, 'b'), label: 'x' }]);
   const node = parseFilter({ label: 'x' });
-  const first = matchFilter(items, { id: 1, indexedFields: FIELDS }, node);
-  assert.equal(matchFilter(items, { id: 1, indexedFields: FIELDS }, node), first);
+  const first = matchFilter(items, { id: 1, indexedFields: FIELDS, indexDim: 4 }, node).set;
+  assert.equal(matchFilter(items, { id: 1, indexedFields: FIELDS, indexDim: 4 }, node).set, first);
   items.patch(1, 'a', { label: 'x' });
-  const after = matchFilter(items, { id: 1, indexedFields: FIELDS }, node);
+  const after = matchFilter(items, { id: 1, indexedFields: FIELDS, indexDim: 4 }, node).set;
   assert.notEqual(after, first);
   assert.equal(after.size, 2);
+});
+
+test('a match carries each row’s normalised prefix, through replacements, deletes and compaction', (t) => {
+  const r = rng(8);
+  const { items } = setup(t);
+  const vec = () => Float32Array.from({ length: 4 }, () => r() - 0.5);
+  const stored = new Map<string, Float32Array>();
+  const write = (ids: string[]) => {
+    const batch = ids.map((id) => ({ ...item(r, id), label: 'x', vector: vec() }));
+    items.upsert(1, batch);
+    for (const b of batch) stored.set(b.id, b.vector);
+  };
+  write(Array.from({ length: 1500 }, (_, i) => `i${i}`));
+  const check = (when: string) => {
+    const m = matchFilter(items, { id: 1, indexedFields: FIELDS, indexDim: 3 }, parseFilter({ label: 'x' }));
+    const ids = items.getBySeqs(Array.from(m.set.seqs));
+    assert.equal(m.set.size, stored.size, when);
+    m.set.seqs.forEach((seq, i) => {
+      const v = stored.get(ids.get(seq)?.id ?? '') as Float32Array;
+      const norm = Math.hypot(v[0], v[1], v[2]);
+      const got = Array.from(m.prefix.subarray(m.rows[i] * 3, m.rows[i] * 3 + 3));
+      got.forEach((x, j) => assert.ok(Math.abs(x - v[j] / norm) < 1e-6, `${when}: seq ${seq}`));
+    });
+    return m;
+  };
+  const before = check('built');
+  const kept = Array.from(before.prefix.subarray(0, 3 * 1500));
+  write(['i3', 'i700', 'new']);
+  check('after replacing two and adding one');
+  const gone = Array.from({ length: 1200 }, (_, i) => `i${i + 100}`);
+  items.delete(1, gone);
+  for (const id of gone) stored.delete(id);
+  check('after deleting 1200 of 1501 (compacted)');
+  assert.deepEqual(Array.from(before.prefix.subarray(0, 3 * 1500)), kept, 'an earlier match still reads its own rows');
 });
 
 test('SeqSet answers membership over its span; code points order strings as UTF-8 bytes', () => {

@@ -6,18 +6,26 @@ import { compareCodePoints } from './code-points.js';
 export type SqlPart = (node: FilterNode) => Uint32Array;
 
 /**
- * The seqs (ascending) of live rows that match `node`, from the in-memory columns: labels and
+ * The seqs (ascending) of live rows that match `node`, and their rows, from the in-memory columns: labels and
  * indexed payload fields, combined with `and`, `or`, `not` as masks over the rows. The largest
  * parts that touch no column (ids, fields that are not indexed) come from `sql`. The semantics
  * are those of src/search/filter/sql.ts over an indexed field: values compare only with values
  * of the same type, strings in code-point order (SQLite's BINARY collation on UTF-8), a missing
  * field or a null matches no comparison, and negations match what their positive form does not.
  */
-export function evaluateFilter(node: FilterNode, cols: FilterColumns, sql: SqlPart): Uint32Array {
+export function evaluateFilter(node: FilterNode, cols: FilterColumns, sql: SqlPart): { seqs: Uint32Array; rows: Int32Array } {
   const m = mask(node, cols, sql);
-  const out: number[] = [];
-  for (let r = 0; r < cols.n; r++) if (m[r] === 1 && cols.live[r] === 1) out.push(cols.seqs[r]);
-  return Uint32Array.from(out);
+  let n = 0;
+  for (let r = 0; r < cols.n; r++) if (m[r] === 1 && cols.live[r] === 1) n++;
+  const rows = new Int32Array(n);
+  const seqs = new Uint32Array(n);
+  for (let r = 0, i = 0; i < n; r++) {
+    if (m[r] === 1 && cols.live[r] === 1) {
+      rows[i] = r;
+      seqs[i++] = cols.seqs[r];
+    }
+  }
+  return { seqs, rows };
 }
 
 /** The column a field reads, or undefined when the columns do not hold it. */

@@ -3,8 +3,28 @@ import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import type { SeqSet } from '../../core/seq-set.js';
 import { rescoreFromStore } from '../rescore-store.js';
-import { lastTry, rerankRows, rerankRowsSync } from '../retry.js';
+import { lastTry, rerankRows, rerankRowsSync, syncKernel } from '../retry.js';
 import type { Scored, SearchSource, VectorsBySeq } from '../sources.js';
+import type { FilterMatch } from './match.js';
+
+/** Row scales of 1 (the prefixes are normalised already), shared and never written. */
+let ones = new Float32Array(0);
+
+/**
+ * The exact-filtered first stage at the match's own prefix dims (the index's): one scan of the
+ * matching rows' normalised prefixes, held compactly by the filter columns, best `keep` first.
+ * Synchronous, so it reads the rows in the same turn as the match was made. At 100k rows and
+ * 10% matching this is about half the cost of reading the same prefixes from the resident
+ * matrix, whose rows lie a full row width apart.
+ */
+export function prefixScan(query: Float32Array, match: FilterMatch, keep: number): Scored {
+  const n = match.rows.length;
+  if (n === 0) return { seqs: [], scores: [] };
+  const d = match.prefixDims;
+  if (ones.length < n) ones = new Float32Array(Math.max(n, 2 * ones.length)).fill(1);
+  const top = syncKernel.topKRowsSync(normalizedPrefix(query, d), 1, match.prefix, d, match.rows, d, ones, Math.min(keep, n))[0];
+  return { seqs: Array.from(top.indices, (i) => match.set.seqs[i]), scores: Array.from(top.scores) };
+}
 
 /**
  * Slots of the matching rows: one map lookup per match when they are few, else one pass over

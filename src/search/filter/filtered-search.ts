@@ -1,11 +1,11 @@
 import { normalizedPrefix } from '../../core/prefix.js';
-import type { SeqSet } from '../../core/seq-set.js';
 import { toHits } from '../hits.js';
 import type { Plan } from '../options.js';
 import { withPending } from '../pending.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
-import { filteredScan } from './filtered-scan.js';
+import { filteredScan, prefixScan } from './filtered-scan.js';
+import type { FilterMatch } from './match.js';
 
 /**
  * Which plan a filtered search ran: an exact scan of the matching rows at the first stage's
@@ -47,15 +47,19 @@ export async function searchFiltered(
   deps: SearchDeps,
   vector: Float32Array,
   plan: Plan,
-  matched: SeqSet,
+  match: FilterMatch,
   exclude?: number,
   exactBelow?: number,
 ): Promise<SearchResult & { filter: FilterReport }> {
   const src = deps.source;
+  const matched = match.set;
   const selectivity = matched.size / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.size, selectivity, fallback: false };
   const exactFirst: FirstStage = async (st, want) => {
-    const r = await filteredScan(src, deps.vectors, deps.kernel, vector, matched, st.dims, want);
+    const r =
+      st.dims === match.prefixDims
+        ? prefixScan(vector, match, want)
+        : await filteredScan(src, deps.vectors, deps.kernel, vector, matched, st.dims, want);
     return { ...r, candidates: matched.size };
   };
   const indexFirst: FirstStage = async (st, want) => {

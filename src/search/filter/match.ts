@@ -12,6 +12,18 @@ export interface FilterMatchStore {
   writeVersion(collectionId: number): number;
 }
 
+/**
+ * The items a filter matches: their seqs (`set`), and the rows of the same items in `prefix`
+ * (`prefixDims` normalised floats a row, aligned with `set.seqs`), read in the same turn of
+ * the event loop as the match was made (a write may move rows afterwards).
+ */
+export interface FilterMatch {
+  set: SeqSet;
+  rows: Int32Array;
+  prefix: Float32Array;
+  prefixDims: number;
+}
+
 /** Matches kept per collection (most recently used last); each is dropped at the collection's next write. */
 const CACHED_MATCHES = 64;
 
@@ -23,22 +35,22 @@ const CACHED_MATCHES = 64;
  */
 export function matchFilter(
   store: FilterMatchStore,
-  collection: { id: number; indexedFields: readonly string[] },
+  collection: { id: number; indexedFields: readonly string[]; indexDim: number },
   node: FilterNode,
-): SeqSet {
-  const cols = store.filters.columns(collection.id, collection.indexedFields);
+): FilterMatch {
+  const cols = store.filters.columns(collection.id, collection.indexedFields, collection.indexDim);
   const version = store.writeVersion(collection.id);
   const key = JSON.stringify(node);
-  const hit = cols.matches.get(key);
-  if (hit && hit.version === version) {
-    cols.matches.delete(key);
-    cols.matches.set(key, hit);
-    return hit.set;
+  let hit = cols.matches.get(key);
+  if (hit && hit.version === version) cols.matches.delete(key);
+  else {
+    const indexed = new Set(collection.indexedFields);
+    const { seqs, rows } = evaluateFilter(node, cols, (part) =>
+      store.matcher.matching(collection.id, compileFilter(part, indexed), version),
+    );
+    hit = { version, set: new SeqSet(seqs), rows };
+    if (cols.matches.size >= CACHED_MATCHES) cols.matches.delete(cols.matches.keys().next().value as string);
   }
-  const indexed = new Set(collection.indexedFields);
-  const seqs = evaluateFilter(node, cols, (part) => store.matcher.matching(collection.id, compileFilter(part, indexed), version));
-  const set = new SeqSet(seqs);
-  cols.matches.set(key, { version, set });
-  if (cols.matches.size > CACHED_MATCHES) cols.matches.delete(cols.matches.keys().next().value as string);
-  return set;
+  cols.matches.set(key, hit);
+  return { set: hit.set, rows: hit.rows, prefix: cols.prefix, prefixDims: cols.prefixDims };
 }
