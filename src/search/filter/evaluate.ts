@@ -137,11 +137,7 @@ function compare(col: Column, f: FilterField, op: Exclude<CompareOp, '$ne'>, v: 
   if (op === '$eq') return anyOf(col, f, [v], cols);
   const kind = col.kind;
   const val = col.val;
-  if (typeof v === 'number') {
-    if (f.kind === 'label') return new Uint8Array(cols.n);
-    const test = numberTest(op, v);
-    return rowsWhere(cols, (r) => kind[r] === NUM && test(val[r]));
-  }
+  if (typeof v === 'number') return f.kind === 'label' ? new Uint8Array(cols.n) : numberMask(kind, val, cols.n, op, v);
   if (typeof v !== 'string') return new Uint8Array(cols.n);
   const ok = new Uint8Array(col.strings.length);
   const sign = op === '$gt' || op === '$gte' ? 1 : -1;
@@ -153,9 +149,12 @@ function compare(col: Column, f: FilterField, op: Exclude<CompareOp, '$ne'>, v: 
   return rowsWhere(cols, (r) => kind[r] === STR && ok[val[r]] === 1);
 }
 
-function numberTest(op: '$gt' | '$gte' | '$lt' | '$lte', v: number): (x: number) => boolean {
-  if (op === '$gt') return (x) => x > v;
-  if (op === '$gte') return (x) => x >= v;
-  if (op === '$lt') return (x) => x < v;
-  return (x) => x <= v;
+/** Rows holding a number that compares with `v` by `op`: one plain loop per operator (the common range filter). */
+function numberMask(kind: Uint8Array, val: Float64Array, n: number, op: '$gt' | '$gte' | '$lt' | '$lte', v: number): Uint8Array {
+  const out = new Uint8Array(n);
+  if (op === '$gt') for (let r = 0; r < n; r++) out[r] = kind[r] === NUM && val[r] > v ? 1 : 0;
+  else if (op === '$gte') for (let r = 0; r < n; r++) out[r] = kind[r] === NUM && val[r] >= v ? 1 : 0;
+  else if (op === '$lt') for (let r = 0; r < n; r++) out[r] = kind[r] === NUM && val[r] < v ? 1 : 0;
+  else for (let r = 0; r < n; r++) out[r] = kind[r] === NUM && val[r] <= v ? 1 : 0;
+  return out;
 }
