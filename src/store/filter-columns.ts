@@ -1,10 +1,5 @@
+import { MISSING, NULL, NUM, STR } from '../core/field-kind.js';
 import type { SeqSet } from '../core/seq-set.js';
-
-/** What a row holds in a column: nothing (the field is missing), null, a number or a string. */
-export const MISSING = 0;
-export const NULL = 1;
-export const NUM = 2;
-export const STR = 3;
 
 /**
  * One field over a collection's rows: its kind per row and its value (the number, or the code

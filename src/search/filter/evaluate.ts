@@ -1,4 +1,5 @@
-import { MISSING, NULL, NUM, STR, type Column, type FilterColumns } from '../../store/filter-columns.js';
+import { MISSING, NULL, NUM, STR } from '../../core/field-kind.js';
+import type { Column, FilterColumns } from '../../store/filter-columns.js';
 import type { CompareOp, FilterField, FilterNode, Scalar } from './ast.js';
 import { compareCodePoints } from './code-points.js';
 
