@@ -48,8 +48,9 @@ export const exactScan: ExactSearch = async (src, vectors, kernel, query, dims, 
     if (m.size === 0) return { seqs: [], scores: [] };
     const version = m.version;
     const top = lastTry(attempt) ? scanAllSync(m, q, dims, k) : await scanAll(kernel, m, q, dims, k);
+    const seqs = Array.from(top.indices, (s) => m.slotSeq[s]); // read before the check: another thread may write
     if (m.version !== version) continue;
-    return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
+    return { seqs, scores: Array.from(top.scores) };
   }
 };
 
