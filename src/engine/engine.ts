@@ -21,6 +21,8 @@ import { retuneCollection } from './retune.js';
 import { searchCollection } from './search-entry.js';
 import type { RunResult } from './search-run.js';
 import { RowCache } from './row-cache.js';
+import { searchOnPool } from './pool/pool-search.js';
+import type { SearchPool } from './pool/search-pool.js';
 
 export type { ItemVector, PreparedItem } from './prepare-items.js';
 
@@ -34,6 +36,8 @@ export interface EngineDeps {
   defaults?: ServerDefaults;
   /** Rotations bound to collections by `adapt` (src/quality/adapt.ts). */
   rotations?: RotationSource;
+  /** Worker threads for searches (src/engine/pool/); matrices are then shared with them. Absent: searches run in this thread. */
+  pool?: SearchPool;
 }
 
 /**
@@ -53,8 +57,10 @@ export class Engine {
   readonly defaults: ServerDefaults;
   readonly hooks = new EngineHooks();
   private readonly rotations: BoundRotations;
+  readonly pool?: SearchPool;
 
   private constructor(deps: EngineDeps) {
+    this.pool = deps.pool;
     this.collections = deps.collections;
     this.items = deps.items;
     this.kernel = deps.kernel;
@@ -77,9 +83,10 @@ export class Engine {
   /** Loads every collection not loaded yet; `ready` is true afterwards. */
   async load(): Promise<void> {
     for (const rec of [...this.pendingLoad.values()]) {
-      const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir);
+      const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir, this.pool !== undefined);
       if (this.closed) return;
       this.runtimes.set(rec.name, rt);
+      this.pool?.open(rt.record, rt.matrix);
       this.pendingLoad.delete(rec.name);
     }
   }
@@ -103,7 +110,9 @@ export class Engine {
   /** A collection from a full spec (one bound to an encoder has its dim filled in before). */
   createCollection(spec: CollectionSpec): CollectionRecord {
     const rec = this.collections.insert(buildCollectionRecord(spec));
-    this.runtimes.set(rec.name, CollectionRuntime.create(rec));
+    const rt = CollectionRuntime.create(rec, this.pool !== undefined);
+    this.runtimes.set(rec.name, rt);
+    this.pool?.open(rec, rt.matrix);
     return rec;
   }
 
@@ -130,6 +139,7 @@ export class Engine {
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
+    this.pool?.drop(name);
     this.rowCaches.delete(rt.record.id);
     removeSnapshotFiles(this.snapshotDir, rt.record.id);
     removeMatrixSnapshotFiles(this.snapshotDir, rt.record.id);
@@ -180,7 +190,8 @@ export class Engine {
   }
 
   private itemOps(rt: CollectionRuntime): ItemOpsDeps {
-    return { items: this.items, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks };
+    const committed = this.pool?.writer(rt.record.name);
+    return { items: this.items, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks, committed };
   }
 
   /** Validates a patch as `patchItem` does; writes nothing. */
@@ -193,6 +204,7 @@ export class Engine {
     const rt = this.runtime(name);
     const rec = this.collections.updateIndexedFields(name, validateIndexedFields(fields));
     rt.record = rec;
+    this.pool?.record(rec);
     return rec;
   }
 
@@ -205,6 +217,7 @@ export class Engine {
   bindRotation(name: string, rotation: StoredRotation): void {
     const rt = this.runtime(name);
     this.rotations.bind(rt.record, rt.count, rotation);
+    this.pool?.rotationBound();
   }
 
   /**
@@ -223,6 +236,11 @@ export class Engine {
   ): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
+    // On the pool's workers (a CPU kernel); a swapped-in index lives in this thread, so such a search stays here.
+    if (this.pool && !using) {
+      const r = await searchOnPool(this.pool, this.hooks, name, rt.record, query, opts, observe);
+      return { ...r, ms: performance.now() - t0 };
+    }
     const deps = {
       items: this.items,
       kernel: this.kernel,
@@ -236,7 +254,7 @@ export class Engine {
   }
 
   /** The stages a search would run (validates the options). */
-  plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {
+  plan(rt: { record: CollectionRecord }, opts: SearchOptions, indexDim = rt.record.indexDim) {
     return planFor(rt.record, this.defaults, opts, indexDim);
   }
 
@@ -248,7 +266,9 @@ export class Engine {
     prebuilt?: { index: PrefixIndex; matrixVersion: number },
   ): Promise<CollectionRecord> {
     const deps = { collections: this.collections, items: this.items, snapshotDir: this.snapshotDir, plan: this.plan.bind(this) };
-    return retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
+    const rec = await retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
+    this.pool?.record(rec); // after its snapshot is written: workers rebuild from it
+    return rec;
   }
 
   /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
