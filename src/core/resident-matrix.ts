@@ -284,15 +284,16 @@ export class ResidentMatrix {
 
   /** 1/||row[0:d]|| for every slot 0..size-1, cached until the next change. */
   scaleAll(d: number): Float32Array {
+    const version = this.version; // noted first: a write overlapping the loop leaves the entry stale, never hit
     const hit = this.scaleCache.get(d);
-    if (hit && hit.version === this.version && hit.scale.length === this.size) return hit.scale;
+    if (hit && hit.version === version && hit.scale.length === this.size) return hit.scale;
     const scale = new Float32Array(this.size);
-    for (let s = 0; s < this.size; s++) {
+    for (let s = 0; s < scale.length; s++) {
       const nrm = this.norm(s, d);
       scale[s] = nrm > 0 ? 1 / nrm : 0;
     }
     if (this.scaleCache.size > 16) this.scaleCache.clear();
-    this.scaleCache.set(d, { version: this.version, scale });
+    this.scaleCache.set(d, { version, scale });
     return scale;
   }
 }

@@ -223,7 +223,8 @@ export class Engine {
   /**
    * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
    * out). Options left out come from the collection's search defaults, then the server's.
-   * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
+   * `using` swaps in another index over the same rows (a sweep's temporary index at other dims):
+   * such a search runs in this thread, others on the pool's workers when the engine has a pool.
    * `observe`: a user's search (HTTP, CLI), told to `hooks.searched` (the recall audit); an
    * evaluation's searches are not.
    */
@@ -236,7 +237,6 @@ export class Engine {
   ): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
-    // On the pool's workers (a CPU kernel); a swapped-in index lives in this thread, so such a search stays here.
     if (this.pool && !using) {
       const r = await searchOnPool(this.pool, this.hooks, name, rt.record, query, opts, observe);
       return { ...r, ms: performance.now() - t0 };
@@ -288,10 +288,7 @@ export class Engine {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.settled()));
   }
 
-  /**
-   * Stops loading, waits until every committed row is indexed, then snapshots what changed. The stores stay
-   * open: the context closes them after this. Safe to call twice.
-   */
+  /** Stops loading, waits until every committed row is indexed, snapshots what changed; the context closes the stores (and pool) after. Safe twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

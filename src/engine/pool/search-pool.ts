@@ -55,6 +55,7 @@ export class SearchPool {
   private readonly slots: Slot[] = [];
   private readonly collections = new Map<string, { record: CollectionRecord; matrix: ResidentMatrix }>();
   private nextId = 1;
+  private live = 0;
   private closing = false;
   private closed?: Promise<void>;
   /** Workers started to replace ones that exited. */
@@ -69,9 +70,9 @@ export class SearchPool {
     for (let i = 0; i < threads; i++) this.slots.push(this.start());
   }
 
-  /** The workers' thread ids (a test terminates one through `terminateWorker`). */
-  get threadIds(): number[] {
-    return this.slots.map((s) => s.worker.threadId);
+  /** Workers started and not exited yet (0 once `close()` resolved). */
+  get running(): number {
+    return this.live;
   }
 
   /** A collection the workers serve (its matrix must be shared). Again for a reopened one. */
@@ -156,10 +157,12 @@ export class SearchPool {
   private start(): Slot {
     const worker = spawn(this.init);
     const inFlight = new Map<number, InFlight>();
+    this.live++;
     let lastError: Error | undefined;
     const exited = new Promise<void>((done) => {
       worker.on('error', (err) => (lastError = err));
       worker.on('exit', (code) => {
+        this.live--;
         this.lost(slot, `a search worker exited (code ${code}${lastError ? `: ${lastError.message}` : ''})`);
         done();
       });
