@@ -79,7 +79,6 @@ export class AppContext {
         auditRate: config.auditRate,
         // Searches on worker threads with a CPU kernel each; the GPU kernel keeps them in this thread.
         searchThreads: config.kernel === 'gpu' ? 0 : config.searchThreads,
-        searchKernel: config.kernel === 'gpu' ? 'js' : config.kernel,
       });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kernel } from './compute/kernel.js';
+import type { CreatedKernel } from './compute/kernel.js';
 import { Engine } from './engine/engine.js';
 import type { ServerDefaults } from './search/plan.js';
 import { ApiKeyStore } from './store/api-keys.js';
@@ -12,18 +12,17 @@ import { ItemStore } from './store/items.js';
 import { QualityReportStore, RotationStore } from './store/quality.js';
 import { QualityService } from './quality/service.js';
 import { SearchPool } from './engine/pool/search-pool.js';
+import { sharedSafe } from './engine/pool/shared-safe-kernel.js';
 
 export interface DataOptions {
   dataDir: string;
-  kernel: Kernel;
+  kernel: CreatedKernel;
   defaults?: ServerDefaults;
   deferLoad?: boolean;
   /** Share of searches the quality guard re-runs exactly (MRL_AUDIT_RATE; default 0.01). */
   auditRate?: number;
   /** Search worker threads (MRL_SEARCH_THREADS; the server's default is one per core); 0 or absent: searches run in this thread. */
   searchThreads?: number;
-  /** The workers' CPU kernel (MRL_KERNEL unless 'gpu', which keeps searches in this thread). */
-  searchKernel?: 'auto' | 'onnx' | 'js';
 }
 
 /**
@@ -54,14 +53,15 @@ export class DataContext {
     const isNew = !existsSync(file);
     const db = openDatabase(file);
     const threads = opts.searchThreads ?? 0;
-    const init = { dbFile: file, snapshotDir, defaults: opts.defaults ?? { k: 10, shortlist: 200 }, kernel: opts.searchKernel ?? 'js' };
-    const pool = threads > 0 ? new SearchPool(threads, init) : undefined;
+    const pool = threads > 0 ? new SearchPool(threads, { dbFile: file, snapshotDir, defaults: opts.defaults ?? { k: 10, shortlist: 200 } }) : undefined;
+    // Shared matrices: what this thread still reads of them in place (audits, evaluation) runs on the JS kernel.
+    const kernel = pool ? sharedSafe(opts.kernel) : opts.kernel;
     try {
       const collections = new CollectionStore(db);
       const items = new ItemStore(db);
       const rotations = new RotationStore(db);
       const engine = await Engine.open(
-        { collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults, rotations, pool },
+        { collections, items, kernel, snapshotDir, defaults: opts.defaults, rotations, pool },
         { deferLoad: opts.deferLoad },
       );
       const evalRuns = new EvalRunStore(db);

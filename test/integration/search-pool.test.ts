@@ -16,7 +16,7 @@ const FRUIT = ['apple', 'banana', 'cherry', 'damson'];
 async function open(t: TestContext, dataDir: string, threads: number): Promise<DataContext> {
   const kernel = await createKernel({ backend: 'js' });
   defer(t, () => kernel.close());
-  const data = await DataContext.open({ dataDir, kernel, searchThreads: threads, searchKernel: 'js' });
+  const data = await DataContext.open({ dataDir, kernel, searchThreads: threads });
   defer(t, () => data.close());
   return data;
 }

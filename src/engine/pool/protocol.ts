@@ -12,8 +12,6 @@ export interface WorkerInit {
   /** Where the collections' index snapshots are (a replica starts from one when valid). */
   snapshotDir: string;
   defaults: ServerDefaults;
-  /** The CPU kernel's backend (one thread each). */
-  kernel: 'auto' | 'onnx' | 'js';
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * A search worker thread (started by search-pool.ts): its own read-only SQLite connection (WAL
- * lets it read while the main thread writes), CPU kernel, and per collection a Replica (the
+ * lets it read while the main thread writes), the JS kernel, and per collection a Replica (the
  * shared matrix, its own index and row cache). It runs the engine's query code
  * (searchCollection → runSearch) on messages taken in the order posted, so a search posted
  * after a write's message sees that write.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createKernel } from '../../compute/create-kernel.js';
+import { JsKernel } from '../../compute/js-kernel.js';
 import { ResidentMatrix } from '../../core/resident-matrix.js';
 import { MrlError } from '../../errors.js';
 import { planFor } from '../../search/plan.js';
@@ -26,7 +26,8 @@ const items = new ItemStore(db);
 const rotationStore = new RotationStore(db);
 let rotations = new BoundRotations(rotationStore);
 const replicas = new Map<string, Replica>();
-const kernel = await createKernel({ backend: init.kernel, threads: 1 });
+// onnxruntime-node refuses tensors over shared memory: the JS kernel reads the shared matrix in place.
+const kernel = new JsKernel();
 const plan = (rt: SearchedCollection, opts: Parameters<typeof planFor>[2], indexDim?: number) =>
   planFor(rt.record, init.defaults, opts, indexDim);
 
