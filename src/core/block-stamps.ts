@@ -1,4 +1,4 @@
-import { allocate, grow } from './shared-array.js';
+import { allocate, current, grow } from './shared-array.js';
 
 /**
  * Per-block write stamps of the resident matrix (resident-matrix.ts): slots are grouped in blocks
@@ -48,6 +48,11 @@ export class BlockStamps {
   /** Stamps every block holding slots [0, size) with `version` (after a restore). */
   fill(version: number, size: number): void {
     this.stamps.fill(version, 0, Math.ceil(size / this.blockRows));
+  }
+
+  /** A reader's view after the writer grew the stamps (shared-array.ts). */
+  refresh(): void {
+    this.stamps = current(Float64Array, this.stamps);
   }
 
   /** Makes room for `capacity` slots, keeping the stamps. */

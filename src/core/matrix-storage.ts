@@ -3,7 +3,7 @@ import { PrefixNorms } from './prefix-norms.js';
 import type { ResidentType } from './quantize.js';
 import { SeqLock } from './seqlock.js';
 import { SeqSlots, type SeqSlotsBuffers } from './seq-slots.js';
-import { allocate, grow, view } from './shared-array.js';
+import { allocate, current, grow, view } from './shared-array.js';
 
 /** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
 export interface MatrixPart {
@@ -87,6 +87,22 @@ export class MatrixStorage {
     this.norms.grow(cap);
     this.stamps.grow(cap);
     this.capacity = cap;
+  }
+
+  /**
+   * A reader's views after the writer grew the buffers (shared-array.ts): called when it reads the
+   * seqlock or the size, so the arrays it then reads cover every slot in use.
+   */
+  refresh(): void {
+    if (this.slotSeq.byteLength === this.slotSeq.buffer.byteLength && !this.seqSlot.stale) return;
+    if (this.data.length) this.data = current(Float32Array, this.data);
+    if (this.half.length) this.half = current(Uint16Array, this.half);
+    if (this.codes.length) this.codes = current(Int8Array, this.codes);
+    if (this.codeScale.length) this.codeScale = current(Float32Array, this.codeScale);
+    this.slotSeq = current(Uint32Array, this.slotSeq);
+    this.norms.refresh();
+    this.stamps.refresh();
+    this.seqSlot.refresh();
   }
 
   share(): MatrixHandle {

@@ -1,4 +1,4 @@
-import { allocate, grow } from './shared-array.js';
+import { allocate, current, grow } from './shared-array.js';
 
 /**
  * The prefix norms of the resident matrix's rows (resident-matrix.ts): ||row[0:d]|| at every
@@ -45,6 +45,11 @@ export class PrefixNorms {
   move(from: number, to: number): void {
     const nd = this.index.size;
     this.values.copyWithin(to * nd, from * nd, (from + 1) * nd);
+  }
+
+  /** A reader's view after the writer grew the norms (shared-array.ts). */
+  refresh(): void {
+    this.values = current(Float32Array, this.values);
   }
 
   /** Makes room for `capacity` slots, keeping the norms. */

@@ -76,20 +76,22 @@ export class ResidentMatrix {
     return this.st.share();
   }
 
-  /** Live rows (slots 0..size-1 are in use; kept beside the seqlock). */
+  /** Live rows (slots 0..size-1; beside the seqlock). */
   get size(): number {
-    return this.st.lock.size;
+    const n = this.st.lock.size;
+    if (this.reader) this.st.refresh(); // the buffers grew before the size did: the views then cover n
+    return n;
   }
   private set size(n: number) {
     this.st.lock.size = n;
   }
 
-  /**
-   * Bumped on every change; lets callers detect that slots moved under them. A reader sees the
-   * seqlock's counter: NaN while a write runs, so a read that overlaps one compares unequal.
-   */
+  /** Bumped on every change (slots may have moved); a reader's is the seqlock's counter, NaN during a write. */
   get version(): number {
-    return this.reader ? this.st.lock.read() : this.localVersion;
+    if (!this.reader) return this.localVersion;
+    const v = this.st.lock.read();
+    this.st.refresh();
+    return v;
   }
 
   /** Runs `fn` (several changes) as one write of the seqlock: readers retry once, not per row. */
@@ -116,10 +118,6 @@ export class ResidentMatrix {
     return this.st.stamps.range(from, count);
   }
 
-  /** Called after a write to `slot` has bumped `version`: stamps the slot's block with it. */
-  private touch(slot: number): void {
-    this.st.stamps.touch(slot, this.localVersion);
-  }
 
   get normDims(): number[] {
     return this.st.norms.dims;
@@ -177,7 +175,7 @@ export class ResidentMatrix {
     else this.codeScale[slot] = encodeInt8Row(v, w, this.codes, off);
     this.st.norms.write(slot, v);
     this.localVersion++;
-    this.touch(slot);
+    this.st.stamps.touch(slot, this.localVersion);
   }
 
   remove(seq: number): boolean {
@@ -204,8 +202,8 @@ export class ResidentMatrix {
     this.st.seqSlot.delete(seq);
     this.size = last;
     this.localVersion++;
-    this.touch(slot);
-    this.touch(last);
+    this.st.stamps.touch(slot, this.localVersion);
+    this.st.stamps.touch(last, this.localVersion);
     return true;
   }
 

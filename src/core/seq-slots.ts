@@ -1,4 +1,4 @@
-import { allocate, grow, view } from './shared-array.js';
+import { allocate, current, grow, view } from './shared-array.js';
 
 /** The buffers of a shared SeqSlots, for a reader in another thread. */
 export interface SeqSlotsBuffers {
@@ -22,6 +22,16 @@ export class SeqSlots {
   constructor(shared = false, attached?: SeqSlotsBuffers) {
     this.table = attached ? view(Int32Array, attached.table) : allocate(Int32Array, 0, shared, 'seq table');
     this.meta = attached ? view(Float64Array, attached.meta) : allocate(Float64Array, 2, shared, 'seq table');
+  }
+
+  /** True when the writer grew the shared table since this view of it was made. */
+  get stale(): boolean {
+    return this.table.byteLength !== this.table.buffer.byteLength;
+  }
+
+  /** A reader's table after the writer grew it (shared-array.ts). */
+  refresh(): void {
+    this.table = current(Int32Array, this.table);
   }
 
   get buffers(): SeqSlotsBuffers {
