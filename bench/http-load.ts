@@ -100,4 +100,3 @@ export async function ingest(url: string, file: string): Promise<{ upserted: num
   if (status !== 200) throw new Error(`ingest failed: ${JSON.stringify(body)}`);
   return { ...body, seconds: (performance.now() - t0) / 1000 };
 }
-

@@ -57,7 +57,9 @@ async function one(threads: number, mainFile: string, extraFile: string): Promis
     const ingesting = ingest(url, extraFile);
     const during = await paced(url, RATE, SECONDS, N);
     const ing = await ingesting;
-    log(`  during ingest (${(ing.upserted / ing.seconds).toFixed(0)} rows/s): p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms`);
+    log(
+      `  during ingest (${(ing.upserted / ing.seconds).toFixed(0)} rows/s): p50 ${during.p50.toFixed(2)} ms, p99 ${during.p99.toFixed(2)} ms`,
+    );
     return { threads, idle, during, rowsPerS: ing.upserted / ing.seconds };
   } finally {
     server.kill('SIGTERM');

@@ -9,7 +9,6 @@ import type { LatencySummary } from '../src/core/stats.js';
 import { DataContext } from '../src/data-context.js';
 import type { Engine } from '../src/engine/engine.js';
 import type { SearchOptions } from '../src/search/options.js';
-import type { SyntheticData } from './synthetic.js';
 
 type Result = { ids: string[] };
 type Measured = Promise<{ lat: LatencySummary; results: Result[] }>;
@@ -45,7 +44,8 @@ export async function poolRows(
   const rows: PoolRow[] = [];
   try {
     const warm = pooled.engine;
-    for (let i = 0; i < 200; i++) await warm.search(d.collection, { vector: new Float32Array(warm.runtime(d.collection).record.dim).fill(i + 1) });
+    for (let i = 0; i < 200; i++)
+      await warm.search(d.collection, { vector: new Float32Array(warm.runtime(d.collection).record.dim).fill(i + 1) });
     for (const st of settings) {
       for (const [name, e] of [
         ['in-thread', engine],
@@ -71,6 +71,9 @@ export function poolTable(rows: PoolRow[], k: number, ms: (x: number) => string)
     '',
     `| setting | engine | in flight | p50 ms | p99 ms | QPS | recall@${k} |`,
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.setting} | ${r.engine} | ${r.clients} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${r.recall.toFixed(3)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.setting} | ${r.engine} | ${r.clients} | ${ms(r.lat.p50)} | ${ms(r.lat.p99)} | ${r.lat.qps.toFixed(0)} | ${r.recall.toFixed(3)} |`,
+    ),
   ];
 }

@@ -146,6 +146,10 @@ export class MatrixStorage {
               { name: 'codes', array: this.codes, perRow: w },
               { name: 'codeScale', array: this.codeScale, perRow: 1 },
             ];
-    return [...rows, { name: 'slotSeq', array: this.slotSeq, perRow: 1 }, { name: 'norms', array: this.norms.values, perRow: this.norms.perRow }];
+    return [
+      ...rows,
+      { name: 'slotSeq', array: this.slotSeq, perRow: 1 },
+      { name: 'norms', array: this.norms.values, perRow: this.norms.perRow },
+    ];
   }
 }

@@ -39,7 +39,11 @@ export function allocate<T extends Grown>(ctor: Ctor<T>, length: number, shared:
 
 /** A fixed-length view of all of `buffer` as it is now. */
 function whole<T extends Grown>(ctor: Ctor<T>, buffer: SharedArrayBuffer): T {
-  return new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => T)(buffer, 0, buffer.byteLength / ctor.BYTES_PER_ELEMENT);
+  return new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => T)(
+    buffer,
+    0,
+    buffer.byteLength / ctor.BYTES_PER_ELEMENT,
+  );
 }
 
 /** True when `a` is a view of a growable SharedArrayBuffer (another thread may read it). */
@@ -62,9 +66,9 @@ export function grow<T extends Grown>(ctor: Ctor<T>, a: T, length: number, fill?
     out = whole(ctor, a.buffer as SharedArrayBuffer);
   } else {
     out = new ctor(length);
-    out.set(a as never);
+    out.set(a);
   }
-  if (fill !== undefined && fill !== 0) out.fill(fill as never, old);
+  if (fill !== undefined && fill !== 0) out.fill(fill, old);
   return out;
 }
 

@@ -52,7 +52,16 @@ test('the pool returns what the in-thread path returns on the same data, for eve
   const forms: [Query, SearchOptions][] = [
     [{ vector: vectors[1] }, { k: 10 }],
     [{ id: 'v7' }, { k: 5 }],
-    [{ vector: vectors[2] }, { funnel: [{ dims: 12, keep: 200 }, { dims: 24, keep: 50 }, { dims: 48, keep: 10 }] }],
+    [
+      { vector: vectors[2] },
+      {
+        funnel: [
+          { dims: 12, keep: 200 },
+          { dims: 24, keep: 50 },
+          { dims: 48, keep: 10 },
+        ],
+      },
+    ],
     [{ vector: vectors[3] }, { exact: true, rerank: 48, k: 8 }],
     [{ vector: vectors[4] }, { k: 10, filter: { 'payload.n': { $lt: 300 } } }],
     [{ vector: vectors[5] }, { k: 10, filter: { label: labels[5] }, filterExactBelow: 0 }],
@@ -87,7 +96,7 @@ test('through the pool, a write and a delete are visible to the next search, and
     filtered.results.map((h) => h.id),
     ['fresh'],
   );
-  await e.patchItem('docs', 'fresh', { payload: { n: 5 } });
+  e.patchItem('docs', 'fresh', { payload: { n: 5 } });
   assert.deepEqual((await e.search('docs', { vector: fresh }, { k: 1 })).results[0].payload, { n: 5 });
   await e.deleteItems('docs', ['fresh', 'v0']);
   for (let i = 0; i < 4; i++) {
@@ -118,7 +127,7 @@ test('a killed worker is replaced and its searches in flight fail with SEARCH_UN
   const failed = settled.filter((s) => s.status === 'rejected');
   assert.ok(failed.length >= 1 && failed.length < 10, `${failed.length} of 10 failed`);
   for (const f of failed) {
-    const err = (f as PromiseRejectedResult).reason as MrlError;
+    const err = f.reason as MrlError;
     assert.equal(err.code, 'SEARCH_UNAVAILABLE');
     assert.equal(err.status, 503);
   }

@@ -73,7 +73,8 @@ parentPort.on('message', () => parentPort.postMessage({ size: size[1], sum: rows
 });
 
 test('a shared part over 4 GiB is refused with a coded error naming f16 and int8', () => {
-  const refused = (err: unknown) => err instanceof MrlError && err.code === 'INVALID_COLLECTION' && /f16/.test(err.message) && /int8/.test(err.message);
+  const refused = (err: unknown) =>
+    err instanceof MrlError && err.code === 'INVALID_COLLECTION' && /f16/.test(err.message) && /int8/.test(err.message);
   assert.throws(() => allocate(Float32Array, MAX_SHARED_BYTES / 4 + 1, true), refused);
   const a = allocate(Float32Array, 16, true);
   assert.throws(() => grow(Float32Array, a, MAX_SHARED_BYTES / 4 + 1), refused);

@@ -54,6 +54,4 @@ export interface WireError {
 }
 
 export type FromWorker =
-  | { t: 'result'; id: number; result: RunResult; observed?: Observed }
-  | { t: 'error'; id: number; error: WireError }
-  | { t: 'closed' };
+  { t: 'result'; id: number; result: RunResult; observed?: Observed } | { t: 'error'; id: number; error: WireError } | { t: 'closed' };

@@ -130,4 +130,3 @@ function prefixesOf(m: ResidentMatrix, seqs: number[], dim: number): Map<number,
   }
   return out;
 }
-

@@ -110,7 +110,8 @@ export class SearchPool {
 
   /** `write` bound to one collection (what the engine's item operations call after each commit). */
   writer(name: string) {
-    return (added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[]) => this.write(name, added, removed, patched);
+    return (added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[]) =>
+      this.write(name, added, removed, patched);
   }
 
   /** Runs a search on the least busy worker. */
@@ -193,6 +194,7 @@ export class SearchPool {
     const next = this.start();
     this.slots[i] = next;
     this.replaced++;
-    for (const { record, matrix } of this.collections.values()) next.worker.postMessage({ t: 'open', record, matrix: matrix.share() } satisfies ToWorker);
+    for (const { record, matrix } of this.collections.values())
+      next.worker.postMessage({ t: 'open', record, matrix: matrix.share() } satisfies ToWorker);
   }
 }
