@@ -6,11 +6,24 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { generateSynthetic } from './synthetic.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** Writes rows [from, to) as NDJSON to a file first, so generating text never competes with the measurement. */
+/** n + extra synthetic rows of d dims as two NDJSON files in `dir` (the preload, and the rows ingested during a measurement). */
+export async function writeBenchFiles(dir: string, n: number, extra: number, d: number, clusters: number) {
+  log(`generating ${n + extra} × ${d} synthetic vectors and their NDJSON`);
+  const data = generateSynthetic({ n: n + extra, d, queries: 1, clusters, seed: 1 });
+  const mainFile = join(dir, 'main.ndjson');
+  const extraFile = join(dir, 'extra.ndjson');
+  await writeNdjson(mainFile, data, 0, n);
+  await writeNdjson(extraFile, data, n, n + extra);
+  return { mainFile, extraFile };
+}
+
 export async function writeNdjson(file: string, data: { row(i: number): Float32Array }, from: number, to: number): Promise<void> {
   const out = createWriteStream(file);
   for (let i = from; i < to; i++) {

@@ -12,11 +12,9 @@
  */
 import autocannon from 'autocannon';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { agent, ingest, paced as pacedAt, writeNdjson, type Paced } from './http-load.js';
+import { agent, ingest, paced as pacedAt, writeBenchFiles, type Paced } from './http-load.js';
 import { startServer } from './server.js';
-import { generateSynthetic } from './synthetic.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -61,12 +59,7 @@ const prow = (name: string, r: Paced) => `| ${name} | ${r.served.toFixed(0)} | $
 async function main() {
   const { url, dataDir, server } = await startServer('mrl-bench-http-', { MRL_KERNEL: a.kernel ?? 'auto' }, 20_000);
   try {
-    log(`generating ${N + EXTRA} × ${D} synthetic vectors and their NDJSON`);
-    const data = generateSynthetic({ n: N + EXTRA, d: D, queries: 1, clusters: 256, seed: 1 });
-    const mainFile = join(dataDir, 'main.ndjson');
-    const extraFile = join(dataDir, 'extra.ndjson');
-    await writeNdjson(mainFile, data, 0, N);
-    await writeNdjson(extraFile, data, N, N + EXTRA);
+    const { mainFile, extraFile } = await writeBenchFiles(dataDir, N, EXTRA, D, 256);
     await fetch(`${url}/collections`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { agent, ingest, paced, writeNdjson, type Paced } from './http-load.js';
+import { agent, ingest, paced, writeBenchFiles, type Paced } from './http-load.js';
 import { startServer } from './server.js';
-import { generateSynthetic } from './synthetic.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -71,12 +70,7 @@ async function one(threads: number, mainFile: string, extraFile: string): Promis
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mrl-bench-paced-files-'));
   try {
-    log(`generating ${N + EXTRA} × ${D} synthetic vectors and their NDJSON`);
-    const data = generateSynthetic({ n: N + EXTRA, d: D, queries: 1, clusters: 64, seed: 1 });
-    const mainFile = join(dir, 'main.ndjson');
-    const extraFile = join(dir, 'extra.ndjson');
-    await writeNdjson(mainFile, data, 0, N);
-    await writeNdjson(extraFile, data, N, N + EXTRA);
+    const { mainFile, extraFile } = await writeBenchFiles(dir, N, EXTRA, D, 64);
     const runs: Run[] = [];
     for (const t of THREADS) runs.push(await one(t, mainFile, extraFile));
     const out = [
