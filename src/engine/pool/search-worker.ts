@@ -40,7 +40,11 @@ function wire(err: unknown): WireError {
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
+/** Collections whose replica could not be opened, with why. */
+const failed = new Map<string, unknown>();
+
 function replica(name: string): Replica {
+  if (failed.has(name)) throw failed.get(name);
   const r = replicas.get(name);
   if (!r) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
   return r;
@@ -79,12 +83,19 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'open':
       replicas.get(m.record.name)?.close();
-      replicas.set(m.record.name, new Replica(m.record, ResidentMatrix.attach(m.matrix), items, init.snapshotDir));
+      replicas.delete(m.record.name);
+      failed.delete(m.record.name);
+      try {
+        replicas.set(m.record.name, new Replica(m.record, ResidentMatrix.attach(m.matrix), items, init.snapshotDir));
+      } catch (err) {
+        failed.set(m.record.name, err); // its searches get this error (a crash would only restart the same failure)
+      }
       break;
     case 'record':
       replicas.get(m.record.name)?.update(m.record);
       break;
     case 'drop':
+      failed.delete(m.name);
       replicas.get(m.name)?.close();
       replicas.delete(m.name);
       break;
