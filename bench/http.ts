@@ -11,15 +11,10 @@
  * Flags: --n 100000 --d 768 --rate 200 --duration 20 --step-duration 10 --ingest-during 20000
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { createWriteStream, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { agent, ingest, paced as pacedAt, writeBenchFiles, type Paced } from './http-load.js';
 import { startServer } from './server.js';
-import { generateSynthetic } from './synthetic.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -39,96 +34,7 @@ const N = Number(a.n),
   STEP = Number(a['step-duration']);
 const EXTRA = Number(a['ingest-during']);
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** Writes rows [from, to) as NDJSON to a file first, so generating text never competes with the measurement. */
-async function writeNdjson(file: string, data: { row(i: number): Float32Array }, from: number, to: number): Promise<void> {
-  const out = createWriteStream(file);
-  for (let i = from; i < to; i++) {
-    const v = Array.from(data.row(i), (x) => Number(x.toPrecision(6)));
-    if (!out.write(`${JSON.stringify({ id: `v${i}`, vector: v })}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
-
-/** One keep-alive pool for every paced run, warmed before the first, so connection set-up is not measured. */
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-interface Paced {
-  rate: number;
-  sent: number;
-  ok: number;
-  errors: number;
-  served: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-/**
- * Open-loop load: one request every 1000/rate ms for `seconds`, latency measured from each
- * request's scheduled time (so a stalled server cannot hide its queue: no coordinated omission).
- */
-async function paced(url: string, rate: number, seconds: number): Promise<Paced> {
-  const u = new URL(url);
-  const lat: number[] = [];
-  let ok = 0;
-  let errors = 0;
-  const total = Math.round(rate * seconds);
-  const t0 = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = t0 + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    pending.push(
-      new Promise<void>((resolve) => {
-        const req = request(
-          { agent, host: u.hostname, port: u.port, path: `/search?collection=bench&id=v${Math.floor(Math.random() * N)}` },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              lat.push(performance.now() - due);
-              if (process.env.MRL_BENCH_TRACE && performance.now() - due > 20)
-                log(`slow: due +${(due - t0).toFixed(0)} ms, took ${(performance.now() - due).toFixed(0)} ms`);
-              if (res.statusCode === 200) ok++;
-              else errors++;
-              resolve();
-            });
-          },
-        );
-        req.on('error', () => {
-          errors++;
-          resolve();
-        });
-        req.end();
-      }),
-    );
-  }
-  await Promise.all(pending);
-  const wall = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rate, sent: total, ok, errors, served: ok / wall, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] };
-}
-
-/** Streams an NDJSON file to /ingest from a separate process, so uploading never delays the load generator. */
-async function ingest(url: string, file: string): Promise<{ upserted: number; failed: number; seconds: number }> {
-  const script = `
-    const { createReadStream } = require('node:fs');
-    const { Readable } = require('node:stream');
-    fetch(process.argv[1], { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Readable.toWeb(createReadStream(process.argv[2])), duplex: 'half' })
-      .then(async (r) => { process.stdout.write(JSON.stringify({ status: r.status, body: await r.json() })); })
-      .catch((e) => { process.stderr.write(String(e)); process.exit(1); });`;
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['-e', script, `${url}/ingest?collection=bench`, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  await once(child, 'exit');
-  const { status, body } = JSON.parse(out) as { status: number; body: { upserted: number; failed: number } };
-  if (status !== 200) throw new Error(`ingest failed: ${JSON.stringify(body)}`);
-  return { ...body, seconds: (performance.now() - t0) / 1000 };
-}
+const paced = (url: string, rate: number, seconds: number) => pacedAt(url, rate, seconds, N);
 
 function cannon(url: string, opts: { duration: number; connections: number }): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -153,12 +59,7 @@ const prow = (name: string, r: Paced) => `| ${name} | ${r.served.toFixed(0)} | $
 async function main() {
   const { url, dataDir, server } = await startServer('mrl-bench-http-', { MRL_KERNEL: a.kernel ?? 'auto' }, 20_000);
   try {
-    log(`generating ${N + EXTRA} × ${D} synthetic vectors and their NDJSON`);
-    const data = generateSynthetic({ n: N + EXTRA, d: D, queries: 1, clusters: 256, seed: 1 });
-    const mainFile = join(dataDir, 'main.ndjson');
-    const extraFile = join(dataDir, 'extra.ndjson');
-    await writeNdjson(mainFile, data, 0, N);
-    await writeNdjson(extraFile, data, N, N + EXTRA);
+    const { mainFile, extraFile } = await writeBenchFiles(dataDir, N, EXTRA, D, 256);
     await fetch(`${url}/collections`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -8,6 +8,7 @@
  *   npm run bench:search -- --n 100000 --d 768 --queries 1000 [--json out.json]
  *   npm run bench:search -- --concurrent-only --concurrency 1,8,32 --window-us 0,200 [--backend gpu]
  *   npm run bench:search -- --resident-types f32,int8,f16 [--refine 40]   (quantised resident rows)
+ *   npm run bench:search -- --search-threads 2 [--pool-concurrency 8]   (the engine through its search pool too, bench/pool.ts)
  * Every funnel setting is also run as an in-process sketch (bench/sketch.ts: the same index,
  * a plain JS rerank) in the same run, with the engine ÷ sketch ratio of their p50s.
  */
@@ -29,6 +30,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { PrefixIndex } from '../src/index/prefix-index.js';
 import { sweep } from '../src/eval/sweep.js';
 import { median, summarise, type LatencySummary } from '../src/core/stats.js';
+import { poolRows, poolTable, type PoolRow } from './pool.js';
 import { FunnelSketch } from './sketch.js';
 import { generateSynthetic, type SyntheticData } from './synthetic.js';
 
@@ -58,6 +60,8 @@ const { values: argv } = parseArgs({
     'tune-queries': { type: 'string', default: '300' },
     'resident-types': { type: 'string', default: 'f32,int8' },
     refine: { type: 'string' },
+    'search-threads': { type: 'string', default: '0' },
+    'pool-concurrency': { type: 'string', default: '8' },
     json: { type: 'string' },
   },
   strict: true,
@@ -588,6 +592,30 @@ async function run(
     }
   }
 
+  // The same settings through the search pool (worker threads), beside the in-thread engine.
+  let pooled: PoolRow[] = [];
+  const searchThreads = Number(argv['search-threads']);
+  if (searchThreads > 0) {
+    const settings = SHORTLISTS.flatMap((sl) =>
+      RERANKS.map((r) => ({ label: `D_s=${INDEX_DIM}, K=${sl}, D_r=${r}`, opts: { k: K, shortlist: sl, rerank: r }, finalDims: r })),
+    );
+    pooled = await poolRows(
+      engine,
+      dataDir,
+      switchKernel.base,
+      searchThreads,
+      posInt(argv['pool-concurrency'], 'pool-concurrency'),
+      settings,
+      {
+        collection: COLLECTION,
+        measure: (fn) => measure(s, fn),
+        measureConcurrent: (n, fn) => measureConcurrent(s, n, Math.min(NQ, posInt(argv['concurrent-queries'], 'concurrent-queries')), fn),
+        recall: (results, dims) => recallAt(results, truth.get(dims)!.slice(0, results.length)),
+      },
+      log,
+    );
+  }
+
   // Quantised resident rows: the same data in a collection per type, the same settings.
   const quantRows: { type: string; row: Row; rowBytes: number; normBytes: number }[] = [];
   const f32Mem = engine.describe(COLLECTION).memory;
@@ -781,6 +809,7 @@ async function run(
     out.push(
       `| ${x.setting} | ${ms(x.engine.lat.p50)} | ${ms(x.lat.p50)} | ${(x.engine.lat.p50 / x.lat.p50).toFixed(2)} | ${f(x.engine.recall)} | ${f(x.recall)} |`,
     );
+  if (pooled.length) out.push('', ...poolTable(pooled, K, ms));
   if (quantRows.length) {
     out.push('');
     out.push(

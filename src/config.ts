@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { projectRoot } from './paths.js';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { MAX_K, MAX_SHORTLIST } from './search/options.js';
 
 /** The only reader of process.env: raw strings in, a frozen, validated Config out. */
@@ -8,6 +8,8 @@ export interface Config {
   dataDir: string;
   kernel: 'auto' | 'onnx' | 'js' | 'gpu';
   threads: number;
+  /** Search worker threads (src/engine/pool/): one per core by default; 0 = searches on the HTTP thread. The GPU kernel keeps them there. */
+  searchThreads: number;
   /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
@@ -142,6 +144,7 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
     dataDir: resolve(env.MRL_DATA_DIR || './data'),
     kernel,
     threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length)),
+    searchThreads: int(env, 'MRL_SEARCH_THREADS', availableParallelism()),
     // On by default only for the GPU kernel, where one launch per query wastes the device; on
     // the CPU a batch saves less than the window costs a lone query (bench/search.ts --concurrency).
     batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0), max: int(env, 'MRL_BATCH_MAX', 64) },
@@ -203,6 +206,7 @@ function merge(cfg: Config, o: ConfigOverrides): Config {
 /** Integer fields: where they live, the variable that sets them, their range. */
 const INTS: [get: (c: Config) => number, key: string, lo: number, hi: number][] = [
   [(c) => c.threads, 'MRL_THREADS', 1, 256],
+  [(c) => c.searchThreads, 'MRL_SEARCH_THREADS', 0, 256],
   [(c) => c.batch.windowUs, 'MRL_BATCH_WINDOW_US', 0, 1_000_000],
   [(c) => c.batch.max, 'MRL_BATCH_MAX', 1, 4096],
   [(c) => c.defaults.k, 'MRL_DEFAULT_K', 1, MAX_K],

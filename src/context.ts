@@ -77,6 +77,8 @@ export class AppContext {
         defaults: config.defaults,
         deferLoad: opts.deferLoad,
         auditRate: config.auditRate,
+        // Searches on worker threads with a CPU kernel each; the GPU kernel keeps them in this thread.
+        searchThreads: config.kernel === 'gpu' ? 0 : config.searchThreads,
       });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {

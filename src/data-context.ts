@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kernel } from './compute/kernel.js';
+import type { CreatedKernel } from './compute/kernel.js';
 import { Engine } from './engine/engine.js';
 import type { ServerDefaults } from './search/plan.js';
 import { ApiKeyStore } from './store/api-keys.js';
@@ -11,14 +11,18 @@ import { EvalRunStore } from './store/eval-runs.js';
 import { ItemStore } from './store/items.js';
 import { QualityReportStore, RotationStore } from './store/quality.js';
 import { QualityService } from './quality/service.js';
+import { SearchPool } from './engine/pool/search-pool.js';
+import { sharedSafe } from './engine/pool/shared-safe-kernel.js';
 
 export interface DataOptions {
   dataDir: string;
-  kernel: Kernel;
+  kernel: CreatedKernel;
   defaults?: ServerDefaults;
   deferLoad?: boolean;
   /** Share of searches the quality guard re-runs exactly (MRL_AUDIT_RATE; default 0.01). */
   auditRate?: number;
+  /** Search worker threads (MRL_SEARCH_THREADS; the server's default is one per core); 0 or absent: searches run in this thread. */
+  searchThreads?: number;
 }
 
 /**
@@ -38,6 +42,7 @@ export class DataContext {
     readonly quality: QualityService,
     /** True when this open created the database (a new data dir). */
     readonly isNew: boolean,
+    readonly pool?: SearchPool,
   ) {}
 
   /** Opens SQLite (migrated), builds the stores and the engine; with `deferLoad`, `engine.load()` loads the caches. */
@@ -47,18 +52,23 @@ export class DataContext {
     const file = join(opts.dataDir, DB_FILE);
     const isNew = !existsSync(file);
     const db = openDatabase(file);
+    const threads = opts.searchThreads ?? 0;
+    const pool = threads > 0 ? new SearchPool(threads, { dbFile: file, snapshotDir, defaults: opts.defaults ?? { k: 10, shortlist: 200 } }) : undefined;
+    // Shared matrices: what this thread still reads of them in place (audits, evaluation) runs on the JS kernel.
+    const kernel = pool ? sharedSafe(opts.kernel) : opts.kernel;
     try {
       const collections = new CollectionStore(db);
       const items = new ItemStore(db);
       const rotations = new RotationStore(db);
       const engine = await Engine.open(
-        { collections, items, kernel: opts.kernel, snapshotDir, defaults: opts.defaults, rotations },
+        { collections, items, kernel, snapshotDir, defaults: opts.defaults, rotations, pool },
         { deferLoad: opts.deferLoad },
       );
       const evalRuns = new EvalRunStore(db);
       const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
-      return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew);
+      return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew, pool);
     } catch (err) {
+      await pool?.close();
       closeDatabase(db);
       throw err;
     }
@@ -72,6 +82,7 @@ export class DataContext {
       await this.quality.close();
       if (this.db.open) await this.engine.close();
     } finally {
+      await this.pool?.close(); // the workers' read connections close before this one
       closeDatabase(this.db);
     }
   }

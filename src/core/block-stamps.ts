@@ -1,3 +1,5 @@
+import { allocate, current, grow } from './shared-array.js';
+
 /**
  * Per-block write stamps of the resident matrix (resident-matrix.ts): slots are grouped in blocks
  * of `blockRows`, and each block carries the matrix version after the last write to one of its
@@ -12,9 +14,16 @@ export class BlockStamps {
   constructor(
     readonly blockRows: number,
     capacity: number,
+    shared = false,
+    attached?: Float64Array,
   ) {
     if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`blockRows must be a positive integer, got ${blockRows}`);
-    this.stamps = new Float64Array(Math.ceil(capacity / blockRows));
+    this.stamps = attached ?? allocate(Float64Array, Math.ceil(capacity / blockRows), shared, 'block stamps');
+  }
+
+  /** The stamps' storage (a shared matrix hands its buffer to readers). */
+  get values(): Float64Array {
+    return this.stamps;
   }
 
   /** The stamp of block b (0 if none). */
@@ -41,10 +50,13 @@ export class BlockStamps {
     this.stamps.fill(version, 0, Math.ceil(size / this.blockRows));
   }
 
+  /** A reader's view after the writer grew the stamps (shared-array.ts). */
+  refresh(): void {
+    this.stamps = current(Float64Array, this.stamps);
+  }
+
   /** Makes room for `capacity` slots, keeping the stamps. */
   grow(capacity: number): void {
-    const stamps = new Float64Array(Math.ceil(capacity / this.blockRows));
-    stamps.set(this.stamps);
-    this.stamps = stamps;
+    this.stamps = grow(Float64Array, this.stamps, Math.ceil(capacity / this.blockRows), undefined, 'block stamps');
   }
 }

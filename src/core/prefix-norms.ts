@@ -1,17 +1,19 @@
+import { allocate, current, grow } from './shared-array.js';
+
 /**
  * The prefix norms of the resident matrix's rows (resident-matrix.ts): ||row[0:d]|| at every
  * nesting dim d ≤ the width (and at the width), kept per slot so that any such prefix is
- * renormalised without touching the row. One plain Float32Array of `perRow` values per slot.
+ * renormalised without touching the row. One Float32Array of `perRow` values per slot (shared with worker threads when the matrix is).
  */
 export class PrefixNorms {
   /** The norms, slot-major: slot s holds perRow values (a snapshot part). */
   values: Float32Array;
   private readonly index = new Map<number, number>();
 
-  constructor(width: number, nesting: number[], capacity: number) {
+  constructor(width: number, nesting: number[], capacity: number, shared = false, attached?: Float32Array) {
     const dims = [...new Set([...nesting.filter((d) => d <= width), width])].sort((a, b) => a - b);
     dims.forEach((d, i) => this.index.set(d, i));
-    this.values = new Float32Array(capacity * dims.length);
+    this.values = attached ?? allocate(Float32Array, capacity * dims.length, shared, 'prefix norms');
   }
 
   /** The dims kept, ascending. */
@@ -45,10 +47,13 @@ export class PrefixNorms {
     this.values.copyWithin(to * nd, from * nd, (from + 1) * nd);
   }
 
+  /** A reader's view after the writer grew the norms (shared-array.ts). */
+  refresh(): void {
+    this.values = current(Float32Array, this.values);
+  }
+
   /** Makes room for `capacity` slots, keeping the norms. */
   grow(capacity: number): void {
-    const values = new Float32Array(capacity * this.index.size);
-    values.set(this.values);
-    this.values = values;
+    this.values = grow(Float32Array, this.values, capacity * this.index.size, undefined, 'prefix norms');
   }
 }

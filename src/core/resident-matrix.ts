@@ -1,65 +1,108 @@
-import { BlockStamps } from './block-stamps.js';
-import { PrefixNorms } from './prefix-norms.js';
+import { MatrixStorage, type MatrixHandle, type MatrixPart } from './matrix-storage.js';
 import { encodeHalfRow, encodeInt8Row, HALF_TABLE, type ResidentType } from './quantize.js';
-import { SeqSlots } from './seq-slots.js';
 
 /**
  * The rerank prefix of every live vector, resident in memory: one contiguous typed array, one
  * row of `width` (R) values per slot: float32 in `data` (type 'f32'), or the codes of
  * quantize.ts in `half` ('f16') or `codes` + `codeScale` ('int8'); the arrays of the other
- * types stay empty. Every piece of storage is a plain typed array. Rows are kept dense (a removed row is replaced by
- * the last one) so exact scans pass the whole buffer to a kernel without copying.
+ * types stay empty (storage: matrix-storage.ts). Rows are kept dense (a removed row is replaced
+ * by the last one) so exact scans pass the whole buffer to a kernel without copying.
  * Prefix norms at the nesting dims ≤ R are kept per row (prefix-norms.ts) so any such prefix is
  * renormalised without touching the row; other prefix lengths are computed on demand.
  *
  * Slots are grouped in blocks of `blockRows`; each block carries the value `version` had after
  * the last write to one of its slots (its stamp; block-stamps.ts).
+ * With `shared`, every part lives on growable SharedArrayBuffers (shared-array.ts; 4 GiB a part
+ * at most) and `share()` hands them to worker threads, which `attach` a read-only view. Each
+ * change (or `batch` of changes) runs inside the seqlock of seqlock.ts; a reader's `version` is
+ * that lock's counter (NaN during a write), so the retries of src/search/retry.ts re-run a read
+ * that a write overlapped.
  */
-/** One typed array of the matrix as a snapshot sees it (`perRow` values per slot). */
-export interface MatrixPart {
-  name: string;
-  array: Float32Array | Uint32Array | Uint16Array | Int8Array | Uint8Array;
-  perRow: number;
-}
+export type { MatrixHandle, MatrixPart } from './matrix-storage.js';
 
 export class ResidentMatrix {
-  data: Float32Array;
-  /** f16 rows (type 'f16'). */
-  half: Uint16Array;
-  /** int8 rows and their per-row scales (type 'int8'): row value j ≈ codes[j] · codeScale. */
-  codes: Int8Array;
-  codeScale: Float32Array;
-  /** seq of the row in each slot (seqs are < 2^32). */
-  slotSeq: Uint32Array;
-  private readonly norms: PrefixNorms;
-  private readonly seqSlot = new SeqSlots();
-  private capacity: number;
-  size = 0;
-  /** Bumped on every change; lets callers detect that slots moved under them. */
-  version = 0;
+  private readonly st: MatrixStorage;
+  private localVersion = 0;
+  /** True for a worker thread's view of a shared matrix (it never writes). */
+  readonly reader: boolean;
   private scaleCache = new Map<number, { version: number; scale: Float32Array }>();
-  /** Slots per block (the granularity of the stamps). */
   readonly blockRows: number;
-  private readonly stamps: BlockStamps;
-
   readonly type: ResidentType;
+  readonly shared: boolean;
 
   constructor(
     readonly width: number,
-    nesting: number[],
+    readonly nesting: number[],
     initialCapacity = 1024,
-    opts: { blockRows?: number; type?: ResidentType } = {},
+    opts: { blockRows?: number; type?: ResidentType; shared?: boolean } = {},
+    attached?: MatrixHandle,
   ) {
     this.type = opts.type ?? 'f32';
-    this.capacity = Math.max(16, initialCapacity);
-    this.stamps = new BlockStamps(opts.blockRows ?? ResidentMatrix.BLOCK_ROWS, this.capacity);
-    this.blockRows = this.stamps.blockRows;
-    this.data = new Float32Array(this.type === 'f32' ? this.capacity * width : 0);
-    this.half = new Uint16Array(this.type === 'f16' ? this.capacity * width : 0);
-    this.codes = new Int8Array(this.type === 'int8' ? this.capacity * width : 0);
-    this.codeScale = new Float32Array(this.type === 'int8' ? this.capacity : 0);
-    this.slotSeq = new Uint32Array(this.capacity);
-    this.norms = new PrefixNorms(width, nesting, this.capacity);
+    this.shared = attached !== undefined || (opts.shared ?? false);
+    this.reader = attached !== undefined;
+    const blockRows = opts.blockRows ?? ResidentMatrix.BLOCK_ROWS;
+    const shape = { width, nesting, type: this.type, blockRows, capacity: Math.max(16, initialCapacity), shared: this.shared };
+    this.st = new MatrixStorage(shape, attached);
+    this.blockRows = this.st.stamps.blockRows;
+  }
+
+  get data(): Float32Array {
+    return this.st.data;
+  }
+  /** f16 rows (type 'f16'). */
+  get half(): Uint16Array {
+    return this.st.half;
+  }
+  /** int8 rows and their per-row scales (type 'int8'): row value j ≈ codes[j] · codeScale. */
+  get codes(): Int8Array {
+    return this.st.codes;
+  }
+  get codeScale(): Float32Array {
+    return this.st.codeScale;
+  }
+  /** seq of the row in each slot (seqs are < 2^32). */
+  get slotSeq(): Uint32Array {
+    return this.st.slotSeq;
+  }
+
+  /** A read-only view, in a worker thread, of a matrix another thread shares (`share()`). */
+  static attach(h: MatrixHandle): ResidentMatrix {
+    return new ResidentMatrix(h.width, h.nesting, 16, { blockRows: h.blockRows, type: h.type }, h);
+  }
+
+  /** The buffers and shape a worker thread attaches (a shared matrix only). */
+  share(): MatrixHandle {
+    if (!this.shared) throw new Error('share() needs a matrix made with shared: true');
+    return this.st.share();
+  }
+
+  /** Live rows (slots 0..size-1; beside the seqlock). */
+  get size(): number {
+    const n = this.st.lock.size;
+    if (this.reader) this.st.refresh(); // the buffers grew before the size did: the views then cover n
+    return n;
+  }
+  private set size(n: number) {
+    this.st.lock.size = n;
+  }
+
+  /** Bumped on every change (slots may have moved); a reader's is the seqlock's counter, NaN during a write. */
+  get version(): number {
+    if (!this.reader) return this.localVersion;
+    const v = this.st.lock.read();
+    this.st.refresh();
+    return v;
+  }
+
+  /** Runs `fn` (several changes) as one write of the seqlock: readers retry once, not per row. */
+  batch<T>(fn: () => T): T {
+    if (this.reader) throw new Error('an attached matrix is read-only');
+    this.st.lock.enter();
+    try {
+      return fn();
+    } finally {
+      this.st.lock.exit();
+    }
   }
 
   /** Default block size: small enough that a segment's check reads few stamps, large enough to cost nothing. */
@@ -67,21 +110,17 @@ export class ResidentMatrix {
 
   /** The stamp of block b: `version` after the last write to one of its slots (0 if none). */
   blockVersion(b: number): number {
-    return this.stamps.block(b);
+    return this.st.stamps.block(b);
   }
 
   /** The largest stamp over the blocks holding slots [from, from + count). */
   rangeVersion(from: number, count: number): number {
-    return this.stamps.range(from, count);
+    return this.st.stamps.range(from, count);
   }
 
-  /** Called after a write to `slot` has bumped `version`: stamps the slot's block with it. */
-  private touch(slot: number): void {
-    this.stamps.touch(slot, this.version);
-  }
 
   get normDims(): number[] {
-    return this.norms.dims;
+    return this.st.norms.dims;
   }
 
   get bytes(): number {
@@ -104,28 +143,29 @@ export class ResidentMatrix {
 
   /** Bytes of the rows, of the prefix norms (and int8 scales), of the slot ↔ seq maps. */
   get breakdown(): { rows: number; norms: number; slots: number } {
-    return {
-      rows: this.data.byteLength + this.half.byteLength + this.codes.byteLength,
-      norms: this.norms.values.byteLength + this.codeScale.byteLength,
-      slots: this.slotSeq.byteLength + this.seqSlot.bytes,
-    };
+    return this.st.breakdown;
   }
 
   has(seq: number): boolean {
-    return this.seqSlot.has(seq);
+    return this.st.seqSlot.has(seq);
   }
 
   slotOf(seq: number): number | undefined {
-    return this.seqSlot.get(seq);
+    return this.st.seqSlot.get(seq);
   }
 
   /** Adds (or replaces) the row of `seq` from a full vector (its first R values are kept). */
   add(seq: number, v: Float32Array): void {
-    let slot = this.seqSlot.get(seq);
+    this.batch(() => this.addRow(seq, v));
+  }
+
+  private addRow(seq: number, v: Float32Array): void {
+    let slot = this.st.seqSlot.get(seq);
     if (slot === undefined) {
-      if (this.size === this.capacity) this.grow();
+      // Grows by half (in place when shared): a doubling would leave up to half of a large matrix unused.
+      if (this.size === this.st.capacity) this.st.grow(Math.ceil(this.st.capacity * 1.5));
       slot = this.size++;
-      this.seqSlot.set(seq, slot);
+      this.st.seqSlot.set(seq, slot);
       this.slotSeq[slot] = seq;
     }
     const w = this.width;
@@ -133,13 +173,17 @@ export class ResidentMatrix {
     if (this.type === 'f32') this.data.set(v.subarray(0, w), off);
     else if (this.type === 'f16') encodeHalfRow(v, w, this.half, off);
     else this.codeScale[slot] = encodeInt8Row(v, w, this.codes, off);
-    this.norms.write(slot, v);
-    this.version++;
-    this.touch(slot);
+    this.st.norms.write(slot, v);
+    this.localVersion++;
+    this.st.stamps.touch(slot, this.localVersion);
   }
 
   remove(seq: number): boolean {
-    const slot = this.seqSlot.get(seq);
+    return this.batch(() => this.removeRow(seq));
+  }
+
+  private removeRow(seq: number): boolean {
+    const slot = this.st.seqSlot.get(seq);
     if (slot === undefined) return false;
     const last = this.size - 1;
     if (slot !== last) {
@@ -150,39 +194,17 @@ export class ResidentMatrix {
         this.codes.copyWithin(slot * w, last * w, (last + 1) * w);
         this.codeScale[slot] = this.codeScale[last];
       }
-      this.norms.move(last, slot);
+      this.st.norms.move(last, slot);
       const moved = this.slotSeq[last];
       this.slotSeq[slot] = moved;
-      this.seqSlot.set(moved, slot);
+      this.st.seqSlot.set(moved, slot);
     }
-    this.seqSlot.delete(seq);
+    this.st.seqSlot.delete(seq);
     this.size = last;
-    this.version++;
-    this.touch(slot);
-    this.touch(last);
+    this.localVersion++;
+    this.st.stamps.touch(slot, this.localVersion);
+    this.st.stamps.touch(last, this.localVersion);
     return true;
-  }
-
-  /** Grows by half: a doubling would leave up to half of a large matrix unused. */
-  private grow(): void {
-    const cap = Math.ceil(this.capacity * 1.5);
-    const grown = <T extends Float32Array | Uint16Array | Int8Array>(a: T, make: (n: number) => T, per: number): T => {
-      if (a.length === 0) return a;
-      const b = make(cap * per);
-      b.set(a);
-      return b;
-    };
-    const data = grown(this.data, (n) => new Float32Array(n), this.width);
-    this.half = grown(this.half, (n) => new Uint16Array(n), this.width);
-    this.codes = grown(this.codes, (n) => new Int8Array(n), this.width);
-    this.codeScale = grown(this.codeScale, (n) => new Float32Array(n), 1);
-    const slotSeq = new Uint32Array(cap);
-    slotSeq.set(this.slotSeq);
-    this.norms.grow(cap);
-    this.data = data;
-    this.slotSeq = slotSeq;
-    this.capacity = cap;
-    this.stamps.grow(cap);
   }
 
   /**
@@ -191,20 +213,7 @@ export class ResidentMatrix {
    * a restore fills the same arrays of a matrix made with capacity ≥ size, then `restored`.
    */
   snapshotParts(): MatrixPart[] {
-    const rows: MatrixPart[] =
-      this.type === 'f32'
-        ? [{ name: 'data', array: this.data, perRow: this.width }]
-        : this.type === 'f16'
-          ? [{ name: 'half', array: this.half, perRow: this.width }]
-          : [
-              { name: 'codes', array: this.codes, perRow: this.width },
-              { name: 'codeScale', array: this.codeScale, perRow: 1 },
-            ];
-    return [
-      ...rows,
-      { name: 'slotSeq', array: this.slotSeq, perRow: 1 },
-      { name: 'norms', array: this.norms.values, perRow: this.norms.perRow },
-    ];
+    return this.st.parts();
   }
 
   /**
@@ -212,20 +221,22 @@ export class ResidentMatrix {
    * builds the seq → slot map. False when a seq repeats: not a valid snapshot (discard the matrix).
    */
   restored(size: number): boolean {
-    if (size > this.capacity) throw new RangeError(`restored ${size} rows into a capacity of ${this.capacity}`);
+    if (size > this.st.capacity) throw new RangeError(`restored ${size} rows into a capacity of ${this.st.capacity}`);
     if (this.size !== 0) throw new Error('restored() is for a new, empty matrix');
-    for (let s = 0; s < size; s++) this.seqSlot.set(this.slotSeq[s], s);
-    if (this.seqSlot.size !== size) return false;
-    this.size = size;
-    this.version++;
-    this.stamps.fill(this.version, size);
-    return true;
+    return this.batch(() => {
+      for (let s = 0; s < size; s++) this.st.seqSlot.set(this.slotSeq[s], s);
+      if (this.st.seqSlot.size !== size) return false;
+      this.size = size;
+      this.localVersion++;
+      this.st.stamps.fill(this.localVersion, size);
+      return true;
+    });
   }
 
   /** ||row[0:d]|| of one slot. */
   norm(slot: number, d: number): number {
-    const idx = this.norms.column(d);
-    if (idx !== undefined) return this.norms.values[slot * this.norms.perRow + idx];
+    const idx = this.st.norms.column(d);
+    if (idx !== undefined) return this.st.norms.values[slot * this.st.norms.perRow + idx];
     let s = 0;
     const row = this.row(slot, d);
     for (let i = 0; i < d; i++) s += row[i] * row[i];
@@ -259,9 +270,9 @@ export class ResidentMatrix {
   /** 1/||row[0:d]|| of the given slots (0 for a zero prefix). */
   scales(slots: ArrayLike<number>, d: number): Float32Array {
     const out = new Float32Array(slots.length);
-    const idx = this.norms.column(d);
-    const nd = this.norms.perRow;
-    const norms = this.norms.values;
+    const idx = this.st.norms.column(d);
+    const nd = this.st.norms.perRow;
+    const norms = this.st.norms.values;
     for (let i = 0; i < slots.length; i++) {
       const nrm = idx === undefined ? this.norm(slots[i], d) : norms[slots[i] * nd + idx];
       out[i] = nrm > 0 ? 1 / nrm : 0;
@@ -271,15 +282,16 @@ export class ResidentMatrix {
 
   /** 1/||row[0:d]|| for every slot 0..size-1, cached until the next change. */
   scaleAll(d: number): Float32Array {
+    const version = this.version; // noted first: a write overlapping the loop leaves the entry stale, never hit
     const hit = this.scaleCache.get(d);
-    if (hit && hit.version === this.version && hit.scale.length === this.size) return hit.scale;
+    if (hit && hit.version === version && hit.scale.length === this.size) return hit.scale;
     const scale = new Float32Array(this.size);
-    for (let s = 0; s < this.size; s++) {
+    for (let s = 0; s < scale.length; s++) {
       const nrm = this.norm(s, d);
       scale[s] = nrm > 0 ? 1 / nrm : 0;
     }
     if (this.scaleCache.size > 16) this.scaleCache.clear();
-    this.scaleCache.set(d, { version: this.version, scale });
+    this.scaleCache.set(d, { version, scale });
     return scale;
   }
 }

@@ -44,6 +44,7 @@ export async function openCollection<R extends Loaded>(
   items: ItemStore,
   dir: string,
   assemble: (index: PrefixIndex, matrix: ResidentMatrix) => R,
+  shared = false,
 ): Promise<R> {
   const t0 = performance.now();
   const highestIssuedSeq = items.highestIssuedSeq();
@@ -52,6 +53,7 @@ export async function openCollection<R extends Loaded>(
     nesting: record.nesting,
     highestIssuedSeq,
     type: record.residentType,
+    shared,
   });
   let matrix: ResidentMatrix;
   let lastSeq: number;
@@ -62,7 +64,7 @@ export async function openCollection<R extends Loaded>(
     lastSeq = Math.max(msnap.manifest.lastSeq, r.lastSeq);
     mreport = { loadedSnapshot: true, reason: 'snapshot loaded', replayed: r.added, removed: r.removed };
   } else {
-    matrix = new ResidentMatrix(record.residentDim, record.nesting, items.count(record.id), { type: record.residentType });
+    matrix = new ResidentMatrix(record.residentDim, record.nesting, items.count(record.id), { type: record.residentType, shared });
     lastSeq = await readPages(matrix, items, record.id, 0);
     mreport = { loadedSnapshot: false, reason: msnap.reason, replayed: matrix.size, removed: 0 };
   }

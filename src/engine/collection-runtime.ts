@@ -41,17 +41,18 @@ export class CollectionRuntime implements SearchSource {
     this.pending = new PendingIndex(index.dim);
   }
 
-  static create(record: CollectionRecord): CollectionRuntime {
+  /** `shared`: the matrix on SharedArrayBuffers, for the search pool's workers (src/engine/pool/). */
+  static create(record: CollectionRecord, shared = false): CollectionRuntime {
     return new CollectionRuntime(
       record,
       PrefixIndex.create(record.indexDim, record.hnsw, 1024),
-      new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType }),
+      new ResidentMatrix(record.residentDim, record.nesting, 1024, { type: record.residentType, shared }),
     );
   }
 
   /** Loads valid snapshots and replays the store beyond them (or rebuilds), yielding between pages. */
-  static open(record: CollectionRecord, items: ItemStore, snapshotDir: string): Promise<CollectionRuntime> {
-    return openCollection(record, items, snapshotDir, (index, matrix) => new CollectionRuntime(record, index, matrix));
+  static open(record: CollectionRecord, items: ItemStore, snapshotDir: string, shared = false): Promise<CollectionRuntime> {
+    return openCollection(record, items, snapshotDir, (index, matrix) => new CollectionRuntime(record, index, matrix), shared);
   }
 
   /**
@@ -59,15 +60,18 @@ export class CollectionRuntime implements SearchSource {
    * rows are queued for the index (and found by the pending scan until they are in it).
    */
   apply(added: Row[], removedSeqs: number[]): void {
-    for (const seq of removedSeqs) {
-      this.matrix.remove(seq);
-      if (this.pending.delete(seq) || this.index.remove(seq)) this.dirty++;
-    }
-    for (const { seq, vector } of added) {
-      this.matrix.add(seq, vector);
-      this.pending.add(seq, vector);
-      if (seq > this.highestSeq) this.highestSeq = seq;
-    }
+    // One write of the matrix's seqlock: a worker's search overlapping it reads again once.
+    this.matrix.batch(() => {
+      for (const seq of removedSeqs) {
+        this.matrix.remove(seq);
+        if (this.pending.delete(seq) || this.index.remove(seq)) this.dirty++;
+      }
+      for (const { seq, vector } of added) {
+        this.matrix.add(seq, vector);
+        this.pending.add(seq, vector);
+        if (seq > this.highestSeq) this.highestSeq = seq;
+      }
+    });
     // Pending rows count as index changes: a snapshot written before they are indexed holds
     // what the index holds (the rest is replayed at open), and the next one holds them.
     this.dirty += added.length;

@@ -21,6 +21,8 @@ import { retuneCollection } from './retune.js';
 import { searchCollection } from './search-entry.js';
 import type { RunResult } from './search-run.js';
 import { RowCache } from './row-cache.js';
+import { searchOnPool } from './pool/pool-search.js';
+import type { SearchPool } from './pool/search-pool.js';
 
 export type { ItemVector, PreparedItem } from './prepare-items.js';
 
@@ -34,6 +36,8 @@ export interface EngineDeps {
   defaults?: ServerDefaults;
   /** Rotations bound to collections by `adapt` (src/quality/adapt.ts). */
   rotations?: RotationSource;
+  /** Worker threads for searches (src/engine/pool/); matrices are then shared with them. Absent: searches run in this thread. */
+  pool?: SearchPool;
 }
 
 /**
@@ -53,8 +57,10 @@ export class Engine {
   readonly defaults: ServerDefaults;
   readonly hooks = new EngineHooks();
   private readonly rotations: BoundRotations;
+  readonly pool?: SearchPool;
 
   private constructor(deps: EngineDeps) {
+    this.pool = deps.pool;
     this.collections = deps.collections;
     this.items = deps.items;
     this.kernel = deps.kernel;
@@ -77,9 +83,10 @@ export class Engine {
   /** Loads every collection not loaded yet; `ready` is true afterwards. */
   async load(): Promise<void> {
     for (const rec of [...this.pendingLoad.values()]) {
-      const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir);
+      const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir, this.pool !== undefined);
       if (this.closed) return;
       this.runtimes.set(rec.name, rt);
+      this.pool?.open(rt.record, rt.matrix);
       this.pendingLoad.delete(rec.name);
     }
   }
@@ -103,7 +110,9 @@ export class Engine {
   /** A collection from a full spec (one bound to an encoder has its dim filled in before). */
   createCollection(spec: CollectionSpec): CollectionRecord {
     const rec = this.collections.insert(buildCollectionRecord(spec));
-    this.runtimes.set(rec.name, CollectionRuntime.create(rec));
+    const rt = CollectionRuntime.create(rec, this.pool !== undefined);
+    this.runtimes.set(rec.name, rt);
+    this.pool?.open(rec, rt.matrix);
     return rec;
   }
 
@@ -130,6 +139,7 @@ export class Engine {
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
+    this.pool?.drop(name);
     this.rowCaches.delete(rt.record.id);
     this.items.filters.drop(rt.record.id);
     removeSnapshotFiles(this.snapshotDir, rt.record.id);
@@ -181,7 +191,8 @@ export class Engine {
   }
 
   private itemOps(rt: CollectionRuntime): ItemOpsDeps {
-    return { items: this.items, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks };
+    const committed = this.pool?.writer(rt.record.name);
+    return { items: this.items, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks, committed };
   }
 
   /** Validates a patch as `patchItem` does; writes nothing. */
@@ -194,6 +205,7 @@ export class Engine {
     const rt = this.runtime(name);
     const rec = this.collections.updateIndexedFields(name, validateIndexedFields(fields));
     rt.record = rec;
+    this.pool?.record(rec);
     return rec;
   }
 
@@ -206,12 +218,14 @@ export class Engine {
   bindRotation(name: string, rotation: StoredRotation): void {
     const rt = this.runtime(name);
     this.rotations.bind(rt.record, rt.count, rotation);
+    this.pool?.rotationBound();
   }
 
   /**
    * Funnel search (src/search/) for a vector or a stored item's id (the item itself is left
    * out). Options left out come from the collection's search defaults, then the server's.
-   * `using` swaps in another index over the same rows (a sweep's temporary index at other dims).
+   * `using` swaps in another index over the same rows (a sweep's temporary index at other dims):
+   * such a search runs in this thread, others on the pool's workers when the engine has a pool.
    * `observe`: a user's search (HTTP, CLI), told to `hooks.searched` (the recall audit); an
    * evaluation's searches are not.
    */
@@ -224,6 +238,10 @@ export class Engine {
   ): Promise<RunResult & { ms: number }> {
     const t0 = performance.now();
     const rt = this.runtime(name);
+    if (this.pool && !using) {
+      const r = await searchOnPool(this.pool, this.hooks, name, rt.record, query, opts, observe);
+      return { ...r, ms: performance.now() - t0 };
+    }
     const deps = {
       items: this.items,
       kernel: this.kernel,
@@ -237,7 +255,7 @@ export class Engine {
   }
 
   /** The stages a search would run (validates the options). */
-  plan(rt: CollectionRuntime, opts: SearchOptions, indexDim = rt.record.indexDim) {
+  plan(rt: { record: CollectionRecord }, opts: SearchOptions, indexDim = rt.record.indexDim) {
     return planFor(rt.record, this.defaults, opts, indexDim);
   }
 
@@ -249,7 +267,9 @@ export class Engine {
     prebuilt?: { index: PrefixIndex; matrixVersion: number },
   ): Promise<CollectionRecord> {
     const deps = { collections: this.collections, items: this.items, snapshotDir: this.snapshotDir, plan: this.plan.bind(this) };
-    return retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
+    const rec = await retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
+    this.pool?.record(rec); // after its snapshot is written: workers rebuild from it
+    return rec;
   }
 
   /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
@@ -269,10 +289,7 @@ export class Engine {
     await Promise.all([...this.runtimes.values()].map((rt) => rt.settled()));
   }
 
-  /**
-   * Stops loading, waits until every committed row is indexed, then snapshots what changed. The stores stay
-   * open: the context closes them after this. Safe to call twice.
-   */
+  /** Stops loading, waits until every committed row is indexed, snapshots what changed; the context closes the stores (and pool) after. Safe twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

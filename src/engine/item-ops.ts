@@ -13,7 +13,10 @@ export interface ItemOpsDeps {
   rows: RowCache;
   rotations: BoundRotations;
   hooks: EngineHooks;
+  /** Told of each write once the caches hold it (the search pool's workers): rows added, seqs removed, seqs patched in place. */
+  committed?: (added: ItemRow[], removedSeqs: number[], patchedSeqs: number[]) => void;
 }
+export type ItemRow = { seq: number; vector: Float32Array };
 
 /** After the store committed `written` (as `res`; `changed`: rows patched in place): the row cache, then index and matrix, then listeners. */
 export function applyCommitted(
@@ -27,6 +30,7 @@ export function applyCommitted(
   deps.rows.forget([...res.removedSeqs, ...changed]);
   deps.rows.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
   rt.apply(res.added, res.removedSeqs);
+  deps.committed?.(res.added, res.removedSeqs, changed);
   if (written.length) for (const f of deps.hooks.upserted) f(name);
 }
 
@@ -36,6 +40,7 @@ export function deleteItems(deps: ItemOpsDeps, rt: CollectionRuntime, ids: unkno
   const res = deps.items.delete(rt.record.id, valid);
   deps.rows.forget(res.removedSeqs);
   rt.apply([], res.removedSeqs);
+  deps.committed?.([], res.removedSeqs, []);
   return { deleted: res.removedSeqs.length, missing: res.missing };
 }
 
@@ -61,5 +66,6 @@ export function patchItem(deps: ItemOpsDeps, name: string, rt: CollectionRuntime
   const seq = deps.items.getById(rt.record.id, key)?.seq;
   if (!deps.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
   if (seq !== undefined) deps.rows.forget([seq]); // the row changed under its seq
+  if (seq !== undefined) deps.committed?.([], [], [seq]);
   return getItem(deps, name, rt, key);
 }

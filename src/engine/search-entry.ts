@@ -3,13 +3,16 @@ import type { PrefixIndex } from '../index/prefix-index.js';
 import type { Plan, SearchOptions } from '../search/options.js';
 import { withRecallTarget } from '../search/plan.js';
 import type { Query } from '../search/query.js';
-import { overIndex } from '../search/sources.js';
+import { overIndex, type SearchSource } from '../search/sources.js';
+import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
-import type { CollectionRuntime } from './collection-runtime.js';
 import type { EngineHooks } from './hooks.js';
 import type { BoundRotations } from './rotations.js';
 import type { RowCache } from './row-cache.js';
 import { runSearch, type RunResult } from './search-run.js';
+
+/** A collection as a search reads it: the engine's runtime, or a search worker's replica (src/engine/pool/). */
+export type SearchedCollection = SearchSource & { readonly record: CollectionRecord };
 
 /** What one collection's search reads: the stores and caches of the engine, and its planner. */
 export interface SearchEntryDeps {
@@ -18,7 +21,7 @@ export interface SearchEntryDeps {
   rows: RowCache;
   rotations: BoundRotations;
   hooks: EngineHooks;
-  plan(rt: CollectionRuntime, opts: SearchOptions, indexDim?: number): Plan;
+  plan(rt: SearchedCollection, opts: SearchOptions, indexDim?: number): Plan;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface SearchEntryDeps {
 export async function searchCollection(
   deps: SearchEntryDeps,
   name: string,
-  rt: CollectionRuntime,
+  rt: SearchedCollection,
   query: Query,
   opts: SearchOptions,
   using: { index: PrefixIndex } | undefined,

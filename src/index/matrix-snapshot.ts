@@ -98,6 +98,8 @@ export interface MatrixShape {
   highestIssuedSeq: number;
   /** The rows' storage (f32 | f16 | int8): its arrays are the parts a snapshot holds. */
   type?: ResidentType;
+  /** On SharedArrayBuffers for the search pool's workers (src/core/matrix-storage.ts). */
+  shared?: boolean;
 }
 
 function readManifest(dir: string, collectionId: number): MatrixManifest | string {
@@ -172,7 +174,7 @@ export function loadMatrixSnapshot(dir: string, collectionId: number, shape: Mat
     closeSync(fd);
     if (size !== manifest.bytes) return { matrix: null, reason: 'matrix file truncated or resized' };
     // Room to grow a little before the first resize (which copies the whole matrix).
-    const matrix = new ResidentMatrix(shape.width, shape.nesting, manifest.rows + (manifest.rows >> 4), { type: shape.type });
+    const matrix = new ResidentMatrix(shape.width, shape.nesting, manifest.rows + (manifest.rows >> 4), { type: shape.type, shared: shape.shared });
     const hash = createHash('sha256');
     readParts(file, matrix, manifest.rows, hash);
     if (hash.digest('hex') !== manifest.sha256) return { matrix: null, reason: 'matrix file checksum mismatch' };

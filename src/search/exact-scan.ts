@@ -7,20 +7,21 @@ import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
 /** The arguments of a scan of every slot at prefix `dims`: all rows, as a rerank of every slot for quantised ones. */
 function allRows(m: ResidentMatrix, q: Float32Array, dims: number, k: number) {
-  const rowIdx = new Int32Array(m.type === 'f32' ? 0 : m.size);
+  const rowScale = m.scaleAll(dims); // one per slot: its length is the size scanned (another thread may add rows meanwhile)
+  const rowIdx = new Int32Array(m.type === 'f32' ? 0 : rowScale.length);
   for (let i = 0; i < rowIdx.length; i++) rowIdx[i] = i;
-  return { query: q, rowIdx, rowScale: m.scaleAll(dims), k };
+  return { query: q, rowIdx, rowScale, k };
 }
 
 async function scanAll(kernel: Kernel, m: ResidentMatrix, q: Float32Array, dims: number, k: number): Promise<TopK> {
   const it = allRows(m, q, dims, k);
-  if (m.type === 'f32') return (await kernel.topK(q, 1, m.data, m.size, m.width, dims, it.rowScale, k))[0];
+  if (m.type === 'f32') return (await kernel.topK(q, 1, m.data, it.rowScale.length, m.width, dims, it.rowScale, k))[0];
   return (await rerankRows(kernel, m, it, dims))[0];
 }
 
 function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number): TopK {
   const it = allRows(m, q, dims, k);
-  if (m.type === 'f32') return syncKernel.topKSync(q, 1, m.data, m.size, m.width, dims, it.rowScale, k)[0];
+  if (m.type === 'f32') return syncKernel.topKSync(q, 1, m.data, it.rowScale.length, m.width, dims, it.rowScale, k)[0];
   return rerankRowsSync(m, it, dims);
 }
 
@@ -48,8 +49,9 @@ export const exactScan: ExactSearch = async (src, vectors, kernel, query, dims, 
     if (m.size === 0) return { seqs: [], scores: [] };
     const version = m.version;
     const top = lastTry(attempt) ? scanAllSync(m, q, dims, k) : await scanAll(kernel, m, q, dims, k);
+    const seqs = Array.from(top.indices, (s) => m.slotSeq[s]); // read before the check: another thread may write
     if (m.version !== version) continue;
-    return { seqs: Array.from(top.indices, (s) => m.slotSeq[s]), scores: Array.from(top.scores) };
+    return { seqs, scores: Array.from(top.scores) };
   }
 };
 

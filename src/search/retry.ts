@@ -21,8 +21,11 @@ export function lastTry(attempt: number): boolean {
  * True when every slot still holds the seq it held when the step began. A row only ever moves
  * to a lower slot (remove() fills the hole with the last row) and seqs are never reused, so a
  * seq found at its slot afterwards never left it, and the values read there were its own.
+ * A worker thread's view of a shared matrix (m.reader) is written by another thread while it
+ * reads: only an unchanged seqlock (`version`) proves its read, so this is false there.
  */
 export function slotsHold(m: ResidentMatrix, slots: Int32Array, seqs: number[]): boolean {
+  if (m.reader) return false;
   const slotSeq = m.slotSeq;
   for (let i = 0; i < slots.length; i++) if (slots[i] >= m.size || slotSeq[slots[i]] !== seqs[i]) return false;
   return true;

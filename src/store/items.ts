@@ -175,6 +175,11 @@ export class ItemStore {
     return this.versions.get(collectionId) ?? 0;
   }
 
+  /** Another connection wrote the collection (a search worker's store, told by the main thread). */
+  noteExternalWrite(collectionId: number): void {
+    this.bump(collectionId);
+  }
+
   private bump(collectionId: number): void {
     this.versions.set(collectionId, this.writeVersion(collectionId) + 1);
   }

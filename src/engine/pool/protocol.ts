@@ -1,0 +1,57 @@
+import type { MatrixHandle } from '../../core/resident-matrix.js';
+import type { Plan, SearchOptions } from '../../search/options.js';
+import type { ServerDefaults } from '../../search/plan.js';
+import type { Query } from '../../search/query.js';
+import type { CollectionRecord } from '../../store/collections.js';
+import type { RunResult } from '../search-run.js';
+
+/** What a search worker is started with (workerData). */
+export interface WorkerInit {
+  /** The SQLite file, opened read-only by the worker. */
+  dbFile: string;
+  /** Where the collections' index snapshots are (a replica starts from one when valid). */
+  snapshotDir: string;
+  defaults: ServerDefaults;
+}
+
+/**
+ * One committed write of a collection, as every worker gets it after the main thread applied it
+ * to the shared matrix: the added rows' normalised prefixes at the index's `dim` (`prefixes`:
+ * seqs.length × dim), the removed seqs, and the seqs whose metadata changed in place.
+ */
+export interface WriteMessage {
+  t: 'write';
+  name: string;
+  dim: number;
+  seqs: number[];
+  prefixes: Float32Array;
+  removed: number[];
+  patched: number[];
+}
+
+/** Messages to a worker, applied in the order posted (searches queue behind earlier writes). */
+export type ToWorker =
+  | { t: 'open'; record: CollectionRecord; matrix: MatrixHandle }
+  | { t: 'record'; record: CollectionRecord }
+  | { t: 'drop'; name: string }
+  | { t: 'rotation' }
+  | WriteMessage
+  | { t: 'search'; id: number; name: string; query: Query; opts: SearchOptions; observe: boolean }
+  | { t: 'close' };
+
+/** The arguments a search's observer was called with in the worker (the main thread's hooks are told). */
+export interface Observed {
+  vector: Float32Array;
+  exclude?: number;
+  plan: Plan;
+}
+
+/** An error as it crosses the thread boundary: an MrlError's code and params, or a message. */
+export interface WireError {
+  code?: string;
+  params?: Record<string, unknown>;
+  message: string;
+}
+
+export type FromWorker =
+  { t: 'result'; id: number; result: RunResult; observed?: Observed } | { t: 'error'; id: number; error: WireError } | { t: 'closed' };

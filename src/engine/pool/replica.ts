@@ -1,0 +1,132 @@
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { ResidentMatrix } from '../../core/resident-matrix.js';
+import { PrefixIndex } from '../../index/prefix-index.js';
+import { loadSnapshot } from '../../index/snapshot.js';
+import type { SearchSource } from '../../search/sources.js';
+import type { CollectionRecord } from '../../store/collections.js';
+import { PendingIndex } from '../pending-index.js';
+import { RowCache } from '../row-cache.js';
+import type { WriteMessage } from './protocol.js';
+import type { ItemStore } from '../../store/items.js';
+
+/** Rows read per stable copy when a replica catches up with the matrix. */
+const RESYNC_CHUNK = 2000;
+
+/**
+ * `fn` over a shared matrix's rows with no write in between: run again until the seqlock's
+ * counter (the reader's `version`, NaN during a write) was the same before and after.
+ */
+export function readStable<T>(m: ResidentMatrix, fn: () => T): T {
+  for (;;) {
+    const v = m.version;
+    if (Number.isNaN(v)) continue;
+    const r = fn();
+    if (m.version === v) return r;
+  }
+}
+
+/**
+ * A search worker's copy of one collection (src/engine/pool/search-worker.ts): the main thread's
+ * resident matrix, attached read-only, beside this thread's own prefix index (hnswlib objects
+ * cannot cross threads) and result-row cache. The index starts from the collection's snapshot
+ * when valid, is made to hold exactly the matrix's rows, then follows the write messages; rows
+ * not in it yet are searched exactly beside it (PendingIndex), inserted in time slices between
+ * searches. Applying a write twice changes nothing.
+ */
+export class Replica implements SearchSource {
+  index: PrefixIndex;
+  pending: PendingIndex;
+  readonly rows: RowCache;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    public record: CollectionRecord,
+    readonly matrix: ResidentMatrix,
+    private readonly items: ItemStore,
+    private readonly snapshotDir: string,
+  ) {
+    this.rows = new RowCache(items);
+    this.index = this.openIndex();
+    this.pending = new PendingIndex(this.index.dim);
+    this.resync();
+  }
+
+  get count(): number {
+    return this.matrix.size;
+  }
+
+  /** A new record; other index dims or HNSW parameters (a retune) rebuild the index from its new snapshot. */
+  update(record: CollectionRecord): void {
+    const old = this.record;
+    this.record = record;
+    if (old.indexDim === record.indexDim && JSON.stringify(old.hnsw) === JSON.stringify(record.hnsw)) return;
+    this.index = this.openIndex();
+    this.pending = new PendingIndex(this.index.dim);
+    this.resync();
+  }
+
+  /** One committed write (idempotent): removals, rows whose metadata changed, added rows queued for the index. */
+  apply(w: WriteMessage): void {
+    this.items.noteExternalWrite(this.record.id); // cached filter matches are stale now
+    for (const seq of w.removed) if (!this.pending.delete(seq)) this.index.remove(seq);
+    this.rows.forget(w.removed);
+    this.rows.forget(w.patched);
+    if (w.seqs.length === 0) return;
+    const dim = this.index.dim;
+    if (w.dim === dim) w.seqs.forEach((seq, i) => this.pending.add(seq, w.prefixes.subarray(i * dim, (i + 1) * dim)));
+    else for (const [seq, v] of this.items.vectorsBySeqs(w.seqs)) this.pending.add(seq, v); // sent before a retune reached us
+    this.schedule();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private openIndex(): PrefixIndex {
+    const r = this.record;
+    const snap = loadSnapshot(this.snapshotDir, r.id, r.indexDim, r.hnsw, this.items.highestIssuedSeq());
+    return snap.index ?? PrefixIndex.create(r.indexDim, r.hnsw, this.matrix.size);
+  }
+
+  /** Makes the index hold exactly the matrix's rows: labels it lacks removed, rows it lacks queued. */
+  private resync(): void {
+    const m = this.matrix;
+    const live = new Set(readStable(m, () => Array.from(m.slotSeq.subarray(0, m.size))));
+    const labels = this.index.labels();
+    const inIndex = new Set(labels);
+    for (const seq of labels) if (!live.has(seq)) this.index.remove(seq);
+    const missing = [...live].filter((seq) => !inIndex.has(seq));
+    const dim = this.index.dim;
+    const fromMatrix = m.type === 'f32' && m.width >= dim;
+    for (let i = 0; i < missing.length; i += RESYNC_CHUNK) {
+      const part = missing.slice(i, i + RESYNC_CHUNK);
+      const found = fromMatrix ? readStable(m, () => prefixesOf(m, part, dim)) : this.items.vectorsBySeqs(part);
+      for (const [seq, v] of found) this.pending.add(seq, v);
+    }
+    this.schedule();
+  }
+
+  /** One time slice of index insertion when rows are pending (it schedules the next). */
+  private schedule(): void {
+    if (this.scheduled || this.closed || this.pending.size === 0) return;
+    this.scheduled = true;
+    const gap = this.pending.gapMs;
+    void (gap > 0 ? sleep(gap) : yieldToLoop()).then(() => {
+      this.scheduled = false;
+      if (this.closed) return;
+      this.pending.indexSlice(this.index);
+      this.schedule();
+    });
+  }
+}
+
+/** Copies of the first `dim` values of the given seqs' rows (seqs no longer held are left out). */
+function prefixesOf(m: ResidentMatrix, seqs: number[], dim: number): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  for (const seq of seqs) {
+    const slot = m.slotOf(seq);
+    if (slot !== undefined) out.set(seq, m.data.slice(slot * m.width, slot * m.width + dim));
+  }
+  return out;
+}

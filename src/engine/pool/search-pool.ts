@@ -1,0 +1,200 @@
+import { Worker } from 'node:worker_threads';
+import { normalizedPrefix } from '../../core/prefix.js';
+import type { ResidentMatrix } from '../../core/resident-matrix.js';
+import { MrlError, type ErrorCode } from '../../errors.js';
+import type { SearchOptions } from '../../search/options.js';
+import type { Query } from '../../search/query.js';
+import type { CollectionRecord } from '../../store/collections.js';
+import type { RunResult } from '../search-run.js';
+import type { FromWorker, Observed, ToWorker, WireError, WorkerInit } from './protocol.js';
+
+/** How long a search may wait for its worker before it fails with SEARCH_UNAVAILABLE. */
+const SEARCH_TIMEOUT_MS = 30_000;
+/** How long close() waits for a worker to finish before it is terminated. */
+const CLOSE_WAIT_MS = 5_000;
+
+interface InFlight {
+  resolve(r: { result: RunResult; observed?: Observed }): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+interface Slot {
+  worker: Worker;
+  inFlight: Map<number, InFlight>;
+  exited: Promise<void>;
+}
+
+const fromSource = import.meta.url.endsWith('.ts');
+/** The worker's file beside this one: search-worker.js from dist/, search-worker.ts from source. */
+const workerFile = new URL(`./search-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * A worker running from dist/ loads its file; one running from source (node --import tsx) first
+ * registers tsx's loader in its own thread (Node 20 does not apply the parent's to a worker).
+ */
+function spawn(workerData: WorkerInit): Worker {
+  if (!fromSource) return new Worker(workerFile, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(workerFile.href)}); });`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+function unwire(e: WireError): Error {
+  return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
+}
+
+/**
+ * Searches on N worker threads (search-worker.ts) over the collections' shared resident
+ * matrices. Every collection, record change and committed write is posted to every worker in
+ * commit order (posting is synchronous: a write's message is queued before the write is
+ * acknowledged, so a later search sees it); a search goes to the least busy worker. A worker
+ * that exits is replaced (its collections opened again) and its searches in flight fail with
+ * SEARCH_UNAVAILABLE (503). `close()` joins every worker; safe twice.
+ */
+export class SearchPool {
+  private readonly slots: Slot[] = [];
+  private readonly collections = new Map<string, { record: CollectionRecord; matrix: ResidentMatrix }>();
+  private nextId = 1;
+  private live = 0;
+  private closing = false;
+  private closed?: Promise<void>;
+  /** Workers started to replace ones that exited. */
+  replaced = 0;
+
+  constructor(
+    readonly threads: number,
+    private readonly init: WorkerInit,
+    private readonly timeoutMs = SEARCH_TIMEOUT_MS,
+  ) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`a search pool needs at least one thread, got ${threads}`);
+    for (let i = 0; i < threads; i++) this.slots.push(this.start());
+  }
+
+  /** Workers started and not exited yet (0 once `close()` resolved). */
+  get running(): number {
+    return this.live;
+  }
+
+  /** A collection the workers serve (its matrix must be shared). Again for a reopened one. */
+  open(record: CollectionRecord, matrix: ResidentMatrix): void {
+    this.collections.set(record.name, { record, matrix });
+    this.post({ t: 'open', record, matrix: matrix.share() });
+  }
+
+  /** A changed record (search defaults, indexed fields, a retune: other index dims rebuild the replicas). */
+  record(record: CollectionRecord): void {
+    const c = this.collections.get(record.name);
+    if (!c) return;
+    c.record = record;
+    this.post({ t: 'record', record });
+  }
+
+  drop(name: string): void {
+    if (this.collections.delete(name)) this.post({ t: 'drop', name });
+  }
+
+  /** A rotation was bound to a collection: workers read it again. */
+  rotationBound(): void {
+    this.post({ t: 'rotation' });
+  }
+
+  /** A committed write, after the main thread applied it to the matrix: added rows, removed seqs, rows patched in place. */
+  write(name: string, added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[] = []): void {
+    const c = this.collections.get(name);
+    if (!c || added.length + removed.length + patched.length === 0) return;
+    const dim = c.record.indexDim;
+    const prefixes = new Float32Array(added.length * dim);
+    added.forEach((a, i) => prefixes.set(normalizedPrefix(a.vector, dim), i * dim));
+    this.post({ t: 'write', name, dim, seqs: added.map((a) => a.seq), prefixes, removed, patched });
+  }
+
+  /** `write` bound to one collection (what the engine's item operations call after each commit). */
+  writer(name: string) {
+    return (added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[]) =>
+      this.write(name, added, removed, patched);
+  }
+
+  /** Runs a search on the least busy worker. */
+  search(name: string, query: Query, opts: SearchOptions, observe: boolean): Promise<{ result: RunResult; observed?: Observed }> {
+    if (this.closing) return Promise.reject(new MrlError('SEARCH_UNAVAILABLE', { detail: 'the search pool is closed' }));
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.inFlight.size < slot.inFlight.size) slot = s;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.inFlight.delete(id);
+        reject(new MrlError('SEARCH_UNAVAILABLE', { detail: `no search worker answered within ${this.timeoutMs} ms` }));
+      }, this.timeoutMs);
+      slot.inFlight.set(id, { resolve, reject, timer });
+      slot.worker.postMessage({ t: 'search', id, name, query, opts, observe } satisfies ToWorker);
+    });
+  }
+
+  /** Terminates worker `i` as a crash would (tests): its searches fail with 503 and it is replaced. */
+  async terminateWorker(i: number): Promise<void> {
+    const slot = this.slots[i];
+    await slot.worker.terminate();
+    await slot.exited;
+  }
+
+  /** Asks every worker to close (each closes its store), waits for them to exit; terminates stragglers. Safe twice. */
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed ??= Promise.all(
+      this.slots.map(async (s) => {
+        s.worker.postMessage({ t: 'close' } satisfies ToWorker);
+        const timer = setTimeout(() => void s.worker.terminate(), CLOSE_WAIT_MS);
+        await s.exited;
+        clearTimeout(timer);
+      }),
+    ).then(() => undefined);
+    return this.closed;
+  }
+
+  private post(m: ToWorker): void {
+    for (const s of this.slots) s.worker.postMessage(m);
+  }
+
+  private start(): Slot {
+    const worker = spawn(this.init);
+    const inFlight = new Map<number, InFlight>();
+    this.live++;
+    let lastError: Error | undefined;
+    const exited = new Promise<void>((done) => {
+      worker.on('error', (err) => (lastError = err));
+      worker.on('exit', (code) => {
+        this.live--;
+        this.lost(slot, `a search worker exited (code ${code}${lastError ? `: ${lastError.message}` : ''})`);
+        done();
+      });
+    });
+    const slot: Slot = { worker, inFlight, exited };
+    worker.on('message', (m: FromWorker) => {
+      if (m.t === 'closed') return;
+      const f = inFlight.get(m.id);
+      if (!f) return;
+      inFlight.delete(m.id);
+      clearTimeout(f.timer);
+      if (m.t === 'result') f.resolve({ result: m.result, observed: m.observed });
+      else f.reject(unwire(m.error));
+    });
+    return slot;
+  }
+
+  /** A worker exited: its searches fail with 503; unless closing, a new worker takes its place with every collection. */
+  private lost(slot: Slot, why: string): void {
+    for (const f of slot.inFlight.values()) {
+      clearTimeout(f.timer);
+      f.reject(new MrlError('SEARCH_UNAVAILABLE', { detail: why }));
+    }
+    slot.inFlight.clear();
+    if (this.closing) return;
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    const next = this.start();
+    this.slots[i] = next;
+    this.replaced++;
+    for (const { record, matrix } of this.collections.values())
+      next.worker.postMessage({ t: 'open', record, matrix: matrix.share() } satisfies ToWorker);
+  }
+}

@@ -1,0 +1,182 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createKernel } from '../../src/compute/create-kernel.js';
+import { prefixCosine } from '../../src/core/prefix.js';
+import { DataContext } from '../../src/data-context.js';
+import { MrlError } from '../../src/errors.js';
+import type { SearchOptions } from '../../src/search/options.js';
+import type { Query } from '../../src/search/query.js';
+import { defer, mrlLikeVectors, tempDir } from '../helpers.js';
+
+const DIM = 48;
+const N = 2000;
+const FRUIT = ['apple', 'banana', 'cherry', 'damson'];
+
+/** A data dir with `threads` search workers (0: searches in this thread), closed when the test ends. */
+async function open(t: TestContext, dataDir: string, threads: number): Promise<DataContext> {
+  const kernel = await createKernel({ backend: 'js' });
+  defer(t, () => kernel.close());
+  const data = await DataContext.open({ dataDir, kernel, searchThreads: threads });
+  defer(t, () => data.close());
+  return data;
+}
+
+const item = (v: number[], i: number, labels: string[]) => ({
+  id: `v${i}`,
+  vector: v,
+  label: labels[i],
+  payload: { n: i },
+  text: `${FRUIT[i % 4]} ${FRUIT[(i >> 2) % 4]}`,
+});
+
+async function ingest(data: DataContext, vectors: number[][], labels: string[]): Promise<void> {
+  data.engine.createCollection({ name: 'docs', dim: DIM, indexDim: 12, rerankDim: 32, residentDim: 32, nesting: [12, 24, 32, 48] });
+  for (let i = 0; i < vectors.length; i += 500)
+    await data.engine.upsert(
+      'docs',
+      vectors.slice(i, i + 500).map((v, j) => item(v, i + j, labels)),
+    );
+}
+
+/** Every hit's score is the cosine of the query and the hit's vector at `d` dims. */
+function scoresExact(hits: { id: string; score: number }[], q: number[], vectors: Map<string, number[]>, d: number): void {
+  for (const h of hits) assert.ok(Math.abs(h.score - prefixCosine(q, vectors.get(h.id)!, d)) < 1e-4, `${h.id}: ${h.score}`);
+}
+
+test('the pool returns what the in-thread path returns on the same data, for every search form', async (t) => {
+  const dir = tempDir(t);
+  const { vectors, labels } = mrlLikeVectors(N, DIM, 3);
+  const writer = await open(t, dir, 0);
+  await ingest(writer, vectors, labels);
+  await writer.close(); // snapshots: both engines below start from the same index
+  const forms: [Query, SearchOptions][] = [
+    [{ vector: vectors[1] }, { k: 10 }],
+    [{ id: 'v7' }, { k: 5 }],
+    [
+      { vector: vectors[2] },
+      {
+        funnel: [
+          { dims: 12, keep: 200 },
+          { dims: 24, keep: 50 },
+          { dims: 48, keep: 10 },
+        ],
+      },
+    ],
+    [{ vector: vectors[3] }, { exact: true, rerank: 48, k: 8 }],
+    [{ vector: vectors[4] }, { k: 10, filter: { 'payload.n': { $lt: 300 } } }],
+    [{ vector: vectors[5] }, { k: 10, filter: { label: labels[5] }, filterExactBelow: 0 }],
+    [{ vector: vectors[6] }, { k: 10, text: 'banana' }],
+    [{}, { k: 10, text: 'cherry' }],
+  ];
+  const inThread = await open(t, dir, 0);
+  const want = [];
+  for (const [q, o] of forms) want.push((await inThread.engine.search('docs', q, o)).results);
+  await inThread.close();
+  const pooled = await open(t, dir, 2);
+  assert.ok(pooled.engine.pool);
+  for (let i = 0; i < forms.length; i++) {
+    const got = (await pooled.engine.search('docs', forms[i][0], forms[i][1])).results;
+    assert.deepEqual(got, want[i], `form ${i}: ${JSON.stringify(forms[i][1])}`);
+  }
+});
+
+test('through the pool, a write and a delete are visible to the next search, and coded errors come back as thrown', async (t) => {
+  const data = await open(t, tempDir(t), 2);
+  const { vectors, labels } = mrlLikeVectors(600, DIM, 5);
+  await ingest(data, vectors, labels);
+  const e = data.engine;
+  const fresh = Array.from({ length: DIM }, (_, j) => (j % 2 ? 1 : -1) * (1 + j / DIM));
+  await e.upsert('docs', [{ id: 'fresh', vector: fresh, payload: { n: -1 } }]);
+  for (let i = 0; i < 4; i++) {
+    const r = await e.search('docs', { vector: fresh }, { k: 3 });
+    assert.equal(r.results[0].id, 'fresh', `search ${i} after the write`);
+  }
+  const filtered = await e.search('docs', { vector: fresh }, { k: 3, filter: { 'payload.n': { $lt: 0 } } });
+  assert.deepEqual(
+    filtered.results.map((h) => h.id),
+    ['fresh'],
+  );
+  e.patchItem('docs', 'fresh', { payload: { n: 5 } });
+  assert.deepEqual((await e.search('docs', { vector: fresh }, { k: 1 })).results[0].payload, { n: 5 });
+  await e.deleteItems('docs', ['fresh', 'v0']);
+  for (let i = 0; i < 4; i++) {
+    const ids = (await e.search('docs', { vector: fresh }, { k: 20 })).results.map((h) => h.id);
+    assert.ok(!ids.includes('fresh'), `search ${i} after the delete`);
+    const ids0 = (await e.search('docs', { vector: vectors[0] }, { k: 20, exact: true })).results.map((h) => h.id);
+    assert.ok(!ids0.includes('v0'));
+  }
+  await assert.rejects(e.search('docs', { vector: [1, 2] }), (err: MrlError) => err instanceof MrlError && err.code === 'DIM_MISMATCH');
+  await assert.rejects(e.search('docs', { id: 'nope' }), (err: MrlError) => err instanceof MrlError && err.code === 'ITEM_NOT_FOUND');
+  e.createCollection({ name: 'later', dim: 4 });
+  await e.upsert('later', [{ id: 'a', vector: [1, 0, 0, 0] }]);
+  assert.equal((await e.search('later', { vector: [1, 0, 0, 0] }, { k: 1 })).results[0].id, 'a');
+  await e.dropCollection('later');
+  await assert.rejects(e.search('later', { vector: [1, 0, 0, 0] }), (err: MrlError) => err.code === 'COLLECTION_NOT_FOUND');
+});
+
+test('a killed worker is replaced and its searches in flight fail with SEARCH_UNAVAILABLE (503); close joins every worker', async (t) => {
+  const data = await open(t, tempDir(t), 2);
+  const { vectors, labels } = mrlLikeVectors(600, DIM, 9);
+  await ingest(data, vectors, labels);
+  const pool = data.engine.pool!;
+  await data.engine.search('docs', { vector: vectors[0] }); // both workers up
+  await data.engine.search('docs', { vector: vectors[1] });
+  const flying = Array.from({ length: 10 }, (_, i) => data.engine.search('docs', { vector: vectors[i] }, { k: 5 }));
+  await pool.terminateWorker(0);
+  const settled = await Promise.allSettled(flying);
+  const failed = settled.filter((s) => s.status === 'rejected');
+  assert.ok(failed.length >= 1 && failed.length < 10, `${failed.length} of 10 failed`);
+  for (const f of failed) {
+    const err = f.reason as MrlError;
+    assert.equal(err.code, 'SEARCH_UNAVAILABLE');
+    assert.equal(err.status, 503);
+  }
+  assert.equal(pool.replaced, 1);
+  assert.equal(pool.running, 2);
+  for (let i = 0; i < 6; i++) {
+    const r = await data.engine.search('docs', { vector: vectors[i] }, { k: 1, exact: true });
+    assert.equal(r.results[0].id, `v${i}`); // the replacement serves the collection too
+  }
+  await data.close();
+  assert.equal(pool.running, 0);
+  await pool.close(); // twice is harmless
+  await assert.rejects(pool.search('docs', { vector: vectors[0] }, {}, false), (err: MrlError) => err.code === 'SEARCH_UNAVAILABLE');
+});
+
+test('searches while the shared matrix grows under many ingests never return a wrong score', async (t) => {
+  const data = await open(t, tempDir(t), 2);
+  const e = data.engine;
+  e.createCollection({ name: 'docs', dim: DIM, indexDim: 12, rerankDim: 32, residentDim: 32 });
+  const { vectors } = mrlLikeVectors(6000, DIM, 13);
+  const byId = new Map(vectors.map((v, i) => [`v${i}`, v]));
+  let searches = 0;
+  for (let i = 0; i < vectors.length; i += 300) {
+    // New rows, and older ones written again (a replaced row leaves its slot: the last row moves into it).
+    const deleting = i >= 600 ? [`v${i - 600}`, `v${i - 599}`] : [];
+    const again = i >= 600 ? Array.from({ length: 200 }, (_, j) => 2 + ((i + j * 13) % (i - 600))) : [];
+    const batch = [...vectors.slice(i, i + 300).map((_, j) => i + j), ...again]
+      .filter((n) => (n >= i || byId.has(`v${n}`)) && !deleting.includes(`v${n}`))
+      .map((n) => ({ id: `v${n}`, vector: vectors[n] }));
+    const qs = Array.from({ length: 8 }, (_, j) => vectors[(i * 7 + j * 131) % Math.max(300, i)]);
+    const runs = qs.map((q, j) =>
+      e.search('docs', { vector: q }, j % 2 ? { k: 10, exact: true, rerank: 32 } : { k: 10 }).then((r) => {
+        scoresExact(r.results, q, byId, 32);
+        searches++;
+      }),
+    );
+    await Promise.all([e.upsert('docs', batch), e.deleteItems('docs', deleting), ...runs]);
+    for (const id of deleting) byId.delete(id);
+  }
+  assert.ok(searches >= 100);
+  const q = vectors[4321];
+  const got = await e.search('docs', { vector: q }, { k: 10, exact: true, rerank: 32 });
+  const want = [...byId]
+    .map(([id, v]) => ({ id, s: prefixCosine(q, v, 32) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, 10);
+  assert.deepEqual(
+    got.results.map((h) => h.id),
+    want.map((w) => w.id),
+  );
+  scoresExact(got.results, q, byId, 32);
+});
