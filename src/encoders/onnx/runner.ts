@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../module-worker.js';
 
 /** A feed as it crosses to the worker: typed array plus shape. */
 export interface Feed {
@@ -28,16 +29,7 @@ export class OnnxRunner {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    // Run from TypeScript sources (tsx), the worker registers tsx's loader itself before
-    // importing its module: hooks registered in this thread do not reach a worker's entry.
-    const fromTs = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./worker${fromTs ? '.ts' : '.js'}`, import.meta.url);
-    const w = fromTs
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
-          { eval: true },
-        )
-      : new Worker(entry);
+    const w = moduleWorker(import.meta.url, 'worker');
     this.live.clear();
     w.unref();
     w.on('message', (reply: RunnerReply) => {
