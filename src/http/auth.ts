@@ -57,7 +57,8 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
 
   const routes: { method: string; url: string }[] = [];
   registered.set(app, routes);
-  // OpenAPI: every guarded route declares the key schemes and the answers auth can give.
+  // OpenAPI: every guarded route declares the key schemes and the answers auth can give (in the
+  // project's error shape, unless the route declares its own).
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routes.push({ method, url: route.url });
@@ -67,7 +68,7 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
     route.schema = {
       ...route.schema,
       security: [{ bearer: [] }, { apiKey: [] }],
-      response: { ...response, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
+      response: { 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, ...response },
     };
   });
 
