@@ -28,7 +28,7 @@ const N = Number(a.n),
 const DIM = 512;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-const { url, server } = await startServer('mrl-bench-quality-', { MRL_EMBED_THREADS: a.threads! });
+const { url, server } = await startServer('mrl-bench-quality-', { MRL_EMBED_THREADS: a.threads });
 const rand = mulberry32(7);
 const unit = (): number[] => {
   const v = Array.from({ length: DIM }, () => rand() * 2 - 1);

@@ -49,7 +49,7 @@ export class EvalRunStore {
   /** `latest`, read from SQLite once and then kept (the same object each time: read it, never change it). */
   kept<T>(collectionId: number, kind: EvalKind): T | null {
     let kinds = this.newest.get(collectionId);
-    if (!kinds) this.newest.set(collectionId, (kinds = new Map()));
+    if (!kinds) this.newest.set(collectionId, (kinds = new Map<EvalKind, unknown>()));
     if (!kinds.has(kind)) kinds.set(kind, this.latest(collectionId, kind));
     return kinds.get(kind) as T | null;
   }
