@@ -65,6 +65,7 @@ export class DataContext {
         { deferLoad: opts.deferLoad },
       );
       const evalRuns = new EvalRunStore(db);
+      collections.deleted.push((id) => evalRuns.forget(id));
       const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
       return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew, pool);
     } catch (err) {

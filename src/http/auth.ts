@@ -40,12 +40,6 @@ function secretOf(req: FastifyRequest): string | undefined {
   return typeof x === 'string' ? x : undefined;
 }
 
-/** Auth is on as soon as one key exists, or with MRL_AUTH=required; MRL_AUTH=off turns it off. */
-export function authOn(ctx: AppContext): boolean {
-  const mode = ctx.config.auth.mode;
-  return mode === 'required' || (mode === 'auto' && ctx.keys.count() > 0);
-}
-
 /**
  * API keys, roles and collection scopes, and the request budgets. onRequest: identify the key,
  * count the request against its budget (the key's, or the client address's without one), then
@@ -63,7 +57,8 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
 
   const routes: { method: string; url: string }[] = [];
   registered.set(app, routes);
-  // OpenAPI: every guarded route declares the key schemes and the answers auth can give.
+  // OpenAPI: every guarded route declares the key schemes and the answers auth can give (in the
+  // project's error shape, unless the route declares its own).
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routes.push({ method, url: route.url });
@@ -73,16 +68,22 @@ const authPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx })
     route.schema = {
       ...route.schema,
       security: [{ bearer: [] }, { apiKey: [] }],
-      response: { ...response, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody },
+      response: { 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, ...response },
     };
   });
 
   app.addHook('onRequest', async (req, reply) => {
     const access = accessFor(req.method, req.routeOptions.url, config.auth.metricsPublic);
     if (access.role === 'open') return;
-    const on = authOn(ctx);
-    const secret = on ? secretOf(req) : undefined;
-    const key = secret ? ctx.keys.verify(secret) : null;
+    // Auth is on as soon as one key exists, or with MRL_AUTH=required; MRL_AUTH=off turns it off.
+    // One read of the keys per request (are there any, whose is the secret), so a key made or
+    // revoked by another process (the CLI) counts from the next request on.
+    const { mode } = config.auth;
+    const sent = mode === 'off' ? undefined : secretOf(req);
+    const found = mode === 'off' ? { any: false, key: null } : ctx.keys.lookup(sent || undefined);
+    const on = mode === 'required' || (mode === 'auto' && found.any);
+    const secret = on ? sent : undefined;
+    const key = on ? found.key : null;
     callers.set(req, { key, access, role: access.role, authOn: on });
     if (rateLimitActive(config, on)) await limits.general(req, reply, key ? `key:${key.name}` : `ip:${req.ip}`);
     if (!on) return;

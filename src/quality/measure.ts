@@ -9,6 +9,16 @@ import { gainOf } from './verdict.js';
 /** Multiply-adds of rotation between event-loop turns (a few ms); a row costs D². */
 const ROTATE_WORK = 4_000_000;
 
+/** What measurePrefixes reads: the sample (n×D rows, row-major) and how to search it. */
+export interface MeasureJob {
+  rows: Float32Array;
+  n: number;
+  dim: number;
+  nesting: number[];
+  queries: number;
+  seed: number;
+}
+
 /**
  * The report's per-prefix figures for a sample (n×D rows, row-major): exact search at each
  * nesting prefix against full D, on the rows as they are and after a seeded random orthogonal

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import { mrlError } from '../errors.js';
-import { measurePrefixes } from './measure.js';
-import { readRows, sampleSeqs } from './sample.js';
+import { measurePrefixesOffThread } from './off-thread.js';
+import { sampleRows } from './sample.js';
 import type { QualityReport } from './types.js';
 import { maxGain, recommend, verdictOf } from './verdict.js';
 
@@ -19,7 +19,7 @@ export interface ReportOptions {
 /**
  * Is this collection Matryoshka? Exact search at each nesting prefix against exact full-D over
  * a seeded leave-one-out sample, compared with the same after a random rotation (see measure.ts
- * and verdict.ts). Reads a seeded sample of up to MAX_ROWS rows; yields to the event loop.
+ * and verdict.ts) over a seeded sample of up to MAX_ROWS rows, measured in a worker thread.
  */
 export async function computeReport(engine: Engine, collection: string, opts: ReportOptions = {}): Promise<QualityReport> {
   const t0 = performance.now();
@@ -32,9 +32,9 @@ export async function computeReport(engine: Engine, collection: string, opts: Re
   const items = rt.count;
   if (items < MIN_ITEMS)
     throw mrlError('INVALID_EVAL', `collection '${collection}' has ${items} items; a quality report needs at least ${MIN_ITEMS}`);
-  const { rows, n } = await readRows(engine, collection, sampleSeqs(engine, collection, MAX_ROWS, seed));
+  const { rows, n } = await sampleRows(engine, collection, MAX_ROWS, seed);
   const queries = Math.min(sample, n);
-  const prefixes = await measurePrefixes(rows, n, dim, nesting, queries, seed);
+  const prefixes = await measurePrefixesOffThread({ rows, n, dim, nesting, queries, seed });
   const gain = maxGain(prefixes, dim, queries);
   const verdict = verdictOf(gain);
   return {

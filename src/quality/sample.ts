@@ -16,6 +16,30 @@ export function sampleSeqs(engine: Engine, collection: string, max: number, seed
 }
 
 /**
+ * A seeded sample of up to `max` live rows (full vectors, n×D row-major, in seq order). Copied
+ * from the resident matrix in one synchronous pass when it holds full-D float32 rows (exactly
+ * the stored vectors, and no delete can come between choosing and copying); otherwise read from
+ * the store (readRows).
+ */
+export async function sampleRows(
+  engine: Engine,
+  collection: string,
+  max: number,
+  seed: number,
+): Promise<{ rows: Float32Array; n: number }> {
+  const seqs = sampleSeqs(engine, collection, max, seed);
+  const { matrix: m, record } = engine.runtime(collection);
+  if (m.type !== 'f32' || m.width !== record.dim) return readRows(engine, collection, seqs);
+  const dim = record.dim;
+  const rows = new Float32Array(seqs.length * dim);
+  seqs.forEach((seq, i) => {
+    const slot = m.slotOf(seq)!;
+    rows.set(m.data.subarray(slot * dim, (slot + 1) * dim), i * dim);
+  });
+  return { rows, n: seqs.length };
+}
+
+/**
  * The full vectors (as stored) of `seqs`, n×D row-major, or each one handed to `each` (then
  * nothing is kept); seqs deleted meanwhile are skipped. Yields to the event loop every few ms.
  */

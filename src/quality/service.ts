@@ -11,10 +11,9 @@ import { dueForResweep, resweepOptions } from './resweep.js';
 import { computeReport, type ReportOptions } from './report.js';
 import type { AdaptedBefore, QualityReply, QualityReport, Verdict } from './types.js';
 
-/** What the guard reads of the stored sweeps (the store of evaluation runs satisfies it). */
+/** What the guard reads of the stored sweeps: the latest, kept parsed until a new one is saved (the store of evaluation runs). */
 export interface SweepSource {
-  latest<T>(collectionId: number, kind: 'sweep'): T | null;
-  latestId(collectionId: number, kind: 'sweep'): number | null;
+  kept<T>(collectionId: number, kind: 'sweep'): T | null;
 }
 export interface QualityLog {
   warn(msg: string): void;
@@ -42,7 +41,6 @@ export class QualityService {
   private readonly inFlight = new Map<string, Promise<QualityReport>>();
   private readonly summaries = new Map<number, Summary | null>();
   private readonly warnedIngest = new Set<number>();
-  private readonly sweepCache = new Map<number, { id: number | null; sweep: unknown }>();
   private background: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -172,12 +170,7 @@ export class QualityService {
   }
 
   private latestSweep(collectionId: number): SweepResult | null {
-    const id = this.sweeps.latestId(collectionId, 'sweep');
-    const hit = this.sweepCache.get(collectionId);
-    if (hit && hit.id === id) return hit.sweep as SweepResult | null;
-    const sweep = id === null ? null : this.sweeps.latest<SweepResult>(collectionId, 'sweep');
-    this.sweepCache.set(collectionId, { id, sweep });
-    return sweep;
+    return this.sweeps.kept<SweepResult>(collectionId, 'sweep');
   }
 
   private warn(msg: string): void {

@@ -5,12 +5,23 @@ import { lastTry, rerankRows, rerankRowsSync, syncKernel } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
 import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
 
+/** Rows of 0, 1, 2, … are made in steps of this many (one array shared by every scan). */
+const IDENTITY_STEP = 65_536;
+let identity = new Int32Array(0);
+
+/** 0, 1, …, n−1, a view of the one shared array (kernels only read row indices), grown when a matrix outgrows it. */
+function firstSlots(n: number): Int32Array {
+  if (identity.length < n) {
+    identity = new Int32Array(Math.ceil(n / IDENTITY_STEP) * IDENTITY_STEP);
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+  }
+  return identity.subarray(0, n);
+}
+
 /** The arguments of a scan of every slot at prefix `dims`: all rows, as a rerank of every slot for quantised ones. */
 function allRows(m: ResidentMatrix, q: Float32Array, dims: number, k: number) {
   const rowScale = m.scaleAll(dims); // one per slot: its length is the size scanned (another thread may add rows meanwhile)
-  const rowIdx = new Int32Array(m.type === 'f32' ? 0 : rowScale.length);
-  for (let i = 0; i < rowIdx.length; i++) rowIdx[i] = i;
-  return { query: q, rowIdx, rowScale, k };
+  return { query: q, rowIdx: firstSlots(m.type === 'f32' ? 0 : rowScale.length), rowScale, k };
 }
 
 async function scanAll(kernel: Kernel, m: ResidentMatrix, q: Float32Array, dims: number, k: number): Promise<TopK> {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MrlError, mrlError } from '../errors.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export const ROLES = ['read', 'write', 'admin'] as const;
@@ -60,10 +61,18 @@ export function newKeySecret(): string {
  */
 export class ApiKeyStore {
   private readonly touched = new Map<string, number>();
-  constructor(private readonly db: Db) {}
+  /** The statements of every guarded request, prepared once. */
+  private readonly countStmt: Statement;
+  private readonly allStmt: Statement;
+  private readonly touchStmt: Statement;
+  constructor(private readonly db: Db) {
+    this.countStmt = db.prepare('SELECT count(*) FROM api_keys').pluck();
+    this.allStmt = db.prepare('SELECT * FROM api_keys');
+    this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE name = ?');
+  }
 
   count(): number {
-    return this.db.prepare('SELECT count(*) FROM api_keys').pluck().get() as number;
+    return this.countStmt.get() as number;
   }
 
   list(): ApiKey[] {
@@ -102,14 +111,23 @@ export class ApiKeyStore {
 
   /** The key a secret belongs to, or null. Reads every row and compares every hash. */
   verify(secret: string): ApiKey | null {
+    return this.lookup(secret).key;
+  }
+
+  /**
+   * One read of the table answering a request's two questions: are there any keys (auth is on
+   * with the first), and whose is `secret` (null without one or without a match).
+   */
+  lookup(secret: string | undefined): { any: boolean; key: ApiKey | null } {
+    const rows = this.allStmt.all() as Row[];
+    if (secret === undefined) return { any: rows.length > 0, key: null };
     const hash = sha256(secret);
     let found: Row | null = null;
-    for (const row of this.db.prepare('SELECT * FROM api_keys').all() as Row[]) {
+    for (const row of rows) {
       if (row.key_hash.length === hash.length && timingSafeEqual(row.key_hash, hash) && found === null) found = row;
     }
-    if (found === null) return null;
-    this.touch(found.name);
-    return toKey(found);
+    if (found !== null) this.touch(found.name);
+    return { any: rows.length > 0, key: found && toKey(found) };
   }
 
   /** A new key checked as `create` checks it, but written nowhere: a cluster stores it first, then `put`s it. */
@@ -150,7 +168,7 @@ export class ApiKeyStore {
     const now = Date.now();
     if (now - (this.touched.get(name) ?? 0) < TOUCH_EVERY_MS) return;
     this.touched.set(name, now);
-    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE name = ?').run(new Date(now).toISOString(), name);
+    this.touchStmt.run(new Date(now).toISOString(), name);
   }
 }
 

@@ -82,6 +82,8 @@ function fromRow(r: Row): CollectionRecord {
 export type NewCollection = Omit<CollectionRecord, 'id' | 'createdAt'>;
 
 export class CollectionStore {
+  /** Told the id of each collection removed (stores that keep something per collection forget it). */
+  readonly deleted: ((collectionId: number) => void)[] = [];
   constructor(private readonly db: Db) {}
 
   insert(c: NewCollection): CollectionRecord {
@@ -159,13 +161,14 @@ export class CollectionStore {
 
   /** Removes the collection and (by cascade) its items, in one transaction. */
   delete(name: string): void {
-    const info = this.db.transaction(() => {
+    const { id, info } = this.db.transaction(() => {
       const c = this.get(name);
       this.db.prepare('DELETE FROM items WHERE collection_id = ?').run(c.id);
       this.db.prepare('DELETE FROM item_text WHERE collection_id = ?').run(c.id);
       syncFieldIndexes(this.db, c.id, []);
-      return this.db.prepare('DELETE FROM collections WHERE id = ?').run(c.id);
+      return { id: c.id, info: this.db.prepare('DELETE FROM collections WHERE id = ?').run(c.id) };
     })();
     if (info.changes !== 1) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+    for (const f of this.deleted) f(id);
   }
 }

@@ -70,6 +70,8 @@ export class ItemStore {
   private readonly setPayload: Statement;
   private readonly appliedSeq: Statement;
   private readonly markApplied: Statement;
+  private readonly labelsStmt: Statement;
+  private readonly refsStmt: Statement;
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
   private readonly vecsBySeqs = new Map<number, Statement>();
@@ -101,6 +103,8 @@ export class ItemStore {
       'INSERT INTO cluster_applied (collection, shard, seq) VALUES (?, ?, ?) ON CONFLICT (collection, shard) DO UPDATE SET seq = excluded.seq',
     );
     this.pageStmt = db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw();
+    this.labelsStmt = db.prepare('SELECT seq, label FROM items WHERE collection_id = ?').raw();
+    this.refsStmt = db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw();
   }
 
   /**
@@ -263,7 +267,7 @@ export class ItemStore {
     return this.countStmt.get(collectionId) as number;
   }
 
-  /** Streams (seq, vector) of a collection in seq order: the source for every cache rebuild. */
+  /** Streams (seq, vector) of a collection in seq order: the source for every cache rebuild (two may be open: one statement each). */
   *scan(collectionId: number): IterableIterator<{ seq: number; vector: Float32Array }> {
     const it = this.db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? ORDER BY seq').raw().iterate(collectionId);
     for (const row of it as IterableIterator<[number, Buffer]>) yield { seq: row[0], vector: fromBlob(row[1]) };
@@ -283,21 +287,13 @@ export class ItemStore {
   /** Label strings by seq, for evaluation. */
   labels(collectionId: number): Map<number, string | null> {
     const m = new Map<number, string | null>();
-    for (const [seq, label] of this.db
-      .prepare('SELECT seq, label FROM items WHERE collection_id = ?')
-      .raw()
-      .iterate(collectionId) as IterableIterator<[number, string | null]>)
-      m.set(seq, label);
+    for (const [seq, label] of this.labelsStmt.iterate(collectionId) as IterableIterator<[number, string | null]>) m.set(seq, label);
     return m;
   }
 
   /** (seq, id, label) of every item in seq order, for choosing evaluation queries. */
   refs(collectionId: number): { seq: number; id: string; label: string | null }[] {
-    const rows = this.db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw().all(collectionId) as [
-      number,
-      string,
-      string | null,
-    ][];
+    const rows = this.refsStmt.all(collectionId) as [number, string, string | null][];
     return rows.map(([seq, id, label]) => ({ seq, id, label }));
   }
 

@@ -83,6 +83,21 @@ test('a revoked key stops working on the next request, over HTTP and from anothe
   assert.equal(ctx.keys.count(), 2);
 });
 
+test('the first key, made by another process, turns auth on at the next request; revoking the last turns it off', async (t) => {
+  const { app, dataDir } = await buildTestApp(t, { MRL_MODELS_DIR: tempDir(t) });
+  assert.equal((await app.inject('/collections')).statusCode, 200);
+  const other = openDatabase(join(dataDir, 'mrl.sqlite'));
+  defer(t, () => closeDatabase(other));
+  const { secret } = new ApiKeyStore(other).create({ name: 'first', role: 'read' });
+  const without = await app.inject('/collections');
+  assert.equal(without.statusCode, 401);
+  assert.equal(without.json().error.code, 'UNAUTHENTICATED');
+  assert.equal((await app.inject({ url: '/collections', headers: bearer(secret) })).statusCode, 200);
+  assert.equal((await app.inject({ url: '/collections', headers: bearer('mrl_not-a-key') })).statusCode, 401);
+  assert.equal(new ApiKeyStore(other).revoke('first'), true);
+  assert.equal((await app.inject('/collections')).statusCode, 200);
+});
+
 test('mrl keys create|list|revoke: the CLI key works on a running app at once, and stops at once', async (t) => {
   const { app, dataDir } = await buildAuthApp(t);
   const mrl = (...args: string[]) => run(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dataDir, 'keys', ...args]);

@@ -55,3 +55,21 @@ test('401 and 429 on /v1/embeddings: OpenAI error shape with our code, read by t
   assert.equal(other.statusCode, 401);
   assert.deepEqual(Object.keys(other.json().error).sort(), ['code', 'message']);
 });
+
+test("OpenAPI documents /v1/embeddings' errors in OpenAI's shape (what it sends), auth's included; other routes keep the project's", async (t) => {
+  const { app } = await buildAuthApp(t);
+  const doc = (await app.inject('/docs/json')).json();
+  const errorOf = (path: string, status: string) => {
+    const schema = doc.paths[path].post.responses[status]?.content['application/json'].schema;
+    assert.ok(schema, `${path} documents ${status}`);
+    return schema.properties.error as { required: string[]; properties: Record<string, { type?: string; nullable?: boolean }> };
+  };
+  for (const status of ['400', '401', '403', '404', '413', '415', '429', '500', '503']) {
+    const error = errorOf('/v1/embeddings', status);
+    assert.deepEqual([...error.required].sort(), ['code', 'message', 'param', 'type'], status);
+    assert.equal(error.properties.message.type, 'string');
+    assert.equal(error.properties.code.type, 'string');
+    assert.equal(error.properties.param.nullable, true);
+  }
+  for (const status of ['400', '401']) assert.deepEqual([...errorOf('/embed', status).required].sort(), ['code', 'message'], status);
+});

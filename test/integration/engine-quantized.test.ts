@@ -78,6 +78,37 @@ test('int8 and f16 collections: the default refine stage returns exact full-D co
   }
 });
 
+test('exact scans of quantised collections of different sizes (one shared row-index array) each see exactly their own rows', async (t) => {
+  const { engine } = await openData(t, tempDir(t));
+  await fill(engine, 'big', 'int8');
+  engine.createCollection({ name: 'small', dim: DIM, indexDim: 16, rerankDim: DIM, residentDim: DIM, residentType: 'f16' });
+  await engine.upsert(
+    'small',
+    vectors.slice(0, 30).map((v, i) => ({ id: `v${i}`, vector: v })),
+  );
+  const brute = (q: number[], n: number, k: number) =>
+    vectors
+      .slice(0, n)
+      .map((v, i) => ({ i, s: prefixCosine(q, v, DIM) }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, k)
+      .map((x) => `v${x.i}`);
+  for (const [name, n] of [
+    ['big', N],
+    ['small', 30],
+    ['big', N],
+    ['small', 30],
+  ] as const) {
+    const q = vectors[n === N ? 700 : 7];
+    const r = await engine.search(name, { vector: q }, { k: 25, exact: true });
+    assert.deepEqual(
+      r.results.map((h) => h.id),
+      brute(q, n, 25),
+      name,
+    );
+  }
+});
+
 test('an adaptive (widened) search over int8 rows still refines from the full vectors: exact scores', async (t) => {
   const { engine } = await openData(t, tempDir(t));
   await fill(engine, 'a', 'int8');

@@ -93,3 +93,25 @@ test('a collection with a recall target is re-swept over the same grid once it h
     first.points.map((p) => p.label),
   );
 });
+
+test('the latest sweep is read from SQLite once and kept: a new one replaces it, a drop of its collection forgets it', async (t) => {
+  const { ctx } = await buildTestApp(t);
+  ctx.createCollection({ name: 'c', dim: D, indexDim: 8, rerankDim: D });
+  const id = ctx.engine.runtime('c').record.id;
+  const runs = ctx.data.evalRuns;
+  assert.equal(runs.kept(id, 'sweep'), null);
+  runs.save(id, 'sweep', { n: 1 });
+  assert.deepEqual(runs.kept(id, 'sweep'), { n: 1 });
+  assert.equal(runs.kept(id, 'sweep'), runs.kept(id, 'sweep'), 'the same parsed result, kept');
+  runs.save(id, 'sweep', { n: 2 });
+  runs.save(id, 'eval', { n: 3 });
+  assert.deepEqual(runs.kept(id, 'sweep'), { n: 2 });
+  assert.deepEqual(runs.kept(id, 'eval'), { n: 3 });
+  // latest() reads SQLite each time (a row written by another connection: here, by hand).
+  ctx.data.db.prepare("INSERT INTO eval_runs (collection_id, kind, result, created_at) VALUES (?, 'sweep', '{\"n\":4}', '')").run(id);
+  assert.deepEqual(runs.latest(id, 'sweep'), { n: 4 });
+  assert.deepEqual(runs.kept(id, 'sweep'), { n: 2 });
+  await ctx.writes.dropCollection('c');
+  assert.equal(runs.kept(id, 'sweep'), null);
+  assert.equal(runs.kept(id, 'eval'), null);
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { defaultNesting } from '../../src/core/prefix.js';
 import { principalRotation, randomRotation, rotate, rotateRows, unrotate } from '../../src/core/rotation.js';
 import { measurePrefixes } from '../../src/quality/measure.js';
-import { principalRotationOffThread } from '../../src/quality/off-thread.js';
+import { INLINE_MEASURE_WORK, measurePrefixesOffThread, principalRotationOffThread } from '../../src/quality/off-thread.js';
 import { dueForReport, milestoneOf } from '../../src/quality/milestones.js';
 import { kFor } from '../../src/quality/prefix-recall.js';
 import { gainOf, maxGain, verdictOf } from '../../src/quality/verdict.js';
@@ -153,4 +153,14 @@ test('the PCA rotation of a large D is computed in a worker thread, identical to
   const inline = principalRotation(make(), d);
   assert.deepEqual(off.eigenvalues, inline.eigenvalues);
   assert.deepEqual(Array.from(off.rotation), Array.from(inline.rotation));
+});
+
+test("a report's measurement runs in a worker thread (its module loaded from the sources) with the inline figures", async () => {
+  const data = rows();
+  const inline = await measurePrefixes(data, N, D, [8, 16], 40, 5);
+  assert.ok(N * 40 * D < INLINE_MEASURE_WORK); // so 0 below is what sends it to the worker
+  const job = { rows: data.slice(), n: N, dim: D, nesting: [8, 16], queries: 40, seed: 5 };
+  const off = await measurePrefixesOffThread(job, 0);
+  assert.equal(job.rows.length, 0, 'the rows were transferred to the worker');
+  assert.deepEqual(off, inline);
 });

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../module-worker.js';
 
 /** A feed as it crosses to the worker: typed array plus shape. */
 export interface Feed {
@@ -13,6 +14,9 @@ export type RunnerRequest =
   | { id: number; type: 'release'; key: string };
 export type RunnerReply = { id: number; error?: string; data?: Float32Array; dims?: number[] };
 
+/** The longest close() waits for the worker to finish what it was asked and release its sessions. */
+const CLOSE_WAIT_MS = 10_000;
+
 /**
  * The main thread's handle on the onnxruntime worker (./worker.ts): sessions are loaded there
  * by file, runs are messages (feeds transferred, not copied). One worker per registry; a crash
@@ -25,19 +29,12 @@ export class OnnxRunner {
   private readonly loaded = new Map<string, { file: string; threads: number }>();
   /** Sessions the current worker holds (a restarted worker holds none). */
   private readonly live = new Set<string>();
+  /** Calls not answered yet (close waits for them). */
+  private readonly inFlight = new Set<Promise<RunnerReply>>();
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    // Run from TypeScript sources (tsx), the worker registers tsx's loader itself before
-    // importing its module: hooks registered in this thread do not reach a worker's entry.
-    const fromTs = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./worker${fromTs ? '.ts' : '.js'}`, import.meta.url);
-    const w = fromTs
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
-          { eval: true },
-        )
-      : new Worker(entry);
+    const w = moduleWorker(import.meta.url, 'worker');
     this.live.clear();
     w.unref();
     w.on('message', (reply: RunnerReply) => {
@@ -61,10 +58,14 @@ export class OnnxRunner {
 
   private call(msg: RunnerRequest, transfer: ArrayBuffer[] = []): Promise<RunnerReply> {
     const w = this.start();
-    return new Promise((resolve, reject) => {
+    const p = new Promise<RunnerReply>((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject });
       w.postMessage(msg, transfer);
     });
+    this.inFlight.add(p);
+    const done = () => void this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   async load(key: string, file: string, threads: number): Promise<void> {
@@ -89,9 +90,24 @@ export class OnnxRunner {
     await this.call({ id: this.nextId++, type: 'release', key });
   }
 
-  /** Ends the worker (its sessions with it). */
+  /**
+   * Ends the worker (its sessions with it) once the calls in flight are answered and its sessions
+   * released, waiting at most CLOSE_WAIT_MS: ending it while onnxruntime creates or releases a
+   * session aborts the whole process (a Napi::Error thrown on a thread being torn down).
+   */
   async close(): Promise<void> {
     const w = this.worker;
+    if (w) {
+      const drain = async () => {
+        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+        const keys = this.worker === w ? [...this.live] : []; // a worker that died holds nothing
+        this.live.clear();
+        await Promise.allSettled(keys.map((key) => this.call({ id: this.nextId++, type: 'release', key })));
+      };
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drain(), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     this.worker = null;
     this.loaded.clear();
     if (w) await w.terminate();

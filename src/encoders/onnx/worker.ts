@@ -8,6 +8,8 @@ import type { RunnerRequest, RunnerReply } from './runner.js';
  * keeps the HTTP thread free while a batch is embedded.
  */
 const sessions = new Map<string, ort.InferenceSession>();
+/** The runs in progress on each session. */
+const inUse = new Map<string, Set<Promise<ort.InferenceSession.ReturnType>>>();
 const port = parentPort!;
 
 async function handle(msg: RunnerRequest): Promise<RunnerReply> {
@@ -30,14 +32,22 @@ async function handle(msg: RunnerRequest): Promise<RunnerReply> {
       if (!session) throw new Error(`no ONNX session '${msg.key}'`);
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(f.type, f.data, f.dims);
-      const out = await session.run(feeds);
+      const running = session.run(feeds);
+      let runs = inUse.get(msg.key);
+      if (!runs) inUse.set(msg.key, (runs = new Set()));
+      runs.add(running);
+      const out = await running.finally(() => runs.delete(running));
       const t = out[msg.output];
       const data = t.data as Float32Array;
       return { id: msg.id, data, dims: [...t.dims] };
     }
     case 'release': {
+      // After the runs already started on it: releasing under one fails it ("Session already disposed").
       const session = sessions.get(msg.key);
       sessions.delete(msg.key);
+      const runs = inUse.get(msg.key);
+      inUse.delete(msg.key);
+      if (runs) await Promise.allSettled([...runs]);
       await session?.release();
       return { id: msg.id };
     }

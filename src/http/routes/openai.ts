@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { RouteDeps } from '../route-deps.js';
-import { errorResponses } from '../schemas/common.js';
-import { EmbeddingsBody, EmbeddingsReply } from '../schemas/openai.js';
+import { EmbeddingsBody, EmbeddingsReply, openAiErrorResponses } from '../schemas/openai.js';
 
 /** Float32 little-endian bytes, base64: what OpenAI's `encoding_format: "base64"` returns. */
 function toBase64(v: number[]): string {
@@ -19,22 +18,23 @@ export const openAiRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { encoders, config } = ctx;
 
-  // The project's error handler has answered { error: { code, message } } by now; reshape it.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
-    try {
-      const { error } = JSON.parse(payload) as { error: { code: string; message: string } };
-      const type = reply.statusCode >= 500 ? 'server_error' : 'invalid_request_error';
-      return JSON.stringify({ error: { message: error.message, type, param: null, code: error.code } });
-    } catch {
-      return payload;
-    }
+  // The project's error handler answers { error: { code, message } }; reshaped before it is
+  // serialised, so what is sent is what the route's error schemas (and OpenAPI) say.
+  app.addHook('preSerialization', async (_req, reply, payload: unknown) => {
+    const error = reply.statusCode >= 400 ? (payload as { error?: { code?: unknown; message?: unknown } } | null)?.error : undefined;
+    if (typeof error?.code !== 'string' || typeof error.message !== 'string') return payload;
+    const type = reply.statusCode >= 500 ? 'server_error' : 'invalid_request_error';
+    return { error: { message: error.message, type, param: null, code: error.code } };
   });
 
   app.post(
     '/v1/embeddings',
     {
-      schema: { tags: ['models'], body: EmbeddingsBody(config.http.maxEmbedBatch), response: { 200: EmbeddingsReply, ...errorResponses } },
+      schema: {
+        tags: ['models'],
+        body: EmbeddingsBody(config.http.maxEmbedBatch),
+        response: { 200: EmbeddingsReply, ...openAiErrorResponses },
+      },
     },
     async (req) => {
       const { model, input, dimensions, encoding_format: format = 'float' } = req.body;

@@ -31,3 +31,18 @@ export const EmbeddingsReply = Type.Object({
   model: Type.String(),
   usage: Type.Object({ prompt_tokens: Type.Integer(), total_tokens: Type.Integer() }),
 });
+
+/** OpenAI's error shape, what every 4xx and 5xx of /v1/embeddings sends: `code` is the project's error code. */
+export const OpenAiErrorBody = Type.Object({
+  error: Type.Object({
+    message: Type.String(),
+    type: Type.Union([Type.Literal('invalid_request_error'), Type.Literal('server_error')]),
+    param: Type.Null(),
+    code: Type.String({ description: "the project's error code, e.g. UNKNOWN_ENCODER" }),
+  }),
+});
+
+/** The answers /v1/embeddings documents besides 200 (those auth adds included). */
+export const openAiErrorResponses = Object.fromEntries(
+  [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].map((s) => [s, OpenAiErrorBody]),
+) as Record<400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503, typeof OpenAiErrorBody>;
