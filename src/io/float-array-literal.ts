@@ -16,23 +16,21 @@ const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const MAX_DIGITS = 15;
 const F32_MAX = 3.4028234663852886e38;
 
-const enum C {
-  Tab = 9,
-  Cr = 13,
-  Space = 32,
-  Plus = 43,
-  Comma = 44,
-  Minus = 45,
-  Dot = 46,
-  Zero = 48,
-  Nine = 57,
-  E = 69,
-  CloseBracket = 93,
-  LowerE = 101,
-}
+const TAB = 9;
+const CR = 13;
+const SPACE = 32;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const ZERO = 48;
+const NINE = 57;
+const UPPER_E = 69;
+const CLOSE_BRACKET = 93;
+const LOWER_E = 101;
 
-const isDigit = (c: number) => c >= C.Zero && c <= C.Nine;
-const isSpace = (c: number) => c === C.Space || c === C.Tab || c === C.Cr;
+const isDigit = (c: number) => c >= ZERO && c <= NINE;
+const isSpace = (c: number) => c === SPACE || c === TAB || c === CR;
 
 /** m·10^e rounded once (|e| ≤ 22). */
 const scaled = (m: number, e: number) => (e < 0 ? m / POW10[-e] : m * POW10[e]);
@@ -53,61 +51,61 @@ export function parseFloatArray(buf: Buffer, open: number, out: Float32Array): P
   let n = 0;
   let p = open + 1;
   while (isSpace(buf[p])) p++;
-  if (buf[p] === C.CloseBracket) return { length: 0, end: p + 1 };
+  if (buf[p] === CLOSE_BRACKET) return { length: 0, end: p + 1 };
   for (;;) {
     if (n === maxLength) return null;
     const start = p;
     let c = buf[p];
-    const neg = c === C.Minus;
+    const neg = c === MINUS;
     if (neg) c = buf[++p];
     if (!isDigit(c)) return null;
     let m = 0; // the first MAX_DIGITS significant digits
     let digits = 0;
     let e = 0;
     let truncated = false; // a non-zero digit was dropped
-    if (c === C.Zero) {
+    if (c === ZERO) {
       c = buf[++p];
       if (isDigit(c)) return null; // no leading zeros in JSON
     } else
       for (; isDigit(c); c = buf[++p]) {
         if (digits < MAX_DIGITS) {
-          m = m * 10 + (c - C.Zero);
+          m = m * 10 + (c - ZERO);
           digits++;
         } else {
-          truncated ||= c !== C.Zero;
+          truncated ||= c !== ZERO;
           e++;
         }
       }
-    if (c === C.Dot) {
+    if (c === DOT) {
       c = buf[++p];
       if (!isDigit(c)) return null;
       for (; isDigit(c); c = buf[++p]) {
         if (digits < MAX_DIGITS) {
-          m = m * 10 + (c - C.Zero);
+          m = m * 10 + (c - ZERO);
           if (m > 0) digits++;
           e--;
-        } else truncated ||= c !== C.Zero;
+        } else truncated ||= c !== ZERO;
       }
     }
-    if (c === C.LowerE || c === C.E) {
+    if (c === LOWER_E || c === UPPER_E) {
       c = buf[++p];
-      const negExp = c === C.Minus;
-      if (negExp || c === C.Plus) c = buf[++p];
+      const negExp = c === MINUS;
+      if (negExp || c === PLUS) c = buf[++p];
       if (!isDigit(c)) return null;
       let x = 0;
-      for (; isDigit(c); c = buf[++p]) if (x < 1e6) x = x * 10 + (c - C.Zero);
+      for (; isDigit(c); c = buf[++p]) if (x < 1e6) x = x * 10 + (c - ZERO);
       e += negExp ? -x : x;
     }
     const v = toFloat32(buf, start, p, m, e, truncated);
     if (v === null) return null;
     out[n++] = neg ? -v : v;
     while (isSpace(buf[p])) p++;
-    if (buf[p] === C.Comma) {
+    if (buf[p] === COMMA) {
       p++;
       while (isSpace(buf[p])) p++;
       continue;
     }
-    if (buf[p] === C.CloseBracket) return { length: n, end: p + 1 };
+    if (buf[p] === CLOSE_BRACKET) return { length: n, end: p + 1 };
     return null;
   }
 }

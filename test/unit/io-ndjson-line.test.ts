@@ -68,7 +68,7 @@ test('parseLine: the fast path gives what JSON.parse gives; other shapes and ref
   };
   const fast = item(`{"id":"a","vector":${JSON.stringify(v).replace('0,', '-0,')},"payload":{"vector":[9]},"label":"x"}`);
   assert.ok(fast.vector instanceof Float32Array);
-  assert.deepEqual(Array.from(fast.vector as Float32Array), [0.25, -0, Math.fround(1e-3), 3]);
+  assert.deepEqual(Array.from(fast.vector), [0.25, -0, Math.fround(1e-3), 3]);
   assert.deepEqual({ ...fast, vector: null }, { id: 'a', vector: null, payload: { vector: [9] }, label: 'x' });
   // Nested first, top-level second: the top-level one is the vector.
   assert.deepEqual(Array.from(item('{"payload":{"vector":[9]},"vector":[1,2]}').vector as Float32Array), [1, 2]);
