@@ -330,7 +330,7 @@ async function run(
   const m8 = engine.runtime(INT8);
   await serverRow(
     'funnel int8 + refine (engine)',
-    `${IDX}d index → ${q8.k} → rerank ${D}d on int8 rows → refine ${4 * 10} (default) from the vector file (ingest + index ${s1(int8S)} s)`,
+    `${IDX}d index → ${q8.k} → rerank ${D}d on int8 rows → refine ${4 * 10} (default) (ingest + index ${s1(int8S)} s)`,
     { shortlist: q8.k, rerank: D },
     q8.m,
     `index ${mb(m8.index.bytes)} + matrix ${mb(m8.matrix.bytes)}`,
