@@ -45,7 +45,11 @@ export function usearchGraph(
     const b = Math.min(rows.n, a + ADD_BATCH);
     const batch = new Float32Array((b - a) * rows.d);
     for (let i = a; i < b; i++) batch.set(normalizedPrefix(rows.row(i), rows.d), (i - a) * rows.d);
-    index.add(BigUint64Array.from({ length: b - a }, (_, j) => BigInt(a + j)), batch, 0);
+    index.add(
+      BigUint64Array.from({ length: b - a }, (_, j) => BigInt(a + j)),
+      batch,
+      0,
+    );
     if (a > 0 && a % 100_000 === 0) log(`  ${a} rows, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   const buildS = (performance.now() - t0) / 1000;

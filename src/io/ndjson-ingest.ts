@@ -52,7 +52,10 @@ const MAX_FAST_VECTOR = 1 << 16;
  * and their vectors read from the bytes (ndjson-lines.ts, ndjson-line.ts); a `vector` may also
  * be a base64 string of little-endian float32.
  */
-export async function* ndjsonRecords(input: AsyncIterable<Buffer | string>, opts: { maxLineBytes?: number } = {}): AsyncGenerator<SourceRecord> {
+export async function* ndjsonRecords(
+  input: AsyncIterable<Buffer | string>,
+  opts: { maxLineBytes?: number } = {},
+): AsyncGenerator<SourceRecord> {
   const maxLineBytes = opts.maxLineBytes ?? Infinity;
   const scratch = new Float32Array(MAX_FAST_VECTOR);
   let line = 0;

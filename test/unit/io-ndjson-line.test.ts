@@ -53,7 +53,25 @@ test('parseFloatArray: random float32 values as JSON.stringify writes them, and 
 });
 
 test('parseFloatArray: anything but plain finite-as-float32 numbers is left to JSON.parse (null)', () => {
-  for (const bad of ['[1e39]', '[-3.5e38]', '[1e400]', '[NaN]', '[Infinity]', '[01]', '[1.]', '[.5]', '[1e]', '[-]', '[+1]', '[1,]', '[1 2]', '[null]', '["1"]', '[1', '[[1]]'])
+  for (const bad of [
+    '[1e39]',
+    '[-3.5e38]',
+    '[1e400]',
+    '[NaN]',
+    '[Infinity]',
+    '[01]',
+    '[1.]',
+    '[.5]',
+    '[1e]',
+    '[-]',
+    '[+1]',
+    '[1,]',
+    '[1 2]',
+    '[null]',
+    '["1"]',
+    '[1',
+    '[[1]]',
+  ])
     assert.equal(readArray(bad), null, bad);
   assert.equal(parseFloatArray(Buffer.from('[1,2,3]'), 0, new Float32Array(2)), null); // more than the scratch holds
 });
