@@ -3,9 +3,9 @@
  * paths, side by side in one run — ingest rows/s (the CLI's file path and HTTP NDJSON, each
  * acknowledged after commit, and the time until the index has caught up), snapshot seconds,
  * restart-to-ready seconds, RSS and bytes per structure, then searches at recall@10 ≥ the target
- * against exact full-D: hnswlib-node full-D (the smallest ef reaching the funnel's recall),
- * usearch full-D (if installed), the funnel f32, the funnel int8 + refine (when it exists), and
- * the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
+ * against exact full-D: hnswlib-node full-D and usearch full-D f32 and f16 (each at the smallest
+ * ef reaching the funnel's recall), the funnel f32, the funnel int8 + refine (a second
+ * collection of the same rows), and the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
  * in-process and over HTTP. Markdown to stdout, progress to stderr.
  *
  *   npm run bench:scale                                 # N = 1M, D = 768 (long: the full-D graph alone takes ~30 min on 2 cores)
@@ -13,10 +13,10 @@
  *   npm run bench:scale -- --n 250000 --d 2048 --shape hard --clients 8 --json out.json
  *
  * Inputs that cost minutes are cached under .bench-cache/scale/<shape>-n<N>-d<D>-s<seed>/ (the
- * .fvecs and NDJSON files, the exact ground truth, the full-D hnswlib graph); the server's data
+ * .fvecs and NDJSON files, the exact ground truth, the full-D hnswlib and usearch graphs); the server's data
  * dir is made fresh each run (its ingest is what is measured) and removed after.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,7 @@ import {
   type Measured,
 } from './scale-lib.js';
 import { generateSynthetic } from './synthetic.js';
+import { smallestEf, usearchGraph, usearchSearch } from './usearch-full.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -85,6 +86,7 @@ const SHORTLISTS = QUICK ? [50, 100, 200, 400, 800] : [50, 100, 200, 400, 800, 1
 const EFS = QUICK ? [16, 32, 64, 128, 256] : [16, 32, 64, 128, 256, 512];
 const HNSW = { m: 16, efConstruction: 100 };
 const NAME = 'scale';
+const INT8 = 'scale-int8';
 
 const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
 const ms = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
@@ -207,42 +209,49 @@ async function run(
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   const sqliteBytes = statSync(join(dataDir, 'mrl.sqlite')).size;
   const engine = ctx.engine;
-  const bySearch = (opts: object) => async (q: Float32Array) =>
-    (await engine.search(NAME, { vector: q }, opts)).results.map((r) => ordinal(r.id));
+  const bySearch =
+    (opts: object, name = NAME) =>
+    async (q: Float32Array) =>
+      (await engine.search(name, { vector: q }, opts)).results.map((r) => ordinal(r.id));
   const rows: SearchRow[] = [];
-  const serverRow = async (system: string, setting: string, opts: object, one: Measured, bytes: string) => {
+  const serverRow = async (system: string, setting: string, opts: object, one: Measured, bytes: string, name = NAME) => {
     rows.push({
       system,
       setting,
       recall: one.recall,
       one,
-      many: await measure(s, truth, CLIENTS, bySearch(opts)),
-      http1: await measure(s, truth, 1, httpSearch(base, NAME, opts)),
-      httpMany: await measure(s, truth, CLIENTS, httpSearch(base, NAME, opts)),
+      many: await measure(s, truth, CLIENTS, bySearch(opts, name)),
+      http1: await measure(s, truth, 1, httpSearch(base, name, opts)),
+      httpMany: await measure(s, truth, CLIENTS, httpSearch(base, name, opts)),
       bytes,
     });
   };
+  /** The smallest shortlist of a collection's funnel reaching the target. */
+  const smallestShortlist = async (name: string, label: string) => {
+    let funnel: { k: number; m: Measured } | null = null;
+    for (const k of SHORTLISTS) {
+      const m = await measure(s, truth, 1, bySearch({ shortlist: k, rerank: D }, name));
+      log(`${label} ${IDX}d → ${k} → ${D}d: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
+      funnel = { k, m };
+      if (m.recall >= TARGET) break;
+    }
+    return funnel!;
+  };
 
   // (c) the funnel f32: the smallest shortlist reaching the target.
-  let funnel: { k: number; m: Measured } | null = null;
-  for (const k of SHORTLISTS) {
-    const m = await measure(s, truth, 1, bySearch({ shortlist: k, rerank: D }));
-    log(`funnel f32 ${IDX}d → ${k} → ${D}d: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
-    funnel = { k, m };
-    if (m.recall >= TARGET) break;
-  }
+  const funnel = await smallestShortlist(NAME, 'funnel f32');
   const funnelBytes = `index ${mb(rt.index.bytes)} + matrix ${mb(rt.matrix.bytes)}`;
   await serverRow(
     'funnel f32 (engine)',
-    `${IDX}d index → ${funnel!.k} → rerank ${D}d`,
-    { shortlist: funnel!.k, rerank: D },
-    funnel!.m,
+    `${IDX}d index → ${funnel.k} → rerank ${D}d`,
+    { shortlist: funnel.k, rerank: D },
+    funnel.m,
     funnelBytes,
   );
 
   // (a) hnswlib-node full-D: the smallest ef reaching the funnel's recall (or the target).
   const full = fullDIndex(cacheDir, s, HNSW.m, HNSW.efConstruction);
-  const want = Math.min(TARGET, funnel!.m.recall);
+  const want = Math.min(TARGET, funnel.m.recall);
   let hn: { ef: number; m: Measured } | null = null;
   for (const ef of EFS) {
     full.index.setEf(ef);
@@ -260,6 +269,25 @@ async function run(
     many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors),
     bytes: mb(full.bytes),
   });
+
+  // (b) usearch full-D, f32 and f16: the smallest ef reaching the funnel's recall, as for hnswlib.
+  for (const quant of ['f32', 'f16'] as const) {
+    const graph = usearchGraph(join(cacheDir, `usearch-full-${quant}-m${HNSW.m}-ef${HNSW.efConstruction}.usearch`), s, quant, HNSW.m, HNSW.efConstruction, log);
+    const at = (ef: number) => usearchSearch(graph, D, quant, HNSW.m, HNSW.efConstruction, ef);
+    const best = await smallestEf(EFS, want, async (ef) => {
+      const m = await measure(s, truth, 1, at(ef));
+      log(`usearch full-D ${quant} ef ${ef}: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
+      return m;
+    });
+    rows.push({
+      system: `usearch full-D ${quant}`,
+      setting: `M=${HNSW.m}, ef=${best.ef}${graph.buildS === null ? ' (graph cached)' : `, build ${s1(graph.buildS)} s (all cores)`}`,
+      recall: best.m.recall,
+      one: best.m,
+      many: await measure(s, truth, CLIENTS, at(best.ef)),
+      bytes: mb(graph.bytes),
+    });
+  }
 
   // (e) the server tuned by its own sweep (leave-one-out queries from the collection), applied.
   log(`sweep over ${TUNE_Q} queries`);
@@ -287,9 +315,29 @@ async function run(
     funnelBytes,
   );
 
-  const usearch = existsSync(join('node_modules', 'usearch', 'package.json'))
-    ? 'installed, but this benchmark has no usearch row yet'
-    : 'not installed (npm usearch is not in node_modules): skipped';
+  // (d) the funnel int8 + refine: the same rows in a collection of int8 resident rows (the CLI's path again).
+  ctx.createCollection({ name: INT8, ...spec, residentType: 'int8' });
+  log(`ingest ${N} rows into an int8 collection`);
+  t0 = performance.now();
+  await ingestRecords(fileRecords(fvecs), {
+    batch: 1000,
+    check: (it) => ctx.checkItem(INT8, it as ItemInput),
+    commit: async (batch) => (await ctx.upsert(INT8, batch)).upserted,
+  });
+  await engine.drain();
+  const int8S = since(t0);
+  const q8 = await smallestShortlist(INT8, 'funnel int8 + refine');
+  const m8 = engine.runtime(INT8);
+  await serverRow(
+    'funnel int8 + refine (engine)',
+    `${IDX}d index → ${q8.k} → rerank ${D}d on int8 rows → refine ${4 * 10} (default) (ingest + index ${s1(int8S)} s)`,
+    { shortlist: q8.k, rerank: D },
+    q8.m,
+    `index ${mb(m8.index.bytes)} + matrix ${mb(m8.matrix.bytes)}`,
+    INT8,
+  );
+  await engine.dropCollection(INT8);
+
   report({
     cli,
     cliIndexS,
@@ -303,7 +351,6 @@ async function run(
     rssRestarted: rss(),
     sqliteBytes,
     rows,
-    usearch,
     tunedBest: tuned.best?.label ?? null,
   });
   await app.close();
@@ -327,7 +374,6 @@ function report(r: {
   rssRestarted: number;
   sqliteBytes: number;
   rows: SearchRow[];
-  usearch: string;
   tunedBest: string | null;
 }): void {
   const out: string[] = [];
@@ -359,8 +405,6 @@ function report(r: {
     out.push(
       `| ${row.system} | ${row.setting} | ${row.recall.toFixed(4)} | ${[...latCells(row.one), ...latCells(row.many), ...latCells(row.http1), ...latCells(row.httpMany)].join(' | ')} | ${row.bytes} |`,
     );
-  out.push(`| usearch full-D | ${r.usearch} |${' – |'.repeat(14)}`);
-  out.push(`| funnel int8 + refine | pending: quantised resident rows are not in this build |${' – |'.repeat(14)}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (argv.json) writeFileSync(argv.json, JSON.stringify({ n: N, d: D, shape: argv.shape, queries: NQ, ...r }, null, 2));
 }

@@ -1,6 +1,7 @@
 /**
  * Search benchmark: the engine's funnel (prefix HNSW shortlist → rerank) against exact search
- * and a single-stage hnswlib-node graph over the full vectors, on seeded synthetic MRL-like data.
+ * and single-stage graphs over the full vectors (hnswlib-node; usearch f32 and f16 unless
+ * --skip-usearch), on seeded synthetic MRL-like data.
  * Prints markdown tables in the form of docs/design.md's "What to beat" to stdout; progress to stderr.
  * Then queries in flight at once (--concurrency) with and without the kernels' batching window
  * (--window-us, 0 = off), side by side; --concurrent-only runs just that part.
@@ -33,6 +34,7 @@ import { median, summarise, type LatencySummary } from '../src/core/stats.js';
 import { poolRows, poolTable, type PoolRow } from './pool.js';
 import { FunnelSketch } from './sketch.js';
 import { generateSynthetic, type SyntheticData } from './synthetic.js';
+import { smallestEf, usearchGraph, usearchSearch } from './usearch-full.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -51,6 +53,7 @@ const { values: argv } = parseArgs({
     threads: { type: 'string', default: '2' },
     'hnsw-efs': { type: 'string', default: '16,32,64,128,256' },
     'skip-hnsw-full': { type: 'boolean', default: false },
+    'skip-usearch': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '1,8,32' },
     'window-us': { type: 'string', default: '0,200' },
     'batch-max': { type: 'string', default: '64' },
@@ -720,6 +723,34 @@ async function run(
       if (first) first.marks!.push(`smallest ef with recall ≥ ${target}`);
     }
   }
+  // (b') usearch full-D, f32 and f16, each at the smallest ef reaching the funnel's recall.
+  const usearchRows: Row[] = [];
+  if (!argv['skip-usearch']) {
+    for (const quant of ['f32', 'f16'] as const) {
+      const graph = usearchGraph(join(dataDir, `usearch-${quant}.usearch`), s, quant, rec.hnsw.m, rec.hnsw.efConstruction, log);
+      log(`usearch full-D ${quant} build ${graph.buildS!.toFixed(1)} s (all cores), file ${mb(graph.bytes)}`);
+      const best = await smallestEf(EFS, funnelRows[0].recall, async (ef) => {
+        const search = usearchSearch(graph, D, quant, rec.hnsw.m, rec.hnsw.efConstruction, ef);
+        const { lat, results } = await measure(s, (q) => ({ ids: search(q).map((i) => `v${i}`) }));
+        const recall = recallAt(results, truth.get(D)!);
+        log(`  usearch ${quant} ef=${ef}: p50 ${ms(lat.p50)} ms, recall@${K} ${f(recall)}`);
+        return { lat, recall };
+      });
+      usearchRows.push({
+        system: `usearch, full D, ${quant}`,
+        setting: `M=${rec.hnsw.m}, ef=${best.ef}`,
+        finalDims: D,
+        lat: best.m.lat,
+        recall: best.m.recall,
+        recallFullD: best.m.recall,
+        memory: `${mb(graph.bytes)} (file)`,
+        build: `${graph.buildS!.toFixed(1)} s (all cores)`,
+        ef: best.ef,
+        marks: [`smallest ef reaching the funnel's recall ${f(funnelRows[0].recall)}`],
+      });
+      rmSync(graph.file);
+    }
+  }
   const conc = await concurrency();
 
   // (d) the server tuned by its own sweep (leave-one-out on items of the collection, not the
@@ -757,7 +788,7 @@ async function run(
 
   // Output
   const exactRow = rows[0];
-  const ordered = [exactRow, ...hnswRows, ...funnelRows, ...tunedRows];
+  const ordered = [exactRow, ...hnswRows, ...usearchRows, ...funnelRows, ...tunedRows];
   const out: string[] = [];
   out.push(
     `## Search benchmark: ${N} × ${D} synthetic clustered MRL-like vectors (${CLUSTERS} clusters, seed ${SEED}), ${NQ} queries, k=${K}, 1 client`,

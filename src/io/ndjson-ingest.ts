@@ -1,7 +1,7 @@
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { MrlError, type ErrorCode } from '../errors.js';
+import { parseLine } from './ndjson-line.js';
+import { byteLines, TOO_LONG } from './ndjson-lines.js';
 
 /**
  * The one ingest path for streamed items, used by `POST /ingest` (NDJSON bodies) and by
@@ -43,41 +43,44 @@ export interface IngestOptions<T> {
 const MAX_LISTED_ERRORS = 1000;
 const YIELD_EVERY_LINES = 64;
 
+/** Values a vector of the fast path may hold (a longer one is parsed by JSON.parse and refused by the checks). */
+const MAX_FAST_VECTOR = 1 << 16;
+
 /**
  * NDJSON: one JSON object per line; blank lines are skipped, a line longer than `maxLineBytes`,
- * one that does not parse, or one that is not an object becomes a LineError.
+ * one that does not parse, or one that is not an object becomes a LineError. Lines are split
+ * and their vectors read from the bytes (ndjson-lines.ts, ndjson-line.ts); a `vector` may also
+ * be a base64 string of little-endian float32.
  */
 export async function* ndjsonRecords(
-  input: Readable | AsyncIterable<string>,
+  input: AsyncIterable<Buffer | string>,
   opts: { maxLineBytes?: number } = {},
 ): AsyncGenerator<SourceRecord> {
   const maxLineBytes = opts.maxLineBytes ?? Infinity;
-  const lines: AsyncIterable<string> = isReadable(input) ? createInterface({ input, crlfDelay: Infinity }) : input;
+  const scratch = new Float32Array(MAX_FAST_VECTOR);
   let line = 0;
-  for await (const text of lines) {
+  for await (const buf of byteLines(input, maxLineBytes)) {
     line++;
-    // readline hands over buffered lines through microtasks only: yield now and then so
+    // Lines of one chunk are handed over through microtasks only: yield now and then so
     // searches are served while a long upload is parsed.
     if (line % YIELD_EVERY_LINES === 0) await yieldToLoop();
-    if (text.trim() === '') {
-      yield { line, blank: true };
-      continue;
-    }
-    if (Buffer.byteLength(text) > maxLineBytes) {
+    if (buf === TOO_LONG || buf.length > maxLineBytes) {
       yield { line, code: 'PAYLOAD_TOO_LARGE', message: `line is longer than ${maxLineBytes} bytes` };
       continue;
     }
-    let item: unknown;
-    try {
-      item = JSON.parse(text);
-    } catch (err) {
-      yield { line, code: 'VALIDATION', message: `invalid JSON: ${(err as Error).message}` };
+    if (isBlank(buf)) {
+      yield { line, blank: true };
       continue;
     }
-    if (typeof item !== 'object' || item === null || Array.isArray(item))
-      yield { line, code: 'VALIDATION', message: 'line is not a JSON object' };
-    else yield { line, item };
+    const r = parseLine(buf, scratch);
+    yield 'item' in r ? { line, item: r.item } : { line, code: r.code, message: r.error };
   }
+}
+
+/** Only whitespace, as `String.prototype.trim` sees it (bytes first; the text only when a non-ASCII byte comes first). */
+function isBlank(buf: Buffer): boolean {
+  for (const c of buf) if (c !== 32 && c !== 9 && c !== 11 && c !== 12) return c >= 0x80 && buf.toString('utf8').trim() === '';
+  return true;
 }
 
 /**
@@ -121,8 +124,4 @@ export async function ingestRecords<T>(
   }
   await flush();
   return report;
-}
-
-function isReadable(x: Readable | AsyncIterable<string>): x is Readable {
-  return typeof (x as Readable).pipe === 'function';
 }

@@ -3,7 +3,7 @@ import { ndjsonRecords, type SourceRecord } from './ndjson-ingest.js';
 
 /** A file of items: `.fvecs` by its extension, NDJSON otherwise. */
 export function fileRecords(file: string): AsyncIterable<SourceRecord> | Iterable<SourceRecord> {
-  return file.endsWith('.fvecs') ? readFvecs(file) : ndjsonRecords(createReadStream(file, { encoding: 'utf8' }));
+  return file.endsWith('.fvecs') ? readFvecs(file) : ndjsonRecords(createReadStream(file));
 }
 
 /**

@@ -67,6 +67,30 @@ test('ingest as NDJSON streams batches, keeps good lines and reports bad ones by
   assert.equal((await app.inject('/collections/default')).json().count, 600);
 });
 
+test('NDJSON ingest: a vector as base64 of little-endian float32 is stored as the same array sent as JSON numbers', async (t) => {
+  const { app } = await withData(t);
+  const b64 = (v: number[]) => Buffer.from(Float32Array.from(v).buffer).toString('base64');
+  const lines = [
+    JSON.stringify({ id: 'b0', vector: b64(vectors[0]), label: 'x' }),
+    JSON.stringify({ id: 'j0', vector: vectors[0], label: 'x' }),
+    JSON.stringify({ id: 'short', vector: b64(vectors[1].slice(0, 31)) }),
+    JSON.stringify({ id: 'bad', vector: 'not base64!' }),
+  ];
+  const r = await app.inject({ method: 'POST', url: '/ingest?collection=default', headers: { 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.equal(r.json().upserted, 2);
+  assert.deepEqual(
+    r.json().errors.map((e: { line: number; code: string }) => [e.line, e.code]),
+    [
+      [3, 'DIM_MISMATCH'],
+      [4, 'INVALID_VECTOR'],
+    ],
+  );
+  const stored = async (id: string) => (await app.inject(`/collections/default/items/${id}`)).json().vector as number[];
+  assert.deepEqual(await stored('b0'), vectors[0]);
+  assert.deepEqual(await stored('j0'), vectors[0]);
+});
+
 test('GET and POST /search: by id (self excluded), by vector, with a funnel; stages are reported', async (t) => {
   const { app } = await withData(t);
   const byId = await app.inject('/search?id=v3&k=5&shortlist=100&rerank=32');
