@@ -272,7 +272,14 @@ async function run(
 
   // (b) usearch full-D, f32 and f16: the smallest ef reaching the funnel's recall, as for hnswlib.
   for (const quant of ['f32', 'f16'] as const) {
-    const graph = usearchGraph(join(cacheDir, `usearch-full-${quant}-m${HNSW.m}-ef${HNSW.efConstruction}.usearch`), s, quant, HNSW.m, HNSW.efConstruction, log);
+    const graph = usearchGraph(
+      join(cacheDir, `usearch-full-${quant}-m${HNSW.m}-ef${HNSW.efConstruction}.usearch`),
+      s,
+      quant,
+      HNSW.m,
+      HNSW.efConstruction,
+      log,
+    );
     const at = (ef: number) => usearchSearch(graph, D, quant, HNSW.m, HNSW.efConstruction, ef);
     const best = await smallestEf(EFS, want, async (ef) => {
       const m = await measure(s, truth, 1, at(ef));

@@ -118,7 +118,6 @@ export class ResidentMatrix {
     return this.st.stamps.range(from, count);
   }
 
-
   get normDims(): number[] {
     return this.st.norms.dims;
   }

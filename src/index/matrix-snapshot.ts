@@ -174,7 +174,10 @@ export function loadMatrixSnapshot(dir: string, collectionId: number, shape: Mat
     closeSync(fd);
     if (size !== manifest.bytes) return { matrix: null, reason: 'matrix file truncated or resized' };
     // Room to grow a little before the first resize (which copies the whole matrix).
-    const matrix = new ResidentMatrix(shape.width, shape.nesting, manifest.rows + (manifest.rows >> 4), { type: shape.type, shared: shape.shared });
+    const matrix = new ResidentMatrix(shape.width, shape.nesting, manifest.rows + (manifest.rows >> 4), {
+      type: shape.type,
+      shared: shape.shared,
+    });
     const hash = createHash('sha256');
     readParts(file, matrix, manifest.rows, hash);
     if (hash.digest('hex') !== manifest.sha256) return { matrix: null, reason: 'matrix file checksum mismatch' };

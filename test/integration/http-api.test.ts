@@ -76,7 +76,12 @@ test('NDJSON ingest: a vector as base64 of little-endian float32 is stored as th
     JSON.stringify({ id: 'short', vector: b64(vectors[1].slice(0, 31)) }),
     JSON.stringify({ id: 'bad', vector: 'not base64!' }),
   ];
-  const r = await app.inject({ method: 'POST', url: '/ingest?collection=default', headers: { 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+  const r = await app.inject({
+    method: 'POST',
+    url: '/ingest?collection=default',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: lines.join('\n'),
+  });
   assert.equal(r.statusCode, 200, r.body);
   assert.equal(r.json().upserted, 2);
   assert.deepEqual(
