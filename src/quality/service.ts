@@ -116,7 +116,8 @@ export class QualityService {
 
   /** Resolves once background reports and queued audits are done. */
   async idle(): Promise<void> {
-    await this.background;
+    // A finished report may queue the next (a milestone crossed meanwhile): wait until none is queued.
+    for (let seen: Promise<unknown> | null = null; seen !== this.background; ) await (seen = this.background);
     await Promise.all(this.inFlight.values());
     await Promise.all(this.resweeping.values());
     await this.audit.idle();
@@ -144,10 +145,14 @@ export class QualityService {
     if (!this.inFlight.has(name) && dueForReport(rt.count, stored?.items ?? null)) {
       // Chained: one background report at a time; errors (a drop meanwhile) are only logged.
       this.background = this.background.then(() =>
-        this.compute(name).catch((err: unknown) => {
-          if (!(err instanceof MrlError && err.code === 'COLLECTION_NOT_FOUND'))
-            this.warn(`quality report of '${name}' failed: ${(err as Error).message}`);
-        }),
+        this.compute(name).then(
+          // An ingest that crossed the next milestone while this report ran has its report now, not at a later upsert.
+          () => this.engine.isLoaded(name) && this.afterUpsert(name),
+          (err: unknown) => {
+            if (!(err instanceof MrlError && err.code === 'COLLECTION_NOT_FOUND'))
+              this.warn(`quality report of '${name}' failed: ${(err as Error).message}`);
+          },
+        ),
       );
     }
   }

@@ -93,6 +93,26 @@ test('a report is computed in the background once a collection reaches 5000 item
   assert.equal(v.items, 5000);
 });
 
+test('an ingest that crosses the next milestone while a report runs gets that report without another upsert', async (t) => {
+  const { ctx } = await buildTestApp(t);
+  const d = 16;
+  ctx.createCollection({ name: 'fast', dim: d, indexDim: 8 });
+  const rows = mrlLikeVectors(10_000, d, 5).vectors;
+  await ctx.engine.upsert(
+    'fast',
+    rows.slice(0, 5000).map((vector, i) => ({ id: `f${i}`, vector })),
+  );
+  // The 5k report is running in the background now; the next batch reaches 10k meanwhile.
+  await ctx.engine.upsert(
+    'fast',
+    rows.slice(5000).map((vector, i) => ({ id: `g${i}`, vector })),
+  );
+  await ctx.data.quality.idle();
+  const v = ctx.data.quality.verdict(ctx.engine.runtime('fast').record.id);
+  assert.ok(v, 'a report was stored');
+  assert.equal(v.items, 10_000);
+});
+
 test('POST /collections/:c/adapt: a PCA rotation makes a rotated collection matryoshka with identical full-D answers', async (t) => {
   const { app, ctx } = await buildTestApp(t);
   await load(app, 'rot', rotated);
