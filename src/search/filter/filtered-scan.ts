@@ -70,7 +70,8 @@ export async function filteredScan(
     if (idx.length === 0) return { seqs: [], scores: [] };
     const item = { query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) };
     const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
+    const seqs = Array.from(top.indices, (i) => m.slotSeq[idx[i]]); // read before the check: another thread may write
     if (m.version !== version) continue;
-    return { seqs: Array.from(top.indices, (i) => m.slotSeq[idx[i]]), scores: Array.from(top.scores) };
+    return { seqs, scores: Array.from(top.scores) };
   }
 }
