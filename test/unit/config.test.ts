@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, defaultSearchThreads, loadConfig } from '../../src/config.js';
 
 test('loadConfig: environment values are range-checked', () => {
   assert.equal(loadConfig({ PORT: '9000' }).http.port, 9000);
@@ -69,4 +69,13 @@ test('loadConfig: the encoder section (MRL_ENCODER_BACKEND, MRL_EMBED_*) is read
   const cfg = loadConfig({ MRL_ENCODER_BACKEND: 'tfjs', MRL_EMBED_CACHE: '0' }, { embed: { batchWindowUs: 500 } });
   assert.deepEqual([cfg.embed.backend, cfg.embed.cacheSize, cfg.embed.batchWindowUs, cfg.embed.batchMax], ['tfjs', 0, 500, 64]);
   assert.ok(Object.isFrozen(cfg.embed));
+});
+
+test('search workers: one per core from 4 cores, none below (measured slower on 2); MRL_SEARCH_THREADS overrides', () => {
+  assert.equal(defaultSearchThreads(2), 0);
+  assert.equal(defaultSearchThreads(3), 0);
+  assert.equal(defaultSearchThreads(4), 4);
+  assert.equal(defaultSearchThreads(16), 16);
+  assert.equal(loadConfig({ MRL_SEARCH_THREADS: '2' }).searchThreads, 2);
+  assert.equal(loadConfig({ MRL_SEARCH_THREADS: '0' }).searchThreads, 0);
 });
