@@ -180,3 +180,42 @@ test('searches while the shared matrix grows under many ingests never return a w
   );
   scoresExact(got.results, q, byId, 32);
 });
+
+test('the server with MRL_SEARCH_THREADS=2: HTTP ingest, search and delete go through the pool; close joins it', async (t) => {
+  const { buildTestApp } = await import('../helpers.js');
+  const { app, ctx } = await buildTestApp(t, { MRL_SEARCH_THREADS: '2' });
+  const pool = ctx.data.pool!;
+  assert.equal(pool.running, 2);
+  assert.equal(ctx.engine.pool, pool, 'the engine searches through it');
+  const { vectors } = mrlLikeVectors(600, DIM, 9);
+  const created = await app.inject({ method: 'POST', url: '/collections', payload: { name: 'web', dim: DIM, indexDim: 12 } });
+  assert.equal(created.statusCode, 201, created.body);
+  const ndjson = vectors.map((v, i) => JSON.stringify({ id: `w${i}`, vector: v })).join('\n');
+  const ing = await app.inject({
+    method: 'POST',
+    url: '/ingest?collection=web',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: ndjson,
+  });
+  assert.equal(ing.statusCode, 200, ing.body);
+  type Hits = { results: { id: string; score: number }[] };
+  const search = async (v: number[]) =>
+    (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'web', vector: v, k: 5 } })).json<Hits>();
+  const exact = async (v: number[]) =>
+    (await app.inject({ method: 'POST', url: '/search', payload: { collection: 'web', vector: v, k: 5, exact: true } })).json<Hits>();
+  // Acknowledged rows are found at once, through a worker, with the in-thread exact answer.
+  for (const q of [3, 300, 599]) {
+    const r = await search(vectors[q]);
+    assert.equal(r.results[0].id, `w${q}`);
+    assert.deepEqual(
+      r.results.map((h) => h.id),
+      (await exact(vectors[q])).results.map((h) => h.id),
+    );
+  }
+  const del = await app.inject({ method: 'DELETE', url: '/collections/web/items/w300' });
+  assert.equal(del.statusCode, 200, del.body);
+  assert.ok(!(await search(vectors[300])).results.some((h) => h.id === 'w300'), 'a deleted item is gone from the next search');
+  await app.close();
+  await ctx.close();
+  assert.equal(pool.running, 0, 'close joined the workers');
+});
