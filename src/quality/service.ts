@@ -117,7 +117,7 @@ export class QualityService {
   /** Resolves once background reports and queued audits are done. */
   async idle(): Promise<void> {
     // A finished report may queue the next (a milestone crossed meanwhile): wait until none is queued.
-    for (let seen: Promise<unknown> | null = null; seen !== this.background; ) await (seen = this.background);
+    for (let seen: Promise<unknown> | null = null; seen !== this.background;) await (seen = this.background);
     await Promise.all(this.inFlight.values());
     await Promise.all(this.resweeping.values());
     await this.audit.idle();
