@@ -70,7 +70,7 @@ export class FilterCache {
     }
   }
 
-  /** Forgets a collection's columns (it was dropped). */
+  /** Forgets a collection's columns (it was dropped, or written through another connection). */
   drop(collectionId: number): void {
     this.entries.delete(collectionId);
   }

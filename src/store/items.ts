@@ -179,9 +179,10 @@ export class ItemStore {
     return this.versions.get(collectionId) ?? 0;
   }
 
-  /** Another connection wrote the collection (a search worker's store, told by the main thread). */
+  /** Another connection wrote the collection (a search worker's store): cached matches and filter columns are stale, read again. */
   noteExternalWrite(collectionId: number): void {
     this.bump(collectionId);
+    this.filters.drop(collectionId);
   }
 
   private bump(collectionId: number): void {

@@ -86,7 +86,17 @@ test('through the pool, a write and a delete are visible to the next search, and
   await ingest(data, vectors, labels);
   const e = data.engine;
   const fresh = Array.from({ length: DIM }, (_, j) => (j % 2 ? 1 : -1) * (1 + j / DIM));
-  await e.upsert('docs', [{ id: 'fresh', vector: fresh, payload: { n: -1 } }]);
+  // A label filter before the write: the workers' in-memory filter columns exist and must follow it.
+  for (let i = 0; i < 4; i++) await e.search('docs', { vector: fresh }, { k: 3, filter: { label: labels[0] } });
+  await e.upsert('docs', [{ id: 'fresh', vector: fresh, label: 'brand-new', payload: { n: -1 } }]);
+  for (let i = 0; i < 4; i++) {
+    const byLabel = await e.search('docs', { vector: fresh }, { k: 3, filter: { label: 'brand-new' } });
+    assert.deepEqual(
+      byLabel.results.map((h) => h.id),
+      ['fresh'],
+      `label filter ${i} after the write`,
+    );
+  }
   for (let i = 0; i < 4; i++) {
     const r = await e.search('docs', { vector: fresh }, { k: 3 });
     assert.equal(r.results[0].id, 'fresh', `search ${i} after the write`);
@@ -96,8 +106,19 @@ test('through the pool, a write and a delete are visible to the next search, and
     filtered.results.map((h) => h.id),
     ['fresh'],
   );
-  e.patchItem('docs', 'fresh', { payload: { n: 5 } });
+  e.patchItem('docs', 'fresh', { payload: { n: 5 }, label: 'patched' });
   assert.deepEqual((await e.search('docs', { vector: fresh }, { k: 1 })).results[0].payload, { n: 5 });
+  for (const [label, want] of [
+    ['patched', ['fresh']],
+    ['brand-new', []],
+  ] as const) {
+    const r = await e.search('docs', { vector: fresh }, { k: 3, filter: { label } });
+    assert.deepEqual(
+      r.results.map((h) => h.id),
+      want,
+      `label ${label} after the patch`,
+    );
+  }
   await e.deleteItems('docs', ['fresh', 'v0']);
   for (let i = 0; i < 4; i++) {
     const ids = (await e.search('docs', { vector: fresh }, { k: 20 })).results.map((h) => h.id);
