@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import { MrlError, type ErrorCode } from '../../errors.js';
+import { moduleWorker } from '../../module-worker.js';
 import type { SearchOptions } from '../../search/options.js';
 import type { Query } from '../../search/query.js';
 import type { CollectionRecord } from '../../store/collections.js';
@@ -24,20 +25,8 @@ interface Slot {
   exited: Promise<void>;
 }
 
-const fromSource = import.meta.url.endsWith('.ts');
-/** The worker's file beside this one: search-worker.js from dist/, search-worker.ts from source. */
-const workerFile = new URL(`./search-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-
-/**
- * A worker running from dist/ loads its file; one running from source (node --import tsx) first
- * registers tsx's loader in its own thread (Node 20 does not apply the parent's to a worker).
- */
-function spawn(workerData: WorkerInit): Worker {
-  if (!fromSource) return new Worker(workerFile, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(workerFile.href)}); });`;
-  return new Worker(code, { eval: true, workerData });
-}
+/** The worker's module beside this one (search-worker.ts from source, .js from dist/). */
+const spawn = (workerData: WorkerInit) => moduleWorker(import.meta.url, 'search-worker', { workerData });
 
 function unwire(e: WireError): Error {
   return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
