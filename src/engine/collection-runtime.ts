@@ -7,7 +7,7 @@ import type { SearchSource, VectorsBySeq } from '../search/sources.js';
 import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 import { openCollection, type OpenReport } from './collection-loader.js';
-import { PendingIndex } from './pending-index.js';
+import { PendingIndex, resyncPending } from './pending-index.js';
 
 export type { OpenReport } from './collection-loader.js';
 type Row = { seq: number; vector: Float32Array };
@@ -101,22 +101,10 @@ export class CollectionRuntime implements SearchSource {
    * when it is wide enough and holds float32, else from the store). Returns how many of each.
    */
   resyncIndex(vectors: VectorsBySeq): { queued: number; removed: number } {
-    const labels = new Set(this.index.labels());
-    let removed = 0;
-    for (const seq of labels) if (!this.matrix.has(seq) && this.index.remove(seq)) removed++;
-    const m = this.matrix;
-    const missing = Array.from(m.slotSeq.subarray(0, m.size)).filter((seq) => !labels.has(seq));
-    this.pending.reset(this.index.dim);
-    // Quantised rows are not read back as prefixes: those come from the store's full vectors.
-    const fromStore = this.index.dim > m.width || m.type !== 'f32' ? vectors.vectorsBySeqs(missing) : null;
-    for (const seq of missing) {
-      const slot = m.slotOf(seq)!;
-      const v = fromStore ? fromStore.get(seq) : m.data.subarray(slot * m.width, (slot + 1) * m.width);
-      if (v) this.pending.add(seq, v);
-    }
-    this.dirty += removed + missing.length;
+    const r = resyncPending(this.index, this.matrix, this.pending, vectors);
+    this.dirty += r.removed + r.queued;
     this.scheduleIndexing();
-    return { queued: missing.length, removed };
+    return r;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { normalizedPrefix } from '../core/prefix.js';
+import type { ResidentMatrix } from '../core/resident-matrix.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import type { PendingRows } from '../search/pending.js';
+import type { VectorsBySeq } from '../search/sources.js';
 
 /**
  * While writes arrive (one within this many ms), indexing takes short slices with long gaps
@@ -70,4 +72,60 @@ export class PendingIndex implements PendingRows {
     }
     return n;
   }
+}
+
+/** Rows read per step when a resync fetches prefixes (from the matrix or the store). */
+const RESYNC_CHUNK = 2000;
+
+/**
+ * Re-reads `fn` until no write of the matrix overlapped it (another thread may write a shared
+ * matrix; on the writer's own thread the first read stands).
+ */
+export function readStable<T>(m: ResidentMatrix, fn: () => T): T {
+  for (;;) {
+    const v = m.version;
+    if (Number.isNaN(v)) continue;
+    const r = fn();
+    if (m.version === v) return r;
+  }
+}
+
+/**
+ * Makes `index` hold exactly the matrix's rows: labels the matrix lacks (deleted or replaced
+ * since) are removed, rows the index lacks are queued in `pending` (emptied first), their
+ * prefix from the matrix when it is wide enough and holds float32, else from the store's full
+ * vectors. Used by a collection's runtime and by a search worker's replica. Returns how many of each.
+ */
+export function resyncPending(
+  index: PrefixIndex,
+  m: ResidentMatrix,
+  pending: PendingIndex,
+  vectors: VectorsBySeq,
+): { queued: number; removed: number } {
+  const live = new Set(readStable(m, () => Array.from(m.slotSeq.subarray(0, m.size))));
+  const labels = index.labels();
+  const inIndex = new Set(labels);
+  let removed = 0;
+  for (const seq of labels) if (!live.has(seq) && index.remove(seq)) removed++;
+  const missing = [...live].filter((seq) => !inIndex.has(seq));
+  const dim = index.dim;
+  pending.reset(dim);
+  // Quantised rows are not read back as prefixes: those come from the store's full vectors.
+  const fromMatrix = m.type === 'f32' && m.width >= dim;
+  for (let i = 0; i < missing.length; i += RESYNC_CHUNK) {
+    const part = missing.slice(i, i + RESYNC_CHUNK);
+    const found = fromMatrix ? readStable(m, () => prefixesOf(m, part, dim)) : vectors.vectorsBySeqs(part);
+    for (const [seq, v] of found) pending.add(seq, v);
+  }
+  return { queued: missing.length, removed };
+}
+
+/** Copies of the first `dim` values of the given seqs' rows (seqs no longer held are left out). */
+function prefixesOf(m: ResidentMatrix, seqs: number[], dim: number): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  for (const seq of seqs) {
+    const slot = m.slotOf(seq);
+    if (slot !== undefined) out.set(seq, m.data.slice(slot * m.width, slot * m.width + dim));
+  }
+  return out;
 }

@@ -4,26 +4,10 @@ import { PrefixIndex } from '../../index/prefix-index.js';
 import { loadSnapshot } from '../../index/snapshot.js';
 import type { SearchSource } from '../../search/sources.js';
 import type { CollectionRecord } from '../../store/collections.js';
-import { PendingIndex } from '../pending-index.js';
+import { PendingIndex, resyncPending } from '../pending-index.js';
 import { RowCache } from '../row-cache.js';
 import type { WriteMessage } from './protocol.js';
 import type { ItemStore } from '../../store/items.js';
-
-/** Rows read per stable copy when a replica catches up with the matrix. */
-const RESYNC_CHUNK = 2000;
-
-/**
- * `fn` over a shared matrix's rows with no write in between: run again until the seqlock's
- * counter (the reader's `version`, NaN during a write) was the same before and after.
- */
-export function readStable<T>(m: ResidentMatrix, fn: () => T): T {
-  for (;;) {
-    const v = m.version;
-    if (Number.isNaN(v)) continue;
-    const r = fn();
-    if (m.version === v) return r;
-  }
-}
 
 /**
  * A search worker's copy of one collection (src/engine/pool/search-worker.ts): the main thread's
@@ -89,21 +73,9 @@ export class Replica implements SearchSource {
     return snap.index ?? PrefixIndex.create(r.indexDim, r.hnsw, this.matrix.size);
   }
 
-  /** Makes the index hold exactly the matrix's rows: labels it lacks removed, rows it lacks queued. */
+  /** Makes the index hold exactly the matrix's rows (pending-index.ts), then indexes what it queued. */
   private resync(): void {
-    const m = this.matrix;
-    const live = new Set(readStable(m, () => Array.from(m.slotSeq.subarray(0, m.size))));
-    const labels = this.index.labels();
-    const inIndex = new Set(labels);
-    for (const seq of labels) if (!live.has(seq)) this.index.remove(seq);
-    const missing = [...live].filter((seq) => !inIndex.has(seq));
-    const dim = this.index.dim;
-    const fromMatrix = m.type === 'f32' && m.width >= dim;
-    for (let i = 0; i < missing.length; i += RESYNC_CHUNK) {
-      const part = missing.slice(i, i + RESYNC_CHUNK);
-      const found = fromMatrix ? readStable(m, () => prefixesOf(m, part, dim)) : this.items.vectorsBySeqs(part);
-      for (const [seq, v] of found) this.pending.add(seq, v);
-    }
+    resyncPending(this.index, this.matrix, this.pending, this.items);
     this.schedule();
   }
 
@@ -119,14 +91,4 @@ export class Replica implements SearchSource {
       this.schedule();
     });
   }
-}
-
-/** Copies of the first `dim` values of the given seqs' rows (seqs no longer held are left out). */
-function prefixesOf(m: ResidentMatrix, seqs: number[], dim: number): Map<number, Float32Array> {
-  const out = new Map<number, Float32Array>();
-  for (const seq of seqs) {
-    const slot = m.slotOf(seq);
-    if (slot !== undefined) out.set(seq, m.data.slice(slot * m.width, slot * m.width + dim));
-  }
-  return out;
 }
