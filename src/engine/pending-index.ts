@@ -13,8 +13,8 @@ const WRITE_QUIET_MS = 50;
 const BUSY_SLICE_MS = 1;
 const BUSY_GAP_MS = 9;
 /** Otherwise (or while someone waits for the index) it runs in slices of this length, back to back. */
-const IDLE_SLICE_MS = 8;
-const ROWS_PER_CLOCK_CHECK = 16;
+const IDLE_SLICE_MS = 2;
+const ROWS_PER_CLOCK_CHECK = 4;
 
 /**
  * Committed rows waiting for the prefix index (HNSW insertion is the slow part of a write, so it

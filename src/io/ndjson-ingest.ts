@@ -41,7 +41,7 @@ export interface IngestOptions<T> {
 }
 
 const MAX_LISTED_ERRORS = 1000;
-const YIELD_EVERY_LINES = 64;
+const YIELD_EVERY_LINES = 16;
 
 /** Values a vector of the fast path may hold (a longer one is parsed by JSON.parse and refused by the checks). */
 const MAX_FAST_VECTOR = 1 << 16;
