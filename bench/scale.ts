@@ -5,12 +5,14 @@
  * restart-to-ready seconds, RSS and bytes per structure, then searches at recall@10 ≥ the target
  * against exact full-D: hnswlib-node full-D and usearch full-D f32 and f16 (each at the smallest
  * ef reaching the funnel's recall), the funnel f32, the funnel int8 + refine (a second
- * collection of the same rows), and the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
+ * collection of the same rows; --int8-resident-dim R keeps only R int8 values a row resident, reranks
+ * at R and rescores the best 4·k at D from the store), and the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
  * in-process and over HTTP. Markdown to stdout, progress to stderr.
  *
  *   npm run bench:scale                                 # N = 1M, D = 768 (long: the full-D graph alone takes ~30 min on 2 cores)
  *   npm run bench:scale -- --n 100000 --quick           # a check that it works, minutes
  *   npm run bench:scale -- --n 250000 --d 2048 --shape hard --clients 8 --json out.json
+ *   npm run bench:scale -- --n 100000 --quick --int8-resident-dim 384   # int8 rows at half the dims
  *
  * Inputs that cost minutes are cached under .bench-cache/scale/<shape>-n<N>-d<D>-s<seed>/ (the
  * .fvecs and NDJSON files, the exact ground truth, the full-D hnswlib and usearch graphs); the server's data
@@ -53,6 +55,7 @@ const { values: argv } = parseArgs({
     clients: { type: 'string', default: '8' },
     queries: { type: 'string' },
     'index-dim': { type: 'string', default: '32' },
+    'int8-resident-dim': { type: 'string' },
     'http-n': { type: 'string' },
     'tune-queries': { type: 'string' },
     'target-recall': { type: 'string', default: '0.99' },
@@ -76,6 +79,8 @@ const D = posInt(argv.d, 'd');
 const QUICK = argv.quick;
 const NQ = posInt(argv.queries, 'queries', QUICK ? 200 : 500);
 const CLIENTS = posInt(argv.clients, 'clients');
+/** Resident dims of the int8 collection: below D its rerank reads R int8 values a row, then the best 4·k are rescored at D from the store. */
+const R8 = Math.min(D, posInt(argv['int8-resident-dim'], 'int8-resident-dim', D));
 const IDX = posInt(argv['index-dim'], 'index-dim');
 const HTTP_N = Math.min(N, posInt(argv['http-n'], 'http-n', QUICK ? 20_000 : 100_000));
 const TUNE_Q = posInt(argv['tune-queries'], 'tune-queries', QUICK ? 100 : 300);
@@ -227,12 +232,13 @@ async function run(
     });
   };
   /** The smallest shortlist of a collection's funnel reaching the target. */
-  const smallestShortlist = async (name: string, label: string) => {
-    let funnel: { k: number; m: Measured } | null = null;
+  const smallestShortlist = async (name: string, label: string, optsFor = (k: number): object => ({ shortlist: k, rerank: D })) => {
+    let funnel: { k: number; m: Measured; opts: object } | null = null;
     for (const k of SHORTLISTS) {
-      const m = await measure(s, truth, 1, bySearch({ shortlist: k, rerank: D }, name));
+      const opts = optsFor(k);
+      const m = await measure(s, truth, 1, bySearch(opts, name));
       log(`${label} ${IDX}d → ${k} → ${D}d: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
-      funnel = { k, m };
+      funnel = { k, m, opts };
       if (m.recall >= TARGET) break;
     }
     return funnel!;
@@ -323,8 +329,8 @@ async function run(
   );
 
   // (d) the funnel int8 + refine: the same rows in a collection of int8 resident rows (the CLI's path again).
-  ctx.createCollection({ name: INT8, ...spec, residentType: 'int8' });
-  log(`ingest ${N} rows into an int8 collection`);
+  ctx.createCollection({ name: INT8, ...spec, residentDim: R8, residentType: 'int8' });
+  log(`ingest ${N} rows into an int8 collection (${R8} resident dims)`);
   t0 = performance.now();
   await ingestRecords(fileRecords(fvecs), {
     batch: 1000,
@@ -333,12 +339,25 @@ async function run(
   });
   await engine.drain();
   const int8S = since(t0);
-  const q8 = await smallestShortlist(INT8, 'funnel int8 + refine');
+  // Below D resident dims: rerank at R8 on the int8 rows keeping 4·k, then exact at D from the store.
+  const q8 = await smallestShortlist(INT8, 'funnel int8 + refine', (k) =>
+    R8 < D
+      ? {
+          funnel: [
+            { dims: IDX, keep: k },
+            { dims: R8, keep: 40 },
+            { dims: D, keep: 10 },
+          ],
+        }
+      : { shortlist: k, rerank: D },
+  );
   const m8 = engine.runtime(INT8);
   await serverRow(
     'funnel int8 + refine (engine)',
-    `${IDX}d index → ${q8.k} → rerank ${D}d on int8 rows → refine ${4 * 10} (default) (ingest + index ${s1(int8S)} s)`,
-    { shortlist: q8.k, rerank: D },
+    R8 < D
+      ? `${IDX}d index → ${q8.k} → rerank ${R8}d on int8 rows → 40 → ${D}d from the store (ingest + index ${s1(int8S)} s)`
+      : `${IDX}d index → ${q8.k} → rerank ${D}d on int8 rows → refine ${4 * 10} (default) (ingest + index ${s1(int8S)} s)`,
+    q8.opts,
     q8.m,
     `index ${mb(m8.index.bytes)} + matrix ${mb(m8.matrix.bytes)}`,
     INT8,
