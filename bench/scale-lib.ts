@@ -42,19 +42,31 @@ export function fvecsFile(dir: string, s: SyntheticData): string {
   return file;
 }
 
-/** Rows [from, to) as NDJSON files of at most `perFile` rows each (one HTTP request each). */
-export function ndjsonFiles(dir: string, s: SyntheticData, from: number, to: number, perFile: number): string[] {
+/**
+ * Rows [from, to) as NDJSON files of at most `perFile` rows each (one HTTP request each), each
+ * `vector` a JSON array of decimals or (`base64`) the base64 of its little-endian float32 bytes.
+ */
+export function ndjsonFiles(
+  dir: string,
+  s: SyntheticData,
+  from: number,
+  to: number,
+  perFile: number,
+  encoding: 'decimal' | 'base64' = 'decimal',
+): string[] {
   const files: string[] = [];
+  const vector = (v: Float32Array) =>
+    encoding === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v);
   for (let a = from; a < to; a += perFile) {
     const b = Math.min(to, a + perFile);
-    const file = join(dir, `rows-${a}-${b}.ndjson`);
+    const file = join(dir, `rows-${a}-${b}${encoding === 'base64' ? '.b64' : ''}.ndjson`);
     files.push(file);
     if (existsSync(file)) continue;
     log(`writing ${file}`);
     writeAtomically(file, (fd) => {
       let buf = '';
       for (let i = a; i < b; i++) {
-        buf += `${JSON.stringify({ id: `h${i}`, vector: Array.from(s.row(i)) })}\n`;
+        buf += `${JSON.stringify({ id: `h${i}`, vector: vector(s.row(i)) })}\n`;
         if (buf.length > 1 << 22) {
           writeSync(fd, buf);
           buf = '';

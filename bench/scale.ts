@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   });
   const fvecs = fvecsFile(cacheDir, s);
   const httpFiles = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000);
+  const http64Files = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000, 'base64');
   const truthKernel = await createKernel({ backend: 'auto', threads: posInt(argv.threads, 'threads') });
   const truth = await groundTruth(cacheDir, s, NQ, truthKernel);
   await truthKernel.close();
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     MRL_RATE_LIMIT: '0', // the load generator is the only client
   };
   try {
-    await run(s, truth, { cacheDir, fvecs, httpFiles, dataDir }, env);
+    await run(s, truth, { cacheDir, fvecs, httpFiles, http64Files, dataDir }, env);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -153,13 +154,14 @@ interface Paths {
   cacheDir: string;
   fvecs: string;
   httpFiles: string[];
+  http64Files: string[];
   dataDir: string;
 }
 
 async function run(
   s: ReturnType<typeof generateSynthetic>,
   truth: number[][],
-  { cacheDir, fvecs, httpFiles, dataDir }: Paths,
+  { cacheDir, fvecs, httpFiles, http64Files, dataDir }: Paths,
   env: Record<string, string>,
 ): Promise<void> {
   const open = async () => AppContext.fromConfig(loadConfig(env));
@@ -191,6 +193,14 @@ async function run(
   await ctx.engine.drain();
   const httpIndexS = since(t0);
   await ctx.engine.dropCollection('http');
+  ctx.createCollection({ name: 'http64', ...spec });
+  log(`ingest ${HTTP_N} rows over HTTP NDJSON with base64 vectors`);
+  c0 = process.cpuUsage();
+  const http64 = { ...(await httpIngest(base, 'http64', http64Files)), cpuS: cpuSince(c0) };
+  t0 = performance.now();
+  await ctx.engine.drain();
+  const http64IndexS = since(t0);
+  await ctx.engine.dropCollection('http64');
 
   // Snapshots, then a restart from them.
   t0 = performance.now();
@@ -369,6 +379,8 @@ async function run(
     cliIndexS,
     http,
     httpIndexS,
+    http64,
+    http64IndexS,
     snapshotS,
     snapBytes,
     restartS,
@@ -392,6 +404,8 @@ function report(r: {
   cliIndexS: number;
   http: { rows: number; seconds: number; cpuS: number };
   httpIndexS: number;
+  http64: { rows: number; seconds: number; cpuS: number };
+  http64IndexS: number;
   snapshotS: number;
   snapBytes: { index: number; matrix: number };
   restartS: number;
@@ -413,6 +427,7 @@ function report(r: {
   );
   out.push(
     `| HTTP NDJSON | ${r.http.rows.toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.seconds).toLocaleString('en-US')} | ${Math.round(r.http.rows / r.http.cpuS).toLocaleString('en-US')} | +${s1(r.httpIndexS)} s |`,
+    `| HTTP NDJSON, base64 vectors | ${r.http64.rows.toLocaleString('en-US')} | ${Math.round(r.http64.rows / r.http64.seconds).toLocaleString('en-US')} | ${Math.round(r.http64.rows / r.http64.cpuS).toLocaleString('en-US')} | +${s1(r.http64IndexS)} s |`,
     '',
   );
   out.push('| structure | bytes |', '| --- | --- |');
