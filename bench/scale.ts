@@ -128,8 +128,10 @@ async function main(): Promise<void> {
     warmup: 50,
   });
   const fvecs = fvecsFile(cacheDir, s);
-  const httpFiles = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000);
-  const http64Files = ndjsonFiles(cacheDir, s, 0, HTTP_N, 100_000, 'base64');
+  // One request per file, each ≤ ~512 MB of decimal text (about 20 bytes a value), under the body limit.
+  const perRequest = Math.max(1000, Math.min(100_000, Math.floor(2 ** 29 / (20 * D) / 1000) * 1000));
+  const httpFiles = ndjsonFiles(cacheDir, s, 0, HTTP_N, perRequest);
+  const http64Files = ndjsonFiles(cacheDir, s, 0, HTTP_N, perRequest, 'base64');
   const truthKernel = await createKernel({ backend: 'auto', threads: posInt(argv.threads, 'threads') });
   const truth = await groundTruth(cacheDir, s, NQ, truthKernel);
   await truthKernel.close();
