@@ -6,7 +6,8 @@
  * against exact full-D: hnswlib-node full-D and usearch full-D f32 and f16 (each at the smallest
  * ef reaching the funnel's recall), the funnel f32, the funnel int8 + refine (a second
  * collection of the same rows; --int8-resident-dim R keeps only R int8 values a row resident, reranks
- * at R and rescores the best 4·k at D from the store), and the server tuned by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
+ * at R and rescores the best 4·k at D from the store), and the server tuned (--sweep-index-dims: the index dims
+ * its sweep may pick, default the index's own) by its own sweep; p50, p99 and QPS with 1 and with --clients clients,
  * in-process and over HTTP. Markdown to stdout, progress to stderr.
  *
  *   npm run bench:scale                                 # N = 1M, D = 768 (long: the full-D graph alone takes ~30 min on 2 cores)
@@ -56,6 +57,7 @@ const { values: argv } = parseArgs({
     queries: { type: 'string' },
     'index-dim': { type: 'string', default: '32' },
     'int8-resident-dim': { type: 'string' },
+    'sweep-index-dims': { type: 'string' },
     'http-n': { type: 'string' },
     'tune-queries': { type: 'string' },
     'target-recall': { type: 'string', default: '0.99' },
@@ -82,6 +84,10 @@ const CLIENTS = posInt(argv.clients, 'clients');
 /** Resident dims of the int8 collection: below D its rerank reads R int8 values a row, then the best 4·k are rescored at D from the store. */
 const R8 = Math.min(D, posInt(argv['int8-resident-dim'], 'int8-resident-dim', D));
 const IDX = posInt(argv['index-dim'], 'index-dim');
+/** Index dims the server's sweep may choose among (each one it lacks is built over all N rows: minutes at 1M); D among them adds the full-D single-stage index. */
+const SWEEP_INDEX_DIMS = argv['sweep-index-dims']
+  ? [...new Set(argv['sweep-index-dims'].split(',').map((x) => Math.min(D, posInt(x, 'sweep-index-dims'))))]
+  : [IDX];
 const HTTP_N = Math.min(N, posInt(argv['http-n'], 'http-n', QUICK ? 20_000 : 100_000));
 const TUNE_Q = posInt(argv['tune-queries'], 'tune-queries', QUICK ? 100 : 300);
 const TARGET = Number(argv['target-recall']);
@@ -324,7 +330,7 @@ async function run(
     apply: true,
     targetRecall: TARGET,
     grid: {
-      indexDims: [IDX],
+      indexDims: SWEEP_INDEX_DIMS,
       shortlists: [10, 20, ...SHORTLISTS],
       rerankDims: [...new Set([256, 512, D].filter((x) => x <= D && x > IDX))],
       funnels: [],
