@@ -62,6 +62,16 @@ export async function openEngine(t: TestContext, dataDir: string, backend: 'auto
   return (await openData(t, dataDir, backend)).engine;
 }
 
+/**
+ * Env for a test that talks to its in-process server over a real port: idle keep-alive
+ * connections stay open for the whole test. With the default 5 s, a stall of the shared process
+ * (a loaded machine) lets the client write a request on an idle connection whose server-side
+ * timer then fires before the server reads it: the server closes the connection under the
+ * request, which fails with ECONNRESET ("fetch failed"). Idle connections are then closed only by
+ * the client (undici, ahead of the server's keep-alive hint) or by app.close(), never under a request.
+ */
+export const KEEP_IDLE_CONNECTIONS = { MRL_KEEP_ALIVE_TIMEOUT_MS: '600000' } as const;
+
 /** The real app over a temp data dir, loaded, closed (app then context) when the test ends. */
 export async function buildTestApp(t: TestContext, env: Record<string, string> = {}, dataDir = tempDir(t)) {
   const { loadConfig } = await import('../src/config.js');

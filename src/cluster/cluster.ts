@@ -70,7 +70,7 @@ export class Cluster {
       log: logErr,
     }));
     await catalog.start();
-    const keys = (this.keys = new KeyMirror(n.keys, this.ctx.keys, c.writeTimeoutMs, logErr));
+    const keys = (this.keys = new KeyMirror(n.nc, n.keys, this.ctx.keys, c.writeTimeoutMs, logErr));
     await keys.start();
     const registry = (this.registry = await Registry.start(n, { id: c.nodeId, url: c.nodeUrl, serve: c.serveShards }, c.heartbeatMs, () =>
       catalog.appliedMap(),

@@ -121,15 +121,14 @@ export async function retry<T>(fn: () => Promise<T>, what: string, attempts = 30
   );
 }
 
-/** Creates a KV key within the write bound; false when the key exists (a compare-and-set on "no entry"). */
-export function kvCreate(kv: KV, key: string, value: string, what: string, deadlineMs: number): Promise<boolean> {
+/** Creates a KV key within the write bound: its revision, or null when the key exists (a compare-and-set on "no entry"). */
+export function kvCreate(kv: KV, key: string, value: string, what: string, deadlineMs: number): Promise<number | null> {
   return retry(
     async () => {
       try {
-        await kv.create(key, value);
-        return true;
+        return await kv.create(key, value);
       } catch (err) {
-        if (/wrong last sequence|exists/i.test((err as Error).message)) return false;
+        if (/wrong last sequence|exists/i.test((err as Error).message)) return null;
         throw err;
       }
     },

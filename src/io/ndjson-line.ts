@@ -1,4 +1,4 @@
-import { fromBlob } from '../store/items.js';
+import { fromBlob } from '../store/vector-blob.js';
 import { parseFloatArray } from './float-array-literal.js';
 
 /** What one line holds: a JSON object (its `vector` already a Float32Array when it was numbers or base64). */

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
-import { fromBlob, toBlob } from './items.js';
+import { fromBlob, toBlob } from './vector-blob.js';
 
 /** The latest quality report per collection (src/quality/), as JSON. */
 export class QualityReportStore {

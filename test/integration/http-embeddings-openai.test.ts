@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { buildTestApp } from '../helpers.js';
+import { buildTestApp, KEEP_IDLE_CONNECTIONS } from '../helpers.js';
 import { brownSentences, cosine, sharedModelsWithOnnx } from '../onnx-models.js';
 
 /** POST /v1/embeddings through the official `openai` client, pointed at the real server. */
 test('the openai client embeds through /v1/embeddings: float and base64, dimensions as /embed dims, errors in its shape', async (t) => {
-  const { app } = await buildTestApp(t, { MRL_MODELS_DIR: sharedModelsWithOnnx() });
+  const { app } = await buildTestApp(t, { MRL_MODELS_DIR: sharedModelsWithOnnx(), ...KEEP_IDLE_CONNECTIONS });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'any', maxRetries: 0 });

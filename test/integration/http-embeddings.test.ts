@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { tf } from '../../src/encoders/tf-backend.js';
-import { buildTestApp } from '../helpers.js';
+import { buildTestApp, KEEP_IDLE_CONNECTIONS } from '../helpers.js';
 import { brownSentences, cosine, fashionImages, sharedModelsWithOnnx } from '../onnx-models.js';
 
 /** The real server on an ephemeral port over a copy of the models with their ONNX graphs. */
 async function server(t: TestContext, env: Record<string, string> = {}, models = sharedModelsWithOnnx()) {
-  const { app, ctx } = await buildTestApp(t, { MRL_MODELS_DIR: models, ...env });
+  const { app, ctx } = await buildTestApp(t, { MRL_MODELS_DIR: models, ...KEEP_IDLE_CONNECTIONS, ...env });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const base = `http://127.0.0.1:${port}`;
