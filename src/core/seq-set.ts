@@ -24,6 +24,11 @@ export class SeqSet {
     return this.seqs.length;
   }
 
+  /** Bytes of its two arrays. */
+  get bytes(): number {
+    return this.seqs.byteLength + this.bits.byteLength;
+  }
+
   has(seq: number): boolean {
     const o = seq - this.base;
     return o >= 0 && o < this.span && (this.bits[o >>> 5] & (1 << (o & 31))) !== 0;

@@ -13,10 +13,26 @@ export interface ItemOpsDeps {
   rows: RowCache;
   rotations: BoundRotations;
   hooks: EngineHooks;
-  /** Told of each write once the caches hold it (the search pool's workers): rows added, seqs removed, seqs patched in place. */
-  committed?: (added: ItemRow[], removedSeqs: number[], patchedSeqs: number[]) => void;
+  /** Told of each write once the caches hold it (the search pool's workers). */
+  committed?: (w: CommittedWrite) => void;
 }
 export type ItemRow = { seq: number; vector: Float32Array };
+/** A row's metadata as the filter columns read it: its label and its payload (parsed). */
+type RowMeta = { label: string | null; payload: unknown };
+
+/** A committed write: rows added, seqs removed, rows patched in place (their label and payload now). */
+export interface CommittedWrite {
+  added: (ItemRow & RowMeta)[];
+  removed: number[];
+  patched: ({ seq: number } & RowMeta)[];
+}
+
+/** Tells `committed` of a write (patched rows are read back: the store holds what the patch made of them). */
+function tell(deps: ItemOpsDeps, added: CommittedWrite['added'], removed: number[], patchedSeqs: number[]): void {
+  if (!deps.committed) return;
+  const patched = patchedSeqs.length === 0 ? [] : [...deps.items.getBySeqs(patchedSeqs).values()];
+  deps.committed({ added, removed, patched: patched.map((r) => ({ seq: r.seq, label: r.label, payload: r.payload })) });
+}
 
 /** After the store committed `written` (as `res`; `changed`: rows patched in place): the row cache, then index and matrix, then listeners. */
 export function applyCommitted(
@@ -28,9 +44,15 @@ export function applyCommitted(
   changed: number[],
 ): void {
   deps.rows.forget([...res.removedSeqs, ...changed]);
-  deps.rows.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
+  const rows = deps.rows.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
   rt.apply(res.added, res.removedSeqs);
-  deps.committed?.(res.added, res.removedSeqs, changed);
+  if (deps.committed)
+    tell(
+      deps,
+      res.added.map((a, i) => ({ ...a, label: rows[i].label, payload: rows[i].payload })),
+      res.removedSeqs,
+      changed,
+    );
   if (written.length) for (const f of deps.hooks.upserted) f(name);
 }
 
@@ -40,7 +62,7 @@ export function deleteItems(deps: ItemOpsDeps, rt: CollectionRuntime, ids: unkno
   const res = deps.items.delete(rt.record.id, valid);
   deps.rows.forget(res.removedSeqs);
   rt.apply([], res.removedSeqs);
-  deps.committed?.([], res.removedSeqs, []);
+  tell(deps, [], res.removedSeqs, []);
   return { deleted: res.removedSeqs.length, missing: res.missing };
 }
 
@@ -66,6 +88,6 @@ export function patchItem(deps: ItemOpsDeps, name: string, rt: CollectionRuntime
   const seq = deps.items.getById(rt.record.id, key)?.seq;
   if (!deps.items.patch(rt.record.id, key, p)) throw new MrlError('ITEM_NOT_FOUND', { id: key, collection: name });
   if (seq !== undefined) deps.rows.forget([seq]); // the row changed under its seq
-  if (seq !== undefined) deps.committed?.([], [], [seq]);
+  if (seq !== undefined) tell(deps, [], [], [seq]);
   return getItem(deps, name, rt, key);
 }

@@ -20,14 +20,13 @@ export class RowCache implements RowsBySeq {
     private readonly maxBytes = ROW_CACHE_BYTES,
   ) {}
 
-  /** Rows just committed (payload as its JSON text, as written). */
-  written(rows: { seq: number; id: string; label: string | null; payload: string | null }[]): void {
-    for (const r of rows)
-      this.remember(
-        r.seq,
-        { id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) },
-        r.payload?.length ?? 0,
-      );
+  /** Rows just committed (payload as its JSON text, as written); returns them as cached (payload parsed). */
+  written(rows: { seq: number; id: string; label: string | null; payload: string | null }[]): ResultRow[] {
+    return rows.map((r) => {
+      const row = { id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+      this.remember(r.seq, row, r.payload?.length ?? 0);
+      return row;
+    });
   }
 
   getBySeqs(seqs: number[]): Map<number, ResultRow> {

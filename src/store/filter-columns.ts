@@ -11,6 +11,8 @@ export class Column {
   val: Float64Array;
   readonly strings: string[] = [];
   private readonly codes = new Map<string, number>();
+  /** Characters of the dictionary's strings (for `bytes`). */
+  private chars = 0;
 
   constructor(capacity: number) {
     this.kind = new Uint8Array(capacity);
@@ -35,6 +37,7 @@ export class Column {
       code = this.strings.length;
       this.strings.push(v);
       this.codes.set(v, code);
+      this.chars += v.length;
     }
     this.kind[r] = STR;
     this.val[r] = code;
@@ -44,6 +47,11 @@ export class Column {
   /** The code of string `s`, if some row ever held it. */
   codeOf(s: string): number | undefined {
     return this.codes.get(s);
+  }
+
+  /** Estimated bytes: the two arrays, and each dictionary string twice (array and map) at 2 bytes a character plus ~40 of entry. */
+  get bytes(): number {
+    return this.kind.byteLength + this.val.byteLength + 2 * (2 * this.chars + 40 * this.strings.length);
   }
 
   resize(capacity: number, n: number): void {
@@ -119,6 +127,14 @@ export class FilterColumns {
     return this.n - this.dead;
   }
 
+  /** Estimated bytes held: rows (seqs, liveness, prefixes), the columns and the cached matches. */
+  get bytes(): number {
+    let b = this.seqs.byteLength + this.live.byteLength + this.prefix.byteLength;
+    for (const c of this.columns()) b += c.bytes;
+    for (const m of this.matches.values()) b += m.set.bytes + m.rows.byteLength;
+    return b;
+  }
+
   /** The row of `seq`, or -1 (binary search: rows are in seq order). */
   rowOf(seq: number): number {
     let lo = 0;
@@ -133,15 +149,29 @@ export class FilterColumns {
     return -1;
   }
 
-  /** Adds a row with a seq above every row's (`vector`: at least its first prefixDims values); false when it is not above (the caller rebuilds). */
-  append(seq: number, label: string | null, payload: unknown, vector: ArrayLike<number>): boolean {
-    if (this.n > 0 && seq <= this.seqs[this.n - 1]) return false;
+  /** Whether `seq` is at or below the last row's: a row the columns hold, or held and removed. */
+  covers(seq: number): boolean {
+    return this.n > 0 && seq <= this.seqs[this.n - 1];
+  }
+
+  /** The indexed fields' values in `payload` (parsed; null: every field missing), in `indexedFields` order. */
+  valuesOf(payload: unknown): unknown[] {
+    return this.paths.map(({ path }) => valueAt(payload, path));
+  }
+
+  /**
+   * Adds a row with a seq above every row's (`values`: of the indexed fields, as `valuesOf`
+   * gives them; `vector`: at least its first prefixDims values); false when it is not above (the
+   * caller rebuilds).
+   */
+  append(seq: number, label: string | null, values: readonly unknown[], vector: ArrayLike<number>): boolean {
+    if (this.covers(seq)) return false;
     if (this.n === this.seqs.length) this.resize(Math.max(1024, this.seqs.length * 2));
     const r = this.n++;
     this.seqs[r] = seq;
     this.live[r] = 1;
     this.setLabel(r, label);
-    this.setPayload(r, payload);
+    this.setValues(r, values);
     this.setPrefix(r, vector);
     return true;
   }
@@ -154,12 +184,12 @@ export class FilterColumns {
     for (let j = 0; j < d; j++) this.prefix[r * d + j] = v[j] * inv;
   }
 
-  /** Changes a live row's label and/or payload (left undefined: kept); false when `seq` is not a live row. */
-  update(seq: number, label: string | null | undefined, payload: unknown): boolean {
+  /** Changes a live row's label and/or indexed-field values (left undefined: kept); false when `seq` is not a live row. */
+  update(seq: number, label: string | null | undefined, values: readonly unknown[] | undefined): boolean {
     const r = this.rowOf(seq);
     if (r < 0) return false;
     if (label !== undefined) this.setLabel(r, label);
-    if (payload !== undefined) this.setPayload(r, payload);
+    if (values !== undefined) this.setValues(r, values);
     return true;
   }
 
@@ -175,15 +205,14 @@ export class FilterColumns {
     this.label.set(r, label);
   }
 
-  /** `payload` parsed, or null for none (every field missing). */
-  private setPayload(r: number, payload: unknown): void {
-    for (const { name, path } of this.paths) {
+  private setValues(r: number, values: readonly unknown[]): void {
+    this.paths.forEach(({ name }, i) => {
       const col = this.fields.get(name) as Column;
-      if (!col.set(r, valueAt(payload, path))) {
+      if (!col.set(r, values[i])) {
         this.unsupported.add(name);
         col.kind[r] = MISSING;
       }
-    }
+    });
   }
 
   private columns(): Column[] {

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { MrlError } from '../errors.js';
-import { FilterCache } from './filter-cache.js';
+import { FilterCache, type ToldWrite } from './filter-cache.js';
 import { ItemMatcher } from './item-match.js';
 import { ItemReads } from './item-reads.js';
 import { ItemText } from './item-text.js';
@@ -134,10 +134,10 @@ export class ItemStore extends ItemReads {
     return this.versions.get(collectionId) ?? 0;
   }
 
-  /** Another connection wrote the collection (a search worker's store): cached matches and filter columns are stale, read again. */
-  noteExternalWrite(collectionId: number): void {
+  /** Another connection wrote the collection (told to a search worker's store): cached matches are stale; the filter columns journal `told` (none: read again). */
+  noteExternalWrite(collectionId: number, told?: ToldWrite): void {
     this.bump(collectionId);
-    this.filters.drop(collectionId);
+    this.filters.written(collectionId, told);
   }
 
   private bump(collectionId: number): void {

@@ -16,8 +16,11 @@ export interface WorkerInit {
 
 /**
  * One committed write of a collection, as every worker gets it after the main thread applied it
- * to the shared matrix: the added rows' normalised prefixes at the index's `dim` (`prefixes`:
- * seqs.length × dim), the removed seqs, and the seqs whose metadata changed in place.
+ * to the shared matrix (built and read by write-message.ts): the added rows' first `dim` values
+ * as stored (`prefixes`: seqs.length × dim; the index dim's, normalised by the replica as the
+ * main thread's runtime does), the removed seqs, the seqs whose metadata changed in place, and
+ * what the filter columns keep of the added rows and then the patched ones: each one's label
+ * and the values of the indexed fields `fields` (`values`: (seqs + patched) × fields.length).
  */
 export interface WriteMessage {
   t: 'write';
@@ -27,6 +30,9 @@ export interface WriteMessage {
   prefixes: Float32Array;
   removed: number[];
   patched: number[];
+  fields: string[];
+  labels: (string | null)[];
+  values: unknown[];
 }
 
 /** Messages to a worker, applied in the order posted (searches queue behind earlier writes). */

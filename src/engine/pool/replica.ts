@@ -7,6 +7,7 @@ import type { CollectionRecord } from '../../store/collections.js';
 import { PendingIndex, resyncPending } from '../pending-index.js';
 import { RowCache } from '../row-cache.js';
 import type { WriteMessage } from './protocol.js';
+import { toldWrite } from './write-message.js';
 import type { ItemStore } from '../../store/items.js';
 
 /**
@@ -50,9 +51,9 @@ export class Replica implements SearchSource {
     this.resync();
   }
 
-  /** One committed write (idempotent): removals, rows whose metadata changed, added rows queued for the index. */
+  /** One committed write (idempotent): removals, rows whose metadata changed, added rows queued for the index; the filter columns journal it. */
   apply(w: WriteMessage): void {
-    this.items.noteExternalWrite(this.record.id); // cached filter matches are stale now
+    this.items.noteExternalWrite(this.record.id, toldWrite(w)); // cached filter matches are stale now
     for (const seq of w.removed) if (!this.pending.delete(seq)) this.index.remove(seq);
     this.rows.forget(w.removed);
     this.rows.forget(w.patched);

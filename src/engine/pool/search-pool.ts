@@ -1,13 +1,14 @@
 import type { Worker } from 'node:worker_threads';
-import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import { MrlError, type ErrorCode } from '../../errors.js';
 import { moduleWorker } from '../../module-worker.js';
 import type { SearchOptions } from '../../search/options.js';
 import type { Query } from '../../search/query.js';
 import type { CollectionRecord } from '../../store/collections.js';
+import type { CommittedWrite } from '../item-ops.js';
 import type { RunResult } from '../search-run.js';
 import type { FromWorker, Observed, ToWorker, WireError, WorkerInit } from './protocol.js';
+import { writeMessage } from './write-message.js';
 
 /** How long a search may wait for its worker before it fails with SEARCH_UNAVAILABLE. */
 const SEARCH_TIMEOUT_MS = 30_000;
@@ -88,19 +89,15 @@ export class SearchPool {
   }
 
   /** A committed write, after the main thread applied it to the matrix: added rows, removed seqs, rows patched in place. */
-  write(name: string, added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[] = []): void {
+  write(name: string, w: CommittedWrite): void {
     const c = this.collections.get(name);
-    if (!c || added.length + removed.length + patched.length === 0) return;
-    const dim = c.record.indexDim;
-    const prefixes = new Float32Array(added.length * dim);
-    added.forEach((a, i) => prefixes.set(normalizedPrefix(a.vector, dim), i * dim));
-    this.post({ t: 'write', name, dim, seqs: added.map((a) => a.seq), prefixes, removed, patched });
+    if (!c || w.added.length + w.removed.length + w.patched.length === 0) return;
+    this.post(writeMessage(c.record, w));
   }
 
   /** `write` bound to one collection (what the engine's item operations call after each commit). */
   writer(name: string) {
-    return (added: { seq: number; vector: Float32Array }[], removed: number[], patched: number[]) =>
-      this.write(name, added, removed, patched);
+    return (w: CommittedWrite) => this.write(name, w);
   }
 
   /** Runs a search on the least busy worker. */
