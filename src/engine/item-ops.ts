@@ -44,7 +44,9 @@ export function applyCommitted(
   changed: number[],
 ): void {
   deps.rows.forget([...res.removedSeqs, ...changed]);
-  const rows = deps.rows.written(res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })));
+  const rows = deps.rows.written(
+    res.added.map((a, i) => ({ seq: a.seq, id: written[i].id, label: written[i].label, payload: written[i].payload })),
+  );
   rt.apply(res.added, res.removedSeqs);
   if (deps.committed)
     tell(

@@ -23,7 +23,7 @@ export class RowCache implements RowsBySeq {
   /** Rows just committed (payload as its JSON text, as written); returns them as cached (payload parsed). */
   written(rows: { seq: number; id: string; label: string | null; payload: string | null }[]): ResultRow[] {
     return rows.map((r) => {
-      const row = { id: r.id, label: r.label, payload: r.payload === null ? null : JSON.parse(r.payload) };
+      const row: ResultRow = { id: r.id, label: r.label, payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown) };
       this.remember(r.seq, row, r.payload?.length ?? 0);
       return row;
     });

@@ -43,7 +43,16 @@ export type ToWorker =
   | { t: 'rotation' }
   | WriteMessage
   | { t: 'search'; id: number; name: string; query: Query; opts: SearchOptions; observe: boolean }
+  | { t: 'memory'; id: number; name: string }
   | { t: 'close' };
+
+/** What one worker holds of a collection, its own copies (the resident matrix is shared): bytes by structure, and how often its filter columns were built from SQLite. */
+export interface WorkerMemory {
+  indexBytes: number;
+  metadataCacheBytes: number;
+  filterColumnsBytes: number;
+  filterColumnsBuilds: number;
+}
 
 /** The arguments a search's observer was called with in the worker (the main thread's hooks are told). */
 export interface Observed {
@@ -60,4 +69,7 @@ export interface WireError {
 }
 
 export type FromWorker =
-  { t: 'result'; id: number; result: RunResult; observed?: Observed } | { t: 'error'; id: number; error: WireError } | { t: 'closed' };
+  | { t: 'result'; id: number; result: RunResult; observed?: Observed }
+  | { t: 'error'; id: number; error: WireError }
+  | { t: 'memory'; id: number; memory: WorkerMemory | null }
+  | { t: 'closed' };

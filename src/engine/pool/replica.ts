@@ -6,7 +6,7 @@ import type { SearchSource } from '../../search/sources.js';
 import type { CollectionRecord } from '../../store/collections.js';
 import { PendingIndex, resyncPending } from '../pending-index.js';
 import { RowCache } from '../row-cache.js';
-import type { WriteMessage } from './protocol.js';
+import type { WorkerMemory, WriteMessage } from './protocol.js';
 import { toldWrite } from './write-message.js';
 import type { ItemStore } from '../../store/items.js';
 
@@ -62,6 +62,17 @@ export class Replica implements SearchSource {
     if (w.dim === dim) w.seqs.forEach((seq, i) => this.pending.add(seq, w.prefixes.subarray(i * dim, (i + 1) * dim)));
     else for (const [seq, v] of this.items.vectorsBySeqs(w.seqs)) this.pending.add(seq, v); // sent before a retune reached us
     this.schedule();
+  }
+
+  /** What this thread holds of the collection. */
+  memory(): WorkerMemory {
+    const filters = this.items.filters.stats(this.record.id);
+    return {
+      indexBytes: this.index.bytes,
+      metadataCacheBytes: this.rows.bytes,
+      filterColumnsBytes: filters.bytes,
+      filterColumnsBuilds: filters.builds,
+    };
   }
 
   close(): void {

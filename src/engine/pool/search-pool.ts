@@ -7,13 +7,15 @@ import type { Query } from '../../search/query.js';
 import type { CollectionRecord } from '../../store/collections.js';
 import type { CommittedWrite } from '../item-ops.js';
 import type { RunResult } from '../search-run.js';
-import type { FromWorker, Observed, ToWorker, WireError, WorkerInit } from './protocol.js';
+import type { FromWorker, Observed, ToWorker, WireError, WorkerInit, WorkerMemory } from './protocol.js';
 import { writeMessage } from './write-message.js';
 
 /** How long a search may wait for its worker before it fails with SEARCH_UNAVAILABLE. */
 const SEARCH_TIMEOUT_MS = 30_000;
 /** How long close() waits for a worker to finish before it is terminated. */
 const CLOSE_WAIT_MS = 5_000;
+/** How long `memory` waits for the workers' answers (a worker busy with a long search answers after it). */
+const MEMORY_WAIT_MS = 250;
 
 interface InFlight {
   resolve(r: { result: RunResult; observed?: Observed }): void;
@@ -45,6 +47,8 @@ export class SearchPool {
   private readonly slots: Slot[] = [];
   private readonly collections = new Map<string, { record: CollectionRecord; matrix: ResidentMatrix }>();
   private nextId = 1;
+  /** `memory` requests waiting for answers: by id, told each worker's answer with the worker's slot. */
+  private readonly asks = new Map<number, (slot: number, m: WorkerMemory | null) => void>();
   private live = 0;
   private closing = false;
   private closed?: Promise<void>;
@@ -116,6 +120,27 @@ export class SearchPool {
     });
   }
 
+  /** What each worker holds of a collection, by worker (null: no answer within `waitMs`, or it does not serve the collection). */
+  memory(name: string, waitMs = MEMORY_WAIT_MS): Promise<(WorkerMemory | null)[]> {
+    const got: (WorkerMemory | null)[] = this.slots.map(() => null);
+    if (this.closing) return Promise.resolve(got);
+    const id = this.nextId++;
+    let left = got.length;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.asks.delete(id);
+        resolve(got);
+      };
+      const timer = setTimeout(done, waitMs);
+      this.asks.set(id, (slot, m) => {
+        got[slot] = m;
+        if (--left === 0) done();
+      });
+      this.post({ t: 'memory', id, name });
+    });
+  }
+
   /** Terminates worker `i` as a crash would (tests): its searches fail with 503 and it is replaced. */
   async terminateWorker(i: number): Promise<void> {
     const slot = this.slots[i];
@@ -157,6 +182,11 @@ export class SearchPool {
     const slot: Slot = { worker, inFlight, exited };
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'closed') return;
+      if (m.t === 'memory') {
+        const i = this.slots.indexOf(slot); // -1: a worker replaced since
+        if (i >= 0) this.asks.get(m.id)?.(i, m.memory);
+        return;
+      }
       const f = inFlight.get(m.id);
       if (!f) return;
       inFlight.delete(m.id);

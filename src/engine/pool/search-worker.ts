@@ -81,6 +81,9 @@ port.on('message', (m: ToWorker) => {
     case 'write':
       replicas.get(m.name)?.apply(m);
       break;
+    case 'memory':
+      send({ t: 'memory', id: m.id, memory: replicas.get(m.name)?.memory() ?? null });
+      break;
     case 'open':
       replicas.get(m.record.name)?.close();
       replicas.delete(m.record.name);

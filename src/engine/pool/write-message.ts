@@ -27,7 +27,18 @@ export function writeMessage(record: CollectionRecord, w: CommittedWrite): Write
     for (const path of paths) values.push(cell(valueAt(r.payload, path)));
   }
   const seqs = w.added.map((a) => a.seq);
-  return { t: 'write', name: record.name, dim, seqs, prefixes, removed: w.removed, patched: w.patched.map((p) => p.seq), fields, labels, values };
+  return {
+    t: 'write',
+    name: record.name,
+    dim,
+    seqs,
+    prefixes,
+    removed: w.removed,
+    patched: w.patched.map((p) => p.seq),
+    fields,
+    labels,
+    values,
+  };
 }
 
 /** What a worker's filter columns journal of a write message, in the order the store applied it: removals, additions, patches. */
