@@ -14,7 +14,7 @@ import { CollectionRuntime } from './collection-runtime.js';
 import { EngineHooks } from './hooks.js';
 import { BoundRotations, type RotationSource } from './rotations.js';
 import { buildCollectionRecord, validateIndexedFields, type CollectionSpec } from './collection-spec.js';
-import { describeCollection } from './collection-describe.js';
+import { describeCollection, withWorkers } from './collection-describe.js';
 import { applyCommitted, deleteItems, getItem, patchItem, type ItemOpsDeps } from './item-ops.js';
 import { prepareItems, preparePatch, type ItemPatchInput, type ItemVector, type PreparedItem } from './prepare-items.js';
 import { retuneCollection } from './retune.js';
@@ -122,7 +122,12 @@ export class Engine {
 
   describe(name: string) {
     const rt = this.runtime(name);
-    return describeCollection(rt, this.rows(rt.record.id));
+    return describeCollection(rt, this.rows(rt.record.id), this.items.filters.stats(rt.record.id).bytes);
+  }
+
+  /** `describe` with what each search worker holds of the collection (waited for briefly: see collection-describe.ts). */
+  describeWithWorkers(name: string) {
+    return withWorkers(this.describe(name), this.pool);
   }
 
   private rows(collectionId: number): RowCache {
@@ -242,15 +247,8 @@ export class Engine {
       const r = await searchOnPool(this.pool, this.hooks, name, rt.record, query, opts, observe);
       return { ...r, ms: performance.now() - t0 };
     }
-    const deps = {
-      items: this.items,
-      kernel: this.kernel,
-      rows: this.rows(rt.record.id),
-      rotations: this.rotations,
-      hooks: this.hooks,
-      plan: this.plan.bind(this),
-    };
-    const r = await searchCollection(deps, name, rt, query, opts, using, observe);
+    const deps = { items: this.items, kernel: this.kernel, rows: this.rows(rt.record.id), rotations: this.rotations, hooks: this.hooks };
+    const r = await searchCollection({ ...deps, plan: this.plan.bind(this) }, name, rt, query, opts, using, observe);
     return { ...r, ms: performance.now() - t0 };
   }
 

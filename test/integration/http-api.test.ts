@@ -5,8 +5,8 @@ import { buildTestApp, mrlLikeVectors } from '../helpers.js';
 const { vectors, labels } = mrlLikeVectors(600, 32, 21);
 const items = vectors.map((v, i) => ({ id: `v${i}`, vector: v, label: labels[i], payload: { i } }));
 
-async function withData(t: Parameters<typeof buildTestApp>[0]) {
-  const h = await buildTestApp(t);
+async function withData(t: Parameters<typeof buildTestApp>[0], env: Record<string, string> = {}) {
+  const h = await buildTestApp(t, env);
   const created = await h.app.inject({
     method: 'POST',
     url: '/collections',
@@ -20,7 +20,7 @@ async function withData(t: Parameters<typeof buildTestApp>[0]) {
 }
 
 test('collections: create, list, show, drop', async (t) => {
-  const { app } = await withData(t);
+  const { app } = await withData(t, { MRL_SEARCH_THREADS: '0' }); // searches in this thread: its filter columns are shown
   const list = (await app.inject('/collections')).json();
   assert.deepEqual(
     list.collections.map((c: { name: string; count: number }) => [c.name, c.count]),
@@ -31,6 +31,16 @@ test('collections: create, list, show, drop', async (t) => {
   assert.equal(show.indexDim, 8);
   assert.equal(show.index.state, 'ready');
   assert.ok(show.memory.matrixBytes >= 500 * 32 * 4);
+  assert.equal(show.memory.filterColumnsBytes, 0, 'no filtered search yet');
+  assert.equal(show.memory.workers, undefined, 'no search pool');
+  const filtered = await app.inject({
+    method: 'POST',
+    url: '/search',
+    payload: { collection: 'default', vector: vectors[0], filter: { label: null } },
+  });
+  assert.equal(filtered.statusCode, 200, filtered.body);
+  const after = (await app.inject('/collections/default')).json();
+  assert.ok(after.memory.filterColumnsBytes >= 500 * 8 * 4, `${after.memory.filterColumnsBytes}`);
   assert.equal((await app.inject({ method: 'DELETE', url: '/collections/default' })).json().dropped, 'default');
   assert.equal((await app.inject('/collections/default')).statusCode, 404);
 });

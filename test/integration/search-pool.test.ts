@@ -233,6 +233,27 @@ test('the server with MRL_SEARCH_THREADS=2: HTTP ingest, search and delete go th
       (await exact(vectors[q])).results.map((h) => h.id),
     );
   }
+  // Bytes by structure: the index replicas, row caches and filter columns are each worker's own.
+  const filtered = await app.inject({
+    method: 'POST',
+    url: '/search',
+    payload: { collection: 'web', vector: vectors[0], k: 5, filter: { label: null } },
+  });
+  assert.equal(filtered.statusCode, 200, filtered.body);
+  type Bytes = { indexBytes: number; metadataCacheBytes: number; filterColumnsBytes: number };
+  const shown = (await app.inject('/collections/web')).json<{ memory: Bytes & { workers: { count: number; each: (Bytes | null)[] } } }>();
+  assert.equal(shown.memory.workers.count, 2);
+  assert.equal(shown.memory.workers.each.length, 2);
+  for (const w of shown.memory.workers.each) assert.ok(w && w.indexBytes > 0 && w.metadataCacheBytes >= 0, JSON.stringify(w));
+  assert.ok(
+    shown.memory.workers.each.some((w) => w!.filterColumnsBytes >= 600 * 12 * 4),
+    'the worker that ran the filter holds its columns',
+  );
+  assert.ok(
+    shown.memory.workers.each.some((w) => w!.metadataCacheBytes > 0),
+    'and the rows of its hits',
+  );
+  assert.equal(shown.memory.filterColumnsBytes, 0, 'the HTTP thread built none');
   const del = await app.inject({ method: 'DELETE', url: '/collections/web/items/w300' });
   assert.equal(del.statusCode, 200, del.body);
   assert.ok(!(await search(vectors[300])).results.some((h) => h.id === 'w300'), 'a deleted item is gone from the next search');

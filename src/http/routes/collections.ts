@@ -42,7 +42,7 @@ export const collectionRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ct
     {
       schema: { tags: ['collections'], params: NameParams, response: { 200: CollectionDetail, ...errorResponses } },
     },
-    async (req) => ({ ...engine.describe(req.params.name), ...ctx.reads.layout(req.params.name) }),
+    async (req) => ({ ...(await engine.describeWithWorkers(req.params.name)), ...ctx.reads.layout(req.params.name) }),
   );
 
   app.patch(

@@ -79,6 +79,13 @@ export const Collection = Type.Object({
   replicas: Type.Optional(Type.Integer()),
 });
 
+/** What one search worker holds of a collection, in bytes (estimates). */
+const WorkerMemory = Type.Object({
+  indexBytes: Type.Integer(),
+  metadataCacheBytes: Type.Integer(),
+  filterColumnsBytes: Type.Integer(),
+});
+
 export const CollectionDetail = Type.Intersect([
   Collection,
   Type.Object({
@@ -111,8 +118,23 @@ export const CollectionDetail = Type.Intersect([
       normBytes: Type.Integer({ description: 'prefix norms, and int8 row scales' }),
       slotBytes: Type.Integer(),
       metadataCacheBytes: Type.Integer({ description: 'result rows cached for search hits (estimate)' }),
+      filterColumnsBytes: Type.Integer({
+        description: 'labels, indexed fields and index-dim prefixes held for filters (estimate; 0 until a filtered search here built them)',
+      }),
       residentDim: Type.Integer(),
       residentType: Type.String(),
+      workers: Type.Optional(
+        Type.Object(
+          {
+            count: Type.Integer({ description: 'search worker threads (MRL_SEARCH_THREADS)' }),
+            each: Type.Array(Type.Union([Type.Null(), WorkerMemory]), { description: 'by worker; null: it did not answer within 250 ms' }),
+          },
+          {
+            description:
+              'with the search pool on: each worker holds its own index replica, result-row cache and filter columns (the resident matrix is shared, counted once above)',
+          },
+        ),
+      ),
     }),
   }),
 ]);
