@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SeqSet } from '../../src/core/seq-set.js';
+import { toldWrite, writeMessage } from '../../src/engine/pool/write-message.js';
 import { compareCodePoints } from '../../src/search/filter/code-points.js';
 import { matchFilter } from '../../src/search/filter/match.js';
 import { parseFilter } from '../../src/search/filter/parse.js';
 import { compileFilter } from '../../src/search/filter/sql.js';
+import type { CollectionRecord } from '../../src/store/collections.js';
 import { openDatabase } from '../../src/store/db.js';
 import { ItemStore, type ItemWrite } from '../../src/store/items.js';
 import { tempDir } from '../helpers.js';
@@ -221,4 +223,70 @@ test('SeqSet answers membership over its span; code points order strings as UTF-
   const words = [...STRINGS].sort(compareCodePoints);
   const bytes = [...STRINGS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   assert.deepEqual(words, bytes);
+});
+
+test('columns built after writes another connection committed pass over those writes when told of them later, and follow the rest', (t) => {
+  const r = rng(17);
+  const { db, items: writer } = setup(t);
+  const reader = new ItemStore(db); // as a search worker's store: it sees the commits, and is told of them after
+  const record = { name: 'c', indexDim: 4, indexedFields: FIELDS } as unknown as CollectionRecord;
+  const told = (res: { added: { seq: number; vector: Float32Array }[]; removedSeqs: number[] }, patchedSeqs: number[] = []) => {
+    const meta = (seq: number) => {
+      const row = writer.getBySeq(seq);
+      return { label: row?.label ?? null, payload: row?.payload ?? null };
+    };
+    const patched = patchedSeqs.map((seq) => ({ seq, ...meta(seq) }));
+    return toldWrite(writeMessage(record, { added: res.added.map((a) => ({ ...a, ...meta(a.seq) })), removed: res.removedSeqs, patched }));
+  };
+  const readerBoth = (f: unknown) => {
+    const node = parseFilter(f);
+    const c = compileFilter(node, new Set(FIELDS));
+    const sql = db
+      .prepare(`SELECT seq FROM items WHERE collection_id = 1 AND (${c.where}) ORDER BY seq`)
+      .pluck()
+      .all(...c.params) as number[];
+    return { sql, mem: Array.from(matchFilter(reader, { id: 1, indexedFields: FIELDS, indexDim: 4 }, node).set.seqs) };
+  };
+  const w0 = told(
+    writer.upsert(
+      1,
+      Array.from({ length: 30 }, (_, i) => item(r, `i${i}`)),
+    ),
+  );
+  const ids = () => [...new Set(Array.from({ length: 6 }, () => `i${Math.floor(r() * 40)}`))];
+  const w1 = told(
+    writer.upsert(
+      1,
+      ids().map((id) => item(r, id)),
+    ),
+  );
+  const gone = writer.delete(1, ids());
+  const w2 = told({ added: [], removedSeqs: gone.removedSeqs });
+  const patchedId = writer.refs(1)[0];
+  writer.patch(1, patchedId.id, { label: 'late' });
+  const w3 = told({ added: [], removedSeqs: [] }, [patchedId.seq]);
+  checkRandomFilters(readerBoth, r, 25, 'built after every write');
+  for (const w of [w0, w1, w2, w3]) reader.noteExternalWrite(1, w);
+  checkRandomFilters(readerBoth, r, 25, 'told of writes the columns were built with');
+  assert.deepEqual(readerBoth({ label: 'late' }).mem, [patchedId.seq]);
+  for (let round = 0; round < 4; round++) {
+    reader.noteExternalWrite(
+      1,
+      told(
+        writer.upsert(
+          1,
+          ids().map((id) => item(r, id)),
+        ),
+      ),
+    );
+    reader.noteExternalWrite(1, told({ added: [], removedSeqs: writer.delete(1, ids()).removedSeqs }));
+    const p = writer.refs(1)[round];
+    writer.patch(1, p.id, { payload: item(r, p.id).payload });
+    reader.noteExternalWrite(1, told({ added: [], removedSeqs: [] }, [p.seq]));
+    checkRandomFilters(readerBoth, r, 25, `round ${round}, told after each write`);
+  }
+  assert.equal(reader.filters.stats(1).builds, 1, 'built once: every told write was journalled');
+  reader.noteExternalWrite(1); // a write nothing was told of: read again
+  checkRandomFilters(readerBoth, r, 5, 'after an untold write');
+  assert.equal(reader.filters.stats(1).builds, 2);
 });
