@@ -1,4 +1,3 @@
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { ResidentMatrix } from '../core/resident-matrix.js';
 import { writeMatrixSnapshot } from '../index/matrix-snapshot.js';
 import { PrefixIndex } from '../index/prefix-index.js';
@@ -8,6 +7,7 @@ import type { CollectionRecord } from '../store/collections.js';
 import type { ItemStore } from '../store/items.js';
 import { openCollection, type OpenReport } from './collection-loader.js';
 import { PendingIndex, resyncPending } from './pending-index.js';
+import { SliceScheduler } from './slice-scheduler.js';
 
 export type { OpenReport } from './collection-loader.js';
 type Row = { seq: number; vector: Float32Array };
@@ -30,8 +30,8 @@ export class CollectionRuntime implements SearchSource {
   lastOpen?: OpenReport;
   readonly pending: PendingIndex;
   private queue: Promise<void> = Promise.resolve();
-  private indexingScheduled = false;
-  private indexError: Error | null = null;
+  /** Index insertion in time slices, run in the queue. */
+  private readonly indexing: SliceScheduler;
 
   private constructor(
     public record: CollectionRecord,
@@ -39,6 +39,11 @@ export class CollectionRuntime implements SearchSource {
     readonly matrix: ResidentMatrix,
   ) {
     this.pending = new PendingIndex(index.dim);
+    // In the queue (no insertion during a rebuild); an error is kept for `settled` to throw.
+    this.indexing = new SliceScheduler(this.pending, () => (this.dirty += this.pending.indexSlice(this.index)), {
+      run: (slice) => this.exclusive(slice),
+      failed: () => {},
+    });
   }
 
   /** `shared`: the matrix on SharedArrayBuffers, for the search pool's workers (src/engine/pool/). */
@@ -76,23 +81,7 @@ export class CollectionRuntime implements SearchSource {
     // what the index holds (the rest is replayed at open), and the next one holds them.
     this.dirty += added.length;
     this.matrixDirty += added.length + removedSeqs.length;
-    this.scheduleIndexing();
-  }
-
-  /** Queues one time slice of index insertion when rows are pending (it queues the next). */
-  private scheduleIndexing(): void {
-    if (this.indexingScheduled || this.pending.size === 0 || this.indexError) return;
-    this.indexingScheduled = true;
-    const p = this.queue.then(async () => {
-      const gap = this.pending.gapMs;
-      await (gap > 0 ? sleep(gap) : yieldToLoop());
-      this.indexingScheduled = false;
-      this.dirty += this.pending.indexSlice(this.index);
-    });
-    this.queue = p.catch((err: Error) => {
-      this.indexError = err;
-    });
-    void this.queue.then(() => this.scheduleIndexing());
+    this.indexing.kick();
   }
 
   /**
@@ -103,7 +92,7 @@ export class CollectionRuntime implements SearchSource {
   resyncIndex(vectors: VectorsBySeq): { queued: number; removed: number } {
     const r = resyncPending(this.index, this.matrix, this.pending, vectors);
     this.dirty += r.removed + r.queued;
-    this.scheduleIndexing();
+    this.indexing.kick();
     return r;
   }
 
@@ -134,9 +123,9 @@ export class CollectionRuntime implements SearchSource {
     this.pending.waiters++;
     try {
       do {
-        this.scheduleIndexing();
+        this.indexing.kick();
         await this.queue;
-        if (this.indexError) throw this.indexError;
+        if (this.indexing.error) throw this.indexing.error;
       } while (this.pending.size > 0);
     } finally {
       this.pending.waiters--;

@@ -1,4 +1,3 @@
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import { PrefixIndex } from '../../index/prefix-index.js';
 import { loadSnapshot } from '../../index/snapshot.js';
@@ -6,6 +5,7 @@ import type { SearchSource } from '../../search/sources.js';
 import type { CollectionRecord } from '../../store/collections.js';
 import { PendingIndex, resyncPending } from '../pending-index.js';
 import { RowCache } from '../row-cache.js';
+import { SliceScheduler } from '../slice-scheduler.js';
 import type { WorkerMemory, WriteMessage } from './protocol.js';
 import { toldWrite } from './write-message.js';
 import type { ItemStore } from '../../store/items.js';
@@ -20,10 +20,10 @@ import type { ItemStore } from '../../store/items.js';
  */
 export class Replica implements SearchSource {
   index: PrefixIndex;
-  pending: PendingIndex;
+  readonly pending: PendingIndex;
   readonly rows: RowCache;
-  private scheduled = false;
-  private closed = false;
+  /** Index insertion in time slices between searches (an error ends the worker: the pool replaces it). */
+  private readonly indexing: SliceScheduler;
 
   constructor(
     public record: CollectionRecord,
@@ -34,6 +34,7 @@ export class Replica implements SearchSource {
     this.rows = new RowCache(items);
     this.index = this.openIndex();
     this.pending = new PendingIndex(this.index.dim);
+    this.indexing = new SliceScheduler(this.pending, () => this.pending.indexSlice(this.index));
     this.resync();
   }
 
@@ -47,8 +48,7 @@ export class Replica implements SearchSource {
     this.record = record;
     if (old.indexDim === record.indexDim && JSON.stringify(old.hnsw) === JSON.stringify(record.hnsw)) return;
     this.index = this.openIndex();
-    this.pending = new PendingIndex(this.index.dim);
-    this.resync();
+    this.resync(); // the pending rows are emptied for the new index's dims and queued again
   }
 
   /** One committed write (idempotent): removals, rows whose metadata changed, added rows queued for the index; the filter columns journal it. */
@@ -61,7 +61,7 @@ export class Replica implements SearchSource {
     const dim = this.index.dim;
     if (w.dim === dim) w.seqs.forEach((seq, i) => this.pending.add(seq, w.prefixes.subarray(i * dim, (i + 1) * dim)));
     else for (const [seq, v] of this.items.vectorsBySeqs(w.seqs)) this.pending.add(seq, v); // sent before a retune reached us
-    this.schedule();
+    this.indexing.kick();
   }
 
   /** What this thread holds of the collection. */
@@ -76,7 +76,7 @@ export class Replica implements SearchSource {
   }
 
   close(): void {
-    this.closed = true;
+    this.indexing.stop();
   }
 
   private openIndex(): PrefixIndex {
@@ -88,19 +88,6 @@ export class Replica implements SearchSource {
   /** Makes the index hold exactly the matrix's rows (pending-index.ts), then indexes what it queued. */
   private resync(): void {
     resyncPending(this.index, this.matrix, this.pending, this.items);
-    this.schedule();
-  }
-
-  /** One time slice of index insertion when rows are pending (it schedules the next). */
-  private schedule(): void {
-    if (this.scheduled || this.closed || this.pending.size === 0) return;
-    this.scheduled = true;
-    const gap = this.pending.gapMs;
-    void (gap > 0 ? sleep(gap) : yieldToLoop()).then(() => {
-      this.scheduled = false;
-      if (this.closed) return;
-      this.pending.indexSlice(this.index);
-      this.schedule();
-    });
+    this.indexing.kick();
   }
 }
