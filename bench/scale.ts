@@ -343,7 +343,8 @@ async function run(
     `${tuned.best?.label ?? 'nothing reached the target: defaults'} (sweep ${s1(sweepS)} s)`,
     {},
     tunedOne,
-    funnelBytes,
+    // The sweep may have retuned the collection to another index: its bytes as it is now.
+    `index ${mb(engine.runtime(NAME).index.bytes)} + matrix ${mb(engine.runtime(NAME).matrix.bytes)}`,
   );
 
   // (d) the funnel int8 + refine: the same rows in a collection of int8 resident rows (the CLI's path again).
