@@ -46,7 +46,7 @@ import {
   type Measured,
 } from './scale-lib.js';
 import { generateSynthetic } from './synthetic.js';
-import { smallestEf, usearchGraph, usearchSearch } from './usearch-full.js';
+import { closeUsearch, freeNativeGraphs, smallestEf, usearchGraph, usearchSearch } from './usearch-full.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -262,6 +262,28 @@ async function run(
     return funnel!;
   };
 
+  /** The hnswlib full-D row; its graph (gigabytes) is unreachable once this returns. */
+  async function hnswlibRow(want: number): Promise<SearchRow> {
+    const full = fullDIndex(cacheDir, s, HNSW.m, HNSW.efConstruction);
+    let hn: { ef: number; m: Measured } | null = null;
+    for (const ef of EFS) {
+      full.index.setEf(ef);
+      const m = await measure(s, truth, 1, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors);
+      log(`hnswlib full-D ef ${ef}: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
+      hn = { ef, m };
+      if (m.recall >= want) break;
+    }
+    full.index.setEf(hn!.ef);
+    return {
+      system: 'hnswlib-node full-D',
+      setting: `M=${HNSW.m}, ef=${hn!.ef}${full.buildS === null ? ' (graph cached)' : `, build ${s1(full.buildS)} s`}`,
+      recall: hn!.m.recall,
+      one: hn!.m,
+      many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors),
+      bytes: mb(full.bytes),
+    };
+  }
+
   // (c) the funnel f32: the smallest shortlist reaching the target.
   const funnel = await smallestShortlist(NAME, 'funnel f32');
   const funnelBytes = `index ${mb(rt.index.bytes)} + matrix ${mb(rt.matrix.bytes)}`;
@@ -274,26 +296,9 @@ async function run(
   );
 
   // (a) hnswlib-node full-D: the smallest ef reaching the funnel's recall (or the target).
-  const full = fullDIndex(cacheDir, s, HNSW.m, HNSW.efConstruction);
   const want = Math.min(TARGET, funnel.m.recall);
-  let hn: { ef: number; m: Measured } | null = null;
-  for (const ef of EFS) {
-    full.index.setEf(ef);
-    const m = await measure(s, truth, 1, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors);
-    log(`hnswlib full-D ef ${ef}: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
-    hn = { ef, m };
-    if (m.recall >= want) break;
-  }
-  full.index.setEf(hn!.ef);
-  rows.push({
-    system: 'hnswlib-node full-D',
-    setting: `M=${HNSW.m}, ef=${hn!.ef}${full.buildS === null ? ' (graph cached)' : `, build ${s1(full.buildS)} s`}`,
-    recall: hn!.m.recall,
-    one: hn!.m,
-    many: await measure(s, truth, CLIENTS, (q) => full.index.searchKnn(Array.from(normalizedPrefix(q, D)), 10).neighbors),
-    bytes: mb(full.bytes),
-  });
-
+  rows.push(await hnswlibRow(want));
+  await freeNativeGraphs(); // the full-D graph, before usearch's are loaded
   // (b) usearch full-D, f32 and f16: the smallest ef reaching the funnel's recall, as for hnswlib.
   for (const quant of ['f32', 'f16'] as const) {
     const graph = usearchGraph(
@@ -306,7 +311,7 @@ async function run(
     );
     const at = (ef: number) => usearchSearch(graph, D, quant, HNSW.m, HNSW.efConstruction, ef);
     const best = await smallestEf(EFS, want, async (ef) => {
-      const m = await measure(s, truth, 1, at(ef));
+      const m = await measure(s, truth, 1, await at(ef));
       log(`usearch full-D ${quant} ef ${ef}: recall ${m.recall.toFixed(4)}, p50 ${ms(m.lat.p50)} ms`);
       return m;
     });
@@ -315,10 +320,12 @@ async function run(
       setting: `M=${HNSW.m}, ef=${best.ef}${graph.buildS === null ? ' (graph cached)' : `, build ${s1(graph.buildS)} s (all cores)`}`,
       recall: best.m.recall,
       one: best.m,
-      many: await measure(s, truth, CLIENTS, at(best.ef)),
+      many: await measure(s, truth, CLIENTS, await at(best.ef)),
       bytes: mb(graph.bytes),
     });
   }
+
+  await closeUsearch();
 
   // (e) the server tuned by its own sweep (leave-one-out queries from the collection), applied.
   log(`sweep over ${TUNE_Q} queries`);

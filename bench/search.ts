@@ -730,7 +730,7 @@ async function run(
       const graph = usearchGraph(join(dataDir, `usearch-${quant}.usearch`), s, quant, rec.hnsw.m, rec.hnsw.efConstruction, log);
       log(`usearch full-D ${quant} build ${graph.buildS!.toFixed(1)} s (all cores), file ${mb(graph.bytes)}`);
       const best = await smallestEf(EFS, funnelRows[0].recall, async (ef) => {
-        const search = usearchSearch(graph, D, quant, rec.hnsw.m, rec.hnsw.efConstruction, ef);
+        const search = await usearchSearch(graph, D, quant, rec.hnsw.m, rec.hnsw.efConstruction, ef);
         const { lat, results } = await measure(s, (q) => ({ ids: search(q).map((i) => `v${i}`) }));
         const recall = recallAt(results, truth.get(D)!);
         log(`  usearch ${quant} ef=${ef}: p50 ${ms(lat.p50)} ms, recall@${K} ${f(recall)}`);

@@ -6,6 +6,7 @@
  */
 import { existsSync, renameSync, statSync } from 'node:fs';
 import usearch from 'usearch';
+import { setImmediate as tick } from 'node:timers/promises';
 import { normalizedPrefix } from '../src/core/prefix.js';
 
 export type UsearchQuant = 'f32' | 'f16';
@@ -58,11 +59,43 @@ export function usearchGraph(
   return { file, buildS, bytes: statSync(file).size };
 }
 
-/** Top-10 search of the graph at beam `ef`, one thread per query (as every other row runs): row ordinals. */
-export function usearchSearch(g: UsearchGraph, d: number, quant: UsearchQuant, m: number, efConstruction: number, ef: number) {
-  const index = new usearch.Index(config(d, quant, m, efConstruction, ef));
-  index.load(g.file);
+/**
+ * Frees native graphs no longer referenced (usearch and hnswlib objects hold gigabytes outside
+ * V8's heap, which V8 does not count, so without this each beam's reload stays resident: 250k ×
+ * 2048 ran out of 24 GB). Needs `node --expose-gc` (the bench scripts pass it); else a no-op.
+ */
+export async function freeNativeGraphs(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await tick();
+  }
+}
+
+/** The one usearch graph loaded for searching (a new beam means a reload: usearch fixes it at creation). */
+let loaded: { file: string; ef: number; index: InstanceType<typeof usearch.Index> } | null = null;
+
+/**
+ * Top-10 search of the graph at beam `ef`, one thread per query (as every other row runs): row
+ * ordinals. Loads the graph unless it is loaded at that beam; the previous one is released first.
+ */
+export async function usearchSearch(g: UsearchGraph, d: number, quant: UsearchQuant, m: number, efConstruction: number, ef: number) {
+  if (loaded?.file !== g.file || loaded.ef !== ef) {
+    loaded = null;
+    await freeNativeGraphs();
+    const index = new usearch.Index(config(d, quant, m, efConstruction, ef));
+    index.load(g.file);
+    loaded = { file: g.file, ef, index };
+  }
+  const index = loaded.index;
   return (q: Float32Array): number[] => Array.from(index.search(normalizedPrefix(q, d), 10, 1).keys, Number);
+}
+
+/** Releases the loaded usearch graph. */
+export async function closeUsearch(): Promise<void> {
+  loaded = null;
+  await freeNativeGraphs();
 }
 
 /**
