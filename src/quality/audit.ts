@@ -123,7 +123,8 @@ export class RecallAudit {
       const kept =
         i === e.plan.stages.length - 1
           ? answer
-          : (await runStages(new StageContext(deps, e.vector, e.exclude), e.plan.stages.slice(0, i + 1))).seqs.filter((s) => want.has(s)).length;
+          : (await runStages(new StageContext(deps, e.vector, e.exclude), e.plan.stages.slice(0, i + 1))).seqs.filter((s) => want.has(s))
+              .length;
       stages.push({ stage: i, dims: st.dims, source: st.source, recallAt10: kept / truth.length, dropped: Math.max(0, before - kept) });
       before = kept;
     }

@@ -72,6 +72,15 @@ async function scoreOnKernel(
     live.push(seq);
   }
   const n = live.length;
-  const [top] = await ctx.kernel.topK(ctx.prefix(dims), 1, block.subarray(0, n * dims), n, dims, dims, scale.subarray(0, n), Math.min(keep, n));
+  const [top] = await ctx.kernel.topK(
+    ctx.prefix(dims),
+    1,
+    block.subarray(0, n * dims),
+    n,
+    dims,
+    dims,
+    scale.subarray(0, n),
+    Math.min(keep, n),
+  );
   top.indices.forEach((idx, j) => best.push({ seq: live[idx], score: top.scores[j] }));
 }

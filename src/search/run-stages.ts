@@ -47,7 +47,13 @@ export async function runStages(ctx: StageContext, stages: Stage[], first?: Firs
         keep = Math.min(w.cap, keep * 2);
         ({ ranked, candidates } = await firstStage(ctx, { ...st, keep, ...(st.ef !== undefined ? { ef: Math.max(st.ef, keep) } : {}) }));
       }
-      reports.push({ dims: st.dims, source: st.source, candidates, ms: performance.now() - t0, ...(keep > st.keep ? { widened: keep } : {}) });
+      reports.push({
+        dims: st.dims,
+        source: st.source,
+        candidates,
+        ms: performance.now() - t0,
+        ...(keep > st.keep ? { widened: keep } : {}),
+      });
       continue;
     }
     candidates = ranked.seqs.length;

@@ -382,7 +382,10 @@ test('engine: searches with resident segments equal searches without, through in
         const got = await engine.search('docs', { vector: vectors[qi] }, opts);
         const stages = engine.plan(rt, opts).stages;
         for (const ref of [plain, js]) {
-          const want = await runStages(new StageContext({ source: rt, vectors: engine.items, kernel: ref }, Float32Array.from(vectors[qi])), stages);
+          const want = await runStages(
+            new StageContext({ source: rt, vectors: engine.items, kernel: ref }, Float32Array.from(vectors[qi])),
+            stages,
+          );
           const ids = engine.items.getBySeqs(want.seqs);
           const tag = `${label} q=${qi} ${JSON.stringify(opts).slice(0, 20)} ${ref.name}`;
           assert.equal(got.results.length, want.seqs.length, tag);

@@ -96,7 +96,10 @@ test('refining only the candidates that may reach the top k gives the top k of r
   for (const k of [1, 5, 10]) {
     for (const d of [W, 32]) {
       for (let qi = 0; qi < 25; qi++) {
-        const q = normalizedPrefix(data[Math.floor(r() * N)].map((x) => x + (r() - 0.5) * 0.3), d);
+        const q = normalizedPrefix(
+          data[Math.floor(r() * N)].map((x) => x + (r() - 0.5) * 0.3),
+          d,
+        );
         const { top, bounds } = await scored(js, m, q, d, 4 * k);
         const scores = Array.from(top.scores);
         const exact = (idx: number[]) =>

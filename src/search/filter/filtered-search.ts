@@ -60,10 +60,7 @@ export async function searchFiltered(
   const selectivity = matched.size / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.size, selectivity, fallback: false };
   const exactFirst: FirstStage = async (st, want) => {
-    const r =
-      st.dims === match.prefixDims
-        ? prefixScan(vector, match, want)
-        : await filteredScan(ctx, matched, st.dims, want);
+    const r = st.dims === match.prefixDims ? prefixScan(vector, match, want) : await filteredScan(ctx, matched, st.dims, want);
     return { ...r, candidates: matched.size };
   };
   const indexFirst: FirstStage = async (st, want) => {
