@@ -4,6 +4,7 @@ import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeMatrixSnapshotFiles } from '../index/matrix-snapshot.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
 import { exactTop } from '../search/exact-scan.js';
+import { StageContext } from '../search/stage-context.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, type ServerDefaults } from '../search/plan.js';
 import type { Query } from '../search/query.js';
@@ -272,7 +273,7 @@ export class Engine {
 
   /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
   async exact(name: string, vector: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
-    return exactTop(this.runtime(name), this.items, this.kernel, vector, dims, k);
+    return exactTop(new StageContext({ source: this.runtime(name), vectors: this.items, kernel: this.kernel }, vector), dims, k);
   }
 
   /** Writes a snapshot of every collection that changed since its last one. */

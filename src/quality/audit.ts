@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/engine.js';
 import type { SearchEvent } from '../engine/hooks.js';
 import { runStages } from '../search/run-stages.js';
+import { StageContext } from '../search/stage-context.js';
 import type { AuditStage, AuditSummary } from './types.js';
 
 /** One audited search: recall of the answer, and per stage what survived of the true top-k. */
@@ -106,6 +107,7 @@ export class RecallAudit {
   /** Exact full-D top-k, then the answer and each stage's survivors against it. */
   async audit(e: SearchEvent): Promise<AuditRecord | null> {
     const rt = this.engine.runtime(e.collection);
+    const deps = { source: rt, vectors: this.engine.items, kernel: this.engine.kernel };
     const k = Math.min(AUDIT_K, e.plan.k);
     const exact = await this.engine.exact(e.collection, e.vector, rt.record.dim, k + 1);
     const truth = exact.seqs.filter((s) => s !== e.exclude).slice(0, k);
@@ -121,9 +123,8 @@ export class RecallAudit {
       const kept =
         i === e.plan.stages.length - 1
           ? answer
-          : (await runStages(rt, this.engine.items, this.engine.kernel, e.vector, e.plan.stages.slice(0, i + 1), e.exclude)).seqs.filter(
-              (s) => want.has(s),
-            ).length;
+          : (await runStages(new StageContext(deps, e.vector, e.exclude), e.plan.stages.slice(0, i + 1))).seqs.filter((s) => want.has(s))
+              .length;
       stages.push({ stage: i, dims: st.dims, source: st.source, recallAt10: kept / truth.length, dropped: Math.max(0, before - kept) });
       before = kept;
     }

@@ -1,9 +1,11 @@
 import type { Kernel, TopK } from '../compute/kernel.js';
-import { normalizedPrefix } from '../core/prefix.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { int8Bounds } from './refine-bound.js';
+import { refineStage } from './refine-stage.js';
 import { lastTry, rerankRows, rerankRowsSync, syncKernel } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
-import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
+import type { StageContext } from './stage-context.js';
+import type { Scored } from './sources.js';
 
 /** Rows of 0, 1, 2, … are made in steps of this many (one array shared by every scan). */
 const IDENTITY_STEP = 65_536;
@@ -36,39 +38,29 @@ function scanAllSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number
   return rerankRowsSync(m, it, dims);
 }
 
-/** The k best live rows of a collection for `query` at prefix `dims`; rows past the matrix's width are read from `vectors`. */
-type ExactSearch = (
-  src: SearchSource,
-  vectors: VectorsBySeq,
-  kernel: Kernel,
-  query: Float32Array,
-  dims: number,
-  k: number,
-) => Promise<Scored>;
-
 /**
- * Brute force over every live row at prefix `dims`: the ground truth (over quantised rows, the
- * plan's refine stage makes the top exact). Runs again (retry.ts) only when a write changed the
- * matrix while the kernel ran.
+ * Brute force over every live row at prefix `dims`, the k best: the ground truth (over quantised
+ * rows, the plan's refine stage makes the top exact; over int8 rows each score comes with its
+ * error bound). Rows past the matrix's width are read from the store. Runs again (retry.ts) only
+ * when a write changed the matrix while the kernel ran.
  */
-export const exactScan: ExactSearch = async (src, vectors, kernel, query, dims, k) => {
-  const m = src.matrix;
-  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
-  if (m.size === 0) return { seqs: [], scores: [] };
-  const q = normalizedPrefix(query, dims);
+export async function exactScan(ctx: StageContext, dims: number, k: number): Promise<Scored> {
+  const m = ctx.source.matrix;
+  if (dims > m.width) return rescoreFromStore(ctx, Array.from(m.slotSeq.subarray(0, m.size)), dims, k);
+  const q = ctx.prefix(dims);
   for (let attempt = 1; ; attempt++) {
     if (m.size === 0) return { seqs: [], scores: [] };
     const version = m.version;
-    const top = lastTry(attempt) ? scanAllSync(m, q, dims, k) : await scanAll(kernel, m, q, dims, k);
+    const top = lastTry(attempt) ? scanAllSync(m, q, dims, k) : await scanAll(ctx.kernel, m, q, dims, k);
     const seqs = Array.from(top.indices, (s) => m.slotSeq[s]); // read before the check: another thread may write
+    const bounds = m.type === 'int8' ? int8Bounds(m, q, top.indices, identity, m.scaleAll(dims)) : undefined;
     if (m.version !== version) continue;
-    return { seqs, scores: Array.from(top.scores) };
+    return bounds ? { seqs, scores: Array.from(top.scores), bounds } : { seqs, scores: Array.from(top.scores) };
   }
-};
+}
 
-/** exactScan, exact over quantised rows too: their scan keeps 4·k, rescored from the full vectors (as a refine stage). */
-export const exactTop: ExactSearch = async (src, vectors, kernel, query, dims, k) => {
-  if (src.matrix.type === 'f32' || dims > src.matrix.width) return exactScan(src, vectors, kernel, query, dims, k);
-  const wide = await exactScan(src, vectors, kernel, query, dims, 4 * k);
-  return rescoreFromStore(vectors, kernel, query, wide.seqs, dims, k);
-};
+/** exactScan, exact over quantised rows too: their scan keeps 4·k, refined from the full vectors (as a refine stage). */
+export async function exactTop(ctx: StageContext, dims: number, k: number): Promise<Scored> {
+  if (ctx.source.matrix.type === 'f32' || dims > ctx.source.matrix.width) return exactScan(ctx, dims, k);
+  return refineStage(ctx, await exactScan(ctx, dims, 4 * k), dims, k);
+}

@@ -1,9 +1,10 @@
-import type { Kernel, RowsQuery } from '../compute/kernel.js';
-import { normalizedPrefix } from '../core/prefix.js';
+import type { RowsQuery } from '../compute/kernel.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { int8Bounds } from './refine-bound.js';
 import { lastTry, rerankRows, rerankRowsSync, slotsHold } from './retry.js';
 import { rescoreFromStore } from './rescore-store.js';
-import type { Scored, SearchSource, VectorsBySeq } from './sources.js';
+import type { StageContext } from './stage-context.js';
+import type { Scored } from './sources.js';
 
 /** The candidates the matrix holds, their slots and 1/||row[0:dims]||. */
 function select(m: ResidentMatrix, seqs: number[], dims: number): { live: number[]; slots: Int32Array; scale: Float32Array } {
@@ -23,30 +24,24 @@ function select(m: ResidentMatrix, seqs: number[], dims: number): { live: number
 
 /**
  * Rescores candidates at `dims` and keeps the best `keep`: from the resident matrix when dims
- * ≤ its width (candidates no longer in it are dropped), from the store's full vectors otherwise.
+ * ≤ its width (candidates no longer in it are dropped; over int8 rows with each score's error
+ * bound), from the store's full vectors otherwise.
  */
-export async function rescore(
-  src: SearchSource,
-  vectors: VectorsBySeq,
-  kernel: Kernel,
-  query: Float32Array,
-  seqs: number[],
-  dims: number,
-  keep: number,
-): Promise<Scored> {
-  const m = src.matrix;
-  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, seqs, dims, keep);
-  const q = normalizedPrefix(query, dims);
+export async function rescore(ctx: StageContext, seqs: number[], dims: number, keep: number): Promise<Scored> {
+  const m = ctx.source.matrix;
+  if (dims > m.width) return rescoreFromStore(ctx, seqs, dims, keep);
+  const q = ctx.prefix(dims);
   for (let attempt = 1; ; attempt++) {
     const version = m.version;
     const { live, slots, scale } = select(m, seqs, dims);
     if (live.length === 0) return { seqs: [], scores: [] };
     const item: RowsQuery = { query: q, rowIdx: slots, rowScale: scale, k: keep };
     // A kernel given the matrix itself may score unchanged parts of it from a device copy.
-    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
+    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(ctx.kernel, m, item, dims))[0];
+    const bounds = int8Bounds(m, q, top.indices, slots, scale); // read before the check, as the rows were
     if (m.version !== version && !slotsHold(m, slots, live)) continue;
     const out = new Array<number>(top.indices.length);
     for (let i = 0; i < out.length; i++) out[i] = live[top.indices[i]];
-    return { seqs: out, scores: Array.from(top.scores) };
+    return bounds ? { seqs: out, scores: Array.from(top.scores), bounds } : { seqs: out, scores: Array.from(top.scores) };
   }
 }

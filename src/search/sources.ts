@@ -21,10 +21,14 @@ export interface VectorsBySeq {
   vectorsBySeqs(seqs: number[]): Map<number, Float32Array>;
 }
 
-/** Seqs and their scores, best first. */
+/**
+ * Seqs and their scores, best first. `bounds` (from scores over int8 rows, refine-bound.ts): for
+ * each, a bound on |score − the exact cosine| at the same dims.
+ */
 export interface Scored {
   seqs: number[];
   scores: number[];
+  bounds?: number[];
 }
 
 /** What a hit shows of its row. */

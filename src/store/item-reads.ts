@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { fromBlob } from './vector-blob.js';
+import { VectorReads } from './vector-reads.js';
 
 export interface StoredItem {
   seq: number;
@@ -31,7 +32,7 @@ export class ItemReads {
   private readonly refsStmt: Statement;
   /** `WHERE seq IN (?, …)` statements by their number of parameters. */
   private readonly bySeqs = new Map<number, Statement>();
-  private readonly vecsBySeqs = new Map<number, Statement>();
+  private readonly vectorReads: VectorReads;
 
   constructor(private readonly db: Db) {
     this.bySeq = db.prepare('SELECT seq, id, label, payload FROM items WHERE seq = ?');
@@ -42,6 +43,7 @@ export class ItemReads {
     this.pageStmt = db.prepare('SELECT seq, vector FROM items WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?').raw();
     this.labelsStmt = db.prepare('SELECT seq, label FROM items WHERE collection_id = ?').raw();
     this.refsStmt = db.prepare('SELECT seq, id, label FROM items WHERE collection_id = ? ORDER BY seq').raw();
+    this.vectorReads = new VectorReads(db);
   }
 
   getById(collectionId: number, id: string): (StoredItem & { vector: Float32Array }) | undefined {
@@ -74,17 +76,9 @@ export class ItemReads {
     return r && toStored(r);
   }
 
-  /** Vectors by seq in few queries (reranks beyond the resident width); missing seqs are absent. */
+  /** Vectors by seq in one query (reranks beyond the resident width, refines); missing seqs are absent. */
   vectorsBySeqs(seqs: number[]): Map<number, Float32Array> {
-    const out = new Map<number, Float32Array>();
-    for (let i = 0; i < seqs.length; i += MAX_IN) {
-      const part = seqs.slice(i, i + MAX_IN);
-      const stmt = this.inStatement(this.vecsBySeqs, part.length, (marks) =>
-        this.db.prepare(`SELECT seq, vector FROM items WHERE seq IN (${marks})`).raw(),
-      );
-      for (const [seq, b] of stmt.all(...part) as [number, Buffer][]) out.set(seq, fromBlob(b));
-    }
-    return out;
+    return this.vectorReads.bySeqs(seqs);
   }
 
   vectorBySeq(seq: number): Float32Array | undefined {

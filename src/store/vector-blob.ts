@@ -13,3 +13,12 @@ export function fromBlob(b: Buffer): Float32Array {
   new Uint8Array(out.buffer).set(b);
   return out;
 }
+
+/**
+ * A blob's float32 values without a copy where it can: a view of its own memory when 4-byte
+ * aligned (better-sqlite3 hands each blob over in a buffer of its own, so nothing else shares
+ * it), else a copy (fromBlob).
+ */
+export function blobFloats(b: Buffer): Float32Array {
+  return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, b.byteLength >> 2) : fromBlob(b);
+}

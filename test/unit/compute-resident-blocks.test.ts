@@ -10,6 +10,7 @@ import type { ResidentOptions } from '../../src/compute/gpu/resident-options.js'
 import { ResidentMatrix } from '../../src/core/resident-matrix.js';
 import { normalizedPrefix } from '../../src/core/prefix.js';
 import { runStages } from '../../src/search/run-stages.js';
+import { StageContext } from '../../src/search/stage-context.js';
 import { DataContext } from '../../src/data-context.js';
 import { defer, mrlLikeVectors, rng, tempDir } from '../helpers.js';
 
@@ -381,7 +382,10 @@ test('engine: searches with resident segments equal searches without, through in
         const got = await engine.search('docs', { vector: vectors[qi] }, opts);
         const stages = engine.plan(rt, opts).stages;
         for (const ref of [plain, js]) {
-          const want = await runStages(rt, engine.items, ref, Float32Array.from(vectors[qi]), stages);
+          const want = await runStages(
+            new StageContext({ source: rt, vectors: engine.items, kernel: ref }, Float32Array.from(vectors[qi])),
+            stages,
+          );
           const ids = engine.items.getBySeqs(want.seqs);
           const tag = `${label} q=${qi} ${JSON.stringify(opts).slice(0, 20)} ${ref.name}`;
           assert.equal(got.results.length, want.seqs.length, tag);
@@ -436,7 +440,10 @@ test('engine: searches with resident segments equal searches without, through in
   assert.ok(kernel.segments.stats().runs > runsBefore, 'the interrupted rerank had used the segments');
   assert.equal(kernel.calls, 2, 'one retry');
   assert.ok(!r.results.some((x) => ['v7', 'v8', 'v9', 'v10'].includes(x.id)), 'no deleted item comes back');
-  const want = await runStages(rt, engine.items, js, Float32Array.from(vectors[7]), engine.plan(rt, optionSets[0]).stages);
+  const want = await runStages(
+    new StageContext({ source: rt, vectors: engine.items, kernel: js }, Float32Array.from(vectors[7])),
+    engine.plan(rt, optionSets[0]).stages,
+  );
   const ids = engine.items.getBySeqs(want.seqs);
   assert.deepEqual(
     r.results.map((x) => x.id),

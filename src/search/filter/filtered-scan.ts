@@ -1,10 +1,10 @@
-import type { Kernel } from '../../compute/kernel.js';
 import { normalizedPrefix } from '../../core/prefix.js';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import type { SeqSet } from '../../core/seq-set.js';
 import { rescoreFromStore } from '../rescore-store.js';
 import { lastTry, rerankRows, rerankRowsSync, syncKernel } from '../retry.js';
-import type { Scored, SearchSource, VectorsBySeq } from '../sources.js';
+import type { StageContext } from '../stage-context.js';
+import type { Scored } from '../sources.js';
 import type { FilterMatch } from './match.js';
 
 /** Row scales of 1 (the prefixes are normalised already), shared and never written. */
@@ -52,24 +52,16 @@ function matchingSlots(m: ResidentMatrix, set: SeqSet): Int32Array {
  * kernel's rerank entry against the resident matrix (from the store's full vectors beyond its
  * width), best `keep` first. Retries when a write moves rows during the kernel call.
  */
-export async function filteredScan(
-  src: SearchSource,
-  vectors: VectorsBySeq,
-  kernel: Kernel,
-  query: Float32Array,
-  matched: SeqSet,
-  dims: number,
-  keep: number,
-): Promise<Scored> {
-  const m = src.matrix;
-  if (dims > m.width) return rescoreFromStore(vectors, kernel, query, Array.from(matched.seqs), dims, keep);
-  const q = normalizedPrefix(query, dims);
+export async function filteredScan(ctx: StageContext, matched: SeqSet, dims: number, keep: number): Promise<Scored> {
+  const m = ctx.source.matrix;
+  if (dims > m.width) return rescoreFromStore(ctx, Array.from(matched.seqs), dims, keep);
+  const q = ctx.prefix(dims);
   for (let attempt = 1; ; attempt++) {
     const version = m.version;
     const idx = matchingSlots(m, matched);
     if (idx.length === 0) return { seqs: [], scores: [] };
     const item = { query: q, rowIdx: idx, rowScale: m.scales(idx, dims), k: Math.min(keep, idx.length) };
-    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(kernel, m, item, dims))[0];
+    const top = lastTry(attempt) ? rerankRowsSync(m, item, dims) : (await rerankRows(ctx.kernel, m, item, dims))[0];
     const seqs = Array.from(top.indices, (i) => m.slotSeq[idx[i]]); // read before the check: another thread may write
     if (m.version !== version) continue;
     return { seqs, scores: Array.from(top.scores) };

@@ -1,9 +1,9 @@
-import { normalizedPrefix } from '../../core/prefix.js';
 import { toHits } from '../hits.js';
 import type { Plan } from '../options.js';
 import { withPending } from '../pending.js';
 import { runStages, type FirstStage } from '../run-stages.js';
 import type { SearchDeps, SearchResult } from '../search.js';
+import { StageContext } from '../stage-context.js';
 import { filteredScan, prefixScan } from './filtered-scan.js';
 import type { FilterMatch } from './match.js';
 
@@ -55,19 +55,17 @@ export async function searchFiltered(
   exactBelow?: number,
 ): Promise<SearchResult & { filter: FilterReport }> {
   const src = deps.source;
+  const ctx = new StageContext(deps, vector, exclude);
   const matched = match.set;
   const selectivity = matched.size / Math.max(1, src.count);
   const report: FilterReport = { plan: 'exact-filtered', matched: matched.size, selectivity, fallback: false };
   const exactFirst: FirstStage = async (st, want) => {
-    const r =
-      st.dims === match.prefixDims
-        ? prefixScan(vector, match, want)
-        : await filteredScan(src, deps.vectors, deps.kernel, vector, matched, st.dims, want);
+    const r = st.dims === match.prefixDims ? prefixScan(vector, match, want) : await filteredScan(ctx, matched, st.dims, want);
     return { ...r, candidates: matched.size };
   };
   const indexFirst: FirstStage = async (st, want) => {
     const ef = Math.max(st.ef ?? src.record.hnsw.efSearch, want);
-    const q = normalizedPrefix(vector, st.dims);
+    const q = ctx.prefix(st.dims);
     const accept = (seq: number) => matched.has(seq);
     // Matching rows committed but not in the graph yet are scanned exactly beside it.
     const r = withPending(src.index.search(q, want, ef, accept), src.pending, q, want, accept);
@@ -78,6 +76,6 @@ export async function searchFiltered(
   const exact = exactBelow === undefined ? matched.size <= Math.max(EXACT_MIN_ROWS, EXACT_BELOW * src.count) : selectivity < exactBelow;
   const useIndex = plan.stages[0].source === 'index' && !exact;
   if (useIndex) report.plan = 'index-filtered';
-  const ranked = await runStages(src, deps.vectors, deps.kernel, vector, plan.stages, exclude, useIndex ? indexFirst : exactFirst);
+  const ranked = await runStages(ctx, plan.stages, useIndex ? indexFirst : exactFirst);
   return { results: toHits(deps.rows, ranked, plan.k), stages: ranked.stages, filter: report };
 }
