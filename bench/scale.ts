@@ -181,7 +181,7 @@ async function run(
   log(`ingest ${N} rows from ${fvecs}`);
   // What `mrl ingest` runs (src/cli/ingest.ts), without its progress bar.
   let t0 = performance.now();
-  let c0 = process.cpuUsage();
+  const c0 = process.cpuUsage();
   const fed = await ingestRecords(fileRecords(fvecs), {
     batch: 1000,
     check: (it) => ctx.checkItem(NAME, it as ItemInput),
@@ -193,22 +193,20 @@ async function run(
   const cliIndexS = since(t0);
   let app = await buildApp(ctx, { logger: false });
   let base = await app.listen({ host: '127.0.0.1', port: 0 });
-  ctx.createCollection({ name: 'http', ...spec });
-  log(`ingest ${HTTP_N} rows over HTTP NDJSON`);
-  c0 = process.cpuUsage();
-  const http = { ...(await httpIngest(base, 'http', httpFiles)), cpuS: cpuSince(c0) };
-  t0 = performance.now();
-  await ctx.engine.drain();
-  const httpIndexS = since(t0);
-  await ctx.engine.dropCollection('http');
-  ctx.createCollection({ name: 'http64', ...spec });
-  log(`ingest ${HTTP_N} rows over HTTP NDJSON with base64 vectors`);
-  c0 = process.cpuUsage();
-  const http64 = { ...(await httpIngest(base, 'http64', http64Files)), cpuS: cpuSince(c0) };
-  t0 = performance.now();
-  await ctx.engine.drain();
-  const http64IndexS = since(t0);
-  await ctx.engine.dropCollection('http64');
+  /** Rows of `files` over HTTP into a collection of their own (dropped after): rows/s, CPU, catch-up. */
+  const overHttp = async (name: string, files: string[], what: string) => {
+    ctx.createCollection({ name, ...spec });
+    log(`ingest ${HTTP_N} rows over HTTP NDJSON${what}`);
+    const c = process.cpuUsage();
+    const sent = { ...(await httpIngest(base, name, files)), cpuS: cpuSince(c) };
+    const t = performance.now();
+    await ctx.engine.drain();
+    const indexS = since(t);
+    await ctx.engine.dropCollection(name);
+    return { sent, indexS };
+  };
+  const { sent: http, indexS: httpIndexS } = await overHttp('http', httpFiles, '');
+  const { sent: http64, indexS: http64IndexS } = await overHttp('http64', http64Files, ' with base64 vectors');
 
   // Snapshots, then a restart from them.
   t0 = performance.now();
