@@ -142,8 +142,9 @@ test('a killed worker is replaced and its searches in flight fail with SEARCH_UN
   const pool = data.engine.pool!;
   await data.engine.search('docs', { vector: vectors[0] }); // both workers up
   await data.engine.search('docs', { vector: vectors[1] });
+  const gone = pool.crashWorker(0); // it exits at this message: the searches posted to it after never run
   const flying = Array.from({ length: 10 }, (_, i) => data.engine.search('docs', { vector: vectors[i] }, { k: 5 }));
-  await pool.terminateWorker(0);
+  await gone;
   const settled = await Promise.allSettled(flying);
   const failed = settled.filter((s) => s.status === 'rejected');
   assert.ok(failed.length >= 1 && failed.length < 10, `${failed.length} of 10 failed`);

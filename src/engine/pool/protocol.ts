@@ -44,6 +44,8 @@ export type ToWorker =
   | WriteMessage
   | { t: 'search'; id: number; name: string; query: Query; opts: SearchOptions; observe: boolean }
   | { t: 'memory'; id: number; name: string }
+  /** Exit at once, as a crash would (tests): at a message boundary, so no native call is cut short. */
+  | { t: 'crash' }
   | { t: 'close' };
 
 /** What one worker holds of a collection, its own copies (the resident matrix is shared): bytes by structure, and how often its filter columns were built from SQLite. */

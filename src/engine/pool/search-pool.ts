@@ -141,11 +141,16 @@ export class SearchPool {
     });
   }
 
-  /** Terminates worker `i` as a crash would (tests): its searches fail with 503 and it is replaced. */
-  async terminateWorker(i: number): Promise<void> {
+  /**
+   * Makes worker `i` exit as a crash would (tests): its searches in flight, and those posted to it
+   * before it is gone, fail with 503, and it is replaced; resolves once it exited. It exits at its
+   * next message rather than by `terminate()`: terminating a thread inside a native call (hnswlib's
+   * searchKnn) can abort the whole process (node-addon-api's napi_throw fails in a dying isolate).
+   */
+  crashWorker(i: number): Promise<void> {
     const slot = this.slots[i];
-    await slot.worker.terminate();
-    await slot.exited;
+    slot.worker.postMessage({ t: 'crash' } satisfies ToWorker);
+    return slot.exited;
   }
 
   /** Asks every worker to close (each closes its store), waits for them to exit; terminates stragglers. Safe twice. */

@@ -105,6 +105,9 @@ port.on('message', (m: ToWorker) => {
     case 'rotation':
       rotations = new BoundRotations(rotationStore); // a rotation was bound: forget the cached "none"
       break;
+    case 'crash':
+      process.exit(70); // ends this thread only; what it had queued is never answered
+      break;
     case 'close':
       void close();
       break;
