@@ -10,6 +10,8 @@ export interface Config {
   threads: number;
   /** Search worker threads (src/engine/pool/): one per core by default; 0 = searches on the HTTP thread. The GPU kernel keeps them there. */
   searchThreads: number;
+  /** NDJSON and file ingest parsed, validated and committed on a thread of their own (src/engine/writer/); false: on the HTTP thread. */
+  ingestThread: boolean;
   /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
@@ -95,9 +97,10 @@ function str<T extends string>(env: NodeJS.ProcessEnv, key: string, dflt: T): T 
   return raw === undefined || raw === '' ? dflt : (raw as T);
 }
 
-function bool(env: NodeJS.ProcessEnv, key: string): boolean {
+function bool(env: NodeJS.ProcessEnv, key: string, dflt = false): boolean {
   const raw = env[key];
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === undefined || raw === '') return dflt;
+  if (raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   throw new ConfigError(`${key} must be true or false (got '${raw}')`);
 }
@@ -155,6 +158,7 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
     kernel,
     threads: int(env, 'MRL_THREADS', Math.max(1, cpus().length)),
     searchThreads: int(env, 'MRL_SEARCH_THREADS', defaultSearchThreads(availableParallelism())),
+    ingestThread: bool(env, 'MRL_INGEST_THREAD', true),
     // On by default only for the GPU kernel, where one launch per query wastes the device; on
     // the CPU a batch saves less than the window costs a lone query (bench/search.ts --concurrency).
     batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0), max: int(env, 'MRL_BATCH_MAX', 64) },

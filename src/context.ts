@@ -8,6 +8,7 @@ import type { Engine } from './engine/engine.js';
 import type { RunResult } from './engine/search-run.js';
 import { localKeyWrites, localReads, localWrites, type KeyWrites, type Reads, type Writes } from './cluster/facade.js';
 import { DataContext } from './data-context.js';
+import type { IngestReport } from './io/ndjson-ingest.js';
 import { mrlError } from './errors.js';
 import { EvalService } from './eval/service.js';
 import { checkItem } from './inputs/check-item.js';
@@ -79,6 +80,7 @@ export class AppContext {
         auditRate: config.auditRate,
         // Searches on worker threads with a CPU kernel each; the GPU kernel keeps them in this thread.
         searchThreads: config.kernel === 'gpu' ? 0 : config.searchThreads,
+        ingestThread: config.ingestThread,
       });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
@@ -107,6 +109,19 @@ export class AppContext {
     const rec = this.engine.runtime(name).record;
     if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
     return this.engine.upsert(name, await embedInputs(rec, this.encoders, items));
+  }
+
+  /**
+   * NDJSON lines or a file (`.fvecs` or NDJSON) ingested on the ingest thread (src/ingest/): null,
+   * doing nothing, when there is none (MRL_INGEST_THREAD=false) or the collection has an encoder;
+   * the caller then ingests through `checkItem` and `upsert` here.
+   */
+  ingestLines(
+    name: string,
+    source: AsyncIterable<Buffer | string> | { file: string },
+    opts: { batch: number; maxLineBytes?: number; onCommit?: (p: { upserted: number }) => void },
+  ): Promise<IngestReport> | null {
+    return this.data.writer?.ingestInto(this.engine, name, source, opts) ?? null;
   }
 
   /** Validates one item as `upsert` would; throws the coded error (NDJSON and file ingest skip such lines). */

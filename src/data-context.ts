@@ -12,6 +12,7 @@ import { ItemStore } from './store/items.js';
 import { QualityReportStore, RotationStore } from './store/quality.js';
 import { QualityService } from './quality/service.js';
 import { SearchPool } from './engine/pool/search-pool.js';
+import { IngestWriter } from './ingest/ingest-writer.js';
 import { sharedSafe } from './engine/pool/shared-safe-kernel.js';
 
 export interface DataOptions {
@@ -23,6 +24,8 @@ export interface DataOptions {
   auditRate?: number;
   /** Search worker threads (MRL_SEARCH_THREADS; the server's default is one per core); 0 or absent: searches run in this thread. */
   searchThreads?: number;
+  /** NDJSON and file ingest on a thread of their own (MRL_INGEST_THREAD; default on); false: on this thread. */
+  ingestThread?: boolean;
 }
 
 /**
@@ -43,6 +46,8 @@ export class DataContext {
     /** True when this open created the database (a new data dir). */
     readonly isNew: boolean,
     readonly pool?: SearchPool,
+    /** The ingest thread (src/ingest/): NDJSON and file ingest parsed and committed off this thread. */
+    readonly writer?: IngestWriter,
   ) {}
 
   /** Opens SQLite (migrated), builds the stores and the engine; with `deferLoad`, `engine.load()` loads the caches. */
@@ -70,7 +75,9 @@ export class DataContext {
       const evalRuns = new EvalRunStore(db);
       collections.deleted.push((id) => evalRuns.forget(id));
       const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
-      return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew, pool);
+      // Started at the first ingest (src/ingest/): a data dir that takes none starts no thread.
+      const writer = opts.ingestThread === false ? undefined : new IngestWriter({ dbFile: file });
+      return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew, pool, writer);
     } catch (err) {
       await pool?.close();
       closeDatabase(db);
@@ -84,6 +91,7 @@ export class DataContext {
     this.closed = true;
     try {
       await this.quality.close();
+      await this.writer?.close(); // its open ingests fail; its connection closes before this one
       if (this.db.open) await this.engine.close();
     } finally {
       await this.pool?.close(); // the workers' read connections close before this one

@@ -37,6 +37,10 @@ export const ERRORS = {
   CLUSTER_UNAVAILABLE: { status: 503, message: '{detail}' },
   CLUSTER_FORBIDDEN: { status: 403, message: 'node-to-node requests need the cluster key (x-mrl-cluster-key)' },
   SEARCH_UNAVAILABLE: { status: 503, message: 'search unavailable: {detail}; retry' },
+  INGEST_UNAVAILABLE: {
+    status: 503,
+    message: 'ingest stopped: {detail}; the batches committed before stay, retry the lines after them (an upsert again is harmless)',
+  },
   STORE_CORRUPT: { status: 500, message: '{detail}' },
   INTERNAL: { status: 500, message: 'internal error' },
   UNAUTHENTICATED: { status: 401, message: '{detail}' },

@@ -23,15 +23,20 @@ export async function runIngest(argv: string[]): Promise<number> {
     );
     bar.start(0, 0, { rate: 0 });
     const t0 = performance.now();
-    const r = await ingestRecords(fileRecords(file), {
-      batch: num(o.batch) ?? 1000,
-      check: (it) => ctx.checkItem(collection, it as ItemInput),
-      commit: async (batch) => (await ctx.upsert(collection, batch)).upserted,
-      onCommit: (p) => {
-        bar.setTotal(p.upserted);
-        bar.update(p.upserted, { rate: Math.round(p.upserted / ((performance.now() - t0) / 1000)) });
-      },
-    });
+    const batch = num(o.batch) ?? 1000;
+    const progress = (p: { upserted: number }) => {
+      bar.setTotal(p.upserted);
+      bar.update(p.upserted, { rate: Math.round(p.upserted / ((performance.now() - t0) / 1000)) });
+    };
+    // The file is read, parsed and committed on the ingest thread when the engine has one.
+    const r =
+      (await ctx.ingestLines(collection, { file }, { batch, onCommit: progress })) ??
+      (await ingestRecords(fileRecords(file), {
+        batch,
+        check: (it) => ctx.checkItem(collection, it as ItemInput),
+        commit: async (items) => (await ctx.upsert(collection, items)).upserted,
+        onCommit: progress,
+      }));
     bar.stop();
     const seconds = (performance.now() - t0) / 1000;
     for (const e of r.errors.slice(0, SHOWN_ERRORS)) process.stderr.write(`line ${e.line}: ${e.code}: ${e.message}\n`);

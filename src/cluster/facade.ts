@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import type { RunResult } from '../engine/search-run.js';
 import { mrlError } from '../errors.js';
 import type { ItemInput, QueryInput } from '../inputs/embed.js';
+import type { IngestReport } from '../io/ndjson-ingest.js';
 import type { SearchOptions } from '../search/options.js';
 import type { ApiKey, ApiKeyStore } from '../store/api-keys.js';
 import type { CollectionRecord } from '../store/collections.js';
@@ -33,6 +34,11 @@ export interface Writes {
   createCollection(spec: CreateSpec): Promise<CollectionRecord & Partial<Layout>>;
   dropCollection(name: string): Promise<void>;
   upsert(name: string, items: ItemInput[], opts?: { wait?: boolean }): Promise<{ upserted: number; seqs?: ShardSeqs }>;
+  /**
+   * A stream of NDJSON lines ingested off the HTTP thread (one node: Engine.ingestFrom); absent,
+   * or resolving to null, when the caller ingests the lines itself through `upsert`.
+   */
+  ingest?(name: string, lines: AsyncIterable<Buffer | string>, opts: { batch: number; maxLineBytes: number }): Promise<IngestReport | null>;
   deleteItem(name: string, id: string): Promise<{ deleted: number; seqs?: ShardSeqs }>;
   patchItem(name: string, id: string, patch: ItemPatchInput): Promise<ReturnType<Engine['getItem']>>;
   /** PATCH /collections/:name: in cluster mode every node's collection takes the new list. */
@@ -66,6 +72,12 @@ export interface LocalNode {
   engine: Engine;
   createCollection(spec: CollectionSpec): CollectionRecord;
   upsert(name: string, items: ItemInput[]): Promise<{ upserted: number }>;
+  /** NDJSON lines ingested on the ingest thread; null when the caller ingests them through `upsert`. */
+  ingestLines(
+    name: string,
+    lines: AsyncIterable<Buffer | string>,
+    opts: { batch: number; maxLineBytes: number },
+  ): Promise<IngestReport> | null;
   search(name: string, query: QueryInput, opts: SearchOptions): Promise<SearchResponse>;
 }
 
@@ -80,9 +92,17 @@ export function localWrites(ctx: LocalNode): Writes {
     },
     dropCollection: (name) => ctx.engine.dropCollection(name),
     upsert: (name, items) => ctx.upsert(name, items),
+    ingest: async (name, lines, opts) => ctx.ingestLines(name, lines, opts),
     deleteItem: (name, id) => ctx.engine.deleteItems(name, [id]),
-    patchItem: async (name, id, patch) => ctx.engine.patchItem(name, id, patch),
-    setIndexedFields: async (name, fields) => ctx.engine.setIndexedFields(name, fields),
+    // After the ingest thread's batches in flight, so that every cache sees the writes in commit order.
+    patchItem: async (name, id, patch) => {
+      await ctx.engine.writesSettled(name);
+      return ctx.engine.patchItem(name, id, patch);
+    },
+    setIndexedFields: async (name, fields) => {
+      await ctx.engine.writesSettled(name);
+      return ctx.engine.setIndexedFields(name, fields);
+    },
     tuned: async () => undefined,
   };
 }

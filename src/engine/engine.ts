@@ -24,6 +24,8 @@ import type { RunResult } from './search-run.js';
 import { RowCache } from './row-cache.js';
 import { searchOnPool } from './pool/pool-search.js';
 import type { SearchPool } from './pool/search-pool.js';
+import { applyBatch, type BatchHooks } from './external-batch.js';
+import { WriteGate } from './write-gate.js';
 
 export type { ItemVector, PreparedItem } from './prepare-items.js';
 
@@ -59,6 +61,8 @@ export class Engine {
   readonly hooks = new EngineHooks();
   private readonly rotations: BoundRotations;
   readonly pool?: SearchPool;
+  /** Batches of the ingest thread committed and not yet applied here: this thread's writes of the collection wait for them. */
+  private readonly gate = new WriteGate();
 
   private constructor(deps: EngineDeps) {
     this.pool = deps.pool;
@@ -142,6 +146,7 @@ export class Engine {
     const dropping = this.runtime(name);
     dropping.pending.reset(dropping.index.dim); // rows about to go need no indexing
     await dropping.settled();
+    await this.gate.idle(dropping.record.id); // then in this turn: no ingest batch is granted for it after
     const rt = this.runtime(name);
     this.collections.delete(name);
     this.runtimes.delete(name);
@@ -161,6 +166,7 @@ export class Engine {
   async upsert(name: string, items: ItemVector[]): Promise<{ upserted: number }> {
     const rt = this.runtime(name);
     const written = await this.prepare(name, items);
+    await this.gate.idle(rt.record.id);
     const current = this.runtime(name); // the collection may have been dropped while we yielded
     if (current !== rt) throw new MrlError('COLLECTION_NOT_FOUND', { collection: name });
     const res = this.items.upsert(rt.record.id, written);
@@ -181,8 +187,44 @@ export class Engine {
 
   /** Deletes ids in one transaction; resolves once the caches no longer hold them (at once). */
   async deleteItems(name: string, ids: unknown[]): Promise<{ deleted: number; missing: string[] }> {
+    await this.writesSettled(name);
     const rt = this.runtime(name);
     return deleteItems(this.itemOps(rt), rt, ids);
+  }
+
+  /**
+   * Resolves once no batch of the ingest thread is committed and unapplied for the collection:
+   * a write of this thread made in the same turn after it (a patch, new indexed fields) follows
+   * every batch before it in every cache.
+   */
+  async writesSettled(name: string): Promise<void> {
+    await this.gate.idle(this.runtime(name).record.id);
+  }
+
+  /**
+   * What a writer on another connection (the ingest thread, src/ingest/) calls around each batch
+   * it commits to the collection: a grant (refused once the collection is dropped or the engine
+   * closes) that holds this thread's writes of the collection until the batch is applied here.
+   */
+  batchHooks(name: string, onApplied?: (b: { rows: number }) => void): BatchHooks {
+    const rt = this.runtime(name);
+    const id = rt.record.id;
+    return {
+      grant: () => {
+        if (this.closed || this.runtimes.get(name) !== rt) return new MrlError('COLLECTION_NOT_FOUND', { collection: name });
+        this.gate.hold(id);
+        return null;
+      },
+      applied: (b) => {
+        try {
+          applyBatch(this.itemOps(rt), name, rt, b);
+          onApplied?.({ rows: b.seqs.length });
+        } finally {
+          this.gate.release(id);
+        }
+      },
+      released: () => this.gate.release(id),
+    };
   }
 
   getItem(name: string, id: unknown) {

@@ -46,21 +46,32 @@ function prepareBatch(
   byId: Map<string, PreparedItem>,
 ): void {
   for (let i = from; i < to; i++) {
-    const it = items[i];
-    if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `items[${i}] must be an object`);
-    const id = validateId(it.id, `items[${i}].id`);
-    if (it.vector === undefined) throw mrlError('VALIDATION', `items[${i}] needs a vector (or an input, for a collection with an encoder)`);
-    const vector = rotations.toStored(record, validateVector(it.vector, record.dim, record.name, `items[${i}].vector`));
-    byId.delete(id); // the last occurrence of an id wins
-    checkIndexedPayload(record.indexedFields, it.payload, `items[${i}].payload`);
-    byId.set(id, {
-      id,
-      vector,
-      label: validateLabel(it.label),
-      payload: validatePayload(it.payload),
-      text: validateText(it.text, `items[${i}].text`),
-    });
+    const it = prepareItem(record, rotations, items[i], `items[${i}]`);
+    byId.delete(it.id); // the last occurrence of an id wins
+    byId.set(it.id, it);
   }
+}
+
+/**
+ * One item validated as `prepareItems` does (its vector in stored form); throws the coded error.
+ * Messages name its fields `${field}.id` and so on, or `id`… as `checkItem` does when `field` is ''.
+ */
+export function prepareItem(record: CollectionRecord, rotations: BoundRotations, it: ItemVector, field: string): PreparedItem {
+  const at = (k: string) => (field ? `${field}.${k}` : k);
+  const whole = field || 'item';
+  if (typeof it !== 'object' || it === null) throw mrlError('VALIDATION', `${whole} must be an object`);
+  const id = validateId(it.id, at('id'));
+  if (it.vector === undefined)
+    throw mrlError('VALIDATION', `${field ? field : 'item:'} needs a vector (or an input, for a collection with an encoder)`);
+  const vector = rotations.toStored(record, validateVector(it.vector, record.dim, record.name, at('vector')));
+  checkIndexedPayload(record.indexedFields, it.payload, at('payload'));
+  return {
+    id,
+    vector,
+    label: validateLabel(it.label),
+    payload: validatePayload(it.payload),
+    text: validateText(it.text, at('text')),
+  };
 }
 
 /** Validates an item's id and a patch of its label, payload and/or text; writes nothing. */

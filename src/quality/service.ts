@@ -20,6 +20,14 @@ export interface QualityLog {
 }
 
 const KEEP_WARNINGS = 50;
+/**
+ * How long a collection's writes must pause before a due report or re-sweep starts: a report
+ * takes seconds of a core (prefix curves of a sample, rotated), which an ingest in full flow
+ * needs; it runs when the ingest stops (or between its bursts), once for the milestone reached.
+ */
+export const QUIET_MS = 1000;
+/** Writes that never pause hold a due report back this long at most. */
+const MAX_DEFER_MS = 60_000;
 type Summary = Pick<QualityReport, 'verdict' | 'maxGain' | 'items' | 'recommendation'>;
 
 /**
@@ -42,6 +50,10 @@ export class QualityService {
   private readonly summaries = new Map<number, Summary | null>();
   private readonly warnedIngest = new Set<number>();
   private background: Promise<unknown> = Promise.resolve();
+  /** Per collection, the timer that starts a due report once its writes pause (QUIET_MS). */
+  private readonly quiet = new Map<string, NodeJS.Timeout>();
+  /** When the collection's pending timer was first set (a timer is not pushed back past MAX_DEFER_MS from then). */
+  private readonly quietSince = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -116,6 +128,11 @@ export class QualityService {
 
   /** Resolves once background reports and queued audits are done. */
   async idle(): Promise<void> {
+    for (const [name, timer] of [...this.quiet]) {
+      clearTimeout(timer);
+      this.quiet.delete(name);
+      this.runDue(name);
+    }
     // A finished report may queue the next (a milestone crossed meanwhile): wait until none is queued.
     for (let seen: Promise<unknown> | null = null; seen !== this.background;) await (seen = this.background);
     await Promise.all(this.inFlight.values());
@@ -125,6 +142,8 @@ export class QualityService {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.quiet.values()) clearTimeout(timer);
+    this.quiet.clear();
     await this.audit.stop();
     await this.background.catch(() => undefined);
     await Promise.allSettled([...this.inFlight.values(), ...this.resweeping.values()]);
@@ -141,13 +160,31 @@ export class QualityService {
         `collection '${name}' is not Matryoshka (gain ${stored.maxGain.toFixed(2)}) but its index reads ${indexDim} of ${dim} dims: ${stored.recommendation}`,
       );
     }
-    if (rt.record.searchDefaults.targetRecall !== undefined) this.maybeResweep(name, id, rt.count);
+    const timer = this.quiet.get(name);
+    const now = performance.now();
+    if (timer && now - this.quietSince.get(name)! > MAX_DEFER_MS) return; // it fires as set
+    if (timer) clearTimeout(timer);
+    else this.quietSince.set(name, now);
+    const next = setTimeout(() => {
+      this.quiet.delete(name);
+      this.runDue(name);
+    }, QUIET_MS);
+    next.unref();
+    this.quiet.set(name, next);
+  }
+
+  /** Starts what the collection's size makes due: a re-sweep (with a recall target), a report at a milestone. */
+  private runDue(name: string): void {
+    if (this.closed || !this.engine.isLoaded(name)) return;
+    const rt = this.engine.runtime(name);
+    const stored = this.summary(rt.record.id);
+    if (rt.record.searchDefaults.targetRecall !== undefined) this.maybeResweep(name, rt.record.id, rt.count);
     if (!this.inFlight.has(name) && dueForReport(rt.count, stored?.items ?? null)) {
       // Chained: one background report at a time; errors (a drop meanwhile) are only logged.
       this.background = this.background.then(() =>
         this.compute(name).then(
           // An ingest that crossed the next milestone while this report ran has its report now, not at a later upsert.
-          () => this.engine.isLoaded(name) && this.afterUpsert(name),
+          () => this.engine.isLoaded(name) && this.runDue(name),
           (err: unknown) => {
             if (!(err instanceof MrlError && err.code === 'COLLECTION_NOT_FOUND'))
               this.warn(`quality report of '${name}' failed: ${(err as Error).message}`);

@@ -38,11 +38,16 @@ export const ingestRoutes: FastifyPluginAsync<RouteDeps> = async (base, { ctx })
         if (!collection) throw mrlError('VALIDATION', 'NDJSON ingest needs ?collection=');
         ctx.engine.runtime(collection); // COLLECTION_NOT_FOUND before the body is read
         const wait = req.query.wait === true;
-        const r = await ingestRecords(ndjsonRecords(req.body as Readable, { maxLineBytes: config.http.bodyLimit * 4 }), {
-          batch: config.http.ndjsonBatch,
-          check: (it) => ctx.checkItem(collection, it as ItemInput),
-          commit: async (batch) => (await ctx.writes.upsert(collection, batch, { wait })).upserted,
-        });
+        const maxLineBytes = config.http.bodyLimit * 4;
+        const body = req.body as Readable;
+        // On one node the lines are parsed and committed on the ingest thread, off this one.
+        const r =
+          (await ctx.writes.ingest?.(collection, body, { batch: config.http.ndjsonBatch, maxLineBytes })) ??
+          (await ingestRecords(ndjsonRecords(body, { maxLineBytes }), {
+            batch: config.http.ndjsonBatch,
+            check: (it) => ctx.checkItem(collection, it as ItemInput),
+            commit: async (batch) => (await ctx.writes.upsert(collection, batch, { wait })).upserted,
+          }));
         return { collection, ...r, ms: performance.now() - t0 };
       }
       const body = req.body as Static<typeof jsonBody>;
