@@ -29,7 +29,9 @@ export async function startServer(prefix: string, env: Record<string, string>, s
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
+  // BENCH_SERVER_NODE_FLAGS: extra node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...flags, '--import', 'tsx', join(import.meta.dirname, '../src/server.ts')], {
     env: { ...process.env, PORT: String(port), MRL_DATA_DIR: dataDir, MRL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -81,6 +81,7 @@ export class AppContext {
         // Searches on worker threads with a CPU kernel each; the GPU kernel keeps them in this thread.
         searchThreads: config.kernel === 'gpu' ? 0 : config.searchThreads,
         ingestThread: config.ingestThread,
+        ingestNice: config.ingestNice,
       });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {
@@ -119,7 +120,7 @@ export class AppContext {
   ingestLines(
     name: string,
     source: AsyncIterable<Buffer | string> | { file: string },
-    opts: { batch: number; maxLineBytes?: number; onCommit?: (p: { upserted: number }) => void },
+    opts: { batch: number; maxLineBytes?: number; pendingCap?: number; onCommit?: (p: { upserted: number }) => void },
   ): Promise<IngestReport> | null {
     return this.data.writer?.ingestInto(this.engine, name, source, opts) ?? null;
   }

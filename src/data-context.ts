@@ -26,6 +26,8 @@ export interface DataOptions {
   searchThreads?: number;
   /** NDJSON and file ingest on a thread of their own (MRL_INGEST_THREAD; default on); false: on this thread. */
   ingestThread?: boolean;
+  /** The ingest thread's nice value (MRL_INGEST_NICE; default 0 here, 10 from the config). */
+  ingestNice?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export class DataContext {
       collections.deleted.push((id) => evalRuns.forget(id));
       const quality = new QualityService(engine, new QualityReportStore(db), rotations, evalRuns, opts.auditRate ?? 0.01);
       // Started at the first ingest (src/ingest/): a data dir that takes none starts no thread.
-      const writer = opts.ingestThread === false ? undefined : new IngestWriter({ dbFile: file });
+      const writer = opts.ingestThread === false ? undefined : new IngestWriter({ dbFile: file, nice: opts.ingestNice ?? 0 });
       return new DataContext(db, collections, items, evalRuns, new ApiKeyStore(db), engine, quality, isNew, pool, writer);
     } catch (err) {
       await pool?.close();

@@ -28,9 +28,11 @@ export async function runIngest(argv: string[]): Promise<number> {
       bar.setTotal(p.upserted);
       bar.update(p.upserted, { rate: Math.round(p.upserted / ((performance.now() - t0) / 1000)) });
     };
-    // The file is read, parsed and committed on the ingest thread when the engine has one.
+    // The file is read, parsed and committed on the ingest thread when there is one; nothing
+    // searches this process meanwhile, so the index may fall behind as far as it will (the
+    // command ends once it has caught up).
     const r =
-      (await ctx.ingestLines(collection, { file }, { batch, onCommit: progress })) ??
+      (await ctx.ingestLines(collection, { file }, { batch, pendingCap: Infinity, onCommit: progress })) ??
       (await ingestRecords(fileRecords(file), {
         batch,
         check: (it) => ctx.checkItem(collection, it as ItemInput),

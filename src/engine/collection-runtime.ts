@@ -118,6 +118,21 @@ export class CollectionRuntime implements SearchSource {
     if (changed) this.resyncIndex(vectors);
   }
 
+  /** Resolves once at most `rows` committed rows wait for the index (indexing runs at full speed meanwhile). */
+  async pendingAtMost(rows: number): Promise<void> {
+    if (this.pending.size <= rows) return;
+    this.pending.waiters++;
+    try {
+      do {
+        this.indexing.kick();
+        await this.queue;
+        if (this.indexing.error) throw this.indexing.error;
+      } while (this.pending.size > rows);
+    } finally {
+      this.pending.waiters--;
+    }
+  }
+
   /** Resolves once every committed row is in the index (indexing runs at full speed meanwhile). */
   async settled(): Promise<void> {
     this.pending.waiters++;

@@ -19,6 +19,8 @@ export interface CommittedBatch {
 
 /** What a writer on another connection calls, each within one turn of the event loop (Engine.batchHooks). */
 export interface BatchHooks {
+  /** Null when the next batch may be granted now, else a promise of when (the index has caught up enough). */
+  room(): Promise<void> | null;
   /** A batch is ready to commit: null grants it (this thread's writes of the collection then wait until `applied` or `released`), else why not. */
   grant(): Error | null;
   /** The batch granted last committed: apply it to the caches. */

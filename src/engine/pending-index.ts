@@ -18,12 +18,18 @@ const ROWS_PER_CLOCK_CHECK = 4;
 
 /**
  * Committed rows waiting for the prefix index (HNSW insertion is the slow part of a write, so it
- * runs behind the commit). Holds each row's normalised prefix at the index's dims: what the
- * search path scans exactly meanwhile (src/search/pending.ts) and what the index is given.
- * Indexing runs in time slices that leave most of the event loop to writes while they arrive.
+ * runs behind the commit). Holds each row's normalised prefix at the index's dims, in commit
+ * order in one block (`data`, slots [start, end), `seqs[slot]` 0 where a row left): what the
+ * search path scans exactly meanwhile (src/search/pending.ts) in one pass over contiguous
+ * memory, and what the index is given. Indexing runs in time slices that leave most of the
+ * event loop to writes while they arrive.
  */
 export class PendingIndex implements PendingRows {
-  readonly rows = new Map<number, Float32Array>();
+  data = new Float32Array(0);
+  seqs = new Uint32Array(0);
+  start = 0;
+  end = 0;
+  private readonly slotOf = new Map<number, number>();
   private lastWriteAt = -Infinity;
   /** Callers waiting for the index to catch up (it then runs at full speed). */
   waiters = 0;
@@ -31,24 +37,76 @@ export class PendingIndex implements PendingRows {
   constructor(public dim: number) {}
 
   get size(): number {
-    return this.rows.size;
+    return this.slotOf.size;
   }
 
-  /** Queues a committed row (its first `dim` values are kept, normalised). */
+  has(seq: number): boolean {
+    return this.slotOf.has(seq);
+  }
+
+  /** The queued prefix of `seq` (a view), if it is pending. */
+  prefixOf(seq: number): Float32Array | undefined {
+    const slot = this.slotOf.get(seq);
+    return slot === undefined ? undefined : this.data.subarray(slot * this.dim, (slot + 1) * this.dim);
+  }
+
+  /** Queues a committed row (seq ≥ 1; its first `dim` values are kept, normalised); a seq queued again takes the new values. */
   add(seq: number, vector: Float32Array): void {
-    this.rows.set(seq, normalizedPrefix(vector, this.dim));
+    let slot = this.slotOf.get(seq);
+    if (slot === undefined) {
+      if (this.end * this.dim === this.data.length) this.makeRoom();
+      slot = this.end++;
+      this.seqs[slot] = seq;
+      this.slotOf.set(seq, slot);
+    }
+    this.data.set(normalizedPrefix(vector, this.dim), slot * this.dim);
     this.lastWriteAt = performance.now();
   }
 
   /** Drops a row not indexed yet; false when it was not pending. */
   delete(seq: number): boolean {
-    return this.rows.delete(seq);
+    const slot = this.slotOf.get(seq);
+    if (slot === undefined) return false;
+    this.slotOf.delete(seq);
+    this.seqs[slot] = 0;
+    if (this.slotOf.size === 0) this.start = this.end = 0;
+    return true;
   }
 
   /** Empties the queue for an index at `dim` dims (the caller queues what that index lacks). */
   reset(dim: number): void {
+    if (dim !== this.dim) this.data = new Float32Array(0);
     this.dim = dim;
-    this.rows.clear();
+    this.slotOf.clear();
+    this.seqs.fill(0, this.start, this.end);
+    this.start = this.end = 0;
+  }
+
+  /** Room for one more row at `end`: the live rows moved to the front, into a block twice as large when over half full. */
+  private makeRoom(): void {
+    const d = this.dim;
+    const cap = this.data.length / d;
+    const live = this.slotOf.size;
+    let data = this.data;
+    let seqs = this.seqs;
+    if (live * 2 > cap || cap === 0) {
+      const next = Math.max(1024, cap * 2);
+      data = new Float32Array(next * d);
+      seqs = new Uint32Array(next);
+    }
+    let to = 0;
+    for (let slot = this.start; slot < this.end; slot++) {
+      const seq = this.seqs[slot];
+      if (seq === 0) continue;
+      if (to !== slot || data !== this.data) data.set(this.data.subarray(slot * d, (slot + 1) * d), to * d);
+      seqs[to] = seq;
+      this.slotOf.set(seq, to++);
+    }
+    seqs.fill(0, to, Math.max(to, this.end));
+    this.data = data;
+    this.seqs = seqs;
+    this.start = 0;
+    this.end = to;
   }
 
   /** Whether writes are arriving now: indexing then yields more of the event loop. */
@@ -64,10 +122,14 @@ export class PendingIndex implements PendingRows {
   /** Inserts pending rows into `index` in commit order for one time slice; returns how many. */
   indexSlice(index: PrefixIndex): number {
     const until = performance.now() + (this.busy ? BUSY_SLICE_MS : IDLE_SLICE_MS);
+    const d = this.dim;
     let n = 0;
-    for (const [seq, p] of this.rows) {
-      index.add(seq, p);
-      this.rows.delete(seq);
+    while (this.start < this.end) {
+      const slot = this.start++;
+      const seq = this.seqs[slot];
+      if (seq === 0) continue;
+      index.add(seq, this.data.subarray(slot * d, (slot + 1) * d));
+      this.delete(seq);
       if (++n % ROWS_PER_CLOCK_CHECK === 0 && performance.now() >= until) break;
     }
     return n;

@@ -7,6 +7,7 @@
  * caches before any other write of that collection commits, so every cache sees the writes in
  * commit order.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MrlError, mrlError, type ErrorCode } from '../errors.js';
 import type { CollectionRecord } from '../store/collections.js';
@@ -20,7 +21,16 @@ import { prepareItem, type ItemVector, type PreparedItem } from '../engine/prepa
 import { BoundRotations } from '../engine/rotations.js';
 import type { FromWriter, ToWriter } from './protocol.js';
 
-const init = workerData as { dbFile: string };
+const init = workerData as { dbFile: string; nice?: number };
+// Below the HTTP thread's priority (on Linux a thread has a nice value of its own): where the
+// cores are short, searches are answered first and the ingest takes what is left.
+if (init.nice) {
+  try {
+    setPriority(init.nice);
+  } catch {
+    // not allowed here: the thread keeps the normal priority
+  }
+}
 const port = parentPort!;
 const db = openDatabase(init.dbFile);
 const items = new ItemStore(db);

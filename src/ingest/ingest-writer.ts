@@ -115,13 +115,21 @@ export class IngestWriter {
     engine: Engine,
     name: string,
     source: WriterIngest['source'],
-    opts: { batch: number; maxLineBytes?: number; onCommit?: (p: { upserted: number }) => void },
+    opts: { batch: number; maxLineBytes?: number; pendingCap?: number; onCommit?: (p: { upserted: number }) => void },
   ): Promise<IngestReport> | null {
     const record = engine.runtime(name).record;
     if (record.encoder !== null) return null;
     let upserted = 0;
-    const hooks = engine.batchHooks(name, ({ rows }) => opts.onCommit?.({ upserted: (upserted += rows) }));
+    const hooks = engine.batchHooks(name, {
+      pendingCap: opts.pendingCap,
+      onApplied: ({ rows }) => opts.onCommit?.({ upserted: (upserted += rows) }),
+    });
     return this.ingest({ record, source, batch: opts.batch, maxLineBytes: opts.maxLineBytes ?? Infinity, hooks });
+  }
+
+  /** Starts the thread if it is not running (it does not keep the process alive while no ingest is open). */
+  warm(): void {
+    if (!this.closing) this.start();
   }
 
   /** Whether the thread is started (it starts at the first ingest and ends at close). */
@@ -183,13 +191,12 @@ export class IngestWriter {
         }
         return;
       case 'ready': {
-        const refused = o.hooks.grant();
-        if (refused) {
-          w.postMessage({ t: 'refuse', id: m.id, error: wire(refused) } satisfies ToWriter);
-          return;
-        }
-        o.granted = true;
-        w.postMessage({ t: 'grant', id: m.id } satisfies ToWriter);
+        const wait = o.hooks.room();
+        if (!wait) return this.grant(w, m.id, o);
+        wait.then(
+          () => this.grant(w, m.id, o),
+          (err: Error) => this.finish(m.id, err),
+        );
         return;
       }
       case 'committed':
@@ -205,6 +212,18 @@ export class IngestWriter {
       case 'failed':
         return this.finish(m.id, unwire(m.error));
     }
+  }
+
+  /** Answers a batch's `ready` in this turn: granted (the caller now holds it) or refused. */
+  private grant(w: Worker, id: number, o: Open): void {
+    if (o.settled) return;
+    const refused = o.hooks.grant();
+    if (refused) {
+      w.postMessage({ t: 'refuse', id, error: wire(refused) } satisfies ToWriter);
+      return;
+    }
+    o.granted = true;
+    w.postMessage({ t: 'grant', id } satisfies ToWriter);
   }
 
   /** Settles an ingest (a grant still held is released), and wakes its pump. */

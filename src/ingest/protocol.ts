@@ -9,6 +9,8 @@ export type { CommittedBatch };
 export interface WriterInit {
   /** The SQLite file: the writer opens its own read-write connection (WAL: one writer at a time, readers beside it). */
   dbFile: string;
+  /** The thread's nice value (0: the process's; Linux gives each thread its own). */
+  nice?: number;
 }
 
 /** Where an ingest's lines come from: chunks of a request body posted as they arrive, or a file the writer reads itself. */

@@ -10,7 +10,12 @@ type Scored = { seqs: number[]; scores: number[] };
  */
 export interface PendingRows {
   readonly dim: number;
-  readonly rows: ReadonlyMap<number, Float32Array>;
+  readonly size: number;
+  /** Rows in slots [start, end): `dim` values each in `data`; `seqs[slot]` is 0 where no row is. */
+  readonly start: number;
+  readonly end: number;
+  readonly data: Float32Array;
+  readonly seqs: Uint32Array;
 }
 
 /**
@@ -25,8 +30,8 @@ export function withPending(
   want: number,
   accept?: (seq: number) => boolean,
 ): Scored {
-  if (!pending || pending.rows.size === 0 || pending.dim !== q.length) return found;
-  const top = topPending(pending.rows, q, want, accept);
+  if (!pending || pending.size === 0 || pending.dim !== q.length) return found;
+  const top = topPending(pending, q, want, accept);
   const seqs: number[] = [];
   const scores: number[] = [];
   let i = 0;
@@ -43,16 +48,21 @@ export function withPending(
   return { seqs, scores };
 }
 
-/** Exact top `want` of the pending rows against `q`, best first (insertion into a short sorted list). */
-function topPending(rows: ReadonlyMap<number, Float32Array>, q: Float32Array, want: number, accept?: (seq: number) => boolean): Scored {
+/** Exact top `want` of the pending rows against `q`, best first (one pass over the block; insertion into a short sorted list). */
+function topPending(rows: PendingRows, q: Float32Array, want: number, accept?: (seq: number) => boolean): Scored {
   const seqs: number[] = [];
   const scores: number[] = [];
   const d = q.length;
-  for (const [seq, p] of rows) {
-    if (accept && !accept(seq)) continue;
+  const { data, seqs: at, start, end } = rows;
+  let floor = -Infinity; // the last kept score once `want` are kept
+  for (let slot = start; slot < end; slot++) {
+    const seq = at[slot];
+    if (seq === 0 || (accept && !accept(seq))) continue;
     let s = 0;
-    for (let k = 0; k < d; k++) s += q[k] * p[k];
+    for (let k = 0, o = slot * d; k < d; k++) s += q[k] * data[o + k];
+    if (s <= floor) continue;
     offerTop(seqs, scores, want, seq, s);
+    if (scores.length === want) floor = scores[want - 1];
   }
   return { seqs, scores };
 }

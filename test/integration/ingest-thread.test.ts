@@ -193,7 +193,7 @@ test('close joins the ingest thread; an ingest after close is refused with 503',
       source: { file: '/nonexistent' },
       batch: 1,
       maxLineBytes: 1,
-      hooks: { grant: () => null, applied: () => undefined, released: () => undefined },
+      hooks: { room: () => null, grant: () => null, applied: () => undefined, released: () => undefined },
     }),
     {
       code: 'INGEST_UNAVAILABLE',
