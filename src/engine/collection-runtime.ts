@@ -120,7 +120,6 @@ export class CollectionRuntime implements SearchSource {
 
   /** Resolves once at most `rows` committed rows wait for the index (indexing runs at full speed meanwhile). */
   async pendingAtMost(rows: number): Promise<void> {
-    if (this.pending.size <= rows) return;
     this.pending.waiters++;
     try {
       do {
@@ -134,17 +133,8 @@ export class CollectionRuntime implements SearchSource {
   }
 
   /** Resolves once every committed row is in the index (indexing runs at full speed meanwhile). */
-  async settled(): Promise<void> {
-    this.pending.waiters++;
-    try {
-      do {
-        this.indexing.kick();
-        await this.queue;
-        if (this.indexing.error) throw this.indexing.error;
-      } while (this.pending.size > 0);
-    } finally {
-      this.pending.waiters--;
-    }
+  settled(): Promise<void> {
+    return this.pendingAtMost(0);
   }
 
   /**
