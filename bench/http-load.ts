@@ -73,7 +73,11 @@ export async function paced(url: string, rate: number, seconds: number, n: numbe
         const req = request(
           { agent, host: u.hostname, port: u.port, path: `/search?collection=bench&id=v${Math.floor(Math.random() * n)}` },
           (res) => {
-            res.resume();
+            if (res.statusCode !== 200 && process.env.MRL_BENCH_TRACE) {
+              let body = '';
+              res.on('data', (c: Buffer) => (body += c.toString()));
+              res.on('end', () => log(`status ${res.statusCode}: ${body.slice(0, 300)}`));
+            } else res.resume();
             res.on('end', () => {
               lat.push(performance.now() - from);
               if (process.env.MRL_BENCH_TRACE && performance.now() - from > 20)
@@ -84,7 +88,8 @@ export async function paced(url: string, rate: number, seconds: number, n: numbe
             });
           },
         );
-        req.on('error', () => {
+        req.on('error', (err) => {
+          if (process.env.MRL_BENCH_TRACE) log(`request error: ${err.message}`);
           errors++;
           resolve();
         });
@@ -100,7 +105,11 @@ export async function paced(url: string, rate: number, seconds: number, n: numbe
 }
 
 /** Streams an NDJSON file to /ingest from a separate process, so uploading never delays the load generator. */
-export async function ingest(url: string, file: string): Promise<{ upserted: number; failed: number; seconds: number }> {
+export async function ingest(
+  url: string,
+  file: string,
+  collection = 'bench',
+): Promise<{ upserted: number; failed: number; seconds: number }> {
   const script = `
     const { createReadStream } = require('node:fs');
     const { Readable } = require('node:stream');
@@ -108,7 +117,9 @@ export async function ingest(url: string, file: string): Promise<{ upserted: num
       .then(async (r) => { process.stdout.write(JSON.stringify({ status: r.status, body: await r.json() })); })
       .catch((e) => { process.stderr.write(String(e)); process.exit(1); });`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['-e', script, `${url}/ingest?collection=bench`, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script, `${url}/ingest?collection=${collection}`, file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await once(child, 'exit');

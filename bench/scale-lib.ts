@@ -3,9 +3,9 @@
  * ground truth, a full-D hnswlib graph), ingest through the CLI's file path and over HTTP, and
  * latency measurement with 1 or more clients in flight.
  */
+import { ingest } from './http-load.js';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createReadStream } from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import type { Kernel } from '../src/compute/kernel.js';
 import { normalizedPrefix } from '../src/core/prefix.js';
@@ -125,20 +125,17 @@ export function fullDIndex(
   return { index, buildS, bytes: statSync(file).size };
 }
 
-/** Streams NDJSON files to `POST /ingest` one request each; rows acknowledged and seconds. */
+/**
+ * Streams NDJSON files to `POST /ingest` one request each, from a separate process (as a client
+ * would: uploading then takes none of the server's thread); rows acknowledged and seconds.
+ */
 export async function httpIngest(base: string, collection: string, files: string[]): Promise<{ rows: number; seconds: number }> {
   const t0 = performance.now();
   let rows = 0;
   for (const file of files) {
-    const res = await fetch(`${base}/ingest?collection=${collection}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
-      body: createReadStream(file) as unknown as BodyInit,
-      duplex: 'half',
-    } as RequestInit);
-    const body = (await res.json()) as { upserted?: number; failed?: number };
-    if (res.status !== 200 || body.failed) throw new Error(`ingest of ${file}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    rows += body.upserted ?? 0;
+    const r = await ingest(base, file, collection);
+    if (r.failed) throw new Error(`ingest of ${file}: ${r.failed} lines failed`);
+    rows += r.upserted;
   }
   return { rows, seconds: (performance.now() - t0) / 1000 };
 }
