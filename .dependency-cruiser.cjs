@@ -2,7 +2,8 @@
  * Import boundaries of mrl-server, checked by `npm run lint:deps` (dependency-cruiser).
  *
  * Layers, from the bottom: core (pure maths) → store, index, compute (native resources) →
- * search (the query path) → engine (vectors only) → data-context (opens SQLite, builds the
+ * search (the query path) → engine (vectors only) → ingest (the ingest thread: io's parsing, the
+ * engine's validation and batch hooks) → data-context (opens SQLite, builds the
  * stores, hands them to the engine) → context (embeds text and image inputs through inputs/ and
  * encoders/ before the engine) → http / cli. train and report are offline tools that the server
  * never loads. Each rule says why it exists: when one fires, the comment tells whether the

@@ -10,7 +10,7 @@ export interface Config {
   threads: number;
   /** Search worker threads (src/engine/pool/): one per core by default; 0 = searches on the HTTP thread. The GPU kernel keeps them there. */
   searchThreads: number;
-  /** NDJSON and file ingest parsed, validated and committed on a thread of their own (src/engine/writer/); false: on the HTTP thread. */
+  /** NDJSON and file ingest parsed, validated and committed on a thread of their own (src/ingest/); false: on the HTTP thread. */
   ingestThread: boolean;
   /** The ingest thread's nice value (0..19; Linux gives each thread its own): above 0 searches take the cores first. */
   ingestNice: number;
