@@ -78,3 +78,20 @@ export class MrlError extends Error {
 export function mrlError(code: ErrorCode, detail: string, params: Record<string, unknown> = {}): MrlError {
   return new MrlError(code, { detail, ...params });
 }
+
+/** An error as it crosses between threads (postMessage keeps no class): the code and params of an MrlError, else the message. */
+export interface WireError {
+  code?: string;
+  params?: Record<string, unknown>;
+  message: string;
+}
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof MrlError) return { code: err.code, params: err.params, message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The error `toWire` sent: an MrlError again when it was one. */
+export function fromWire(e: WireError): Error {
+  return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
+}

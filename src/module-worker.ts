@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
@@ -15,4 +16,18 @@ export function moduleWorker(from: string, name: string, opts: WorkerOptions = {
     ...opts,
     eval: true,
   });
+}
+
+/**
+ * Lowers the calling thread's priority to `nice` (on Linux each thread has a nice value of its
+ * own, so a worker's call leaves the other threads as they are); where that is not allowed, the
+ * thread keeps its priority.
+ */
+export function niceThisThread(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    setPriority(nice);
+  } catch {
+    // not allowed here: the normal priority
+  }
 }

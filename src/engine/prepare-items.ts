@@ -28,28 +28,23 @@ const VALIDATE_CHUNK = 250;
  */
 export async function prepareItems(record: CollectionRecord, rotations: BoundRotations, items: ItemVector[]): Promise<PreparedItem[]> {
   if (!Array.isArray(items)) throw mrlError('VALIDATION', 'items must be an array');
-  const byId = new Map<string, PreparedItem>();
+  const prepared: PreparedItem[] = [];
   const chunk = rotations.chunk(record, VALIDATE_CHUNK);
   for (let i = 0; i < items.length; i += chunk) {
     if (i > 0) await yieldToLoop();
-    prepareBatch(record, rotations, items, i, Math.min(items.length, i + chunk), byId);
+    for (let j = i; j < Math.min(items.length, i + chunk); j++) prepared.push(prepareItem(record, rotations, items[j], `items[${j}]`));
   }
-  return [...byId.values()];
+  return lastIdWins(prepared);
 }
 
-function prepareBatch(
-  record: CollectionRecord,
-  rotations: BoundRotations,
-  items: ItemVector[],
-  from: number,
-  to: number,
-  byId: Map<string, PreparedItem>,
-): void {
-  for (let i = from; i < to; i++) {
-    const it = prepareItem(record, rotations, items[i], `items[${i}]`);
-    byId.delete(it.id); // the last occurrence of an id wins
+/** Each id once, at the place of its last occurrence, with that occurrence's values (what one upsert of the batch writes). */
+export function lastIdWins(items: PreparedItem[]): PreparedItem[] {
+  const byId = new Map<string, PreparedItem>();
+  for (const it of items) {
+    byId.delete(it.id);
     byId.set(it.id, it);
   }
+  return [...byId.values()];
 }
 
 /**

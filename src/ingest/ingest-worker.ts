@@ -7,30 +7,22 @@
  * caches before any other write of that collection commits, so every cache sees the writes in
  * commit order.
  */
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { MrlError, mrlError, type ErrorCode } from '../errors.js';
+import { fromWire, MrlError, mrlError, toWire } from '../errors.js';
 import type { CollectionRecord } from '../store/collections.js';
 import { ingestRecords, ndjsonRecords } from '../io/ndjson-ingest.js';
 import { fileRecords } from '../io/readers.js';
 import { closeDatabase, openDatabase } from '../store/db.js';
 import { ItemStore } from '../store/items.js';
 import { RotationStore } from '../store/quality.js';
-import type { WireError } from '../engine/pool/protocol.js';
-import { prepareItem, type ItemVector, type PreparedItem } from '../engine/prepare-items.js';
+import { lastIdWins, prepareItem, type ItemVector, type PreparedItem } from '../engine/prepare-items.js';
 import { BoundRotations } from '../engine/rotations.js';
+import { niceThisThread } from '../module-worker.js';
 import type { FromWriter, ToWriter } from './protocol.js';
 
 const init = workerData as { dbFile: string; nice?: number };
-// Below the HTTP thread's priority (on Linux a thread has a nice value of its own): where the
-// cores are short, searches are answered first and the ingest takes what is left.
-if (init.nice) {
-  try {
-    setPriority(init.nice);
-  } catch {
-    // not allowed here: the thread keeps the normal priority
-  }
-}
+// Below the HTTP thread's priority: where the cores are short, searches are answered first and the ingest takes what is left.
+niceThisThread(init.nice ?? 0);
 const port = parentPort!;
 const db = openDatabase(init.dbFile);
 const items = new ItemStore(db);
@@ -38,15 +30,6 @@ const rotations = new BoundRotations(new RotationStore(db));
 
 function send(m: FromWriter, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
-}
-
-function wire(err: unknown): WireError {
-  if (err instanceof MrlError) return { code: err.code, params: err.params, message: err.message };
-  return { message: err instanceof Error ? err.message : String(err) };
-}
-
-function unwire(e: WireError): Error {
-  return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
 }
 
 /** A streamed body's chunks as an async iterable, in the order posted; each one taken is reported (`pulled`). */
@@ -105,15 +88,6 @@ interface Ingest {
   granted?: { resolve(): void; reject(e: Error): void };
 }
 const ingests = new Map<number, Ingest>();
-
-function lastIdWins(batch: PreparedItem[]): PreparedItem[] {
-  const byId = new Map<string, PreparedItem>();
-  for (const it of batch) {
-    byId.delete(it.id); // the last occurrence of an id wins
-    byId.set(it.id, it);
-  }
-  return [...byId.values()];
-}
 
 /** Asks the main thread for a grant, commits `rows` in one transaction, and posts what was written. */
 async function grantThenCommit(id: number, ing: Ingest, record: CollectionRecord, rows: PreparedItem[]): Promise<void> {
@@ -175,7 +149,7 @@ port.on('message', (m: ToWriter) => {
       const fresh: Ingest = m.source.kind === 'stream' ? { queue: new ChunkQueue(m.id) } : {};
       ingests.set(m.id, fresh);
       run(m, fresh)
-        .catch((err) => send({ t: 'failed', id: m.id, error: wire(err) }))
+        .catch((err) => send({ t: 'failed', id: m.id, error: toWire(err) }))
         .finally(() => ingests.delete(m.id));
       return;
     }
@@ -184,11 +158,11 @@ port.on('message', (m: ToWriter) => {
     case 'end':
       return ing?.queue?.end();
     case 'abort':
-      ing?.queue?.end(unwire(m.error));
-      return ing?.granted?.reject(unwire(m.error));
+      ing?.queue?.end(fromWire(m.error));
+      return ing?.granted?.reject(fromWire(m.error));
     case 'grant':
       return ing?.granted?.resolve();
     case 'refuse':
-      return ing?.granted?.reject(unwire(m.error));
+      return ing?.granted?.reject(fromWire(m.error));
   }
 });

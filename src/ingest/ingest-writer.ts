@@ -1,9 +1,8 @@
 import type { Worker } from 'node:worker_threads';
-import { MrlError, type ErrorCode } from '../errors.js';
+import { fromWire, MrlError, toWire } from '../errors.js';
 import type { IngestReport } from '../io/ndjson-ingest.js';
 import { moduleWorker } from '../module-worker.js';
 import type { CollectionRecord } from '../store/collections.js';
-import type { WireError } from '../engine/pool/protocol.js';
 import type { BatchHooks } from '../engine/external-batch.js';
 import type { Engine } from '../engine/engine.js';
 import type { FromWriter, ToWriter, WriterInit } from './protocol.js';
@@ -33,21 +32,13 @@ interface Open {
   reject(e: Error): void;
 }
 
-function wire(err: unknown): WireError {
-  if (err instanceof MrlError) return { code: err.code, params: err.params, message: err.message };
-  return { message: err instanceof Error ? err.message : String(err) };
-}
-
-function unwire(e: WireError): Error {
-  return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
-}
-
 /**
  * NDJSON and file ingest on a thread of its own (ingest-worker.ts): the lines are parsed,
  * validated and committed there, on its own SQLite connection, and each committed batch comes
  * back to be applied here (matrix, pending index rows, row cache, filter columns, the search
- * pool) before the request is answered. The thread starts at the first ingest; if it exits, the
- * ingests open on it fail with INGEST_UNAVAILABLE (503) and the next ingest starts a new one.
+ * pool) before the request is answered. The thread starts at the first ingest (the server warms
+ * it at start); if it exits, the ingests open on it fail with INGEST_UNAVAILABLE (503) and the
+ * next ingest starts a new one.
  */
 export class IngestWriter {
   private worker: Worker | null = null;
@@ -101,7 +92,7 @@ export class IngestWriter {
       }
       post({ t: 'end', id });
     } catch (err) {
-      post({ t: 'abort', id, error: wire(err) });
+      post({ t: 'abort', id, error: toWire(err) });
     }
   }
 
@@ -132,7 +123,7 @@ export class IngestWriter {
     if (!this.closing) this.start();
   }
 
-  /** Whether the thread is started (it starts at the first ingest and ends at close). */
+  /** Whether the thread is started (by `warm` or the first ingest; it ends at close). */
   get running(): boolean {
     return this.worker !== null;
   }
@@ -210,7 +201,7 @@ export class IngestWriter {
       case 'done':
         return this.finish(m.id, null, m.report);
       case 'failed':
-        return this.finish(m.id, unwire(m.error));
+        return this.finish(m.id, fromWire(m.error));
     }
   }
 
@@ -219,7 +210,7 @@ export class IngestWriter {
     if (o.settled) return;
     const refused = o.hooks.grant();
     if (refused) {
-      w.postMessage({ t: 'refuse', id, error: wire(refused) } satisfies ToWriter);
+      w.postMessage({ t: 'refuse', id, error: toWire(refused) } satisfies ToWriter);
       return;
     }
     o.granted = true;
@@ -239,7 +230,7 @@ export class IngestWriter {
     o.room?.();
     if (this.open.size === 0) this.worker?.unref();
     if (err) {
-      this.worker?.postMessage({ t: 'abort', id, error: wire(err) } satisfies ToWriter); // harmless once it ended there
+      this.worker?.postMessage({ t: 'abort', id, error: toWire(err) } satisfies ToWriter); // harmless once it ended there
       o.reject(err);
     } else o.resolve(report!);
   }

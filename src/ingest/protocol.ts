@@ -1,5 +1,5 @@
 import type { CommittedBatch } from '../engine/external-batch.js';
-import type { WireError } from '../engine/pool/protocol.js';
+import type { WireError } from '../errors.js';
 import type { IngestReport } from '../io/ndjson-ingest.js';
 import type { CollectionRecord } from '../store/collections.js';
 

@@ -1,3 +1,4 @@
+import type { WireError } from '../../errors.js';
 import type { MatrixHandle } from '../../core/resident-matrix.js';
 import type { Plan, SearchOptions } from '../../search/options.js';
 import type { ServerDefaults } from '../../search/plan.js';
@@ -64,11 +65,7 @@ export interface Observed {
 }
 
 /** An error as it crosses the thread boundary: an MrlError's code and params, or a message. */
-export interface WireError {
-  code?: string;
-  params?: Record<string, unknown>;
-  message: string;
-}
+export type { WireError } from '../../errors.js';
 
 export type FromWorker =
   | { t: 'result'; id: number; result: RunResult; observed?: Observed }

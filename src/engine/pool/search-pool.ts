@@ -1,13 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
-import { MrlError, type ErrorCode } from '../../errors.js';
+import { fromWire, MrlError } from '../../errors.js';
 import { moduleWorker } from '../../module-worker.js';
 import type { SearchOptions } from '../../search/options.js';
 import type { Query } from '../../search/query.js';
 import type { CollectionRecord } from '../../store/collections.js';
 import type { CommittedWrite } from '../item-ops.js';
 import type { RunResult } from '../search-run.js';
-import type { FromWorker, Observed, ToWorker, WireError, WorkerInit, WorkerMemory } from './protocol.js';
+import type { FromWorker, Observed, ToWorker, WorkerInit, WorkerMemory } from './protocol.js';
 import { writeMessage } from './write-message.js';
 
 /** How long a search may wait for its worker before it fails with SEARCH_UNAVAILABLE. */
@@ -30,10 +30,6 @@ interface Slot {
 
 /** The worker's module beside this one (search-worker.ts from source, .js from dist/). */
 const spawn = (workerData: WorkerInit) => moduleWorker(import.meta.url, 'search-worker', { workerData });
-
-function unwire(e: WireError): Error {
-  return e.code ? new MrlError(e.code as ErrorCode, e.params) : new Error(e.message);
-}
 
 /**
  * Searches on N worker threads (search-worker.ts) over the collections' shared resident
@@ -197,7 +193,7 @@ export class SearchPool {
       inFlight.delete(m.id);
       clearTimeout(f.timer);
       if (m.t === 'result') f.resolve({ result: m.result, observed: m.observed });
-      else f.reject(unwire(m.error));
+      else f.reject(fromWire(m.error));
     });
     return slot;
   }

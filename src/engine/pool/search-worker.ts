@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { JsKernel } from '../../compute/js-kernel.js';
 import { ResidentMatrix } from '../../core/resident-matrix.js';
-import { MrlError } from '../../errors.js';
+import { MrlError, toWire } from '../../errors.js';
 import { planFor } from '../../search/plan.js';
 import { closeDatabase, openDatabase } from '../../store/db.js';
 import { ItemStore } from '../../store/items.js';
@@ -16,7 +16,7 @@ import { RotationStore } from '../../store/quality.js';
 import { EngineHooks } from '../hooks.js';
 import { BoundRotations } from '../rotations.js';
 import { searchCollection, type SearchedCollection } from '../search-entry.js';
-import type { FromWorker, Observed, ToWorker, WireError, WorkerInit } from './protocol.js';
+import type { FromWorker, Observed, ToWorker, WorkerInit } from './protocol.js';
 import { Replica } from './replica.js';
 
 const init = workerData as WorkerInit;
@@ -33,11 +33,6 @@ const plan = (rt: SearchedCollection, opts: Parameters<typeof planFor>[2], index
 
 function send(m: FromWorker): void {
   port.postMessage(m);
-}
-
-function wire(err: unknown): WireError {
-  if (err instanceof MrlError) return { code: err.code, params: err.params, message: err.message };
-  return { message: err instanceof Error ? err.message : String(err) };
 }
 
 /** Collections whose replica could not be opened, with why. */
@@ -60,7 +55,7 @@ async function search(m: Extract<ToWorker, { t: 'search' }>): Promise<void> {
     const result = await searchCollection(deps, m.name, rt, m.query, m.opts, undefined, m.observe);
     send({ t: 'result', id: m.id, result, observed });
   } catch (err) {
-    send({ t: 'error', id: m.id, error: wire(err) });
+    send({ t: 'error', id: m.id, error: toWire(err) });
   }
 }
 
