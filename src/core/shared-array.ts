@@ -7,7 +7,10 @@ import { MrlError } from '../errors.js';
  * (`current`) when the buffer grew. Views have a fixed length: V8 (Node 20) reads a
  * length-tracking view (made with no length) about 10× slower in a hot loop (200 rows × 256
  * dims: 2.8 ms against 0.27-0.29 ms for a plain, a SharedArrayBuffer or a fixed view of a
- * growable one, measured). An unshared array is reallocated and copied as before.
+ * growable one, measured). An unshared array lives on a resizable ArrayBuffer (up to 4 GiB,
+ * beyond that a plain one) and grows in place too: a copy at each growth had cost an ingest's
+ * HTTP thread stalls of tens of ms (onnxruntime reads resizable buffers; it refuses shared ones).
+ * Such a view cannot be posted to another thread: copy it first (`slice`).
  */
 export type Grown = Float32Array | Float64Array | Int32Array | Uint32Array | Uint16Array | Int8Array;
 type Ctor<T extends Grown> = { new (n: number): T; readonly BYTES_PER_ELEMENT: number };
@@ -19,7 +22,13 @@ interface Growable {
   readonly growable: boolean;
   grow(bytes: number): void;
 }
+interface Resizable {
+  readonly resizable: boolean;
+  readonly maxByteLength: number;
+  resize(bytes: number): void;
+}
 type GrowableCtor = new (bytes: number, opts: { maxByteLength: number }) => SharedArrayBuffer;
+type ResizableCtor = new (bytes: number, opts: { maxByteLength: number }) => ArrayBuffer;
 
 function tooLarge(bytes: number, what: string): MrlError {
   return new MrlError('INVALID_COLLECTION', {
@@ -31,15 +40,18 @@ function tooLarge(bytes: number, what: string): MrlError {
 
 /** A new array of `length` values (zeros), on a growable SharedArrayBuffer when `shared`. */
 export function allocate<T extends Grown>(ctor: Ctor<T>, length: number, shared: boolean, what = 'rows'): T {
-  if (!shared) return new ctor(length);
   const bytes = length * ctor.BYTES_PER_ELEMENT;
+  if (!shared) {
+    if (bytes === 0 || bytes > MAX_SHARED_BYTES) return new ctor(length);
+    return whole(ctor, new (ArrayBuffer as unknown as ResizableCtor)(bytes, { maxByteLength: MAX_SHARED_BYTES }));
+  }
   if (bytes > MAX_SHARED_BYTES) throw tooLarge(bytes, what);
   return whole(ctor, new (SharedArrayBuffer as unknown as GrowableCtor)(bytes, { maxByteLength: MAX_SHARED_BYTES }));
 }
 
 /** A fixed-length view of all of `buffer` as it is now. */
-function whole<T extends Grown>(ctor: Ctor<T>, buffer: SharedArrayBuffer): T {
-  return new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => T)(
+function whole<T extends Grown>(ctor: Ctor<T>, buffer: ArrayBufferLike): T {
+  return new (ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => T)(
     buffer,
     0,
     buffer.byteLength / ctor.BYTES_PER_ELEMENT,
@@ -64,8 +76,14 @@ export function grow<T extends Grown>(ctor: Ctor<T>, a: T, length: number, fill?
     if (bytes > MAX_SHARED_BYTES) throw tooLarge(bytes, what);
     (a.buffer as unknown as Growable).grow(bytes);
     out = whole(ctor, a.buffer as SharedArrayBuffer);
+  } else if (
+    (a.buffer as unknown as Resizable).resizable &&
+    length * ctor.BYTES_PER_ELEMENT <= (a.buffer as unknown as Resizable).maxByteLength
+  ) {
+    (a.buffer as unknown as Resizable).resize(length * ctor.BYTES_PER_ELEMENT);
+    out = whole(ctor, a.buffer);
   } else {
-    out = new ctor(length);
+    out = allocate(ctor, length, false, what);
     out.set(a);
   }
   if (fill !== undefined && fill !== 0) out.fill(fill, old);
