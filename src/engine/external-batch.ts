@@ -23,8 +23,11 @@ export interface BatchHooks {
   room(): Promise<void> | null;
   /** A batch is ready to commit: null grants it (this thread's writes of the collection then wait until `applied` or `released`), else why not. */
   grant(): Error | null;
-  /** The batch granted last committed: apply it to the caches. */
-  applied(b: CommittedBatch): void;
+  /**
+   * The batch granted last committed: apply it to the caches, at once or (a promise) in parts
+   * between other work; the writer grants no next batch and acknowledges nothing before it is done.
+   */
+  applied(b: CommittedBatch): void | Promise<void>;
   /** The batch granted last will not be told (its writer failed or exited). */
   released(): void;
 }
@@ -56,4 +59,16 @@ export function applyBatch(deps: ItemOpsDeps, name: string, rt: CollectionRuntim
   };
   deps.items.noteExternalWrite(rt.record.id, toldWrite(writeMessage(rt.record, told)));
   applyCommitted(deps, name, rt, written, { added, removedSeqs: b.removed }, []);
+}
+
+/** Rows [from, to) of a batch that replaced no rows (`removed` empty). */
+export function batchPart(b: CommittedBatch, dim: number, from: number, to: number): CommittedBatch {
+  return {
+    seqs: b.seqs.slice(from, to),
+    ids: b.ids.slice(from, to),
+    labels: b.labels.slice(from, to),
+    payloads: b.payloads.slice(from, to),
+    vectors: b.vectors.subarray(from * dim, to * dim),
+    removed: [],
+  };
 }

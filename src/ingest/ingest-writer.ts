@@ -21,12 +21,17 @@ export interface WriterIngest {
   hooks: BatchHooks;
 }
 
+/** An ingest's `applying` when no batch is being applied. */
+const APPLIED: Promise<void> = Promise.resolve();
+
 interface Open {
   hooks: BatchHooks;
   granted: boolean;
   /** Body bytes posted and not yet pulled, and the pump's wait for room. */
   outstanding: number;
   room: (() => void) | null;
+  /** The last committed batch's application here (a large one is applied in parts, between other work). */
+  applying: Promise<void>;
   settled: boolean;
   resolve(r: IngestReport): void;
   reject(e: Error): void;
@@ -57,7 +62,7 @@ export class IngestWriter {
     const worker = this.start();
     const id = this.nextId++;
     const done = new Promise<IngestReport>((resolve, reject) => {
-      this.open.set(id, { hooks: w.hooks, granted: false, outstanding: 0, room: null, settled: false, resolve, reject });
+      this.open.set(id, { hooks: w.hooks, granted: false, outstanding: 0, room: null, applying: APPLIED, settled: false, resolve, reject });
     });
     worker.ref(); // an ingest in flight keeps the process alive; an idle writer does not
     done.catch(() => undefined); // the pump may stop before anyone awaits
@@ -183,23 +188,36 @@ export class IngestWriter {
         return;
       case 'ready': {
         const wait = o.hooks.room();
-        if (!wait) return this.grant(w, m.id, o);
-        wait.then(
+        if (!wait && o.applying === APPLIED) return this.grant(w, m.id, o);
+        // The next batch commits once this one is applied and the index has room.
+        Promise.all([o.applying, wait]).then(
           () => this.grant(w, m.id, o),
           (err: Error) => this.finish(m.id, err),
         );
         return;
       }
-      case 'committed':
+      case 'committed': {
         o.granted = false;
+        let applying: Promise<void> | void;
         try {
-          o.hooks.applied(m);
+          applying = o.hooks.applied(m);
         } catch (err) {
-          this.finish(m.id, err as Error);
+          return this.finish(m.id, err as Error);
         }
+        if (!applying) return;
+        o.applying = applying.then(
+          () => {
+            if (o.applying === current) o.applying = APPLIED;
+          },
+          (err: Error) => this.finish(m.id, err),
+        );
+        const current = o.applying;
         return;
+      }
       case 'done':
-        return this.finish(m.id, null, m.report);
+        if (o.applying === APPLIED) return this.finish(m.id, null, m.report);
+        void o.applying.then(() => this.finish(m.id, null, m.report));
+        return;
       case 'failed':
         return this.finish(m.id, fromWire(m.error));
     }
