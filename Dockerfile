@@ -29,6 +29,9 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=optional --ignore-scripts \
  && npm rebuild better-sqlite3 hnswlib-node \
  && node -e "require('better-sqlite3')(':memory:').close(); require('hnswlib-node'); require('onnxruntime-node')"
+# The project's own HNSW binding (native/hnsw), built against hnswlib-node's headers.
+COPY native/hnsw/binding.gyp native/hnsw/hnsw.cc ./native/hnsw/
+RUN npm run build:native
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
@@ -65,6 +68,7 @@ COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/hnsw/build/Release/mrl_hnsw.node ./native/hnsw/build/Release/
 # `mrl` on the PATH: docker exec <container> mrl backup /data/backup.sqlite
 RUN printf '#!/bin/sh\nexec node /app/dist/src/cli.js "$@"\n' > /usr/local/bin/mrl \
  && chmod 0755 /usr/local/bin/mrl \

@@ -51,6 +51,9 @@ RUN npm ci --omit=optional --ignore-scripts \
  && npm rebuild better-sqlite3 hnswlib-node \
  && node node_modules/onnxruntime-node/script/install \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
+# The project's own HNSW binding (native/hnsw), built against hnswlib-node's headers.
+COPY native/hnsw/binding.gyp native/hnsw/hnsw.cc ./native/hnsw/
+RUN npm run build:native
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The encoders' ONNX graphs (models/*/model.onnx), which `npm ci --ignore-scripts` did not build
@@ -88,6 +91,7 @@ COPY --from=build /app/models ./models
 COPY public ./public
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/hnsw/build/Release/mrl_hnsw.node ./native/hnsw/build/Release/
 RUN printf '#!/bin/sh\nexec node /app/dist/src/cli.js "$@"\n' > /usr/local/bin/mrl \
  && chmod 0755 /usr/local/bin/mrl \
  && mkdir -p /data && chown node:node /data

@@ -14,6 +14,8 @@ export interface Config {
   ingestThread: boolean;
   /** The ingest thread's nice value (0..19; Linux gives each thread its own): above 0 searches take the cores first. */
   ingestNice: number;
+  /** Nice value of the thread-pool threads while they insert into HNSW (MRL_INDEX_NICE). */
+  indexNice: number;
   /** Vector kernel batching window (compute/gpu/batch-window.ts): µs to collect concurrent calls (0 = off), most queries per launch. */
   batch: { windowUs: number; max: number };
   defaults: { k: number; shortlist: number };
@@ -162,6 +164,7 @@ function readEnv(env: NodeJS.ProcessEnv): Config {
     searchThreads: int(env, 'MRL_SEARCH_THREADS', defaultSearchThreads(availableParallelism())),
     ingestThread: bool(env, 'MRL_INGEST_THREAD', true),
     ingestNice: int(env, 'MRL_INGEST_NICE', 10),
+    indexNice: int(env, 'MRL_INDEX_NICE', 10),
     // On by default only for the GPU kernel, where one launch per query wastes the device; on
     // the CPU a batch saves less than the window costs a lone query (bench/search.ts --concurrency).
     batch: { windowUs: int(env, 'MRL_BATCH_WINDOW_US', kernel === 'gpu' ? 200 : 0), max: int(env, 'MRL_BATCH_MAX', 64) },
@@ -225,6 +228,7 @@ const INTS: [get: (c: Config) => number, key: string, lo: number, hi: number][] 
   [(c) => c.threads, 'MRL_THREADS', 1, 256],
   [(c) => c.searchThreads, 'MRL_SEARCH_THREADS', 0, 256],
   [(c) => c.ingestNice, 'MRL_INGEST_NICE', 0, 19],
+  [(c) => c.indexNice, 'MRL_INDEX_NICE', 0, 19],
   [(c) => c.batch.windowUs, 'MRL_BATCH_WINDOW_US', 0, 1_000_000],
   [(c) => c.batch.max, 'MRL_BATCH_MAX', 1, 4096],
   [(c) => c.defaults.k, 'MRL_DEFAULT_K', 1, MAX_K],

@@ -82,6 +82,7 @@ export class AppContext {
         searchThreads: config.kernel === 'gpu' ? 0 : config.searchThreads,
         ingestThread: config.ingestThread,
         ingestNice: config.ingestNice,
+        indexNice: config.indexNice,
       });
       const ctx = new AppContext(config, kernel, encoders, tf, data);
       if (opts.createDefault && data.isNew && config.defaultEncoder && encoders.has(config.defaultEncoder)) {

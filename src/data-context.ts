@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreatedKernel } from './compute/kernel.js';
 import { Engine } from './engine/engine.js';
+import { PrefixIndex } from './index/prefix-index.js';
 import type { ServerDefaults } from './search/plan.js';
 import { ApiKeyStore } from './store/api-keys.js';
 import { DB_FILE } from './store/backup.js';
@@ -28,6 +29,8 @@ export interface DataOptions {
   ingestThread?: boolean;
   /** The ingest thread's nice value (MRL_INGEST_NICE; default 0 here, 10 from the config). */
   ingestNice?: number;
+  /** Nice value of HNSW insertion on the thread pool (MRL_INDEX_NICE; default 0 here, 10 from the config). */
+  indexNice?: number;
 }
 
 /**
@@ -70,6 +73,7 @@ export class DataContext {
       const collections = new CollectionStore(db);
       const items = new ItemStore(db);
       const rotations = new RotationStore(db);
+      PrefixIndex.insertionNice = opts.indexNice ?? 0;
       const engine = await Engine.open(
         { collections, items, kernel, snapshotDir, defaults: opts.defaults, rotations, pool },
         { deferLoad: opts.deferLoad },

@@ -14,9 +14,10 @@ export function describeCollection(rt: CollectionRuntime, rows: RowCache, filter
     index: {
       state: 'ready',
       dims: rt.index.dim,
-      elements: rt.index.elementCount,
+      elements: rt.pending.elementsOf(rt.index),
       deleted: rt.index.deletedCount,
       pending: rt.pending.size,
+      searchWaits: rt.index.searchWaits(),
       unsnapshotted: rt.dirty,
       lastOpen: rt.lastOpen ?? null,
     },

@@ -40,7 +40,7 @@ export class CollectionRuntime implements SearchSource {
   ) {
     this.pending = new PendingIndex(index.dim);
     // In the queue (no insertion during a rebuild); an error is kept for `settled` to throw.
-    this.indexing = new SliceScheduler(this.pending, () => (this.dirty += this.pending.indexSlice(this.index)), {
+    this.indexing = new SliceScheduler(this.pending, async () => (this.dirty += await this.pending.indexBatch(this.index)), {
       run: (slice) => this.exclusive(slice),
       failed: () => {},
     });
@@ -118,21 +118,16 @@ export class CollectionRuntime implements SearchSource {
     if (changed) this.resyncIndex(vectors);
   }
 
-  /** Resolves once at most `rows` committed rows wait for the index (indexing runs at full speed meanwhile). */
+  /** Resolves once at most `rows` committed rows wait for the index. */
   async pendingAtMost(rows: number): Promise<void> {
-    this.pending.waiters++;
-    try {
-      do {
-        this.indexing.kick();
-        await this.queue;
-        if (this.indexing.error) throw this.indexing.error;
-      } while (this.pending.size > rows);
-    } finally {
-      this.pending.waiters--;
-    }
+    do {
+      this.indexing.kick();
+      await this.queue;
+      if (this.indexing.error) throw this.indexing.error;
+    } while (this.pending.size > rows);
   }
 
-  /** Resolves once every committed row is in the index (indexing runs at full speed meanwhile). */
+  /** Resolves once every committed row is in the index. */
   settled(): Promise<void> {
     return this.pendingAtMost(0);
   }

@@ -1,14 +1,14 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { normalizedPrefix } from '../core/prefix.js';
 import { PrefixIndex } from '../index/prefix-index.js';
 import type { VectorsBySeq } from '../search/sources.js';
 import type { CollectionRuntime } from './collection-runtime.js';
 
-const CHUNK = 256;
+const CHUNK = 1024;
 
 /**
  * A new prefix index at `dims` over the rows the resident matrix holds now, read from the
- * matrix when it is wide enough and holds float32, from SQLite otherwise; yields to the event loop between
- * chunks. Rows written meanwhile may be missing or stale in it: a retune's swap resyncs the
+ * matrix when it is wide enough and holds float32, from SQLite otherwise, and inserted on the
+ * thread pool a chunk at a time (this thread goes on serving meanwhile). Rows written meanwhile may be missing or stale in it: a retune's swap resyncs the
  * index with the matrix; a sweep's temporary index reflects the rows at its start.
  */
 export async function buildIndexFromRows(
@@ -21,8 +21,9 @@ export async function buildIndexFromRows(
   const seqs = Array.from(m.slotSeq.subarray(0, n));
   const index = PrefixIndex.create(dims, rt.record.hnsw, n);
   for (let i = 0; i < n; i += CHUNK) {
-    if (i > 0) await yieldToLoop();
     const part = seqs.slice(i, i + CHUNK);
+    const labels: number[] = [];
+    const rows = new Float32Array(part.length * dims);
     // Quantised rows would lower the graph's recall: an index is built from the float32 vectors.
     const fromStore = dims > m.width || m.type !== 'f32' ? vectors.vectorsBySeqs(part) : null;
     for (const seq of part) {
@@ -33,8 +34,9 @@ export async function buildIndexFromRows(
         const slot = m.slotOf(seq);
         if (slot !== undefined) v = m.data.subarray(slot * m.width, slot * m.width + dims);
       }
-      if (v) index.add(seq, v);
+      if (v) rows.set(normalizedPrefix(v, dims), labels.push(seq) * dims - dims);
     }
+    await index.addBatch(Uint32Array.from(labels), rows.subarray(0, labels.length * dims));
   }
   return index;
 }

@@ -5,16 +5,10 @@ import type { PendingRows } from '../search/pending.js';
 import type { VectorsBySeq } from '../search/sources.js';
 
 /**
- * While writes arrive (one within this many ms), indexing takes short slices with long gaps
- * between (about a tenth of the event loop): HNSW insertion costs several times what the commit
- * does, so this keeps acknowledged ingest near the commit's speed; the index catches up after.
+ * Rows per native insertion call: ~10–50 ms of a thread-pool thread at 32 dims, short enough
+ * that rows arriving meanwhile wait little, long enough that the hand-offs cost nothing.
  */
-const WRITE_QUIET_MS = 50;
-const BUSY_SLICE_MS = 1;
-const BUSY_GAP_MS = 9;
-/** Otherwise (or while someone waits for the index) it runs in slices of this length, back to back. */
-const IDLE_SLICE_MS = 2;
-const ROWS_PER_CLOCK_CHECK = 4;
+const BATCH_ROWS = 512;
 
 /**
  * Committed rows waiting for the prefix index (HNSW insertion is the slow part of a write, so it
@@ -30,14 +24,30 @@ export class PendingIndex implements PendingRows {
   start = 0;
   end = 0;
   private readonly slotOf = new Map<number, number>();
-  private lastWriteAt = -Infinity;
-  /** Callers waiting for the index to catch up (it then runs at full speed). */
-  waiters = 0;
+  /** Seqs of the batch the thread pool is inserting now (they stay pending, and scanned, until it is done). */
+  private flight: Set<number> | null = null;
+  /** Of those, rows deleted or given new values since the batch left (they are not done by it). */
+  private flightStale = new Set<number>();
+  /** Of those, rows deleted since: removed from the index once the batch is in it. */
+  private flightRemoved: number[] = [];
+  /** Bumped by reset: a batch that left before belongs to another index. */
+  private generation = 0;
+  /** The index the batch goes into, and how many elements it held when the batch left. */
+  private flightInto: PrefixIndex | null = null;
+  private flightBase = 0;
 
   constructor(public dim: number) {}
 
   get size(): number {
     return this.slotOf.size;
+  }
+
+  /**
+   * `index`'s elements less those of the batch being inserted into it (they still count as
+   * pending): with `size`, a count of the rows that adds up while a batch is half inserted.
+   */
+  elementsOf(index: PrefixIndex): number {
+    return this.flight && this.flightInto === index ? this.flightBase : index.elementCount;
   }
 
   has(seq: number): boolean {
@@ -50,8 +60,17 @@ export class PendingIndex implements PendingRows {
     return slot === undefined ? undefined : this.data.subarray(slot * this.dim, (slot + 1) * this.dim);
   }
 
+  /**
+   * True while a batch is being inserted: its rows are then both pending and (some of them)
+   * already found by the index, so the search path drops the pending copies it finds twice.
+   */
+  get overlapping(): boolean {
+    return this.flight !== null;
+  }
+
   /** Queues a committed row (seq ≥ 1; its first `dim` values are kept, normalised); a seq queued again takes the new values. */
   add(seq: number, vector: Float32Array): void {
+    if (this.flight?.has(seq)) this.flightStale.add(seq);
     let slot = this.slotOf.get(seq);
     if (slot === undefined) {
       if (this.end * this.dim === this.data.length) this.makeRoom();
@@ -60,13 +79,16 @@ export class PendingIndex implements PendingRows {
       this.slotOf.set(seq, slot);
     }
     this.data.set(normalizedPrefix(vector, this.dim), slot * this.dim);
-    this.lastWriteAt = performance.now();
   }
 
   /** Drops a row not indexed yet; false when it was not pending. */
   delete(seq: number): boolean {
     const slot = this.slotOf.get(seq);
     if (slot === undefined) return false;
+    if (this.flight?.has(seq)) {
+      this.flightStale.add(seq);
+      this.flightRemoved.push(seq);
+    }
     this.slotOf.delete(seq);
     this.seqs[slot] = 0;
     if (this.slotOf.size === 0) this.start = this.end = 0;
@@ -77,6 +99,7 @@ export class PendingIndex implements PendingRows {
   reset(dim: number): void {
     if (dim !== this.dim) this.data = new Float32Array(0);
     this.dim = dim;
+    this.generation++;
     this.slotOf.clear();
     this.seqs.fill(0, this.start, this.end);
     this.start = this.end = 0;
@@ -109,30 +132,45 @@ export class PendingIndex implements PendingRows {
     this.end = to;
   }
 
-  /** Whether writes are arriving now: indexing then yields more of the event loop. */
-  get busy(): boolean {
-    return this.waiters === 0 && performance.now() - this.lastWriteAt < WRITE_QUIET_MS;
-  }
-
-  /** The pause before the next slice. */
-  get gapMs(): number {
-    return this.busy ? BUSY_GAP_MS : 0;
-  }
-
-  /** Inserts pending rows into `index` in commit order for one time slice; returns how many. */
-  indexSlice(index: PrefixIndex): number {
-    const until = performance.now() + (this.busy ? BUSY_SLICE_MS : IDLE_SLICE_MS);
+  /**
+   * Inserts the next pending rows (up to BATCH_ROWS, in commit order) into `index` on the thread
+   * pool; resolves with how many it inserted once they are in it and left the pending set. One
+   * batch at a time. Rows deleted meanwhile are removed from the index after, rows given new
+   * values meanwhile stay pending (the next batch gives the index their new values).
+   */
+  async indexBatch(index: PrefixIndex): Promise<number> {
+    if (this.flight) throw new Error('PendingIndex.indexBatch: a batch is already being inserted');
     const d = this.dim;
-    let n = 0;
-    while (this.start < this.end) {
-      const slot = this.start++;
-      const seq = this.seqs[slot];
-      if (seq === 0) continue;
-      index.add(seq, this.data.subarray(slot * d, (slot + 1) * d));
-      this.delete(seq);
-      if (++n % ROWS_PER_CLOCK_CHECK === 0 && performance.now() >= until) break;
+    const slots: number[] = [];
+    for (let slot = this.start; slot < this.end && slots.length < BATCH_ROWS; slot++) if (this.seqs[slot] !== 0) slots.push(slot);
+    if (slots.length === 0) return 0;
+    const labels = new Uint32Array(slots.length);
+    const rows = new Float32Array(slots.length * d);
+    slots.forEach((slot, i) => {
+      labels[i] = this.seqs[slot];
+      rows.set(this.data.subarray(slot * d, (slot + 1) * d), i * d);
+    });
+    const gen = this.generation;
+    this.flight = new Set(labels);
+    this.flightInto = index;
+    this.flightBase = index.elementCount;
+    let stale: Set<number>;
+    let removed: number[];
+    try {
+      await index.addBatch(labels, rows);
+    } finally {
+      stale = this.flightStale;
+      removed = this.flightRemoved;
+      this.flight = null;
+      this.flightInto = null;
+      this.flightStale = new Set();
+      this.flightRemoved = [];
     }
-    return n;
+    if (gen !== this.generation) return 0; // reset for another index meanwhile
+    for (const seq of labels) if (!stale.has(seq)) this.delete(seq);
+    for (const seq of removed) index.remove(seq);
+    while (this.start < this.end && this.seqs[this.start] === 0) this.start++;
+    return labels.length;
   }
 }
 

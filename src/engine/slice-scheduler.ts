@@ -1,4 +1,4 @@
-import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { PendingIndex } from './pending-index.js';
 
 export interface SliceOptions {
@@ -12,10 +12,9 @@ export interface SliceOptions {
 }
 
 /**
- * Time-sliced index insertion behind the commit, for a collection's runtime and a search
- * worker's replica: while rows are pending, one slice after the pending index's gap (a pause
- * while writes arrive, else a yield to the event loop), then the next. A slice that throws stops
- * the loop (see SliceOptions.failed).
+ * Index insertion behind the commit, for a collection's runtime and a search worker's replica:
+ * while rows are pending, one batch (PendingIndex.indexBatch, inserted on the thread pool), then
+ * the next. A batch that throws stops the loop (see SliceOptions.failed).
  */
 export class SliceScheduler {
   error: Error | null = null;
@@ -24,8 +23,8 @@ export class SliceScheduler {
 
   constructor(
     private readonly pending: PendingIndex,
-    /** Inserts one slice of pending rows (PendingIndex.indexSlice into the current index). */
-    private readonly slice: () => void,
+    /** Inserts one batch of pending rows (PendingIndex.indexBatch into the current index). */
+    private readonly slice: () => Promise<unknown>,
     private readonly opts: SliceOptions = {},
   ) {}
 
@@ -35,10 +34,12 @@ export class SliceScheduler {
     this.scheduled = true;
     const run = this.opts.run ?? ((s) => s());
     void run(async () => {
-      const gap = this.pending.gapMs;
-      await (gap > 0 ? sleep(gap) : yieldToLoop());
-      this.scheduled = false;
-      if (!this.stopped) this.slice();
+      try {
+        await yieldToLoop(); // rows committed in this turn go in the same batch
+        if (!this.stopped) await this.slice();
+      } finally {
+        this.scheduled = false;
+      }
     }).then(
       () => this.kick(),
       (err: Error) => {

@@ -1,8 +1,5 @@
-import hnswlib from 'hnswlib-node';
 import { normalizedPrefix } from '../core/prefix.js';
-
-const { HierarchicalNSW } = hnswlib;
-type Hnsw = InstanceType<typeof HierarchicalNSW>;
+import { nativeHnsw as native } from './native-hnsw.js';
 
 export interface HnswParams {
   m: number;
@@ -10,52 +7,63 @@ export interface HnswParams {
   efSearch: number;
 }
 
+/** Frees an index's native graph once its PrefixIndex is garbage (one not released explicitly). */
+const finalizer = new FinalizationRegistry<number>((handle) => native.release(handle));
+
 /**
  * HNSW over the L2-normalised `dim`-prefix of each vector, inner-product space (so the
  * distance is 1 - cosine at that prefix). Labels are the store's seqs (< 2^32, never reused).
- * Callers must have validated vectors: hnswlib-node aborts the process on a non-number and
- * accepts NaN silently; this class only ever passes arrays built from Float32Arrays.
+ * The graph is native (src/index/native-hnsw.ts): `addBatch` inserts on the thread pool while
+ * this thread goes on searching it. Callers must have validated vectors (finite float32).
  */
 export class PrefixIndex {
+  /**
+   * Nice value of the thread-pool thread while it inserts a batch (process-wide: the data
+   * context sets it from MRL_INDEX_NICE), so that where cores are short searches run first.
+   */
+  static insertionNice = 0;
   private deleted = 0;
+  private released = false;
   private constructor(
-    private readonly hnsw: Hnsw,
+    readonly handle: number,
     readonly dim: number,
     readonly params: HnswParams,
-  ) {}
-
-  static create(dim: number, params: HnswParams, capacity: number): PrefixIndex {
-    const h = new HierarchicalNSW('ip', dim);
-    h.initIndex({ maxElements: Math.max(1024, capacity), m: params.m, efConstruction: params.efConstruction, randomSeed: 100 });
-    h.setEf(params.efSearch);
-    return new PrefixIndex(h, dim, params);
+  ) {
+    finalizer.register(this, handle, this);
   }
 
-  /** Loads a snapshot file; throws when hnswlib finds it unreadable. */
+  static create(dim: number, params: HnswParams, capacity: number): PrefixIndex {
+    const handle = native.create(dim, Math.max(1024, capacity), params.m, params.efConstruction, 100);
+    return new PrefixIndex(handle, dim, params);
+  }
+
+  /** Loads a snapshot file; throws when hnswlib finds it unreadable or its dims differ. */
   static load(file: string, dim: number, params: HnswParams): PrefixIndex {
-    const h = new HierarchicalNSW('ip', dim);
-    h.readIndexSync(file);
-    if (h.getNumDimensions() !== dim) throw new Error(`snapshot has ${h.getNumDimensions()} dims, expected ${dim}`);
-    h.setEf(params.efSearch); // ef is not stored in the file
-    return new PrefixIndex(h, dim, params);
+    return new PrefixIndex(native.loadSync(file, dim), dim, params);
   }
 
   /** Labels in the graph, deleted ones included (hnswlib keeps them until rebuilt). */
   labels(): number[] {
-    return this.hnsw.getIdsList();
+    return Array.from(native.labels(this.handle));
   }
 
   /** Elements in the graph including deleted ones. */
   get elementCount(): number {
-    return this.hnsw.getCurrentCount();
+    return native.stats(this.handle)[0];
   }
 
   get liveCount(): number {
-    return this.hnsw.getCurrentCount() - this.deleted;
+    return this.elementCount - this.deleted;
   }
 
   get deletedCount(): number {
     return this.deleted;
+  }
+
+  /** Searches that waited for a row's insertion to finish (the graph's lock), since it was made or loaded. */
+  searchWaits(): { count: number; totalMs: number; maxMs: number } {
+    const [, , count, totalMs, maxMs] = native.stats(this.handle);
+    return { count, totalMs, maxMs };
   }
 
   /** Call after load with the number of labels marked deleted in the file, if known. */
@@ -63,21 +71,25 @@ export class PrefixIndex {
     this.deleted = n;
   }
 
+  /** Inserts one row on this thread (its first `dim` values, normalised here). */
   add(seq: number, vector: Float32Array): void {
-    const cap = this.hnsw.getMaxElements();
-    if (this.hnsw.getCurrentCount() >= cap) this.hnsw.resizeIndex(Math.ceil(cap * 1.5) + 1024);
-    this.hnsw.addPoint(Array.from(normalizedPrefix(vector, this.dim)), seq);
+    native.add(this.handle, seq, normalizedPrefix(vector, this.dim));
+  }
+
+  /**
+   * Inserts rows already normalised at `dim` (`rows` holds `seqs.length` of them, copied at the
+   * call) on the thread pool, in order; searches on any thread go on meanwhile. A seq already
+   * in the graph takes the new values.
+   */
+  addBatch(seqs: Uint32Array, rows: Float32Array): Promise<void> {
+    return native.addBatch(this.handle, seqs, rows, PrefixIndex.insertionNice);
   }
 
   /** Marks a label deleted; false when it was not there or already deleted. */
   remove(seq: number): boolean {
-    try {
-      this.hnsw.markDelete(seq);
-      this.deleted++;
-      return true;
-    } catch {
-      return false;
-    }
+    if (!native.markDelete(this.handle, seq)) return false;
+    this.deleted++;
+    return true;
   }
 
   /**
@@ -91,21 +103,26 @@ export class PrefixIndex {
     ef = this.params.efSearch,
     filter?: (seq: number) => boolean,
   ): { seqs: number[]; scores: number[] } {
-    const live = this.liveCount;
-    const want = Math.min(k, live);
+    const want = Math.min(k, this.liveCount);
     if (want <= 0) return { seqs: [], scores: [] };
-    this.hnsw.setEf(Math.max(ef, want));
-    const r = this.hnsw.searchKnn(Array.from(query), want, filter);
-    return { seqs: r.neighbors, scores: r.distances.map((d) => 1 - d) };
+    return native.search(this.handle, query, want, Math.max(ef, want), filter);
   }
 
   writeSync(file: string): void {
-    this.hnsw.writeIndexSync(file);
+    native.saveSync(this.handle, file);
+  }
+
+  /** Frees the native graph now (a later call on this index throws). Safe twice. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    finalizer.unregister(this);
+    native.release(this.handle);
   }
 
   /** Approximate memory of the graph: vectors, level-0 links, labels, upper levels (~1/M of nodes). */
   get bytes(): number {
-    const n = this.hnsw.getMaxElements();
+    const n = native.stats(this.handle)[1];
     const m = this.params.m;
     const level0 = this.dim * 4 + (2 * m + 1) * 4 + 8;
     return Math.round(n * level0 + (n / m) * (m + 1) * 4 + n * 16);

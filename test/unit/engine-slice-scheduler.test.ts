@@ -25,13 +25,13 @@ async function until(done: () => boolean): Promise<void> {
   assert.ok(done(), 'in time');
 }
 
-test('slices run until every pending row is in the index, each in the queue given, and start again on the next kick', async () => {
+test('batches run until every pending row is in the index, each in the queue given, and start again on the next kick', async () => {
   const pending = queued(3000, 1);
   const index = PrefixIndex.create(8, HNSW, 4000);
   let slices = 0;
   let queue = Promise.resolve();
   let inQueue = 0;
-  const s = new SliceScheduler(pending, () => void (slices++, pending.indexSlice(index)), {
+  const s = new SliceScheduler(pending, () => (slices++, pending.indexBatch(index)), {
     run: (slice) => {
       const p = queue.then(() => (inQueue++, slice()));
       queue = p.catch(() => {});
@@ -42,7 +42,7 @@ test('slices run until every pending row is in the index, each in the queue give
   s.kick(); // one loop at a time
   await until(() => pending.size === 0);
   assert.equal(index.elementCount, 3000);
-  assert.ok(slices > 1, `${slices} slices`); // time slices, not one long run
+  assert.ok(slices > 1, `${slices} batches`); // batches, not one long run
   assert.equal(inQueue, slices);
   pending.add(5000, new Float32Array(8).fill(1));
   s.kick();
@@ -56,7 +56,7 @@ test('a slice that throws stops the loop and is kept; after stop() no slice runs
   const told: Error[] = [];
   const failing = new SliceScheduler(
     pending,
-    () => {
+    async () => {
       calls++;
       throw new Error('index full');
     },
@@ -71,7 +71,7 @@ test('a slice that throws stops the loop and is kept; after stop() no slice runs
   assert.deepEqual(told, [failing.error]);
 
   let ran = 0;
-  const stopped = new SliceScheduler(pending, () => void ran++);
+  const stopped = new SliceScheduler(pending, async () => void ran++);
   stopped.kick();
   stopped.stop(); // before its first slice
   stopped.kick();

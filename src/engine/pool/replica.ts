@@ -34,7 +34,7 @@ export class Replica implements SearchSource {
     this.rows = new RowCache(items);
     this.index = this.openIndex();
     this.pending = new PendingIndex(this.index.dim);
-    this.indexing = new SliceScheduler(this.pending, () => this.pending.indexSlice(this.index));
+    this.indexing = new SliceScheduler(this.pending, () => this.pending.indexBatch(this.index));
     this.resync();
   }
 

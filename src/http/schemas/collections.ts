@@ -96,6 +96,12 @@ export const CollectionDetail = Type.Intersect([
       deleted: Type.Integer(),
       unsnapshotted: Type.Integer(),
       pending: Type.Optional(Type.Integer({ description: 'committed rows not yet in the graph (searched exactly beside it)' })),
+      searchWaits: Type.Optional(
+        Type.Object(
+          { count: Type.Integer(), totalMs: Type.Number(), maxMs: Type.Number() },
+          { description: "searches of this thread's graph that waited for a row's insertion, since it was opened" },
+        ),
+      ),
       lastOpen: Type.Union([
         Type.Null(),
         Type.Object({
