@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { once } from 'node:events';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic } from './synthetic.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -120,6 +121,8 @@ export async function ingest(
   const child = spawn(process.execPath, ['-e', script, `${url}/ingest?collection=${collection}`, file], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // The uploader is a client like any other: it does not share a raised priority of this process (--client-nice).
+  if (child.pid !== undefined && getPriority() < 0) setPriority(child.pid, 0);
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await once(child, 'exit');
