@@ -129,10 +129,6 @@ class Settle {
     napi_value v;
     if (napi_get_undefined(env, &v) == napi_ok) napi_resolve_deferred(env, deferred, v);
   }
-  void resolveNumber(napi_env env, double x) {
-    napi_value v;
-    if (napi_create_double(env, x, &v) == napi_ok) napi_resolve_deferred(env, deferred, v);
-  }
   void reject(napi_env env, const std::string& message) {
     napi_value msg, err;
     if (napi_create_string_utf8(env, message.c_str(), message.size(), &msg) != napi_ok) return;
@@ -180,40 +176,6 @@ Napi::Value LoadSync(const Napi::CallbackInfo& info) {
   } catch (const std::exception& err) {
     return fail(env, err.what());
   }
-}
-
-class LoadWorker : public Napi::AsyncWorker {
- public:
-  LoadWorker(Napi::Env env, std::string path, size_t dim)
-      : Napi::AsyncWorker(env), settle(env), path(std::move(path)), dim(dim) {}
-  napi_value promise() { return settle.Promise(); }
-  void OnOK() override { settle.resolveNumber(Env(), put(std::move(entry))); }
-  void OnError(const Napi::Error&) override { settle.reject(Env(), message); }
-  void Execute() override;
-
- private:
-  Settle settle;
-  std::string message;
-  std::string path;
-  size_t dim;
-  std::shared_ptr<Entry> entry;
-};
-
-void LoadWorker::Execute() {
-  try {
-    entry = loadEntry(path, dim);
-  } catch (const std::exception& err) {
-    message = err.what();
-    SetError(message);
-  }
-}
-
-// load(path, dim) -> Promise<handle>, read on the thread pool
-Napi::Value Load(const Napi::CallbackInfo& info) {
-  auto* w = new LoadWorker(info.Env(), info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Number>().Uint32Value());
-  napi_value p = w->promise();
-  w->Queue();
-  return Napi::Value(info.Env(), p);
 }
 
 // saveSync(handle, path): searches go on meanwhile, insertions wait
@@ -416,6 +378,13 @@ Napi::Value Labels(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+// count(handle) -> elements including deleted ones (what a search asks, without stats' array)
+Napi::Value Count(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENTRY(env, info[0]);
+  return Napi::Number::New(env, static_cast<double>(e->index->cur_element_count.load()));
+}
+
 // stats(handle) -> [elements, capacity, searches that waited for an insertion, their total wait
 // in ms, the longest in ms]
 Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -493,7 +462,6 @@ Napi::Value ScanTop(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scanTop", Napi::Function::New(env, ScanTop));
   exports.Set("create", Napi::Function::New(env, Create));
-  exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("loadSync", Napi::Function::New(env, LoadSync));
   exports.Set("saveSync", Napi::Function::New(env, SaveSync));
   exports.Set("add", Napi::Function::New(env, Add));
@@ -501,6 +469,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("markDelete", Napi::Function::New(env, MarkDelete));
   exports.Set("search", Napi::Function::New(env, Search));
   exports.Set("labels", Napi::Function::New(env, Labels));
+  exports.Set("count", Napi::Function::New(env, Count));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("release", Napi::Function::New(env, Release));
   return exports;

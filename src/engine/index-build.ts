@@ -8,8 +8,9 @@ const CHUNK = 1024;
 /**
  * A new prefix index at `dims` over the rows the resident matrix holds now, read from the
  * matrix when it is wide enough and holds float32, from SQLite otherwise, and inserted on the
- * thread pool a chunk at a time (this thread goes on serving meanwhile). Rows written meanwhile may be missing or stale in it: a retune's swap resyncs the
- * index with the matrix; a sweep's temporary index reflects the rows at its start.
+ * thread pool a chunk at a time (this thread goes on serving meanwhile). Rows written meanwhile
+ * may be missing or stale in it: a retune's swap resyncs the index with the matrix; a sweep's
+ * temporary index reflects the rows at its start.
  */
 export async function buildIndexFromRows(
   rt: Pick<CollectionRuntime, 'matrix' | 'record'>,

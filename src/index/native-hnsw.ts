@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
  */
 export interface NativeHnsw {
   create(dim: number, maxElements: number, m: number, efConstruction: number, seed: number): number;
-  load(file: string, dim: number): Promise<number>;
   loadSync(file: string, dim: number): number;
   saveSync(handle: number, file: string): void;
   add(handle: number, label: number, vector: Float32Array): void;
@@ -24,6 +23,8 @@ export interface NativeHnsw {
     filter?: (label: number) => boolean,
   ): { seqs: number[]; scores: number[] };
   labels(handle: number): Uint32Array;
+  /** Elements including deleted ones. */
+  count(handle: number): number;
   /** [elements including deleted ones, capacity, searches that waited for an insertion, their total wait ms, the longest ms] */
   stats(handle: number): [number, number, number, number, number];
   release(handle: number): void;

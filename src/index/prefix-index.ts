@@ -49,7 +49,7 @@ export class PrefixIndex {
 
   /** Elements in the graph including deleted ones. */
   get elementCount(): number {
-    return native.stats(this.handle)[0];
+    return native.count(this.handle);
   }
 
   get liveCount(): number {

@@ -205,13 +205,13 @@ export class IngestWriter {
           return this.finish(m.id, err as Error);
         }
         if (!applying) return;
-        o.applying = applying.then(
+        const current: Promise<void> = applying.then(
           () => {
             if (o.applying === current) o.applying = APPLIED;
           },
           (err: Error) => this.finish(m.id, err),
         );
-        const current = o.applying;
+        o.applying = current;
         return;
       }
       case 'done':
