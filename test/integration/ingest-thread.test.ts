@@ -142,7 +142,8 @@ test('writes of the HTTP thread during an ingest follow its batches in commit or
   assertCachesMatchStore(h);
   assert.equal((await h.app.inject({ url: '/collections/c/items/r5' })).statusCode, 404);
   assert.equal((await h.app.inject({ url: '/collections/c/items/r1800' })).json().label, `l${1800 % 3}`);
-  const patched = await h.app.inject({ method: 'POST', url: '/search', payload: { collection: 'c', vector: vectors[10], k: 3 } });
+  // Rows i and i + 400 share a vector: r10 ties at score 1 with r410, r810, r1210 and r1610, so k covers all five.
+  const patched = await h.app.inject({ method: 'POST', url: '/search', payload: { collection: 'c', vector: vectors[10], k: 10 } });
   const hit = patched.json().results.find((x: { id: string }) => x.id === 'r10');
   assert.equal(hit?.label, 'patched');
   // A filter on the indexed field reads the columns this thread journalled from the batches.
