@@ -3,12 +3,15 @@
 // the calling thread (addBatch runs on libuv's thread pool).
 //
 // hnswlib allows concurrent insertions but not a search during an insertion (a reader can see an
-// entry point raised before its links exist). Each index therefore has a readers-writer lock:
-// searches, saves and label listings share it; each single insertion, deletion and resize holds it
-// alone, so a search waits for at most one row's insertion. A writer that waits makes new readers
-// queue behind it (the turnstile), so a stream of searches cannot starve insertion; and a batch
-// insertion hands the lock to the searches waiting between two rows (so it cannot starve them
-// by taking the lock again before a woken reader runs).
+// entry point raised before its links exist). Each index therefore has a readers-writer lock, and
+// one insertion at a time (Entry::writing). An insertion (insertRow) holds the lock alone only to
+// set up the new element and, at the end, to write the links it worked out: the neighbour
+// searches and the heuristic's choices, nearly all of its work, run under the shared lock beside
+// the searches. Deletions and resizes hold it alone; saves and label listings share it once the
+// insertion under way ended. A writer that waits makes new readers queue behind it (the
+// turnstile), so a stream of searches cannot starve insertion; and an insertion hands the lock to
+// the searches waiting before it takes it alone (so it cannot starve them by taking the lock again
+// before a woken reader runs).
 #include <napi.h>
 
 #include <atomic>
@@ -82,6 +85,9 @@ struct Entry {
   hnswlib::InnerProductSpace space;
   std::unique_ptr<Hnsw> index;
   FairLock lock;
+  // Held for the whole of one insertion (insertRow): one at a time, and a save or a listing of
+  // labels never sees an element that is counted but not linked yet.
+  std::mutex writing;
   explicit Entry(size_t d) : dim(d), space(d) {}
 };
 
@@ -106,6 +112,156 @@ void grow(Entry& e) {
   // Called with the lock held alone.
   size_t cap = e.index->max_elements_;
   if (e.index->cur_element_count >= cap) e.index->resizeIndex(static_cast<size_t>(std::ceil(cap * 1.5)) + 1024);
+}
+
+using hnswlib::linklistsizeint;
+using hnswlib::tableint;
+using Candidates = std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>, Hnsw::CompareByFirst>;
+
+// What one level of an insertion writes: the new element's links, and the whole new list of
+// each of its neighbours (the new element appended, or the list re-chosen by the heuristic).
+struct LevelLinks {
+  int level;
+  std::vector<tableint> own;
+  std::vector<std::pair<tableint, std::vector<tableint>>> others;
+};
+
+linklistsizeint* linksAt(Hnsw& h, tableint id, int level) { return level == 0 ? h.get_linklist0(id) : h.get_linklist(id, level); }
+
+// One level of hnswlib's addPoint up to its writes, under the shared lock: the neighbour search
+// from currObj (moved to the closest neighbour, the next level's entry), the heuristic's choice,
+// and what mutuallyConnectNewElement would write into each neighbour's list. With one insertion
+// at a time (Entry::writing) nothing changes the lists read here before writeLevel runs.
+LevelLinks planLevel(Hnsw& h, const float* point, tableint cur, tableint& currObj, int level, bool epDeleted, tableint ep) {
+  Candidates top = h.searchBaseLayer(currObj, point, level);
+  if (epDeleted) {
+    top.emplace(h.fstdistfunc_(point, h.getDataByInternalId(ep), h.dist_func_param_), ep);
+    if (top.size() > h.ef_construction_) top.pop();
+  }
+  h.getNeighborsByHeuristic2(top, h.M_);
+  LevelLinks out{level, {}, {}};
+  while (!top.empty()) {
+    out.own.push_back(top.top().second);  // farthest first, as hnswlib writes them
+    top.pop();
+  }
+  currObj = out.own.back();
+  size_t maxLinks = level ? h.maxM_ : h.maxM0_;
+  for (tableint n : out.own) {
+    linklistsizeint* ll = linksAt(h, n, level);
+    size_t size = h.getListCount(ll);
+    const tableint* links = reinterpret_cast<const tableint*>(ll + 1);
+    std::vector<tableint> list(links, links + size);
+    if (size < maxLinks) {
+      list.push_back(cur);
+    } else {
+      Candidates c;
+      c.emplace(h.fstdistfunc_(h.getDataByInternalId(cur), h.getDataByInternalId(n), h.dist_func_param_), cur);
+      for (tableint x : list) c.emplace(h.fstdistfunc_(h.getDataByInternalId(x), h.getDataByInternalId(n), h.dist_func_param_), x);
+      h.getNeighborsByHeuristic2(c, maxLinks);
+      list.clear();
+      while (!c.empty()) {
+        list.push_back(c.top().second);
+        c.pop();
+      }
+    }
+    out.others.emplace_back(n, std::move(list));
+  }
+  return out;
+}
+
+void writeLevel(Hnsw& h, tableint cur, const LevelLinks& l) {
+  linklistsizeint* own = linksAt(h, cur, l.level);
+  std::copy(l.own.begin(), l.own.end(), reinterpret_cast<tableint*>(own + 1));
+  h.setListCount(own, static_cast<unsigned short>(l.own.size()));
+  for (const auto& [n, list] : l.others) {
+    linklistsizeint* ll = linksAt(h, n, l.level);
+    std::copy(list.begin(), list.end(), reinterpret_cast<tableint*>(ll + 1));
+    h.setListCount(ll, static_cast<unsigned short>(list.size()));
+  }
+}
+
+// hnswlib's addPoint for a new label, split so that searches go on while it runs: the element is
+// set up (unreachable: nothing links to it yet) under the exclusive lock, its neighbours are
+// searched and every link it changes is worked out under the shared lock (nearly all the work),
+// and the links are written under the exclusive lock again, all levels at once, so a search sees
+// the element linked at every level or not at all. A label already present takes hnswlib's own
+// update under the exclusive lock. The caller holds e.writing.
+void insertRow(Entry& e, const float* point, uint32_t label) {
+  Hnsw& h = *e.index;
+  tableint cur;
+  int curlevel, maxlevelcopy;
+  tableint currObj;
+  {
+    e.lock.letReadersIn();
+    ExclusiveGuard g(e.lock);
+    grow(e);
+    bool present;
+    {
+      std::lock_guard<std::mutex> lt(h.label_lookup_lock);
+      present = h.label_lookup_.count(label) > 0;
+    }
+    if (present) {
+      h.addPoint(point, label, false);
+      return;
+    }
+    cur = static_cast<tableint>(h.cur_element_count.load());
+    {
+      std::lock_guard<std::mutex> lt(h.label_lookup_lock);
+      h.label_lookup_[label] = cur;
+    }
+    h.cur_element_count++;
+    curlevel = h.getRandomLevel(h.mult_);
+    h.element_levels_[cur] = curlevel;
+    memset(h.data_level0_memory_ + cur * h.size_data_per_element_ + h.offsetLevel0_, 0, h.size_data_per_element_);
+    hnswlib::labeltype lab = label;
+    memcpy(h.getExternalLabeLp(cur), &lab, sizeof(lab));
+    memcpy(h.getDataByInternalId(cur), point, h.data_size_);
+    if (curlevel) {
+      h.linkLists_[cur] = static_cast<char*>(malloc(h.size_links_per_element_ * curlevel + 1));
+      if (h.linkLists_[cur] == nullptr) throw std::runtime_error("Not enough memory: addPoint failed to allocate linklist");
+      memset(h.linkLists_[cur], 0, h.size_links_per_element_ * curlevel + 1);
+    }
+    maxlevelcopy = h.maxlevel_;
+    currObj = h.enterpoint_node_;
+    if (static_cast<int>(currObj) == -1) {  // the first element
+      h.enterpoint_node_ = cur;
+      h.maxlevel_ = curlevel;
+      return;
+    }
+  }
+  const tableint ep = currObj;
+  std::vector<LevelLinks> levels;
+  {
+    SharedGuard g(e.lock);
+    if (curlevel < maxlevelcopy) {
+      float curdist = h.fstdistfunc_(point, h.getDataByInternalId(currObj), h.dist_func_param_);
+      for (int level = maxlevelcopy; level > curlevel; level--) {
+        for (bool changed = true; changed;) {
+          changed = false;
+          linklistsizeint* ll = h.get_linklist(currObj, level);
+          int size = h.getListCount(ll);
+          const tableint* links = reinterpret_cast<const tableint*>(ll + 1);
+          for (int i = 0; i < size; i++) {
+            float d = h.fstdistfunc_(point, h.getDataByInternalId(links[i]), h.dist_func_param_);
+            if (d < curdist) {
+              curdist = d;
+              currObj = links[i];
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    bool epDeleted = h.isMarkedDeleted(ep);
+    for (int level = std::min(curlevel, maxlevelcopy); level >= 0; level--) levels.push_back(planLevel(h, point, cur, currObj, level, epDeleted, ep));
+  }
+  e.lock.letReadersIn();
+  ExclusiveGuard g(e.lock);
+  for (const auto& l : levels) writeLevel(h, cur, l);
+  if (curlevel > maxlevelcopy) {
+    h.enterpoint_node_ = cur;
+    h.maxlevel_ = curlevel;
+  }
 }
 
 // Loads a file into a new entry; throws std::runtime_error when hnswlib cannot read it or its
@@ -178,11 +334,12 @@ Napi::Value LoadSync(const Napi::CallbackInfo& info) {
   }
 }
 
-// saveSync(handle, path): searches go on meanwhile, insertions wait
+// saveSync(handle, path): searches go on meanwhile; it waits for the insertion under way to end
 Napi::Value SaveSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ENTRY(env, info[0]);
   try {
+    std::lock_guard<std::mutex> w(e->writing);
     SharedGuard g(e->lock);
     e->index->saveIndex(info[1].As<Napi::String>().Utf8Value());
   } catch (const std::exception& err) {
@@ -199,9 +356,8 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   auto v = info[2].As<Napi::Float32Array>();
   if (v.ElementLength() != e->dim) return fail(env, "mrl_hnsw: vector length differs from the index's dims");
   try {
-    ExclusiveGuard g(e->lock);
-    grow(*e);
-    e->index->addPoint(v.Data(), label, false);
+    std::lock_guard<std::mutex> w(e->writing);
+    insertRow(*e, v.Data(), label);
   } catch (const std::exception& err) {
     return fail(env, err.what());
   }
@@ -227,10 +383,8 @@ class AddWorker : public Napi::AsyncWorker {
     if (nice > before) setpriority(PRIO_PROCESS, tid, nice);
     try {
       for (size_t i = 0; i < labels.size(); i++) {
-        if (i > 0) e->lock.letReadersIn();
-        ExclusiveGuard g(e->lock);
-        grow(*e);
-        e->index->addPoint(data.data() + i * e->dim, labels[i], false);
+        std::lock_guard<std::mutex> w(e->writing);
+        insertRow(*e, data.data() + i * e->dim, labels[i]);
       }
     } catch (const std::exception& err) {
       message = err.what();
@@ -368,6 +522,7 @@ Napi::Value Labels(const Napi::CallbackInfo& info) {
   ENTRY(env, info[0]);
   std::vector<uint32_t> ids;
   {
+    std::lock_guard<std::mutex> w(e->writing);  // not a label whose insertion is under way
     SharedGuard g(e->lock);
     std::lock_guard<std::mutex> l(e->index->label_lookup_lock);
     ids.reserve(e->index->label_lookup_.size());

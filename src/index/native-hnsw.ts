@@ -5,8 +5,9 @@ import { createRequire } from 'node:module';
  * The project's own binding of hnswlib (native/hnsw/hnsw.cc, built by `npm run build:native`
  * from the headers hnswlib-node ships, so snapshot files are the same format). An index is a
  * handle any thread of the process can use; insertion in batches runs on libuv's thread pool,
- * not the calling thread. Searches share a per-index lock; each insertion holds it alone, so a
- * search waits at most one row's insertion.
+ * not the calling thread. Searches share a per-index lock; an insertion works out its links
+ * under that shared lock too and holds it alone only to set up the element and write the links
+ * (a few µs), so searches go on while rows are inserted.
  */
 export interface NativeHnsw {
   create(dim: number, maxElements: number, m: number, efConstruction: number, seed: number): number;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
@@ -78,6 +78,28 @@ test('a batch inserted on the thread pool makes the same graph as rows added one
   assert.ok(recall / agree > 0.9, `recall@10 ${recall / agree}`);
   one.release();
   batch.release();
+});
+
+test("the split insertion (neighbours worked out beside searches, links written alone) makes hnswlib's own graph, byte for byte", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mrl-native-hnsw-'));
+  try {
+    const n = 3000; // at m = 8 about one row in eight has upper levels, and most lists fill up (the heuristic re-chooses them)
+    const data = rows(n, 6);
+    const ours = PrefixIndex.create(D, HNSW, n);
+    await ours.addBatch(labelsTo(n), data);
+    ours.writeSync(join(dir, 'ours.hnsw'));
+    const theirs = new hnswlib.HierarchicalNSW('ip', D);
+    theirs.initIndex({ maxElements: n, m: HNSW.m, efConstruction: HNSW.efConstruction, randomSeed: 100 });
+    for (let i = 0; i < n; i++) theirs.addPoint(Array.from(rowOf(data, i)), i + 1);
+    theirs.writeIndexSync(join(dir, 'theirs.hnsw'));
+    const a = readFileSync(join(dir, 'ours.hnsw'));
+    const b = readFileSync(join(dir, 'theirs.hnsw'));
+    assert.equal(a.length, b.length);
+    assert.ok(a.equals(b), 'the same bytes');
+    ours.release();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('deletes, filters, snapshot files of either binding, wrong dims and released handles', () => {
