@@ -4,7 +4,7 @@ import { MrlError } from '../errors.js';
 import type { PrefixIndex } from '../index/prefix-index.js';
 import { removeMatrixSnapshotFiles } from '../index/matrix-snapshot.js';
 import { removeSnapshotFiles } from '../index/snapshot.js';
-import { exactTop } from '../search/exact-scan.js';
+import { exactTopSliced } from '../search/exact-scan.js';
 import { StageContext } from '../search/stage-context.js';
 import type { SearchOptions } from '../search/options.js';
 import { planFor, type ServerDefaults } from '../search/plan.js';
@@ -349,9 +349,9 @@ export class Engine {
     return rec;
   }
 
-  /** Exact top-k at `dims` for a vector: seqs and scores (used by evaluation and benchmarks). */
+  /** Exact top-k at `dims` for a vector: seqs and scores (the live recall audit), read a slice at a time between other work. */
   async exact(name: string, vector: Float32Array, dims: number, k: number): Promise<{ seqs: number[]; scores: number[] }> {
-    return exactTop(new StageContext({ source: this.runtime(name), vectors: this.items, kernel: this.kernel }, vector), dims, k);
+    return exactTopSliced(new StageContext({ source: this.runtime(name), vectors: this.items, kernel: this.kernel }, vector), dims, k);
   }
 
   /** Writes a snapshot of every collection that changed since its last one. */

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Kernel, TopK } from '../compute/kernel.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
 import { int8Bounds } from './refine-bound.js';
@@ -63,4 +64,101 @@ export async function exactScan(ctx: StageContext, dims: number, k: number): Pro
 export async function exactTop(ctx: StageContext, dims: number, k: number): Promise<Scored> {
   if (ctx.source.matrix.type === 'f32' || dims > ctx.source.matrix.width) return exactScan(ctx, dims, k);
   return refineStage(ctx, await exactScan(ctx, dims, 4 * k), dims, k);
+}
+
+/** Rows a sliced exact scan reads in one turn of the event loop (a multiple of the matrix's 1,024-row stamp blocks). */
+export const SLICE_ROWS = 4096;
+
+/** One slice's top, read at matrix version `version`: its best `k` as slots (in the order the kernel ranks them) and scores. */
+interface SliceTop {
+  from: number;
+  count: number;
+  version: number;
+  slots: number[];
+  scores: number[];
+}
+
+/**
+ * exactTop for a caller on the thread that writes the matrix (the live recall audit,
+ * src/quality/audit.ts): the rows are scanned SLICE_ROWS at a time, yielding to the event loop
+ * between slices, so a full scan of a large collection holds the thread that answers searches
+ * for one slice (~1 ms at 256 dims), not for the whole matrix (tens of ms at 100k rows). Each
+ * slice's top is kept with the matrix version it was read at; once all are read, one
+ * synchronous pass checks every slice against the blocks' stamps (a write since its read,
+ * rows appended, rows moved by a removal) and reads again, synchronously, only those that
+ * changed, so what it returns is the exact top of the rows as they are at that moment.
+ * Small matrices, prefixes past the resident width and a worker's read-only view take exactTop.
+ */
+export async function exactTopSliced(ctx: StageContext, dims: number, k: number): Promise<Scored> {
+  const m = ctx.source.matrix;
+  if (m.reader || dims > m.width || m.size <= SLICE_ROWS) return exactTop(ctx, dims, k);
+  const q = ctx.prefix(dims);
+  const keep = m.type === 'f32' ? k : 4 * k; // quantised rows: 4·k refined from the full vectors, as exactTop does
+  const slices: SliceTop[] = [];
+  for (let from = 0; from < m.size; from += SLICE_ROWS) {
+    const s = await readSlice(ctx.kernel, m, q, dims, keep, from);
+    if (s) slices.push(s);
+    await yieldToLoop();
+  }
+  // Nothing on this thread writes between here and the return (no await below).
+  const fresh: SliceTop[] = [];
+  for (let from = 0; from < m.size; from += SLICE_ROWS) {
+    const s = slices[from / SLICE_ROWS];
+    const count = Math.min(SLICE_ROWS, m.size - from);
+    fresh.push(s && s.count === count && m.rangeVersion(from, count) <= s.version ? s : readSliceSync(m, q, dims, keep, from));
+  }
+  const all: { slot: number; score: number }[] = [];
+  for (const s of fresh) s.slots.forEach((slot, i) => all.push({ slot, score: s.scores[i] }));
+  all.sort((a, b) => b.score - a.score || a.slot - b.slot); // as one scan ranks them: ties to the lower slot
+  const top = all.slice(0, keep);
+  const ranked = { seqs: top.map((t) => m.slotSeq[t.slot]), scores: top.map((t) => t.score) };
+  return m.type === 'f32' ? ranked : refineStage(ctx, ranked, dims, k);
+}
+
+/** Slots [from, from + SLICE_ROWS) as the kernel ranks them at `dims`; null once the matrix shrank below `from`. */
+async function readSlice(
+  kernel: Kernel,
+  m: ResidentMatrix,
+  q: Float32Array,
+  dims: number,
+  k: number,
+  from: number,
+): Promise<SliceTop | null> {
+  for (let attempt = 1; !lastTry(attempt); attempt++) {
+    const version = m.version;
+    const count = Math.min(SLICE_ROWS, m.size - from);
+    if (count <= 0) return null;
+    const top = await sliceTop(kernel, m, q, dims, k, from, count);
+    // The kernel may run a turn later: its read stands only if no write reached these slots meanwhile.
+    if (m.size >= from + count && m.rangeVersion(from, count) <= version) return asSlice(top, from, count, version);
+  }
+  return m.size > from ? readSliceSync(m, q, dims, k, from) : null;
+}
+
+function readSliceSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number, from: number): SliceTop {
+  const count = Math.min(SLICE_ROWS, m.size - from);
+  const version = m.version;
+  const slots = firstSlots(from + count).subarray(from);
+  const rowScale = m.scales(slots, dims);
+  const top =
+    m.type === 'f32'
+      ? syncKernel.topKSync(q, 1, m.data.subarray(from * m.width, (from + count) * m.width), count, m.width, dims, rowScale, k)[0]
+      : rerankRowsSync(m, { query: q, rowIdx: slots, rowScale, k }, dims);
+  return asSlice(top, from, count, version);
+}
+
+function sliceTop(kernel: Kernel, m: ResidentMatrix, q: Float32Array, dims: number, k: number, from: number, count: number): Promise<TopK> {
+  const slots = firstSlots(from + count).subarray(from);
+  const rowScale = m.scales(slots, dims);
+  if (m.type === 'f32') {
+    return kernel
+      .topK(q, 1, m.data.subarray(from * m.width, (from + count) * m.width), count, m.width, dims, rowScale, k)
+      .then((t) => t[0]);
+  }
+  return rerankRows(kernel, m, { query: q, rowIdx: slots, rowScale, k }, dims).then((t) => t[0]);
+}
+
+/** Both kinds of top index their slice's rows from 0: slot = from + index. */
+function asSlice(top: TopK, from: number, count: number, version: number): SliceTop {
+  return { from, count, version, slots: Array.from(top.indices, (i) => from + i), scores: Array.from(top.scores) };
 }
