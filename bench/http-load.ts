@@ -81,8 +81,10 @@ export async function paced(url: string, rate: number, seconds: number, n: numbe
             } else res.resume();
             res.on('end', () => {
               lat.push(performance.now() - from);
-              if (process.env.MRL_BENCH_TRACE && performance.now() - from > 20)
-                log(`slow: due +${(due - t0).toFixed(0)} ms, took ${(performance.now() - from).toFixed(0)} ms`);
+              if (process.env.MRL_BENCH_TRACE && performance.now() - from > Number(process.env.MRL_BENCH_TRACE_MS ?? 20))
+                log(
+                  `slow: due +${(due - t0).toFixed(0)} ms, took ${(performance.now() - from).toFixed(0)} ms, ended at ${(Number(process.hrtime.bigint() / 1000n) / 1e6).toFixed(3)} s (monotonic)`,
+                );
               if (res.statusCode === 200) ok++;
               else errors++;
               resolve();
