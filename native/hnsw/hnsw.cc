@@ -555,6 +555,21 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 }
 
 // release(handle): the index is freed once no insertion in flight holds it
+// share(handle) -> another handle to the same graph, for another thread (each handle is released
+// on its own; the graph goes with the last one, and with the last insertion still using it)
+Napi::Value Share(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENTRY(env, info[0]);
+  return Napi::Number::New(env, put(std::move(e)));
+}
+
+// deleted(handle) -> elements marked deleted
+Napi::Value Deleted(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ENTRY(env, info[0]);
+  return Napi::Number::New(env, static_cast<double>(e->index->num_deleted_.load()));
+}
+
 Napi::Value Release(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> g(registryLock);
   registry.erase(info[0].As<Napi::Number>().Uint32Value());
@@ -627,6 +642,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("count", Napi::Function::New(env, Count));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("share", Napi::Function::New(env, Share));
+  exports.Set("deleted", Napi::Function::New(env, Deleted));
   return exports;
 }
 

@@ -29,6 +29,10 @@ export interface NativeHnsw {
   /** [elements including deleted ones, capacity, searches that waited for an insertion, their total wait ms, the longest ms] */
   stats(handle: number): [number, number, number, number, number];
   release(handle: number): void;
+  /** Another handle to the same graph (for another thread); each is released on its own. */
+  share(handle: number): number;
+  /** Elements marked deleted. */
+  deleted(handle: number): number;
   /** Exact top `want` by inner product of rows in slots [start, end) (slots whose seq is 0 skipped), best first. */
   scanTop(
     rows: Float32Array,

@@ -22,7 +22,6 @@ export class PrefixIndex {
    * context sets it from MRL_INDEX_NICE), so that where cores are short searches run first.
    */
   static insertionNice = 0;
-  private deleted = 0;
   private released = false;
   private constructor(
     readonly handle: number,
@@ -35,6 +34,24 @@ export class PrefixIndex {
   static create(dim: number, params: HnswParams, capacity: number): PrefixIndex {
     const handle = native.create(dim, Math.max(1024, capacity), params.m, params.efConstruction, 100);
     return new PrefixIndex(handle, dim, params);
+  }
+
+  /**
+   * The graph behind a handle another thread got from `share()` (a search worker's view of the
+   * main thread's index): searched here, written only by the thread that shared it.
+   */
+  static adopt(handle: number, dim: number, params: HnswParams): PrefixIndex {
+    return new PrefixIndex(handle, dim, params);
+  }
+
+  /** A new handle to this graph for another thread, which adopts it (`adopt`) or has it released; this index is unaffected. */
+  share(): number {
+    return native.share(this.handle);
+  }
+
+  /** Releases a handle from `share()` (one released already, or adopted and released, is ignored). */
+  static releaseHandle(handle: number): void {
+    native.release(handle);
   }
 
   /** Loads a snapshot file; throws when hnswlib finds it unreadable or its dims differ. */
@@ -52,23 +69,19 @@ export class PrefixIndex {
     return native.count(this.handle);
   }
 
+  /** Elements not marked deleted (the graph counts both: right on every thread that shares it). */
   get liveCount(): number {
-    return this.elementCount - this.deleted;
+    return this.elementCount - this.deletedCount;
   }
 
   get deletedCount(): number {
-    return this.deleted;
+    return native.deleted(this.handle);
   }
 
   /** Searches that waited for a row's insertion to finish (the graph's lock), since it was made or loaded. */
   searchWaits(): { count: number; totalMs: number; maxMs: number } {
     const [, , count, totalMs, maxMs] = native.stats(this.handle);
     return { count, totalMs, maxMs };
-  }
-
-  /** Call after load with the number of labels marked deleted in the file, if known. */
-  setDeletedCount(n: number): void {
-    this.deleted = n;
   }
 
   /** Inserts one row on this thread (its first `dim` values, normalised here). */
@@ -87,9 +100,7 @@ export class PrefixIndex {
 
   /** Marks a label deleted; false when it was not there or already deleted. */
   remove(seq: number): boolean {
-    if (!native.markDelete(this.handle, seq)) return false;
-    this.deleted++;
-    return true;
+    return native.markDelete(this.handle, seq);
   }
 
   /**

@@ -133,7 +133,7 @@ export function loadSnapshot(
   try {
     const index = PrefixIndex.load(file, indexDim, params);
     if (index.elementCount !== manifest.elements) return { index: null, reason: 'element count differs from manifest' };
-    index.setDeletedCount(manifest.deleted);
+    if (index.deletedCount !== manifest.deleted) return { index: null, reason: 'deleted count differs from manifest' };
     return { index, manifest };
   } catch (err) {
     return { index: null, reason: `index unreadable: ${(err as Error).message}` };

@@ -108,7 +108,11 @@ async function checkRestarted(url: string, dataDir: string, acked: number, r: ()
   };
   assert.equal(show.count, stored.size, 'live rows in the index vs SQLite');
   // The graph holds the rows of its snapshot; those replayed at the restart are queued for it (and searched exactly meanwhile).
-  assert.equal(show.index.elements - show.index.deleted + show.index.pending, stored.size, 'index elements vs SQLite');
+  assert.equal(
+    show.index.elements - show.index.deleted + show.index.pending,
+    stored.size,
+    `index elements vs SQLite: ${JSON.stringify(show.index)}`,
+  );
   for (let s = 0; s < 8 && acked > 0; s++) {
     const i = Math.floor(r() * acked);
     const res = (await (
