@@ -63,10 +63,7 @@ export class DataContext {
     const isNew = !existsSync(file);
     const db = openDatabase(file);
     const threads = opts.searchThreads ?? 0;
-    const pool =
-      threads > 0
-        ? new SearchPool(threads, { dbFile: file, snapshotDir, defaults: opts.defaults ?? { k: 10, shortlist: 200 } })
-        : undefined;
+    const pool = threads > 0 ? new SearchPool(threads, { dbFile: file, defaults: opts.defaults ?? { k: 10, shortlist: 200 } }) : undefined;
     // Shared matrices: what this thread still reads of them in place (audits, evaluation) runs on the JS kernel.
     const kernel = pool ? sharedSafe(opts.kernel) : opts.kernel;
     try {

@@ -32,6 +32,8 @@ export class CollectionRuntime implements SearchSource {
   private queue: Promise<void> = Promise.resolve();
   /** Index insertion in time slices, run in the queue. */
   private readonly indexing: SliceScheduler;
+  /** Told of the rows each batch put into `index` (the search pool's workers drop them from their pending rows). */
+  onIndexed?: (seqs: number[], index: PrefixIndex) => void;
 
   private constructor(
     public record: CollectionRecord,
@@ -40,7 +42,13 @@ export class CollectionRuntime implements SearchSource {
   ) {
     this.pending = new PendingIndex(index.dim);
     // In the queue (no insertion during a rebuild); an error is kept for `settled` to throw.
-    this.indexing = new SliceScheduler(this.pending, async () => (this.dirty += await this.pending.indexBatch(this.index)), {
+    const slice = async () => {
+      const index = this.index;
+      const done = await this.pending.indexBatch(index);
+      this.dirty += done.length;
+      if (done.length > 0) this.onIndexed?.(done, index);
+    };
+    this.indexing = new SliceScheduler(this.pending, slice, {
       run: (slice) => this.exclusive(slice),
       failed: () => {},
     });

@@ -106,7 +106,7 @@ export class Engine {
       const rt = await CollectionRuntime.open(rec, this.items, this.snapshotDir, this.pool !== undefined);
       if (this.closed) return;
       this.runtimes.set(rec.name, rt);
-      this.pool?.open(rt.record, rt.matrix);
+      this.serve(rt);
       this.pendingLoad.delete(rec.name);
     }
   }
@@ -132,8 +132,16 @@ export class Engine {
     const rec = this.collections.insert(buildCollectionRecord(spec));
     const rt = CollectionRuntime.create(rec, this.pool !== undefined);
     this.runtimes.set(rec.name, rt);
-    this.pool?.open(rec, rt.matrix);
+    this.serve(rt);
     return rec;
+  }
+
+  /** Hands a collection to the search pool's workers (its matrix and graph), and tells them of each batch its graph takes in. */
+  private serve(rt: CollectionRuntime): void {
+    const pool = this.pool;
+    if (!pool) return;
+    pool.open(rt.record, rt.matrix, rt.index);
+    rt.onIndexed = (seqs, index) => pool.indexed(rt.record.name, index, seqs);
   }
 
   listCollections(): CollectionRecord[] {
@@ -345,7 +353,7 @@ export class Engine {
   ): Promise<CollectionRecord> {
     const deps = { collections: this.collections, items: this.items, snapshotDir: this.snapshotDir, plan: this.plan.bind(this) };
     const rec = await retuneCollection(deps, name, this.runtime(name), indexDim, defaults, prebuilt);
-    this.pool?.record(rec); // after its snapshot is written: workers rebuild from it
+    this.pool?.record(rec, this.runtime(name).index); // a new graph: the workers move to it
     return rec;
   }
 

@@ -36,7 +36,14 @@ export class PendingIndex implements PendingRows {
   private flightInto: PrefixIndex | null = null;
   private flightBase = 0;
 
-  constructor(public dim: number) {}
+  /**
+   * `follower`: the rows wait for an index another thread inserts into (a search worker's view of
+   * the main thread's graph, told which rows went in): any of them may be in that index already.
+   */
+  constructor(
+    public dim: number,
+    private readonly follower = false,
+  ) {}
 
   get size(): number {
     return this.slotOf.size;
@@ -65,7 +72,7 @@ export class PendingIndex implements PendingRows {
    * already found by the index, so the search path drops the pending copies it finds twice.
    */
   get overlapping(): boolean {
-    return this.flight !== null;
+    return this.follower || this.flight !== null;
   }
 
   /** Queues a committed row (seq ≥ 1; its first `dim` values are kept, normalised); a seq queued again takes the new values. */
@@ -134,16 +141,16 @@ export class PendingIndex implements PendingRows {
 
   /**
    * Inserts the next pending rows (up to BATCH_ROWS, in commit order) into `index` on the thread
-   * pool; resolves with how many it inserted once they are in it and left the pending set. One
+   * pool; resolves with the seqs it inserted that left the pending set, once they did. One
    * batch at a time. Rows deleted meanwhile are removed from the index after, rows given new
    * values meanwhile stay pending (the next batch gives the index their new values).
    */
-  async indexBatch(index: PrefixIndex): Promise<number> {
+  async indexBatch(index: PrefixIndex): Promise<number[]> {
     if (this.flight) throw new Error('PendingIndex.indexBatch: a batch is already being inserted');
     const d = this.dim;
     const slots: number[] = [];
     for (let slot = this.start; slot < this.end && slots.length < BATCH_ROWS; slot++) if (this.seqs[slot] !== 0) slots.push(slot);
-    if (slots.length === 0) return 0;
+    if (slots.length === 0) return [];
     const labels = new Uint32Array(slots.length);
     const rows = new Float32Array(slots.length * d);
     slots.forEach((slot, i) => {
@@ -166,11 +173,12 @@ export class PendingIndex implements PendingRows {
       this.flightStale = new Set();
       this.flightRemoved = [];
     }
-    if (gen !== this.generation) return 0; // reset for another index meanwhile
-    for (const seq of labels) if (!stale.has(seq)) this.delete(seq);
+    if (gen !== this.generation) return []; // reset for another index meanwhile
+    const left: number[] = [];
+    for (const seq of labels) if (!stale.has(seq) && this.delete(seq)) left.push(seq);
     for (const seq of removed) index.remove(seq);
     while (this.start < this.end && this.seqs[this.start] === 0) this.start++;
-    return labels.length;
+    return left;
   }
 }
 
@@ -192,9 +200,8 @@ export function readStable<T>(m: ResidentMatrix, fn: () => T): T {
 
 /**
  * Makes `index` hold exactly the matrix's rows: labels the matrix lacks (deleted or replaced
- * since) are removed, rows the index lacks are queued in `pending` (emptied first), their
- * prefix from the matrix when it is wide enough and holds float32, else from the store's full
- * vectors. Used by a collection's runtime and by a search worker's replica. Returns how many of each.
+ * since) are removed, rows the index lacks are queued in `pending` (queueMissing). Used by a
+ * collection's runtime. Returns how many of each.
  */
 export function resyncPending(
   index: PrefixIndex,
@@ -204,9 +211,25 @@ export function resyncPending(
 ): { queued: number; removed: number } {
   const live = new Set(readStable(m, () => Array.from(m.slotSeq.subarray(0, m.size))));
   const labels = index.labels();
-  const inIndex = new Set(labels);
   let removed = 0;
   for (const seq of labels) if (!live.has(seq) && index.remove(seq)) removed++;
+  return { queued: queueMissing(index, m, pending, vectors, live, new Set(labels)), removed };
+}
+
+/**
+ * Empties `pending` (for `index`'s dims) and queues the matrix's rows (`live`, default: all it
+ * holds now) that `inIndex` (default: the index's labels) lacks, each one's prefix from the matrix
+ * when it is wide enough and holds float32, else from the store's full vectors. Also what a
+ * search worker's replica does, which never changes the index. Returns how many it queued.
+ */
+export function queueMissing(
+  index: PrefixIndex,
+  m: ResidentMatrix,
+  pending: PendingIndex,
+  vectors: VectorsBySeq,
+  live: Iterable<number> = readStable(m, () => Array.from(m.slotSeq.subarray(0, m.size))),
+  inIndex: Set<number> = new Set(index.labels()),
+): number {
   const missing = [...live].filter((seq) => !inIndex.has(seq));
   const dim = index.dim;
   pending.reset(dim);
@@ -217,7 +240,7 @@ export function resyncPending(
     const found = fromMatrix ? readStable(m, () => prefixesOf(m, part, dim)) : vectors.vectorsBySeqs(part);
     for (const [seq, v] of found) pending.add(seq, v);
   }
-  return { queued: missing.length, removed };
+  return missing.length;
 }
 
 /** Copies of the first `dim` values of the given seqs' rows (seqs no longer held are left out). */

@@ -10,8 +10,6 @@ import type { RunResult } from '../search-run.js';
 export interface WorkerInit {
   /** The SQLite file, opened read-only by the worker. */
   dbFile: string;
-  /** Where the collections' index snapshots are (a replica starts from one when valid). */
-  snapshotDir: string;
   defaults: ServerDefaults;
 }
 
@@ -36,10 +34,19 @@ export interface WriteMessage {
   values: unknown[];
 }
 
+/** A handle to one of the main thread's HNSW graphs for the worker to adopt, and the graph's own handle there (which names it). */
+export interface SharedIndex {
+  handle: number;
+  id: number;
+}
+
 /** Messages to a worker, applied in the order posted (searches queue behind earlier writes). */
 export type ToWorker =
-  | { t: 'open'; record: CollectionRecord; matrix: MatrixHandle }
-  | { t: 'record'; record: CollectionRecord }
+  | { t: 'open'; record: CollectionRecord; matrix: MatrixHandle; index: SharedIndex }
+  /** With `index`: the collection's graph was replaced (a retune). */
+  | { t: 'record'; record: CollectionRecord; index?: SharedIndex }
+  /** Rows a batch put into graph `id`: not pending any more. */
+  | { t: 'indexed'; name: string; id: number; seqs: number[] }
   | { t: 'drop'; name: string }
   | { t: 'rotation' }
   | WriteMessage

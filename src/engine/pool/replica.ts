@@ -1,40 +1,39 @@
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
 import { PrefixIndex } from '../../index/prefix-index.js';
-import { loadSnapshot } from '../../index/snapshot.js';
 import type { SearchSource } from '../../search/sources.js';
 import type { CollectionRecord } from '../../store/collections.js';
-import { PendingIndex, resyncPending } from '../pending-index.js';
-import { RowCache } from '../row-cache.js';
-import { SliceScheduler } from '../slice-scheduler.js';
-import type { WorkerMemory, WriteMessage } from './protocol.js';
-import { toldWrite } from './write-message.js';
 import type { ItemStore } from '../../store/items.js';
+import { PendingIndex, queueMissing } from '../pending-index.js';
+import { RowCache } from '../row-cache.js';
+import type { SharedIndex, WorkerMemory, WriteMessage } from './protocol.js';
+import { toldWrite } from './write-message.js';
 
 /**
- * A search worker's copy of one collection (src/engine/pool/search-worker.ts): the main thread's
- * resident matrix, attached read-only, beside this thread's own prefix index (hnswlib objects
- * cannot cross threads) and result-row cache. The index starts from the collection's snapshot
- * when valid, is made to hold exactly the matrix's rows, then follows the write messages; rows
- * not in it yet are searched exactly beside it (PendingIndex), inserted in time slices between
- * searches. Applying a write twice changes nothing.
+ * A search worker's view of one collection (src/engine/pool/search-worker.ts): the main thread's
+ * resident matrix, attached read-only, and the main thread's HNSW graph, searched by a handle of
+ * this thread's own (only the main thread inserts into it or marks rows deleted), beside this
+ * thread's result-row cache and pending rows. The pending rows are the committed rows the graph
+ * may not hold yet: queued by each write's message, dropped when the main thread says a batch
+ * put them in (`indexed`); until then a search may find a row in both, and counts it once.
+ * Applying a write twice changes nothing.
  */
 export class Replica implements SearchSource {
   index: PrefixIndex;
+  /** The main thread's handle of the graph searched (what `indexed` messages name). */
+  private indexId: number;
   readonly pending: PendingIndex;
   readonly rows: RowCache;
-  /** Index insertion in time slices between searches (an error ends the worker: the pool replaces it). */
-  private readonly indexing: SliceScheduler;
 
   constructor(
     public record: CollectionRecord,
     readonly matrix: ResidentMatrix,
     private readonly items: ItemStore,
-    private readonly snapshotDir: string,
+    shared: SharedIndex,
   ) {
     this.rows = new RowCache(items);
-    this.index = this.openIndex();
-    this.pending = new PendingIndex(this.index.dim);
-    this.indexing = new SliceScheduler(this.pending, () => this.pending.indexBatch(this.index));
+    this.index = PrefixIndex.adopt(shared.handle, record.indexDim, record.hnsw);
+    this.indexId = shared.id;
+    this.pending = new PendingIndex(record.indexDim, true);
     this.resync();
   }
 
@@ -42,33 +41,39 @@ export class Replica implements SearchSource {
     return this.matrix.size;
   }
 
-  /** A new record; other index dims or HNSW parameters (a retune) rebuild the index from its new snapshot. */
-  update(record: CollectionRecord): void {
-    const old = this.record;
+  /** A new record; with `shared`, the collection's new graph (a retune): this thread moves to it. */
+  update(record: CollectionRecord, shared?: SharedIndex): void {
     this.record = record;
-    if (old.indexDim === record.indexDim && JSON.stringify(old.hnsw) === JSON.stringify(record.hnsw)) return;
-    this.index = this.openIndex();
-    this.resync(); // the pending rows are emptied for the new index's dims and queued again
+    if (!shared) return;
+    this.index.release();
+    this.index = PrefixIndex.adopt(shared.handle, record.indexDim, record.hnsw);
+    this.indexId = shared.id;
+    this.resync();
   }
 
-  /** One committed write (idempotent): removals, rows whose metadata changed, added rows queued for the index; the filter columns journal it. */
+  /** One committed write (idempotent): removals, rows whose metadata changed, added rows pending until the graph has them; the filter columns journal it. */
   apply(w: WriteMessage): void {
     this.items.noteExternalWrite(this.record.id, toldWrite(w)); // cached filter matches are stale now
-    for (const seq of w.removed) if (!this.pending.delete(seq)) this.index.remove(seq);
+    for (const seq of w.removed) this.pending.delete(seq); // the main thread marks them deleted in the graph
     this.rows.forget(w.removed);
     this.rows.forget(w.patched);
     if (w.seqs.length === 0) return;
     const dim = this.index.dim;
     if (w.dim === dim) w.seqs.forEach((seq, i) => this.pending.add(seq, w.prefixes.subarray(i * dim, (i + 1) * dim)));
     else for (const [seq, v] of this.items.vectorsBySeqs(w.seqs)) this.pending.add(seq, v); // sent before a retune reached us
-    this.indexing.kick();
   }
 
-  /** What this thread holds of the collection. */
+  /** Rows a batch put into graph `id` (the main thread's handle): searched there from now on. */
+  indexed(id: number, seqs: number[]): void {
+    if (id !== this.indexId) return; // a batch of a graph this thread has moved off
+    for (const seq of seqs) this.pending.delete(seq);
+  }
+
+  /** What this thread holds of the collection (the graph and the matrix are the main thread's). */
   memory(): WorkerMemory {
     const filters = this.items.filters.stats(this.record.id);
     return {
-      indexBytes: this.index.bytes,
+      indexBytes: 0,
       metadataCacheBytes: this.rows.bytes,
       filterColumnsBytes: filters.bytes,
       filterColumnsBuilds: filters.builds,
@@ -76,18 +81,15 @@ export class Replica implements SearchSource {
   }
 
   close(): void {
-    this.indexing.stop();
+    this.index.release();
   }
 
-  private openIndex(): PrefixIndex {
-    const r = this.record;
-    const snap = loadSnapshot(this.snapshotDir, r.id, r.indexDim, r.hnsw, this.items.highestIssuedSeq());
-    return snap.index ?? PrefixIndex.create(r.indexDim, r.hnsw, this.matrix.size);
-  }
-
-  /** Makes the index hold exactly the matrix's rows (pending-index.ts), then indexes what it queued. */
+  /**
+   * Pending rows = the matrix's rows the graph does not hold now. Rows a batch puts in later
+   * leave with its `indexed` message; rows the graph holds but the matrix lost are the main
+   * thread's to mark deleted (a search drops any it still returns: they have no row here).
+   */
   private resync(): void {
-    resyncPending(this.index, this.matrix, this.pending, this.items);
-    this.indexing.kick();
+    queueMissing(this.index, this.matrix, this.pending, this.items);
   }
 }

@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ResidentMatrix } from '../../core/resident-matrix.js';
+import { PrefixIndex } from '../../index/prefix-index.js';
 import { fromWire, MrlError } from '../../errors.js';
 import { moduleWorker } from '../../module-worker.js';
 import type { SearchOptions } from '../../search/options.js';
@@ -26,6 +27,14 @@ interface Slot {
   worker: Worker;
   inFlight: Map<number, InFlight>;
   exited: Promise<void>;
+  /** Handles to main-thread graphs posted to this worker: released here once it exited (it releases those it moved off itself). */
+  handles: number[];
+}
+
+interface Served {
+  record: CollectionRecord;
+  matrix: ResidentMatrix;
+  index: PrefixIndex;
 }
 
 /** The worker's module beside this one (search-worker.ts from source, .js from dist/). */
@@ -33,15 +42,17 @@ const spawn = (workerData: WorkerInit) => moduleWorker(import.meta.url, 'search-
 
 /**
  * Searches on N worker threads (search-worker.ts) over the collections' shared resident
- * matrices. Every collection, record change and committed write is posted to every worker in
- * commit order (posting is synchronous: a write's message is queued before the write is
- * acknowledged, so a later search sees it); a search goes to the least busy worker. A worker
+ * matrices and the main thread's own HNSW graphs (each worker searches a graph by a handle of
+ * its own; only the main thread inserts into it). Every collection, record change, committed
+ * write and batch of rows put into a graph is posted to every worker in commit order (posting
+ * is synchronous: a write's message is queued before the write is acknowledged, so a later
+ * search sees it); a search goes to the least busy worker. A worker
  * that exits is replaced (its collections opened again) and its searches in flight fail with
  * SEARCH_UNAVAILABLE (503). `close()` joins every worker; safe twice.
  */
 export class SearchPool {
   private readonly slots: Slot[] = [];
-  private readonly collections = new Map<string, { record: CollectionRecord; matrix: ResidentMatrix }>();
+  private readonly collections = new Map<string, Served>();
   private nextId = 1;
   /** `memory` requests waiting for answers: by id, told each worker's answer with the worker's slot. */
   private readonly asks = new Map<number, (slot: number, m: WorkerMemory | null) => void>();
@@ -65,18 +76,27 @@ export class SearchPool {
     return this.live;
   }
 
-  /** A collection the workers serve (its matrix must be shared). Again for a reopened one. */
-  open(record: CollectionRecord, matrix: ResidentMatrix): void {
-    this.collections.set(record.name, { record, matrix });
-    this.post({ t: 'open', record, matrix: matrix.share() });
+  /** A collection the workers serve (its matrix must be shared), with the graph they search. Again for a reopened one. */
+  open(record: CollectionRecord, matrix: ResidentMatrix, index: PrefixIndex): void {
+    const c: Served = { record, matrix, index };
+    this.collections.set(record.name, c);
+    for (const s of this.slots) this.openIn(s, c);
   }
 
   /** A changed record (search defaults, indexed fields, a retune: other index dims rebuild the replicas). */
-  record(record: CollectionRecord): void {
+  record(record: CollectionRecord, index?: PrefixIndex): void {
     const c = this.collections.get(record.name);
     if (!c) return;
     c.record = record;
-    this.post({ t: 'record', record });
+    if (!index || index === c.index) return this.post({ t: 'record', record });
+    c.index = index; // a retune's new graph: each worker moves to it (and releases its handle to the old one)
+    for (const s of this.slots) s.worker.postMessage({ t: 'record', record, index: this.handOut(s, index) } satisfies ToWorker);
+  }
+
+  /** Rows a batch put into a collection's graph: the workers stop scanning them as pending (one in another graph changes nothing). */
+  indexed(name: string, index: PrefixIndex, seqs: number[]): void {
+    if (this.collections.get(name)?.index !== index) return;
+    this.post({ t: 'indexed', name, id: index.handle, seqs });
   }
 
   drop(name: string): void {
@@ -159,8 +179,26 @@ export class SearchPool {
         await s.exited;
         clearTimeout(timer);
       }),
-    ).then(() => undefined);
+    ).then(() => {
+      for (const s of this.slots) this.releaseHandles(s);
+    });
     return this.closed;
+  }
+
+  private openIn(s: Slot, c: Served): void {
+    s.worker.postMessage({ t: 'open', record: c.record, matrix: c.matrix.share(), index: this.handOut(s, c.index) } satisfies ToWorker);
+  }
+
+  /** A handle to `index` for worker `s` (which adopts it), noted for release once that worker exited. */
+  private handOut(s: Slot, index: PrefixIndex): { handle: number; id: number } {
+    const handle = index.share();
+    s.handles.push(handle);
+    return { handle, id: index.handle };
+  }
+
+  private releaseHandles(s: Slot): void {
+    for (const h of s.handles) PrefixIndex.releaseHandle(h); // one the worker released already: nothing
+    s.handles = [];
   }
 
   private post(m: ToWorker): void {
@@ -180,7 +218,7 @@ export class SearchPool {
         done();
       });
     });
-    const slot: Slot = { worker, inFlight, exited };
+    const slot: Slot = { worker, inFlight, exited, handles: [] };
     worker.on('message', (m: FromWorker) => {
       if (m.t === 'closed') return;
       if (m.t === 'memory') {
@@ -206,12 +244,12 @@ export class SearchPool {
     }
     slot.inFlight.clear();
     if (this.closing) return;
+    this.releaseHandles(slot);
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     const next = this.start();
     this.slots[i] = next;
     this.replaced++;
-    for (const { record, matrix } of this.collections.values())
-      next.worker.postMessage({ t: 'open', record, matrix: matrix.share() } satisfies ToWorker);
+    for (const c of this.collections.values()) this.openIn(next, c);
   }
 }

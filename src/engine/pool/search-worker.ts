@@ -1,7 +1,7 @@
 /**
  * A search worker thread (started by search-pool.ts): its own read-only SQLite connection (WAL
  * lets it read while the main thread writes), the JS kernel, and per collection a Replica (the
- * shared matrix, its own index and row cache). It runs the engine's query code
+ * shared matrix and the main thread's HNSW graph, its own row cache and pending rows). It runs the engine's query code
  * (searchCollection → runSearch) on messages taken in the order posted, so a search posted
  * after a write's message sees that write.
  */
@@ -84,13 +84,16 @@ port.on('message', (m: ToWorker) => {
       replicas.delete(m.record.name);
       failed.delete(m.record.name);
       try {
-        replicas.set(m.record.name, new Replica(m.record, ResidentMatrix.attach(m.matrix), items, init.snapshotDir));
+        replicas.set(m.record.name, new Replica(m.record, ResidentMatrix.attach(m.matrix), items, m.index));
       } catch (err) {
         failed.set(m.record.name, err); // its searches get this error (a crash would only restart the same failure)
       }
       break;
     case 'record':
-      replicas.get(m.record.name)?.update(m.record);
+      replicas.get(m.record.name)?.update(m.record, m.index);
+      break;
+    case 'indexed':
+      replicas.get(m.name)?.indexed(m.id, m.seqs);
       break;
     case 'drop':
       failed.delete(m.name);
