@@ -7,8 +7,9 @@
 // one insertion at a time (Entry::writing). An insertion (insertRow) holds the lock alone only to
 // set up the new element and, at the end, to write the links it worked out: the neighbour
 // searches and the heuristic's choices, nearly all of its work, run under the shared lock beside
-// the searches. Deletions and resizes hold it alone; saves and label listings share it once the
-// insertion under way ended. A writer that waits makes new readers queue behind it (the
+// the searches; growing a full graph copies its arrays under the shared lock too and holds it
+// alone only to swap them in (grow). Deletions hold it alone; saves and label listings share it
+// once the insertion under way ended. A writer that waits makes new readers queue behind it (the
 // turnstile), so a stream of searches cannot starve insertion; and an insertion hands the lock to
 // the searches waiting before it takes it alone (so it cannot starve them by taking the lock again
 // before a woken reader runs).
@@ -108,10 +109,47 @@ std::shared_ptr<Entry> find(uint32_t id) {
   return it == registry.end() ? nullptr : it->second;
 }
 
+// Grows a full graph's arrays by half (+1,024). hnswlib's resizeIndex reallocates them under the
+// caller's lock, and the copy (~10 ms at 50k rows of 32 dims) held searches for as long. Here the
+// new arrays are made and filled under the shared lock, searches reading the old ones meanwhile
+// (nothing writes them: the caller holds e.writing), then put in place under the exclusive lock,
+// a few swaps; the old ones are freed after it. The same arrays and values as resizeIndex.
 void grow(Entry& e) {
-  // Called with the lock held alone.
-  size_t cap = e.index->max_elements_;
-  if (e.index->cur_element_count >= cap) e.index->resizeIndex(static_cast<size_t>(std::ceil(cap * 1.5)) + 1024);
+  Hnsw& h = *e.index;
+  size_t cap = h.max_elements_;
+  if (h.cur_element_count < cap) return;
+  size_t next = static_cast<size_t>(std::ceil(cap * 1.5)) + 1024;
+  auto pool = std::make_unique<hnswlib::VisitedListPool>(1, static_cast<int>(next));
+  std::vector<std::mutex> locks(next);
+  std::vector<int> levels;
+  char* level0 = static_cast<char*>(malloc(next * h.size_data_per_element_));
+  char** links = static_cast<char**>(malloc(sizeof(void*) * next));
+  if (level0 == nullptr || links == nullptr) {
+    free(level0);
+    free(links);
+    throw std::runtime_error("Not enough memory: growing the index failed");
+  }
+  {
+    SharedGuard g(e.lock);
+    size_t n = h.cur_element_count;
+    memcpy(level0, h.data_level0_memory_, n * h.size_data_per_element_);
+    memcpy(links, h.linkLists_, sizeof(void*) * n);
+    levels.reserve(next);
+    levels.assign(h.element_levels_.begin(), h.element_levels_.end());
+    levels.resize(next);
+  }
+  {
+    e.lock.letReadersIn();
+    ExclusiveGuard g(e.lock);
+    std::swap(h.data_level0_memory_, level0);
+    std::swap(h.linkLists_, links);
+    h.element_levels_.swap(levels);
+    h.link_list_locks_.swap(locks);
+    h.visited_list_pool_.swap(pool);
+    h.max_elements_ = next;
+  }
+  free(level0);  // the old arrays (and, leaving scope, the old locks, levels and visited lists)
+  free(links);
 }
 
 using hnswlib::linklistsizeint;
@@ -191,10 +229,10 @@ void insertRow(Entry& e, const float* point, uint32_t label) {
   tableint cur;
   int curlevel, maxlevelcopy;
   tableint currObj;
+  grow(e);
   {
     e.lock.letReadersIn();
     ExclusiveGuard g(e.lock);
-    grow(e);
     bool present;
     {
       std::lock_guard<std::mutex> lt(h.label_lookup_lock);

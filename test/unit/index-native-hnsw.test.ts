@@ -97,6 +97,21 @@ test("the split insertion (neighbours worked out beside searches, links written 
     assert.equal(a.length, b.length);
     assert.ok(a.equals(b), 'the same bytes');
     ours.release();
+
+    // Growing as it fills (the binding copies the arrays beside the searches, then swaps them in):
+    // the same bytes as hnswlib's own resizeIndex at the same sizes.
+    const grown = PrefixIndex.create(D, HNSW, 16); // capacity 1,024, then ×1.5 + 1,024 each time it is full
+    await grown.addBatch(labelsTo(n), data);
+    grown.writeSync(join(dir, 'grown.hnsw'));
+    const resized = new hnswlib.HierarchicalNSW('ip', D);
+    resized.initIndex({ maxElements: 1024, m: HNSW.m, efConstruction: HNSW.efConstruction, randomSeed: 100 });
+    for (let i = 0; i < n; i++) {
+      if (resized.getCurrentCount() >= resized.getMaxElements()) resized.resizeIndex(Math.ceil(resized.getMaxElements() * 1.5) + 1024);
+      resized.addPoint(Array.from(rowOf(data, i)), i + 1);
+    }
+    resized.writeIndexSync(join(dir, 'resized.hnsw'));
+    assert.ok(readFileSync(join(dir, 'grown.hnsw')).equals(readFileSync(join(dir, 'resized.hnsw'))), 'the same bytes after growing');
+    grown.release();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
