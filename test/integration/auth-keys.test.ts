@@ -258,6 +258,16 @@ test('x-request-id is echoed (or made), security headers and a CSP without inlin
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   assert.equal(page.headers['x-content-type-options'], 'nosniff');
   assert.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
+  // The same headers on refused requests (a bad key's, an unknown route's) and an API answer; only the docs allow inline styles.
+  const missing = await app.inject('/no-such-route');
+  for (const r of [made, missing, mine]) {
+    assert.equal(r.headers['content-security-policy'], csp);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.equal(r.headers['strict-transport-security'], undefined);
+  }
+  const docs = await app.inject('/docs');
+  assert.equal(docs.statusCode, 200, docs.body.slice(0, 200));
+  assert.match(String(docs.headers['content-security-policy']), /style-src 'self' 'unsafe-inline'/);
   // The web page relies on no inline script, style or handler.
   for (const f of ['index.html', 'app.js', 'plot.js']) {
     const text = (await app.inject(f === 'index.html' ? '/' : `/static/${f}`)).body;
