@@ -166,6 +166,30 @@ struct LevelLinks {
 
 linklistsizeint* linksAt(Hnsw& h, tableint id, int level) { return level == 0 ? h.get_linklist0(id) : h.get_linklist(id, level); }
 
+// hnswlib's greedy descent: from `from` at level `top`, the closest element to `point` found by
+// walking each level's links down to level `above` + 1 (a search's and an insertion's first part).
+tableint descend(Hnsw& h, const void* point, tableint from, int top, int above) {
+  tableint cur = from;
+  float curdist = h.fstdistfunc_(point, h.getDataByInternalId(cur), h.dist_func_param_);
+  for (int level = top; level > above; level--) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      linklistsizeint* ll = h.get_linklist(cur, level);
+      int size = h.getListCount(ll);
+      const tableint* links = reinterpret_cast<const tableint*>(ll + 1);
+      for (int i = 0; i < size; i++) {
+        float d = h.fstdistfunc_(point, h.getDataByInternalId(links[i]), h.dist_func_param_);
+        if (d < curdist) {
+          curdist = d;
+          cur = links[i];
+          changed = true;
+        }
+      }
+    }
+  }
+  return cur;
+}
+
 // One level of hnswlib's addPoint up to its writes, under the shared lock: the neighbour search
 // from currObj (moved to the closest neighbour, the next level's entry), the heuristic's choice,
 // and what mutuallyConnectNewElement would write into each neighbour's list. With one insertion
@@ -233,19 +257,15 @@ void insertRow(Entry& e, const float* point, uint32_t label) {
   {
     e.lock.letReadersIn();
     ExclusiveGuard g(e.lock);
-    bool present;
+    cur = static_cast<tableint>(h.cur_element_count.load());
+    bool added;
     {
       std::lock_guard<std::mutex> lt(h.label_lookup_lock);
-      present = h.label_lookup_.count(label) > 0;
+      added = h.label_lookup_.emplace(label, cur).second;
     }
-    if (present) {
+    if (!added) {  // a new value for a label already in the graph
       h.addPoint(point, label, false);
       return;
-    }
-    cur = static_cast<tableint>(h.cur_element_count.load());
-    {
-      std::lock_guard<std::mutex> lt(h.label_lookup_lock);
-      h.label_lookup_[label] = cur;
     }
     h.cur_element_count++;
     curlevel = h.getRandomLevel(h.mult_);
@@ -271,25 +291,7 @@ void insertRow(Entry& e, const float* point, uint32_t label) {
   std::vector<LevelLinks> levels;
   {
     SharedGuard g(e.lock);
-    if (curlevel < maxlevelcopy) {
-      float curdist = h.fstdistfunc_(point, h.getDataByInternalId(currObj), h.dist_func_param_);
-      for (int level = maxlevelcopy; level > curlevel; level--) {
-        for (bool changed = true; changed;) {
-          changed = false;
-          linklistsizeint* ll = h.get_linklist(currObj, level);
-          int size = h.getListCount(ll);
-          const tableint* links = reinterpret_cast<const tableint*>(ll + 1);
-          for (int i = 0; i < size; i++) {
-            float d = h.fstdistfunc_(point, h.getDataByInternalId(links[i]), h.dist_func_param_);
-            if (d < curdist) {
-              curdist = d;
-              currObj = links[i];
-              changed = true;
-            }
-          }
-        }
-      }
-    }
+    if (curlevel < maxlevelcopy) currObj = descend(h, point, currObj, maxlevelcopy, curlevel);
     bool epDeleted = h.isMarkedDeleted(ep);
     for (int level = std::min(curlevel, maxlevelcopy); level >= 0; level--) levels.push_back(planLevel(h, point, cur, currObj, level, epDeleted, ep));
   }
@@ -509,25 +511,7 @@ Napi::Value Search(const Napi::CallbackInfo& info) {
     Hnsw& h = *e->index;
     if (h.cur_element_count > 0 && k > 0) {
       const void* qd = q.Data();
-      hnswlib::tableint cur = h.enterpoint_node_;
-      float curdist = h.fstdistfunc_(qd, h.getDataByInternalId(cur), h.dist_func_param_);
-      for (int level = h.maxlevel_; level > 0; level--) {
-        bool changed = true;
-        while (changed) {
-          changed = false;
-          unsigned int* ll = h.get_linklist(cur, level);
-          int size = h.getListCount(ll);
-          auto* cand = reinterpret_cast<hnswlib::tableint*>(ll + 1);
-          for (int i = 0; i < size; i++) {
-            float d = h.fstdistfunc_(qd, h.getDataByInternalId(cand[i]), h.dist_func_param_);
-            if (d < curdist) {
-              curdist = d;
-              cur = cand[i];
-              changed = true;
-            }
-          }
-        }
-      }
+      hnswlib::tableint cur = descend(h, qd, h.enterpoint_node_, h.maxlevel_, 0);
       size_t beam = std::max(ef, k);
       auto top = (h.num_deleted_ == 0 && !filter) ? h.searchBaseLayerST<true>(cur, qd, beam, nullptr)
                                                    : h.searchBaseLayerST<false>(cur, qd, beam, filter.get());

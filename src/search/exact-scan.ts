@@ -138,24 +138,23 @@ async function readSlice(
 function readSliceSync(m: ResidentMatrix, q: Float32Array, dims: number, k: number, from: number): SliceTop {
   const count = Math.min(SLICE_ROWS, m.size - from);
   const version = m.version;
-  const slots = firstSlots(from + count).subarray(from);
-  const rowScale = m.scales(slots, dims);
+  const a = sliceArgs(m, q, dims, k, from, count);
   const top =
-    m.type === 'f32'
-      ? syncKernel.topKSync(q, 1, m.data.subarray(from * m.width, (from + count) * m.width), count, m.width, dims, rowScale, k)[0]
-      : rerankRowsSync(m, { query: q, rowIdx: slots, rowScale, k }, dims);
+    m.type === 'f32' ? syncKernel.topKSync(q, 1, a.rows, count, m.width, dims, a.item.rowScale, k)[0] : rerankRowsSync(m, a.item, dims);
   return asSlice(top, from, count, version);
 }
 
 function sliceTop(kernel: Kernel, m: ResidentMatrix, q: Float32Array, dims: number, k: number, from: number, count: number): Promise<TopK> {
+  const a = sliceArgs(m, q, dims, k, from, count);
+  const tops = m.type === 'f32' ? kernel.topK(q, 1, a.rows, count, m.width, dims, a.item.rowScale, k) : rerankRows(kernel, m, a.item, dims);
+  return tops.then((t) => t[0]);
+}
+
+/** A slice's rows as one block (float32 rows) and as a rerank of its slots (quantised rows), with their scales at `dims`. */
+function sliceArgs(m: ResidentMatrix, q: Float32Array, dims: number, k: number, from: number, count: number) {
   const slots = firstSlots(from + count).subarray(from);
-  const rowScale = m.scales(slots, dims);
-  if (m.type === 'f32') {
-    return kernel
-      .topK(q, 1, m.data.subarray(from * m.width, (from + count) * m.width), count, m.width, dims, rowScale, k)
-      .then((t) => t[0]);
-  }
-  return rerankRows(kernel, m, { query: q, rowIdx: slots, rowScale, k }, dims).then((t) => t[0]);
+  const rows = m.data.subarray(from * m.width, (from + count) * m.width);
+  return { rows, item: { query: q, rowIdx: slots, rowScale: m.scales(slots, dims), k } };
 }
 
 /** Both kinds of top index their slice's rows from 0: slot = from + index. */
