@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "hnswlib/hnswlib.h"
+#include "rerank.h"
 
 namespace {
 
@@ -493,8 +494,8 @@ class JsFilter : public hnswlib::BaseFilterFunctor {
   Napi::Function fn;
 };
 
-// search(handle, query: Float32Array(dim), k, ef, filter?) -> { seqs: number[], scores: number[] }
-// best first, score = 1 - inner-product distance. hnswlib's own searchKnn with `ef` per call (its
+// search(handle, query: Float32Array(dim), k, ef, filter?) -> Float64Array [n seqs, then their n
+// scores], best first, score = 1 - inner-product distance. hnswlib's own searchKnn with `ef` per call (its
 // ef_ is one value per index, not safe to set from several threads).
 Napi::Value Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -526,16 +527,16 @@ Napi::Value Search(const Napi::CallbackInfo& info) {
     return fail(env, err.what());
   }
   if (env.IsExceptionPending()) return env.Undefined();
-  Napi::Array seqs = Napi::Array::New(env, out.size());
-  Napi::Array scores = Napi::Array::New(env, out.size());
-  for (size_t i = 0; i < out.size(); i++) {
-    seqs.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(out[i].second)));
-    scores.Set(static_cast<uint32_t>(i), Napi::Number::New(env, 1.0 - static_cast<double>(out[i].first)));
+  // One typed array, filled in place: N-API's per-element Set on two Arrays cost ~0.25 µs an
+  // element (200 µs for 400 candidates), more than the JS loop that spreads this one out.
+  size_t n = out.size();
+  auto res = Napi::Float64Array::New(env, 2 * n);
+  double* d = res.Data();
+  for (size_t i = 0; i < n; i++) {
+    d[i] = static_cast<double>(out[i].second);
+    d[n + i] = 1.0 - static_cast<double>(out[i].first);
   }
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("seqs", seqs);
-  r.Set("scores", scores);
-  return r;
+  return res;
 }
 
 // labels(handle) -> Uint32Array of every label in the graph (deleted ones included)
@@ -652,6 +653,7 @@ Napi::Value ScanTop(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  registerRerank(env, exports);
   exports.Set("scanTop", Napi::Function::New(env, ScanTop));
   exports.Set("create", Napi::Function::New(env, Create));
   exports.Set("loadSync", Napi::Function::New(env, LoadSync));

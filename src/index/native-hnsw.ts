@@ -16,13 +16,8 @@ export interface NativeHnsw {
   add(handle: number, label: number, vector: Float32Array): void;
   addBatch(handle: number, labels: Uint32Array, rows: Float32Array, nice?: number): Promise<void>;
   markDelete(handle: number, label: number): boolean;
-  search(
-    handle: number,
-    query: Float32Array,
-    k: number,
-    ef: number,
-    filter?: (label: number) => boolean,
-  ): { seqs: number[]; scores: number[] };
+  /** The best `k` (at most the graph's live rows) with beam max(ef, k): n labels, then their n scores (1 − distance), best first. */
+  search(handle: number, query: Float32Array, k: number, ef: number, filter?: (label: number) => boolean): Float64Array;
   labels(handle: number): Uint32Array;
   /** Elements including deleted ones. */
   count(handle: number): number;

@@ -114,9 +114,17 @@ export class PrefixIndex {
     ef = this.params.efSearch,
     filter?: (seq: number) => boolean,
   ): { seqs: number[]; scores: number[] } {
-    const want = Math.min(k, this.liveCount);
-    if (want <= 0) return { seqs: [], scores: [] };
-    return native.search(this.handle, query, want, Math.max(ef, want), filter);
+    const seqs: number[] = [];
+    const scores: number[] = [];
+    if (k <= 0) return { seqs, scores };
+    // One native call: the graph returns at most its live rows, and none when it is empty.
+    const r = native.search(this.handle, query, k, Math.max(ef, k), filter);
+    const n = r.length >> 1;
+    for (let i = 0; i < n; i++) {
+      seqs.push(r[i]);
+      scores.push(r[n + i]);
+    }
+    return { seqs, scores };
   }
 
   writeSync(file: string): void {
