@@ -29,8 +29,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=optional --ignore-scripts \
  && npm rebuild better-sqlite3 hnswlib-node \
  && node -e "require('better-sqlite3')(':memory:').close(); require('hnswlib-node'); require('onnxruntime-node')"
-# The project's own HNSW binding (native/hnsw), built against hnswlib-node's headers.
-COPY native/hnsw/binding.gyp native/hnsw/hnsw.cc ./native/hnsw/
+# The project's own HNSW binding and rerank kernels (native/hnsw), built against hnswlib-node's headers.
+COPY native/hnsw/binding.gyp native/hnsw/hnsw.cc native/hnsw/rerank.cc native/hnsw/rerank.h ./native/hnsw/
 RUN npm run build:native
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

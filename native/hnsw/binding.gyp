@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "mrl_hnsw",
-      "sources": ["hnsw.cc"],
+      "sources": ["hnsw.cc", "rerank.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node -p \"require('path').join(require('path').dirname(require.resolve('hnswlib-node/package.json')), 'src')\")"

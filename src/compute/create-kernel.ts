@@ -1,11 +1,13 @@
 /**
  * The factory and the routing policy: createKernel picks a kernel for a Backend ('js', 'onnx',
- * 'auto': ONNX for big work and JS for tiny work, or 'gpu') and wraps it in the batching
+ * 'auto': ONNX for big work and JS for tiny work, reranks of the resident matrix on the native
+ * kernels where the addon is built, or 'gpu') and wraps it in the batching
  * window (gpu/batch-window.ts) when one is configured.
  */
 import { BatchWindowKernel } from './gpu/batch-window.js';
 import { JsKernel } from './js-kernel.js';
 import type { CreatedKernel, Kernel, KernelOptions } from './kernel.js';
+import { withNativeRerank } from './native-kernel.js';
 
 /**
  * Up to this many multiply-adds (B·n·d) 'auto' routes a call to the JS kernel: there the fixed
@@ -39,7 +41,7 @@ async function createBareKernel(opts: KernelOptions): Promise<CreatedKernel> {
     const { createGpuKernel } = await import('./gpu/gpu-kernel.js');
     return createGpuKernel(opts.threads ?? 2, () => autoKernel(loadOnnx));
   }
-  return autoKernel(loadOnnx);
+  return withNativeRerank(await autoKernel(loadOnnx)); // reranks of the resident matrix: native-kernel.ts, faster than both at every size
 }
 
 /**

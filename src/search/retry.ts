@@ -1,6 +1,7 @@
 import { JsKernel } from '../compute/js-kernel.js';
 import type { Kernel, RowsQuery, TopK } from '../compute/kernel.js';
 import type { ResidentMatrix } from '../core/resident-matrix.js';
+import { nativeRerankAvailable, nativeRerankQuantizedSync, nativeRerankSync } from '../compute/native-kernel.js';
 
 /**
  * Kernels may run after an event-loop turn (onnxruntime-node hops through setImmediate), and a
@@ -38,8 +39,12 @@ export function rerankRows(kernel: Kernel, m: ResidentMatrix, item: RowsQuery, d
   return kernel.rerankQuantized ? kernel.rerankQuantized(q, [item], dims) : syncKernel.rerankQuantized(q, [item], dims);
 }
 
-/** The same on the JS kernel, synchronously. */
+/** The same synchronously: on the native kernels (compute/native-kernel.ts) where built, else the JS kernel. */
 export function rerankRowsSync(m: ResidentMatrix, item: RowsQuery, dims: number): TopK {
+  if (nativeRerankAvailable)
+    return m.type === 'f32'
+      ? nativeRerankSync(m, [item], dims)[0]
+      : nativeRerankQuantizedSync(m as ResidentMatrix & { type: 'f16' | 'int8' }, [item], dims)[0];
   if (m.type === 'f32') return syncKernel.topKRowsSync(item.query, 1, m.data, m.width, item.rowIdx, dims, item.rowScale, item.k)[0];
   return syncKernel.rerankQuantizedSync(m as ResidentMatrix & { type: 'f16' | 'int8' }, [item], dims)[0];
 }

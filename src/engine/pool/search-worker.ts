@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { JsKernel } from '../../compute/js-kernel.js';
+import { withNativeRerank } from '../../compute/native-kernel.js';
 import { ResidentMatrix } from '../../core/resident-matrix.js';
 import { MrlError, toWire } from '../../errors.js';
 import { planFor } from '../../search/plan.js';
@@ -26,8 +27,8 @@ const items = new ItemStore(db);
 const rotationStore = new RotationStore(db);
 let rotations = new BoundRotations(rotationStore);
 const replicas = new Map<string, Replica>();
-// onnxruntime-node refuses tensors over shared memory: the JS kernel reads the shared matrix in place.
-const kernel = new JsKernel();
+// onnxruntime-node refuses tensors over shared memory: the native reranks (or the JS kernel) read the shared matrix in place.
+const kernel = withNativeRerank(new JsKernel());
 const plan = (rt: SearchedCollection, opts: Parameters<typeof planFor>[2], indexDim?: number) =>
   planFor(rt.record, init.defaults, opts, indexDim);
 

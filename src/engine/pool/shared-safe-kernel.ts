@@ -1,13 +1,15 @@
 import { JsKernel } from '../../compute/js-kernel.js';
 import type { CreatedKernel, Kernel } from '../../compute/kernel.js';
+import { withNativeRerank } from '../../compute/native-kernel.js';
 
-const js = new JsKernel();
+/** For shared rows: the native reranks (they read SharedArrayBuffer rows in place) over the JS kernel. */
+const js = withNativeRerank(new JsKernel());
 const onShared = (a: { buffer: ArrayBufferLike }) => a.buffer instanceof SharedArrayBuffer;
 
 /**
  * `kernel` for a thread whose resident matrices are shared with search workers: onnxruntime-node
  * refuses tensors over SharedArrayBuffer memory ("Invalid argument", measured), so calls that
- * read a shared matrix in place run on the JS kernel; the rest (rows gathered or read from
+ * read a shared matrix in place run on the native rerank kernels (compute/native-kernel.ts) or the JS kernel; the rest (rows gathered or read from
  * the store) on `kernel`. The workers themselves run the JS kernel for the same reason.
  */
 export function sharedSafe(kernel: CreatedKernel): CreatedKernel {
